@@ -3,8 +3,8 @@
 A cold start, the CPU work of one invocation, its I/O wait, the memory it peaks at: none is a single
 number on a real platform. simlab describes each by a *distribution*: any object with a
 ``sample(rng, size)`` method that draws ``size`` values from a :class:`numpy.random.Generator`.
-Plain numbers mean constants, and frozen ``scipy.stats`` distributions (``scipy.stats.lognorm(...)``)
-are accepted as they are.
+Plain numbers mean constants, and frozen ``scipy.stats`` distributions
+(``scipy.stats.lognorm(...)``) are accepted as they are.
 
 The engine never draws one value at a time: a :class:`Sampler` draws blocks of values with numpy and
 hands them out one by one, which keeps a million invocations fast. Each sampler owns its own

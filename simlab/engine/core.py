@@ -1,0 +1,422 @@
+"""The engine: execution environments, their pool, concurrency limits and the life of a request.
+
+This is the heart of the simulator, on a SimPy :class:`simpy.Environment`. A request for a function
+arrives (:meth:`Engine.invoke`) and goes through what Lambda does:
+
+1. **Admission.** Concurrency (environments initialising or busy) must stay under the function's
+   reserved concurrency, or under what the account leaves to unreserved functions. Otherwise the
+   request is *throttled* (a 429 for a synchronous caller).
+2. **Warm or cold.** A provisioned environment that is idle is used first; then the *most recently
+   used* idle environment (a stack, O(1)), so that the others age out. With none idle, a new
+   environment is created: the scaling rule must allow it (else: throttled), it is placed on a host,
+   and the request waits for its INIT: a *cold start*.
+3. **Run.** The handler's time is ``cpu / min(vcpu_share, parallelism) + io`` (or ``duration_s``).
+   Peak memory above the configured memory kills the runtime (``oom``); a run reaching the timeout
+   is killed at exactly ``timeout_s`` (``timeout``); otherwise it fails with probability
+   ``error_rate`` (``error``) or succeeds (``ok``). A killed environment is discarded.
+4. **Keep-alive.** The environment becomes idle. The keep-alive policy says how long it is kept.
+   One timer per environment checks, when it fires, whether the environment was used since; if so
+   it re-arms for the new deadline. An environment older than the maximum lifetime is recycled when
+   it next becomes idle.
+
+Each request costs two SimPy events (its arrival, made by the source, and its completion), whatever
+the number of live environments; keep-alive timers fire about once per idle period.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import simpy
+
+from simlab.config import FunctionConfig, PlatformRules, vcpu_share
+from simlab.dists import Sampler, as_distribution
+from simlab.engine.hosts import HostPool
+from simlab.engine.records import EnvironmentRecorder, InvocationRecorder
+from simlab.streams import Streams
+
+__all__ = ["Engine", "Call", "OK", "ERROR", "TIMEOUT", "OOM", "THROTTLED", "DROPPED",
+           "SYNC", "ASYNC", "POLL"]
+
+# Status codes: indexes into simlab.observe.schema.STATUSES.
+OK, ERROR, TIMEOUT, OOM, THROTTLED, DROPPED = range(6)
+# Invocation types: indexes into simlab.engine.records.INVOCATION_TYPES.
+SYNC, ASYNC, POLL = range(3)
+# End reasons: indexes into simlab.engine.records.END_REASONS.
+_IDLE, _LIFETIME, _KILL_TIMEOUT, _KILL_OOM, _ALIVE = range(5)
+
+
+class _Env:
+    """One execution environment."""
+
+    __slots__ = ("env_id", "fn", "host", "created", "ready", "provisioned", "alive", "busy",
+                 "deadline", "timer_at", "n", "busy_s", "init_s", "last_end", "max_mem")
+
+    def __init__(self, env_id: int, fn: _Fn, host: Any, created: float, init_s: float,
+                 provisioned: bool) -> None:
+        self.env_id = env_id
+        self.fn = fn
+        self.host = host
+        self.created = created
+        self.ready = created + init_s
+        self.init_s = init_s
+        self.provisioned = provisioned
+        self.alive = True
+        self.busy = True
+        self.deadline = math.inf
+        self.timer_at: float | None = None
+        self.n = 0
+        self.busy_s = 0.0
+        self.last_end = created
+        self.max_mem = 0.0
+
+
+class _Fn:
+    """Runtime state of one function."""
+
+    __slots__ = ("cfg", "idx", "name", "idle", "pidle", "in_flight", "limit", "bucket", "init",
+                 "cpu", "io", "dur", "mem", "err", "eff_vcpu", "memory_mb", "timeout",
+                 "error_rate", "provisioned")
+
+    def __init__(self, cfg: FunctionConfig, idx: int, streams: Streams) -> None:
+        self.cfg = cfg
+        self.idx = idx
+        self.name = cfg.name
+        self.idle: deque[_Env] = deque()
+        self.pidle: list[_Env] = []
+        self.in_flight = 0
+        self.limit = cfg.reserved_concurrency
+        self.bucket: Any = None
+        self.memory_mb = cfg.memory_mb
+        self.timeout = float(cfg.timeout_s)
+        self.error_rate = float(cfg.error_rate)
+        self.provisioned = cfg.provisioned_concurrency
+        self.eff_vcpu = min(vcpu_share(cfg.memory_mb), float(cfg.parallelism))
+
+        def sampler(quantity: str, dist: Any) -> Sampler:
+            return Sampler(dist, streams.generator("function", cfg.name, quantity))
+
+        self.init = sampler("init", cfg.init_s)
+        self.mem = sampler("memory_used", cfg.memory_used_mb)
+        self.err = sampler("error", as_distribution(0.0, "u") if cfg.error_rate == 0 else _U01)
+        if cfg.duration_s is not None:
+            self.dur: Sampler | None = sampler("duration", cfg.duration_s)
+            self.cpu = self.io = None
+        else:
+            self.dur = None
+            self.cpu = sampler("cpu", cfg.cpu_s)
+            self.io = sampler("io", cfg.io_s)
+
+
+class _Uniform01:
+    def sample(self, rng: Any, size: int) -> Any:
+        return rng.random(size)
+
+
+_U01 = _Uniform01()
+
+
+class Call:
+    """One invocation attempt in flight; handed to ``on_done`` when it ends."""
+
+    __slots__ = ("iid", "fn", "env", "src", "itype", "attempt", "arrival", "start", "end",
+                 "init", "dur", "cold", "status", "mem", "on_done", "payload", "output", "tag")
+
+    @property
+    def function(self) -> str:
+        return self.fn.name
+
+    @property
+    def failed(self) -> bool:
+        """True for a function error (error, timeout, oom); False for ok; throttles are not."""
+        return self.status in (ERROR, TIMEOUT, OOM)
+
+
+class Engine:
+    """The platform's data plane for one run.
+
+    Parameters
+    ----------
+    env
+        The SimPy environment (simulated clock and event queue).
+    rules
+        The platform's rules.
+    functions
+        The functions, in a fixed order (their index is their code in the records).
+    streams
+        Named random streams of the run.
+    recorder
+        Where invocation rows go.
+    """
+
+    def __init__(self, env: simpy.Environment, rules: PlatformRules,
+                 functions: list[FunctionConfig], streams: Streams,
+                 recorder: InvocationRecorder | None = None) -> None:
+        self.sim = env
+        self.rules = rules
+        self.streams = streams
+        self.recorder = recorder if recorder is not None else InvocationRecorder()
+        self.envs = EnvironmentRecorder()
+        self.hosts = HostPool(rules.host_memory_mb)
+        self.fns = [_Fn(cfg, i, streams) for i, cfg in enumerate(functions)]
+        self.by_name = {f.name: f for f in self.fns}
+        buckets = rules.scaling.buckets([f.name for f in self.fns])
+        for f in self.fns:
+            f.bucket = buckets[f.name]
+        reserved = sum(f.limit for f in self.fns if f.limit is not None)
+        self.unreserved_pool = rules.account_concurrency - reserved
+        self.unreserved_in_flight = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.policy = rules.keep_alive
+        self.observe: Callable[[str, float], Any] | None = getattr(self.policy, "observe", None)
+        self.max_life = rules.max_lifetime_s
+        self.sources: list[str] = []
+        self.next_iid = 0
+        self.next_env = 0
+        self.alive: dict[int, _Env] = {}
+        self.closing = False
+        self.handler_runner: Callable[[Call], None] | None = None
+        self._add = self.recorder.add
+        for f in self.fns:
+            for _ in range(f.provisioned):
+                self._provision(f, 0.0, ahead=True)
+
+    # -- sources -------------------------------------------------------------------------------
+    def source_index(self, name: str) -> int:
+        """Register a source name and return its code."""
+        try:
+            return self.sources.index(name)
+        except ValueError:
+            self.sources.append(name)
+            return len(self.sources) - 1
+
+    def function(self, name: str) -> _Fn:
+        """The runtime state of function ``name``."""
+        try:
+            return self.by_name[name]
+        except KeyError:
+            raise KeyError(
+                f"no function named {name!r}; functions: {sorted(self.by_name)}"
+            ) from None
+
+    # -- the life of a request -----------------------------------------------------------------
+    def invoke(self, fn: _Fn, src: int = 0, itype: int = SYNC, attempt: int = 1,
+               on_done: Callable[[Call], Any] | None = None, payload: Any = None,
+               arrival: float | None = None, iid: int | None = None) -> Call | None:
+        """Handle a request for ``fn`` arriving now.
+
+        Returns the :class:`Call` in flight, or ``None`` if the request was throttled (then
+        ``on_done`` is not called; the throttled row is recorded at once). ``arrival`` (default
+        now) is when the request first reached the platform, for requests that waited in a queue.
+        """
+        now = self.sim._now
+        if iid is None:
+            iid = self.next_iid
+            self.next_iid += 1
+        if arrival is None:
+            arrival = now
+        if self.observe is not None:
+            self.observe(fn.name, now)
+        # 1. admission
+        limit = fn.limit
+        if limit is None:
+            if self.unreserved_in_flight >= self.unreserved_pool:
+                self._throttle(fn, iid, src, itype, attempt, arrival, now)
+                return None
+        elif fn.in_flight >= limit:
+            self._throttle(fn, iid, src, itype, attempt, arrival, now)
+            return None
+        # 2. warm or cold
+        cold = False
+        if fn.pidle:
+            e = fn.pidle.pop()
+            init = 0.0
+        elif fn.idle:
+            e = fn.idle.pop()
+            init = 0.0
+        else:
+            cold = True
+            if not fn.bucket.take(now):
+                self._throttle(fn, iid, src, itype, attempt, arrival, now)
+                return None
+            host, new_host = self.hosts.place(fn.memory_mb, now)
+            init = fn.init()
+            if new_host:
+                init += self.rules.host_provision_delay_s
+            e = _Env(self.next_env, fn, host, now, init, False)
+            self.next_env += 1
+            self.alive[e.env_id] = e
+        e.busy = True
+        fn.in_flight += 1
+        if limit is None:
+            self.unreserved_in_flight += 1
+        self.in_flight += 1
+        if self.in_flight > self.max_in_flight:
+            self.max_in_flight = self.in_flight
+        # 3. run
+        if fn.dur is not None:
+            run = fn.dur()
+        else:
+            run = fn.cpu() / fn.eff_vcpu + fn.io()
+        mem = fn.mem()
+        u = fn.err()
+        if run >= fn.timeout:
+            status, run = TIMEOUT, fn.timeout
+        elif mem > fn.memory_mb:
+            status = OOM
+        elif u < fn.error_rate:
+            status = ERROR
+        else:
+            status = OK
+        c = Call()
+        c.iid = iid
+        c.fn = fn
+        c.env = e
+        c.src = src
+        c.itype = itype
+        c.attempt = attempt
+        c.arrival = arrival
+        c.start = now + init
+        c.end = now + init + run
+        c.init = init
+        c.dur = run
+        c.cold = cold
+        c.status = status
+        c.mem = mem if mem < fn.memory_mb else float(fn.memory_mb)
+        c.on_done = on_done
+        c.payload = payload
+        c.output = None
+        if self.handler_runner is not None and fn.cfg.handler is not None:
+            self.handler_runner(c)
+        ev = simpy.Timeout(self.sim, init + run, c)
+        ev.callbacks.append(self._complete)
+        return c
+
+    def _throttle(self, fn: _Fn, iid: int, src: int, itype: int, attempt: int, arrival: float,
+                  now: float) -> None:
+        self._add(iid, fn.idx, src, itype, attempt, arrival, now, now, 0.0, 0.0, 0, THROTTLED,
+                  -1, -1, 0.0, 0)
+
+    def record_dropped(self, fn: _Fn, iid: int, src: int, itype: int, attempt: int,
+                       arrival: float) -> None:
+        """Record a request that was dropped without running (e.g. an async event too old)."""
+        now = self.sim._now
+        self._add(iid, fn.idx, src, itype, attempt, arrival, now, now, 0.0, 0.0, 0, DROPPED,
+                  -1, -1, 0.0, 0)
+
+    def new_invocation_id(self) -> int:
+        """Reserve the next invocation id (for requests recorded later, such as queued events)."""
+        iid = self.next_iid
+        self.next_iid += 1
+        return iid
+
+    def _complete(self, ev: simpy.Event) -> None:
+        c: Call = ev._value
+        e = c.env
+        fn = c.fn
+        now = self.sim._now
+        fn.in_flight -= 1
+        if fn.limit is None:
+            self.unreserved_in_flight -= 1
+        self.in_flight -= 1
+        self._add(c.iid, fn.idx, c.src, c.itype, c.attempt, c.arrival, c.start, now,
+                  c.init * 1000.0, c.dur * 1000.0, c.cold, c.status, e.env_id, e.host.host_id,
+                  c.mem, e.provisioned)
+        e.n += 1
+        e.busy_s += c.dur
+        e.last_end = now
+        if c.mem > e.max_mem:
+            e.max_mem = c.mem
+        status = c.status
+        if status == TIMEOUT or status == OOM:
+            self._end(e, now, _KILL_TIMEOUT if status == TIMEOUT else _KILL_OOM)
+            if e.provisioned and not self.closing:
+                self._provision(fn, now, ahead=False)
+        else:
+            self._release(e, now)
+        if c.on_done is not None:
+            c.on_done(c)
+
+    # -- environments --------------------------------------------------------------------------
+    def _release(self, e: _Env, now: float) -> None:
+        e.busy = False
+        fn = e.fn
+        if e.provisioned:
+            fn.pidle.append(e)
+            return
+        life_end = e.created + self.max_life
+        if now >= life_end:
+            self._end(e, now, _LIFETIME)
+            return
+        ttl = self.policy.idle_timeout_s(fn.name, now)
+        if ttl <= 0.0:
+            self._end(e, now, _IDLE)
+            return
+        deadline = now + ttl
+        if life_end < deadline:
+            deadline = life_end
+        e.deadline = deadline
+        fn.idle.append(e)
+        if e.timer_at is None or deadline < e.timer_at:
+            self._arm(e, deadline, now)
+
+    def _arm(self, e: _Env, at: float, now: float) -> None:
+        if at == math.inf:
+            e.timer_at = math.inf
+            return
+        e.timer_at = at
+        ev = simpy.Timeout(self.sim, at - now, e)
+        ev.callbacks.append(self._expire)
+
+    def _expire(self, ev: simpy.Event) -> None:
+        e: _Env = ev._value
+        now = self.sim._now
+        if not e.alive or self.closing or e.timer_at != now:
+            return
+        e.timer_at = None
+        if e.busy:
+            return  # _release re-arms when this request ends
+        if now >= e.deadline:
+            e.fn.idle.remove(e)
+            self._end(e, now, _LIFETIME if now >= e.created + self.max_life else _IDLE)
+        else:
+            self._arm(e, e.deadline, now)
+
+    def _end(self, e: _Env, now: float, reason: int) -> None:
+        e.alive = False
+        del self.alive[e.env_id]
+        e.host.change(-e.fn.memory_mb, now)
+        self.envs.add(e.env_id, e.fn.idx, e.host.host_id, e.fn.memory_mb, e.provisioned,
+                      e.created, e.ready, now, reason, e.n, e.busy_s, e.init_s)
+
+    def _provision(self, fn: _Fn, now: float, ahead: bool) -> None:
+        """Create a provisioned environment: initialised before the run (``ahead``) or now."""
+        host, _ = self.hosts.place(fn.memory_mb, now)
+        init = fn.init()
+        created = now - init if ahead else now
+        e = _Env(self.next_env, fn, host, created, init, True)
+        self.next_env += 1
+        self.alive[e.env_id] = e
+        e.busy = False
+        if ahead:
+            fn.pidle.append(e)
+        else:
+            ev = simpy.Timeout(self.sim, init, e)
+            ev.callbacks.append(lambda ev: ev._value.fn.pidle.append(ev._value))
+
+    def close(self, until_s: float) -> None:
+        """Stop reclaiming at ``until_s`` and record the environments still alive."""
+        self.closing = True
+
+    def finish(self, until_s: float) -> None:
+        """After the drain: record every environment still alive as ``alive``."""
+        for e in list(self.alive.values()):
+            end = max(until_s, e.last_end)
+            e.alive = False
+            self.envs.add(e.env_id, e.fn.idx, e.host.host_id, e.fn.memory_mb, e.provisioned,
+                          e.created, e.ready, end, _ALIVE, e.n, e.busy_s, e.init_s)
+        self.alive.clear()

@@ -1,0 +1,196 @@
+"""The result of a run: its records as DataFrames, and what they add up to.
+
+``result.invocations``, ``result.environments`` and ``result.hosts`` are the raw, flat records
+(columns described in :mod:`simlab.observe.schema`). ``result.summary()`` reduces them to the
+figures a lesson asks about: how many requests were cold, throttled or failed, how many
+environments were kept on average, and what latency callers saw, warm and cold.
+
+Time averages (``mean_environments`` and its busy and idle parts) are integrals over simulated time
+divided by the run's length, not averages over events.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from simlab.config import PlatformRules
+
+if TYPE_CHECKING:  # pragma: no cover
+    from simlab.engine.core import Engine
+    from simlab.simulation import Run
+
+__all__ = ["Result"]
+
+
+class Result:
+    """Records and summaries of one run.
+
+    Attributes
+    ----------
+    rules
+        The platform rules the run used.
+    seed, until_s, epoch
+        The run's seed, length (s) and the UTC instant of simulated time 0.
+    max_concurrency
+        Most environments initialising or busy at once, account-wide.
+    """
+
+    def __init__(self, *, invocations: pd.DataFrame, environments: pd.DataFrame,
+                 hosts: pd.DataFrame, functions: pd.DataFrame, rules: PlatformRules, seed: int,
+                 until_s: float, epoch: dt.datetime, max_concurrency: int,
+                 extras: dict[str, Any] | None = None) -> None:
+        self._invocations = invocations
+        self.environments = environments
+        self.hosts = hosts
+        self.functions = functions
+        self.rules = rules
+        self.seed = seed
+        self.until_s = until_s
+        self.epoch = epoch
+        self.max_concurrency = max_concurrency
+        #: What sources and services left for inspection (dead-letter queues, trail files...).
+        self.extras: dict[str, Any] = extras or {}
+
+    @classmethod
+    def from_engine(cls, engine: Engine, run: Run) -> Result:
+        """Build the tables from a finished engine."""
+        names = [f.name for f in engine.fns]
+        cfgs = [f.cfg for f in engine.fns]
+        functions = pd.DataFrame({
+            "function": names,
+            "memory_mb": [c.memory_mb for c in cfgs],
+            "timeout_s": [float(c.timeout_s) for c in cfgs],
+            "architecture": [c.architecture for c in cfgs],
+            "runtime": [c.runtime for c in cfgs],
+            "package_type": [c.package_type for c in cfgs],
+            "ephemeral_storage_mb": [c.ephemeral_storage_mb for c in cfgs],
+            "reserved_concurrency": [np.nan if c.reserved_concurrency is None
+                                     else float(c.reserved_concurrency) for c in cfgs],
+            "provisioned_concurrency": [c.provisioned_concurrency for c in cfgs],
+        })
+        invocations = engine.recorder.frame(names, engine.sources or ["none"],
+                                            [c.memory_mb for c in cfgs],
+                                            [c.architecture for c in cfgs])
+        extras = {k: v for k, v in run.services.items()}
+        return cls(invocations=invocations, environments=engine.envs.frame(names),
+                   hosts=pd.DataFrame(engine.hosts.columns(run.until_s)), functions=functions,
+                   rules=engine.rules, seed=run.seed, until_s=run.until_s, epoch=run.epoch,
+                   max_concurrency=engine.max_in_flight, extras=extras)
+
+    @property
+    def invocations(self) -> pd.DataFrame:
+        """One row per invocation attempt, in order of arrival."""
+        return self._invocations
+
+    # -- summary -------------------------------------------------------------------------------
+    def summary(self, function: str | None = None) -> pd.Series:
+        """Headline figures of the run (or of one ``function``).
+
+        Returns
+        -------
+        pandas.Series
+            ``requests``; ``invocations`` (requests that ran); ``cold_start_fraction`` (of
+            invocations); ``throttle_fraction`` and ``dropped_fraction`` (of requests);
+            ``error_fraction``, ``timeout_fraction``, ``oom_fraction`` (of invocations);
+            ``mean_environments``, ``mean_busy_environments``, ``mean_idle_environments`` (time
+            averages over the run; busy includes INIT); ``environments_created``;
+            latency percentiles ``latency_p50_ms``... split ``warm_``/``cold_``; ``max_concurrency``
+            (account-wide when no function is given, else the function's own); ``hosts``.
+        """
+        inv = self._invocations
+        envs = self.environments
+        sel: Any = slice(None)
+        if function is not None:
+            if function not in set(self.functions["function"]):
+                raise ValueError(f"no function named {function!r}; functions: "
+                                 f"{list(self.functions['function'])}")
+            sel = (inv["function"] == function).to_numpy()
+            envs = envs[envs["function"] == function]
+        cats = list(inv["status"].cat.categories)
+        codes = inv["status"].cat.codes.to_numpy()[sel]
+        counts = np.bincount(codes, minlength=len(cats))
+        count = dict(zip(cats, counts.tolist(), strict=True))
+        n_req = len(codes)
+        n_ran = n_req - count["throttled"] - count["dropped"]
+        everything_ran = n_ran == n_req and function is None
+        ran = None if everything_ran else (codes != cats.index("throttled")) & (
+            codes != cats.index("dropped"))
+        T = self.until_s
+
+        def frac(n: int, over: int) -> float:
+            return n / over if over else float("nan")
+
+        def col(name: str) -> np.ndarray:
+            values = inv[name].to_numpy()
+            return values if everything_ran else values[sel][ran]
+
+        cold = col("cold")
+        lat = col("latency_ms")
+        busy_from = col("start_s") - col("init_ms") / 1000.0
+        busy_to = col("end_s")
+        busy = _overlap_total(busy_from, busy_to, T)
+        alive = _overlap_total(envs["created_s"].to_numpy(), envs["ended_s"].to_numpy(), T)
+        out: dict[str, float] = {
+            "requests": n_req,
+            "invocations": n_ran,
+            "cold_start_fraction": frac(int(cold.sum()), n_ran),
+            "throttle_fraction": frac(count["throttled"], n_req),
+            "dropped_fraction": frac(count["dropped"], n_req),
+            "error_fraction": frac(count["error"], n_ran),
+            "timeout_fraction": frac(count["timeout"], n_ran),
+            "oom_fraction": frac(count["oom"], n_ran),
+            "mean_environments": alive / T,
+            "mean_busy_environments": busy / T,
+            "mean_idle_environments": (alive - busy) / T,
+            "environments_created": len(envs),
+        }
+        for label, part in (("", slice(None)), ("warm_", ~cold), ("cold_", cold)):
+            vals = lat[part]
+            qs = np.percentile(vals, (50, 95, 99)) if len(vals) else [float("nan")] * 3
+            for q, v in zip((50, 95, 99), qs, strict=True):
+                out[f"{label}latency_p{q}_ms"] = float(v)
+        out["max_concurrency"] = (self.max_concurrency if function is None
+                                  else _max_overlap(busy_from, busy_to))
+        out["hosts"] = len(self.hosts) if function is None else int(envs["host_id"].nunique())
+        return pd.Series(out, name=function or "all", dtype=float)
+
+    def concurrency(self, function: str | None = None) -> pd.DataFrame:
+        """Step function of concurrency (INIT or busy environments): columns ``time_s``,
+        ``concurrency``, one row per change."""
+        inv = self._invocations
+        if function is not None:
+            inv = inv[inv["function"] == function]
+        ran = ~inv["status"].isin(["throttled", "dropped"]).to_numpy()
+        start = (inv["start_s"].to_numpy() - inv["init_ms"].to_numpy() / 1000.0)[ran]
+        end = inv["end_s"].to_numpy()[ran]
+        times = np.concatenate([start, end])
+        steps = np.concatenate([np.ones(len(start), int), -np.ones(len(end), int)])
+        order = np.lexsort((steps, times))  # ends before starts at equal times
+        return pd.DataFrame({"time_s": times[order], "concurrency": np.cumsum(steps[order])})
+
+    def __repr__(self) -> str:
+        s = self.summary()
+        return (f"<Result era={self.rules.era!r} until_s={self.until_s:g} "
+                f"requests={int(s['requests'])} cold_start_fraction="
+                f"{s['cold_start_fraction']:.4f} throttle_fraction={s['throttle_fraction']:.4f}>")
+
+
+
+def _overlap_total(a: np.ndarray, b: np.ndarray, T: float) -> float:
+    """Total length of intervals [a, b) clipped to [0, T]."""
+    if len(a) == 0:
+        return 0.0
+    return float(np.clip(np.minimum(b, T) - np.maximum(a, 0.0), 0.0, None).sum())
+
+
+def _max_overlap(a: np.ndarray, b: np.ndarray) -> int:
+    if len(a) == 0:
+        return 0
+    times = np.concatenate([a, b])
+    steps = np.concatenate([np.ones(len(a), int), -np.ones(len(b), int)])
+    order = np.lexsort((steps, times))
+    return int(np.cumsum(steps[order]).max())

@@ -1,0 +1,231 @@
+"""The simulation: one platform, its functions and sources, run for a span of simulated time.
+
+>>> import simlab
+>>> sim = simlab.Simulation(era="2018", seed=1, keep_alive_s=600)
+>>> _ = sim.add_function("resize", memory_mb=512, timeout_s=3, init_s=0.25, duration_s=1.9)
+>>> _ = sim.add_source(simlab.sources.Poisson(rate_per_s=0.9), target="resize")
+>>> result = sim.run(until_s=3600)
+>>> round(result.summary()["cold_start_fraction"], 4) < 0.01
+True
+
+A :class:`Simulation` is a description; :meth:`Simulation.run` builds a fresh SimPy environment
+each time, so the same simulation run twice with the same seed gives identical results. All
+configuration is validated when it is given (``add_function``, ``add_source``) or, for what depends
+on everything together (the 100-unreserved concurrency rule), when ``run`` starts, before any
+simulated time passes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import simpy
+
+from simlab.config import FunctionConfig, PlatformRules, check_concurrency, era_rules
+from simlab.engine.core import ASYNC, SYNC, Call, Engine
+from simlab.result import Result
+from simlab.sources.base import Source
+from simlab.streams import Streams
+
+__all__ = ["Simulation", "Run", "DEFAULT_EPOCH"]
+
+#: Simulated time 0 is this instant (UTC), for timestamps in logs and event payloads.
+DEFAULT_EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+
+class Run:
+    """What sources see of a run in progress: the clock, the platform and named random streams."""
+
+    def __init__(self, simulation: Simulation, sim: simpy.Environment, engine: Engine,
+                 until_s: float) -> None:
+        self.simulation = simulation
+        self.sim = sim
+        self.engine = engine
+        self.until_s = until_s
+        self.seed = simulation.seed
+        self.epoch = simulation.epoch
+        self.streams = Streams(simulation.seed)
+        #: Shared services that sources create on demand (e.g. the async event queue).
+        self.services: dict[str, Any] = {}
+
+    @property
+    def now(self) -> float:
+        """Current simulated time (s)."""
+        return self.sim.now
+
+    def rng(self, *names: str) -> np.random.Generator:
+        """A generator for the stream ``names`` (e.g. ``("source", "poisson")``)."""
+        return self.streams.generator(*names)
+
+    def service(self, name: str, factory: Callable[[Run], Any]) -> Any:
+        """The run's shared service ``name``, created by ``factory(run)`` on first use."""
+        if name not in self.services:
+            self.services[name] = factory(self)
+        return self.services[name]
+
+    def invoke(self, target: str, payload: Any = None, *, invocation_type: str = "sync",
+               source: str = "sdk", on_done: Callable[[Call], Any] | None = None) -> Any:
+        """Send one request to ``target`` now.
+
+        ``"sync"`` returns the :class:`~simlab.engine.core.Call` in flight (``None`` when
+        throttled); ``"async"`` hands the event to the platform's internal queue.
+        """
+        fn = self.engine.function(target)
+        src = self.engine.source_index(source)
+        if invocation_type == "sync":
+            return self.engine.invoke(fn, src, SYNC, 1, on_done, payload)
+        if invocation_type == "async":
+            return self._async_queue().submit(fn, src, payload, on_done)
+        raise ValueError(f"invocation_type must be 'sync' or 'async', got {invocation_type!r}")
+
+    def _async_queue(self) -> Any:
+        factory = self.simulation.async_queue_factory
+        if factory is None:
+            raise RuntimeError("asynchronous invocations need an async queue; none is installed")
+        return self.service("async", factory)
+
+    def deliverer(self, targets: list[str], source: str,
+                  invocation_type: str = "sync") -> Callable[[Any], None]:
+        """A fast function ``deliver(payload)`` that sends one request to every target now."""
+        engine = self.engine
+        fns = [engine.function(t) for t in targets]
+        src = engine.source_index(source)
+        if invocation_type == "sync":
+            invoke = engine.invoke
+            if len(fns) == 1:
+                only = fns[0]
+                return lambda payload: invoke(only, src, SYNC, 1, None, payload)
+
+            def deliver_all(payload: Any) -> None:
+                for fn in fns:
+                    invoke(fn, src, SYNC, 1, None, payload)
+
+            return deliver_all
+        queue = self._async_queue()
+
+        def deliver_async(payload: Any) -> None:
+            for fn in fns:
+                queue.submit(fn, src, payload, None)
+
+        return deliver_async
+
+
+class Simulation:
+    """A platform with functions and sources, ready to run.
+
+    Parameters
+    ----------
+    era
+        Preset of platform rules: ``"2018"``, ``"2020"`` or ``"today"`` (see
+        :data:`simlab.config.ERAS`).
+    seed
+        Seed of every random stream of the run (a whole number >= 0).
+    epoch
+        The UTC instant that simulated time 0 stands for (log and payload timestamps).
+    **rules
+        Overrides of the era's rules (see :class:`simlab.config.PlatformRules`), for example
+        ``keep_alive_s=600``, ``account_concurrency=200``, ``billing_granularity_ms=100``.
+    """
+
+    #: Factory of the async event queue, set by :mod:`simlab.sources` when it provides one.
+    async_queue_factory: Callable[[Run], Any] | None = None
+
+    def __init__(self, era: str = "today", seed: int = 0, *,
+                 epoch: dt.datetime = DEFAULT_EPOCH, **rules: Any) -> None:
+        self.rules: PlatformRules = era_rules(era, **rules)
+        Streams(seed)  # validates the seed
+        self.seed = int(seed)
+        if not isinstance(epoch, dt.datetime) or epoch.tzinfo is None:
+            raise ValueError(f"epoch must be a timezone-aware datetime, got {epoch!r}")
+        self.epoch = epoch
+        self.functions: dict[str, FunctionConfig] = {}
+        self.sources: list[tuple[Source, list[str]]] = []
+        self._kinds: dict[str, int] = {}
+
+    # -- building ------------------------------------------------------------------------------
+    def add_function(self, name: str, **config: Any) -> FunctionConfig:
+        """Add a function; see :class:`simlab.config.FunctionConfig` for the parameters."""
+        if name in self.functions:
+            raise ValueError(f"a function named {name!r} exists already")
+        cfg = FunctionConfig(name, **config)
+        cfg.check_against(self.rules)
+        self.functions[name] = cfg
+        return cfg
+
+    def add_source(self, source: Source, target: str | list[str],
+                   name: str | None = None) -> Source:
+        """Attach ``source`` so that it sends requests to ``target`` (one name or a list)."""
+        if not isinstance(source, Source):
+            raise TypeError(f"source must be a simlab source (e.g. simlab.sources.Poisson), "
+                            f"got {source!r}")
+        targets = [target] if isinstance(target, str) else list(target)
+        if not targets:
+            raise ValueError("target must name at least one function")
+        for t in targets:
+            if t not in self.functions:
+                raise ValueError(f"target {t!r} is not a function of this simulation; add it "
+                                 f"first with add_function (functions: {sorted(self.functions)})")
+        source.validate(targets)
+        if name is None:
+            k = self._kinds.get(source.kind, 0) + 1
+            self._kinds[source.kind] = k
+            name = source.kind if k == 1 else f"{source.kind}-{k}"
+        if any(s.name == name for s, _ in self.sources):
+            raise ValueError(f"a source named {name!r} exists already")
+        source.name = name
+        self.sources.append((source, targets))
+        return source
+
+    # -- running -------------------------------------------------------------------------------
+    def run(self, until_s: float, *, progress: bool = False) -> Result:
+        """Simulate ``until_s`` seconds and return the :class:`~simlab.result.Result`.
+
+        Sources stop at ``until_s``; requests still running then are allowed to finish, so every
+        request that arrived has exactly one row. Time averages cover ``[0, until_s]``.
+        ``progress=True`` shows a progress bar over simulated time.
+        """
+        if (isinstance(until_s, bool) or not isinstance(until_s, int | float)
+                or not math.isfinite(until_s) or until_s <= 0):
+            raise ValueError(f"until_s must be a finite number of seconds > 0, got {until_s!r}")
+        if not self.functions:
+            raise ValueError("add at least one function before running")
+        functions = list(self.functions.values())
+        check_concurrency(functions, self.rules)
+        sim = simpy.Environment()
+        streams = Streams(self.seed)
+        engine = Engine(sim, self.rules, functions, streams)
+        run = Run(self, sim, engine, float(until_s))
+        for source, targets in self.sources:
+            source.start(run, targets)
+        self._advance(sim, float(until_s), progress)
+        engine.close(until_s)
+        # Drain: let requests in flight finish; nothing new starts after until_s.
+        while engine.in_flight > 0 and sim._queue:
+            sim.step()
+        engine.finish(until_s)
+        return Result.from_engine(engine, run)
+
+    @staticmethod
+    def _advance(sim: simpy.Environment, until_s: float, progress: bool) -> None:
+        if not progress:
+            sim.run(until=until_s)
+            return
+        from tqdm.auto import tqdm
+
+        steps = 100
+        with tqdm(total=steps, desc="simulating", unit="%",
+                  bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} of simulated time") as bar:
+            for k in range(1, steps + 1):
+                sim.run(until=until_s * k / steps)
+                bar.update(1)
+
+    def __repr__(self) -> str:
+        return (f"Simulation(era={self.rules.era!r}, seed={self.seed}, "
+                f"functions={list(self.functions)}, sources={[s.name for s, _ in self.sources]})")
+
+
+__all__ += ["ASYNC"]

@@ -1,0 +1,225 @@
+"""Arrival processes: when requests come, as statistical models or as recorded timestamps.
+
+* :class:`Poisson`: independent arrivals at a constant rate (exponential gaps): many independent
+  users. The classic model, and the one queueing theory's formulas assume.
+* :class:`FixedInterval`: one request every ``interval_s``: a health check, a cron-like poller.
+* :class:`Bursty`: on/off traffic: Poisson at ``on_rate_per_s`` for ``on_s`` seconds, then at
+  ``off_rate_per_s`` for ``off_s`` seconds, and so on: the pattern that causes waves of cold starts.
+* :class:`Diurnal`: Poisson with a rate that rises and falls over a day (a sinusoid).
+* :class:`Replay`: the given timestamps, for recorded traces.
+
+Arrival times are drawn in blocks with numpy and fed to the simulation one event per request.
+Each arrival invokes every target function, synchronously by default.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from simlab.sources.base import Source
+
+if TYPE_CHECKING:  # pragma: no cover
+    from simlab.simulation import Run
+
+__all__ = ["ArrivalProcess", "Poisson", "FixedInterval", "Bursty", "Diurnal", "Replay"]
+
+_BLOCK = 8192
+_TYPES = ("sync", "async")
+
+
+def _positive(name: str, value: Any, allow_zero: bool = False) -> float:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
+    return float(value)
+
+
+class ArrivalProcess(Source):
+    """Base of arrival processes: subclasses yield blocks of increasing arrival times."""
+
+    kind = "arrivals"
+
+    def __init__(self, invocation_type: str = "sync") -> None:
+        if invocation_type not in _TYPES:
+            raise ValueError(f"invocation_type must be one of {_TYPES}, got {invocation_type!r}")
+        self.invocation_type = invocation_type
+
+    def blocks(self, rng: np.random.Generator) -> Iterator[np.ndarray]:
+        """Yield arrays of arrival times (s), increasing within and across blocks."""
+        raise NotImplementedError
+
+    def times(self, rng: np.random.Generator, until_s: float) -> np.ndarray:
+        """All arrival times before ``until_s`` (for plots and tests)."""
+        out = []
+        for block in self.blocks(rng):
+            out.append(block[block < until_s])
+            if len(block) and block[-1] >= until_s:
+                break
+        return np.concatenate(out) if out else np.array([])
+
+    def start(self, run: Run, targets: list[str]) -> None:
+        rng = run.rng("source", self.name or self.kind)
+        deliver = run.deliverer(targets, self.name or self.kind, self.invocation_type)
+        until = run.until_s
+        sim = run.sim
+        engine = run.engine
+
+        def flat() -> Iterator[float]:
+            for block in self.blocks(rng):
+                yield from block.tolist()
+
+        times = flat()
+        import simpy
+
+        def fire(ev: Any) -> None:
+            if engine.closing:
+                return
+            deliver(None)
+            nxt = next(times, math.inf)
+            if nxt < until:
+                t = simpy.Timeout(sim, nxt - sim._now)
+                t.callbacks.append(fire)
+
+        first = next(times, math.inf)
+        if first < until:
+            t0 = simpy.Timeout(sim, max(first - sim.now, 0.0))
+            t0.callbacks.append(fire)
+
+
+class Poisson(ArrivalProcess):
+    """Poisson arrivals at ``rate_per_s`` requests per second."""
+
+    kind = "poisson"
+
+    def __init__(self, rate_per_s: float, invocation_type: str = "sync") -> None:
+        super().__init__(invocation_type)
+        self.rate_per_s = _positive("rate_per_s", rate_per_s)
+
+    def blocks(self, rng: np.random.Generator) -> Iterator[np.ndarray]:
+        t = 0.0
+        while True:
+            block = t + np.cumsum(rng.exponential(1.0 / self.rate_per_s, _BLOCK))
+            t = float(block[-1])
+            yield block
+
+    def __repr__(self) -> str:
+        return f"Poisson(rate_per_s={self.rate_per_s:g})"
+
+
+class FixedInterval(ArrivalProcess):
+    """One request every ``interval_s`` seconds, the first at ``start_s``."""
+
+    kind = "fixed"
+
+    def __init__(self, interval_s: float, start_s: float = 0.0,
+                 invocation_type: str = "sync") -> None:
+        super().__init__(invocation_type)
+        self.interval_s = _positive("interval_s", interval_s)
+        self.start_s = _positive("start_s", start_s, allow_zero=True)
+
+    def blocks(self, rng: np.random.Generator) -> Iterator[np.ndarray]:
+        k = 0
+        while True:
+            yield self.start_s + self.interval_s * np.arange(k, k + _BLOCK, dtype=float)
+            k += _BLOCK
+
+    def __repr__(self) -> str:
+        return f"FixedInterval(interval_s={self.interval_s:g})"
+
+
+class Bursty(ArrivalProcess):
+    """On/off traffic: Poisson at ``on_rate_per_s`` for ``on_s``, then ``off_rate_per_s`` for
+    ``off_s``, repeating (the first period is "on")."""
+
+    kind = "bursty"
+
+    def __init__(self, on_rate_per_s: float, on_s: float, off_s: float,
+                 off_rate_per_s: float = 0.0, invocation_type: str = "sync") -> None:
+        super().__init__(invocation_type)
+        self.on_rate_per_s = _positive("on_rate_per_s", on_rate_per_s)
+        self.on_s = _positive("on_s", on_s)
+        self.off_s = _positive("off_s", off_s)
+        self.off_rate_per_s = _positive("off_rate_per_s", off_rate_per_s, allow_zero=True)
+
+    def blocks(self, rng: np.random.Generator) -> Iterator[np.ndarray]:
+        cycle = self.on_s + self.off_s
+        k = 0
+        while True:
+            parts = []
+            for j in range(k, k + 64):
+                for begin, length, rate in ((j * cycle, self.on_s, self.on_rate_per_s),
+                                            (j * cycle + self.on_s, self.off_s,
+                                             self.off_rate_per_s)):
+                    n = rng.poisson(rate * length) if rate > 0 else 0
+                    parts.append(begin + np.sort(rng.uniform(0.0, length, n)))
+            k += 64
+            yield np.concatenate(parts)
+
+    def __repr__(self) -> str:
+        return (f"Bursty(on_rate_per_s={self.on_rate_per_s:g}, on_s={self.on_s:g}, "
+                f"off_s={self.off_s:g}, off_rate_per_s={self.off_rate_per_s:g})")
+
+
+class Diurnal(ArrivalProcess):
+    """Poisson with rate ``mean_rate_per_s * (1 + amplitude * cos(2 pi (t - peak_s) / period_s))``.
+
+    Drawn by thinning a Poisson process at the peak rate.
+    """
+
+    kind = "diurnal"
+
+    def __init__(self, mean_rate_per_s: float, amplitude: float = 0.5,
+                 period_s: float = 86_400.0, peak_s: float = 50_400.0,
+                 invocation_type: str = "sync") -> None:
+        super().__init__(invocation_type)
+        self.mean_rate_per_s = _positive("mean_rate_per_s", mean_rate_per_s)
+        if not (isinstance(amplitude, int | float) and 0 <= amplitude <= 1):
+            raise ValueError(f"amplitude must be from 0 to 1, got {amplitude!r}")
+        self.amplitude = float(amplitude)
+        self.period_s = _positive("period_s", period_s)
+        self.peak_s = _positive("peak_s", peak_s, allow_zero=True)
+
+    def rate(self, t: np.ndarray) -> np.ndarray:
+        """The rate (requests/s) at times ``t``."""
+        phase = 2 * np.pi * (np.asarray(t) - self.peak_s) / self.period_s
+        return self.mean_rate_per_s * (1 + self.amplitude * np.cos(phase))
+
+    def blocks(self, rng: np.random.Generator) -> Iterator[np.ndarray]:
+        peak = self.mean_rate_per_s * (1 + self.amplitude)
+        t = 0.0
+        while True:
+            cand = t + np.cumsum(rng.exponential(1.0 / peak, _BLOCK))
+            t = float(cand[-1])
+            keep = rng.random(_BLOCK) * peak < self.rate(cand)
+            yield cand[keep]
+
+
+class Replay(ArrivalProcess):
+    """Requests at the given times (seconds from the start of the run)."""
+
+    kind = "replay"
+
+    def __init__(self, times_s: Sequence[float] | np.ndarray,
+                 invocation_type: str = "sync") -> None:
+        super().__init__(invocation_type)
+        arr = np.asarray(times_s, dtype=float)
+        if arr.ndim != 1:
+            raise ValueError(f"times_s must be a 1-D sequence of seconds, got shape {arr.shape}")
+        bad = ~np.isfinite(arr) | (arr < 0)
+        if bad.any():
+            raise ValueError(
+                f"times_s must be finite and >= 0; entry {int(np.argmax(bad))} is "
+                f"{arr[np.argmax(bad)]!r}"
+            )
+        self.times_s = np.sort(arr)
+
+    def blocks(self, rng: np.random.Generator) -> Iterator[np.ndarray]:
+        yield self.times_s
+
+    def __repr__(self) -> str:
+        return f"Replay(n={self.times_s.size})"

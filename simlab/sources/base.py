@@ -1,0 +1,34 @@
+"""What a source is: something that sends requests to one or more functions.
+
+A source is attached to a simulation with ``sim.add_source(source, target="f")``. When the run
+starts, the simulation calls ``source.start(run, targets)`` once; the source then schedules its own
+SimPy events (arrival times, polls, schedule firings) and hands requests to the platform through
+``run.invoke(...)``. Sources draw random numbers only from ``run.rng(...)`` streams named after
+themselves, so adding a source never changes another's draws.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from simlab.simulation import Run
+
+__all__ = ["Source"]
+
+
+class Source(ABC):
+    """Base class of every source of requests."""
+
+    #: Kind of source, used to name it ("poisson", "s3", ...).
+    kind: str = "source"
+    #: Name given by the simulation when attached (unique within a simulation).
+    name: str | None = None
+
+    @abstractmethod
+    def start(self, run: Run, targets: list[str]) -> None:
+        """Schedule this source's activity in ``run`` for the functions ``targets``."""
+
+    def validate(self, targets: list[str]) -> None:  # noqa: B027 - optional hook
+        """Raise a clear error if this source cannot feed ``targets`` (called before the run)."""
