@@ -1,0 +1,88 @@
+# Shared shell helpers for scripts/course.sh and scripts/test.sh (sourced, not run).
+#
+# ensure_venv EXTRAS  creates the project-local virtual environment .venv with `python3 -m venv`
+#                     (or $PYTHON), installs uv into it with pip, then installs simlab in editable
+#                     mode with the given extras using uv (pip if uv fails). A stamp file skips the
+#                     install when pyproject.toml and the extras have not changed since last time.
+
+SIMLAB_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$SIMLAB_ROOT/.venv"
+VPY="$VENV/bin/python"
+
+say() { printf '\n==> %s\n' "$*"; }
+warn() { printf 'WARNING: %s\n' "$*" >&2; }
+die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
+
+is_root() { [ "$(id -u)" = 0 ]; }
+
+# apt-get install the given Debian packages (root only); runs apt-get update first.
+apt_install() {
+    is_root || return 1
+    command -v apt-get >/dev/null 2>&1 || return 1
+    say "apt-get install $*"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" </dev/null
+}
+
+base_python() {
+    local py="${PYTHON:-python3}"
+    command -v "$py" >/dev/null 2>&1 || die "$py not found: install Python 3.11 or newer (Debian: apt-get install python3)"
+    "$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))' ||
+        die "$py is Python $("$py" -c 'import platform; print(platform.python_version())'); simlab needs 3.11 or newer (set PYTHON=python3.x)"
+    printf '%s' "$py"
+}
+
+create_venv() {
+    local py
+    py="$(base_python)"
+    say "Creating the virtual environment .venv with $py"
+    if ! "$py" -m venv --clear "$VENV"; then
+        # Debian ships venv's pip bootstrap (ensurepip) separately, in python3-venv.
+        apt_install python3-venv ||
+            die "'$py -m venv' failed; install the venv module (Debian: sudo apt-get install python3-venv) and retry"
+        "$py" -m venv --clear "$VENV" || die "'$py -m venv' failed"
+    fi
+}
+
+venv_is_usable() {
+    [ -x "$VPY" ] && "$VPY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null
+}
+
+ensure_venv() {
+    local extras="$1" spec="." stamp="$VENV/.simlab-install-stamp" want
+    [ -n "$extras" ] && spec=".[$extras]"
+    venv_is_usable || create_venv
+    want="$(sha256sum "$SIMLAB_ROOT/pyproject.toml" | cut -d' ' -f1) $spec"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+        say "Dependencies already installed in .venv ($spec)"
+    else
+        say "Installing simlab and its dependencies into .venv ($spec)"
+        if [ ! -x "$VENV/bin/uv" ]; then
+            "$VPY" -m pip install --quiet --disable-pip-version-check uv ||
+                warn "could not install uv; falling back to pip"
+        fi
+        if ! (cd "$SIMLAB_ROOT" && [ -x "$VENV/bin/uv" ] &&
+            "$VENV/bin/uv" pip install --python "$VPY" -e "$spec"); then
+            warn "uv failed or is missing; installing with pip (slower)"
+            (cd "$SIMLAB_ROOT" && "$VPY" -m pip install --disable-pip-version-check -e "$spec") ||
+                die "installing simlab failed"
+        fi
+        printf '%s' "$want" >"$stamp"
+    fi
+    quiet_jupyterlab
+}
+
+# Turn off JupyterLab's news and update checks inside .venv (no pop-up in class, no web requests).
+quiet_jupyterlab() {
+    local dir="$VENV/share/jupyter/lab/settings"
+    mkdir -p "$dir"
+    [ -f "$dir/overrides.json" ] && return 0
+    cat >"$dir/overrides.json" <<'JSON'
+{
+  "@jupyterlab/apputils-extension:notification": {
+    "checkForUpdates": false,
+    "fetchNews": "false"
+  }
+}
+JSON
+}
