@@ -19,9 +19,17 @@ is_root() { [ "$(id -u)" = 0 ]; }
 apt_install() {
     is_root || return 1
     command -v apt-get >/dev/null 2>&1 || return 1
-    say "apt-get install $*"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null &&
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" </dev/null
+    local log rc=0
+    log="$(mktemp)"
+    say "apt-get update && apt-get install -y $*"
+    { DEBIAN_FRONTEND=noninteractive apt-get update -q &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@"; } </dev/null >"$log" 2>&1 || rc=$?
+    if [ "$rc" != 0 ]; then
+        tail -n 30 "$log" >&2
+        warn "apt-get failed (exit $rc)"
+    fi
+    rm -f "$log"
+    return "$rc"
 }
 
 base_python() {
