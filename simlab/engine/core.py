@@ -46,14 +46,15 @@ OK, ERROR, TIMEOUT, OOM, THROTTLED, DROPPED = range(6)
 # Invocation types: indexes into simlab.engine.records.INVOCATION_TYPES.
 SYNC, ASYNC, POLL = range(3)
 # End reasons: indexes into simlab.engine.records.END_REASONS.
-_IDLE, _LIFETIME, _KILL_TIMEOUT, _KILL_OOM, _ALIVE = range(5)
+_IDLE, _LIFETIME, _KILL_TIMEOUT, _KILL_OOM, _ALIVE, _UPDATED = range(6)
 
 
 class _Env:
     """One execution environment."""
 
     __slots__ = ("env_id", "fn", "host", "created", "ready", "provisioned", "alive", "busy",
-                 "deadline", "timer_at", "n", "busy_s", "init_s", "last_end", "max_mem")
+                 "deadline", "timer_at", "n", "busy_s", "init_s", "last_end", "max_mem",
+                 "mem_mb", "version")
 
     def __init__(self, env_id: int, fn: _Fn, host: Any, created: float, init_s: float,
                  provisioned: bool) -> None:
@@ -72,6 +73,8 @@ class _Env:
         self.busy_s = 0.0
         self.last_end = created
         self.max_mem = 0.0
+        self.mem_mb = fn.memory_mb
+        self.version = fn.version
 
 
 class _Fn:
@@ -79,25 +82,32 @@ class _Fn:
 
     __slots__ = ("cfg", "idx", "name", "idle", "pidle", "in_flight", "limit", "bucket", "init",
                  "cpu", "io", "dur", "mem", "err", "eff_vcpu", "memory_mb", "timeout",
-                 "error_rate", "provisioned")
+                 "error_rate", "provisioned", "version")
 
     def __init__(self, cfg: FunctionConfig, idx: int, streams: Streams) -> None:
-        self.cfg = cfg
         self.idx = idx
         self.name = cfg.name
         self.idle: deque[_Env] = deque()
         self.pidle: list[_Env] = []
         self.in_flight = 0
-        self.limit = cfg.reserved_concurrency
         self.bucket: Any = None
+        self.version = 0
+        self.configure(cfg, streams)
+
+    def configure(self, cfg: FunctionConfig, streams: Streams) -> None:
+        """Take ``cfg`` as the function's configuration (a new version after the first)."""
+        self.cfg = cfg
+        self.limit = cfg.reserved_concurrency
         self.memory_mb = cfg.memory_mb
         self.timeout = float(cfg.timeout_s)
         self.error_rate = float(cfg.error_rate)
         self.provisioned = cfg.provisioned_concurrency
         self.eff_vcpu = min(vcpu_share(cfg.memory_mb), float(cfg.parallelism))
+        # Version 0 keeps plain stream names; later versions get their own streams.
+        suffix = () if self.version == 0 else (f"version-{self.version}",)
 
         def sampler(quantity: str, dist: Any) -> Sampler:
-            return Sampler(dist, streams.generator("function", cfg.name, quantity))
+            return Sampler(dist, streams.generator("function", cfg.name, quantity, *suffix))
 
         self.init = sampler("init", cfg.init_s)
         self.mem = sampler("memory_used", cfg.memory_used_mb)
@@ -123,7 +133,8 @@ class Call:
     """One invocation attempt in flight; handed to ``on_done`` when it ends."""
 
     __slots__ = ("iid", "fn", "env", "src", "itype", "attempt", "arrival", "start", "end",
-                 "init", "dur", "cold", "status", "mem", "on_done", "payload", "output", "tag")
+                 "init", "dur", "cold", "status", "mem", "on_done", "payload", "output", "tag",
+                 "unreserved")
 
     @property
     def function(self) -> str:
@@ -206,12 +217,16 @@ class Engine:
     # -- the life of a request -----------------------------------------------------------------
     def invoke(self, fn: _Fn, src: int = 0, itype: int = SYNC, attempt: int = 1,
                on_done: Callable[[Call], Any] | None = None, payload: Any = None,
-               arrival: float | None = None, iid: int | None = None) -> Call | None:
+               arrival: float | None = None, iid: int | None = None,
+               run_s: float | None = None, fail: bool = False) -> Call | None:
         """Handle a request for ``fn`` arriving now.
 
         Returns the :class:`Call` in flight, or ``None`` if the request was throttled (then
         ``on_done`` is not called; the throttled row is recorded at once). ``arrival`` (default
         now) is when the request first reached the platform, for requests that waited in a queue.
+        ``run_s`` replaces the drawn handler time (trace replay: recorded durations); ``fail=True``
+        makes the handler fail (status ``error``, unless it times out or runs out of memory first),
+        for poison records and real handlers that raised.
         """
         now = self.sim._now
         if iid is None:
@@ -258,7 +273,9 @@ class Engine:
         if self.in_flight > self.max_in_flight:
             self.max_in_flight = self.in_flight
         # 3. run
-        if fn.dur is not None:
+        if run_s is not None:
+            run = run_s
+        elif fn.dur is not None:
             run = fn.dur()
         else:
             run = fn.cpu() / fn.eff_vcpu + fn.io()
@@ -268,7 +285,7 @@ class Engine:
             status, run = TIMEOUT, fn.timeout
         elif mem > fn.memory_mb:
             status = OOM
-        elif u < fn.error_rate:
+        elif fail or u < fn.error_rate:
             status = ERROR
         else:
             status = OK
@@ -290,6 +307,7 @@ class Engine:
         c.on_done = on_done
         c.payload = payload
         c.output = None
+        c.unreserved = limit is None
         if self.handler_runner is not None and fn.cfg.handler is not None:
             self.handler_runner(c)
         ev = simpy.Timeout(self.sim, init + run, c)
@@ -299,14 +317,14 @@ class Engine:
     def _throttle(self, fn: _Fn, iid: int, src: int, itype: int, attempt: int, arrival: float,
                   now: float) -> None:
         self._add(iid, fn.idx, src, itype, attempt, arrival, now, now, 0.0, 0.0, 0, THROTTLED,
-                  -1, -1, 0.0, 0)
+                  -1, -1, 0.0, 0, fn.memory_mb)
 
     def record_dropped(self, fn: _Fn, iid: int, src: int, itype: int, attempt: int,
                        arrival: float) -> None:
         """Record a request that was dropped without running (e.g. an async event too old)."""
         now = self.sim._now
         self._add(iid, fn.idx, src, itype, attempt, arrival, now, now, 0.0, 0.0, 0, DROPPED,
-                  -1, -1, 0.0, 0)
+                  -1, -1, 0.0, 0, fn.memory_mb)
 
     def new_invocation_id(self) -> int:
         """Reserve the next invocation id (for requests recorded later, such as queued events)."""
@@ -320,12 +338,12 @@ class Engine:
         fn = c.fn
         now = self.sim._now
         fn.in_flight -= 1
-        if fn.limit is None:
+        if c.unreserved:
             self.unreserved_in_flight -= 1
         self.in_flight -= 1
         self._add(c.iid, fn.idx, c.src, c.itype, c.attempt, c.arrival, c.start, now,
                   c.init * 1000.0, c.dur * 1000.0, c.cold, c.status, e.env_id, e.host.host_id,
-                  c.mem, e.provisioned)
+                  c.mem, e.provisioned, e.mem_mb)
         e.n += 1
         e.busy_s += c.dur
         e.last_end = now
@@ -345,6 +363,9 @@ class Engine:
     def _release(self, e: _Env, now: float) -> None:
         e.busy = False
         fn = e.fn
+        if e.version != fn.version:
+            self._end(e, now, _UPDATED)
+            return
         if e.provisioned:
             fn.pidle.append(e)
             return
@@ -389,8 +410,8 @@ class Engine:
     def _end(self, e: _Env, now: float, reason: int) -> None:
         e.alive = False
         del self.alive[e.env_id]
-        e.host.change(-e.fn.memory_mb, now)
-        self.envs.add(e.env_id, e.fn.idx, e.host.host_id, e.fn.memory_mb, e.provisioned,
+        e.host.change(-e.mem_mb, now)
+        self.envs.add(e.env_id, e.fn.idx, e.host.host_id, e.mem_mb, e.provisioned,
                       e.created, e.ready, now, reason, e.n, e.busy_s, e.init_s)
 
     def _provision(self, fn: _Fn, now: float, ahead: bool) -> None:
@@ -406,7 +427,39 @@ class Engine:
             fn.pidle.append(e)
         else:
             ev = simpy.Timeout(self.sim, init, e)
-            ev.callbacks.append(lambda ev: ev._value.fn.pidle.append(ev._value))
+            ev.callbacks.append(self._provisioned_ready)
+
+    def _provisioned_ready(self, ev: simpy.Event) -> None:
+        e: _Env = ev._value
+        if e.alive:
+            e.busy = False
+            e.fn.pidle.append(e)
+
+    # -- the control plane ---------------------------------------------------------------------
+    def update_function(self, name: str, cfg: FunctionConfig) -> None:
+        """Apply a new configuration to function ``name`` now (UpdateFunctionConfiguration or
+        PutFunctionConcurrency).
+
+        As on Lambda, later requests get environments of the new version: idle environments of
+        the old one are reclaimed at once (end reason ``updated``), busy ones when they finish.
+        Provisioned environments are replaced by new ones initialised now.
+        """
+        fn = self.function(name)
+        now = self.sim._now
+        old_limit = fn.limit
+        fn.version += 1
+        fn.configure(cfg, self.streams)
+        if (old_limit is None) != (fn.limit is None) or old_limit != fn.limit:
+            self.unreserved_pool += (old_limit or 0) - (fn.limit or 0)
+        for e in list(fn.idle) + fn.pidle:
+            self._end(e, now, _UPDATED)
+        fn.idle.clear()
+        fn.pidle.clear()
+        for e in [e for e in self.alive.values() if e.fn is fn and e.provisioned and e.busy
+                  and e.n == 0]:
+            self._end(e, now, _UPDATED)  # still initialising: replaced
+        for _ in range(fn.provisioned):
+            self._provision(fn, now, ahead=False)
 
     def close(self, until_s: float) -> None:
         """Stop reclaiming at ``until_s`` and record the environments still alive."""
@@ -417,6 +470,6 @@ class Engine:
         for e in list(self.alive.values()):
             end = max(until_s, e.last_end)
             e.alive = False
-            self.envs.add(e.env_id, e.fn.idx, e.host.host_id, e.fn.memory_mb, e.provisioned,
+            self.envs.add(e.env_id, e.fn.idx, e.host.host_id, e.mem_mb, e.provisioned,
                           e.created, e.ready, end, _ALIVE, e.n, e.busy_s, e.init_s)
         self.alive.clear()

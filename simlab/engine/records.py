@@ -19,13 +19,14 @@ from simlab.observe.schema import STATUSES
 __all__ = ["InvocationRecorder", "EnvironmentRecorder", "INVOCATION_TYPES", "END_REASONS"]
 
 INVOCATION_TYPES: tuple[str, ...] = ("sync", "async", "poll")
-END_REASONS: tuple[str, ...] = ("idle_timeout", "max_lifetime", "timeout", "oom", "alive")
+END_REASONS: tuple[str, ...] = ("idle_timeout", "max_lifetime", "timeout", "oom", "alive",
+                                "updated")
 
 _INV_COLUMNS = (
     ("invocation_id", "q"), ("function", "i"), ("source", "i"), ("invocation_type", "b"),
     ("attempt", "i"), ("arrival_s", "d"), ("start_s", "d"), ("end_s", "d"), ("init_ms", "d"),
     ("duration_ms", "d"), ("cold", "b"), ("status", "b"), ("env_id", "q"), ("host_id", "q"),
-    ("max_memory_used_mb", "d"), ("provisioned", "b"),
+    ("max_memory_used_mb", "d"), ("provisioned", "b"), ("memory_mb", "i"),
 )
 
 
@@ -37,12 +38,12 @@ class InvocationRecorder:
         appends = [self.cols[name].append for name, _ in _INV_COLUMNS]
         (self._a0, self._a1, self._a2, self._a3, self._a4, self._a5, self._a6, self._a7,
          self._a8, self._a9, self._a10, self._a11, self._a12, self._a13, self._a14,
-         self._a15) = appends
+         self._a15, self._a16) = appends
         self.extras: dict[str, dict[int, Any]] = {}
 
     def add(self, iid: int, fn: int, src: int, itype: int, attempt: int, arrival: float,
             start: float, end: float, init_ms: float, dur_ms: float, cold: int, status: int,
-            env_id: int, host_id: int, mem: float, prov: int) -> None:
+            env_id: int, host_id: int, mem: float, prov: int, memory_mb: int) -> None:
         """Append one row (codes as in the tables' category lists)."""
         self._a0(iid)
         self._a1(fn)
@@ -60,6 +61,7 @@ class InvocationRecorder:
         self._a13(host_id)
         self._a14(mem)
         self._a15(prov)
+        self._a16(memory_mb)
 
     def extra(self, column: str, invocation_id: int, value: Any) -> None:
         """Attach a sparse extra value (e.g. a handler's output) to an invocation."""
@@ -97,7 +99,7 @@ class InvocationRecorder:
         out["status"] = _cat(take("status"), STATUSES)
         out["env_id"] = take("env_id")
         out["host_id"] = take("host_id")
-        out["memory_mb"] = np.asarray(memory_mb, dtype=np.int64)[fn]
+        out["memory_mb"] = take("memory_mb").astype(np.int64)
         out["max_memory_used_mb"] = take("max_memory_used_mb")
         out["provisioned"] = take("provisioned").astype(bool)
         out["architecture"] = _cat(fn, architecture)

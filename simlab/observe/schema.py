@@ -18,7 +18,8 @@ __all__ = ["INVOCATIONS", "ENVIRONMENTS", "HOSTS", "FUNCTIONS", "STATUSES"]
 STATUSES: tuple[str, ...] = ("ok", "error", "timeout", "oom", "throttled", "dropped")
 
 INVOCATIONS: dict[str, str] = {
-    "invocation_id": "int: 0, 1, 2... in order of arrival; with the run's seed gives the request id "
+    "invocation_id": "int: 0, 1, 2... in order of arrival; with the run's seed gives the "
+    "request id "
     "(simlab.ids.request_id)",
     "function": "str: function name",
     "source": "str: name of the source that sent the request",
@@ -35,7 +36,7 @@ INVOCATIONS: dict[str, str] = {
     "status": "str: one of STATUSES",
     "env_id": "int: execution environment that served it; -1 if none (throttled, dropped)",
     "host_id": "int: host of that environment; -1 if none",
-    "memory_mb": "int: configured memory of the function",
+    "memory_mb": "int: configured memory of the function when it ran",
     "max_memory_used_mb": "float: peak memory of this invocation (capped at memory_mb)",
     "provisioned": "bool: served by a provisioned-concurrency environment",
     "architecture": "str: 'x86_64' or 'arm64'",
@@ -50,7 +51,8 @@ ENVIRONMENTS: dict[str, str] = {
     "created_s": "float: INIT started (s)",
     "ready_s": "float: INIT ended (s)",
     "ended_s": "float: reclaimed or killed (s); the run's end if still alive",
-    "end_reason": "str: 'idle_timeout', 'max_lifetime', 'timeout', 'oom', or 'alive' at the end",
+    "end_reason": "str: 'idle_timeout', 'max_lifetime', 'timeout', 'oom', 'updated' (a new "
+    "configuration replaced it), or 'alive' at the end",
     "invocations": "int: requests served",
     "busy_s": "float: total handler time (s)",
     "init_s": "float: INIT duration (s)",
