@@ -51,13 +51,26 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from simlab.observe.schema import STATUSES
-from simlab.prices import ARCHITECTURES, PriceSheet, Tier, as_date, price_sheet_for
+from simlab.prices import (
+    ARCHITECTURES,
+    INIT_BILLED_FOR_ZIP_FROM,
+    ONE_MS_BILLING_FROM,
+    PriceSheet,
+    Tier,
+    as_date,
+    granularity_ms_for,
+    init_billed,
+    price_sheet_for,
+)
 
 __all__ = [
     "FREE_EPHEMERAL_MB",
@@ -78,10 +91,6 @@ __all__ = [
     "total_cost",
 ]
 
-#: First day of 1 ms billing (the December 2020 billing cycle); 100 ms before.
-ONE_MS_BILLING_FROM: dt.date = dt.date(2020, 12, 1)
-#: First day INIT is billed for on-demand ZIP functions on managed runtimes.
-INIT_BILLED_FOR_ZIP_FROM: dt.date = dt.date(2025, 8, 1)
 #: Provisioned concurrency is metered in blocks of this many seconds (5 minutes), rounded up.
 PROVISIONED_BLOCK_S: float = 300.0
 #: Ephemeral storage included in the price; more is billed.
@@ -115,86 +124,45 @@ _FUNCTION_COLUMNS = (
 
 
 #: The provider's-side metrics: name -> (unit, meaning).
-PROVIDER_METRICS: dict[str, tuple[str, str]] = {
-    "billed_gb_s": ("GB-s", "billed duration x memory (on-demand and provisioned)"),
-    "rounding_gb_s": ("GB-s", "billed but not run: the rounding up to the granularity"),
-    "unbilled_init_gb_s": ("GB-s", "INIT time that was not billed"),
-    "idle_warm_gb_s": ("GB-s", "on-demand environments kept warm while idle (not billed)"),
-    "provisioned_held_gb_s": ("GB-s", "provisioned environments held (paid by the PC charge)"),
-    "environment_held_gb_s": ("GB-s", "all environments, from INIT start to reclaim or run end"),
-    "host_used_gb_s": ("GB-s", "host memory in use (hosts.used_mb_s)"),
-    "host_capacity_gb_s": ("GB-s", "host memory available, from each host's creation"),
-    "billed_per_host_used": ("ratio", "billed GB-s per GB-s of host memory in use"),
-}
+PROVIDER_METRICS: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
+    {
+        "billed_gb_s": ("GB-s", "billed duration x memory (on-demand and provisioned)"),
+        "rounding_gb_s": ("GB-s", "billed but not run: the rounding up to the granularity"),
+        "unbilled_init_gb_s": ("GB-s", "INIT time that was not billed"),
+        "idle_warm_gb_s": ("GB-s", "on-demand environments kept warm while idle (not billed)"),
+        "provisioned_held_gb_s": ("GB-s", "provisioned environments held (paid by the PC charge)"),
+        "environment_held_gb_s": (
+            "GB-s",
+            "all environments, from INIT start to reclaim or run end",
+        ),
+        "host_used_gb_s": ("GB-s", "host memory in use (hosts.used_mb_s)"),
+        "host_capacity_gb_s": ("GB-s", "host memory available, from each host's creation"),
+        "billed_per_host_used": ("ratio", "billed GB-s per GB-s of host memory in use"),
+    }
+)
 
 
-def _number(name: str, value: Any, low: float, high: float, what: str) -> float:
-    """Return ``value`` as float if it is a finite number with low < value <= high, else raise."""
+def _number(name: str, value: Any, what: str, ok: Callable[[float], bool]) -> float:
+    """Return ``value`` as a float if it is a finite number for which ``ok`` holds, else raise."""
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
         raise TypeError(f"{name} must be {what}, got {value!r}")
     v = float(value)
-    if not (math.isfinite(v) and low < v <= high):
+    if not (math.isfinite(v) and ok(v)):
         raise ValueError(f"{name} must be {what}, got {value!r}")
     return v
+
+
+def _positive(v: float) -> bool:
+    return v > 0
 
 
 def _check_granularity(granularity_ms: Any) -> float:
     lo, hi = GRANULARITY_RANGE_MS
     what = f"a finite number of milliseconds from {lo:g} to {hi:,.0f} (1 hour)"
-    if isinstance(granularity_ms, bool | np.bool_) or not isinstance(
-        granularity_ms, int | float | np.number
-    ):
-        raise TypeError(f"granularity_ms must be {what}, got {granularity_ms!r}")
-    g = float(granularity_ms)
-    if not (math.isfinite(g) and lo <= g <= hi):
-        raise ValueError(f"granularity_ms must be {what}, got {granularity_ms!r}")
-    return g
+    return _number("granularity_ms", granularity_ms, what, lambda v: lo <= v <= hi)
 
 
-def granularity_ms_for(date: dt.date | str) -> float:
-    """Return the billing granularity in force on ``date``: 100 ms before December 2020, then 1 ms.
-
-    Examples
-    --------
-    >>> granularity_ms_for("2018"), granularity_ms_for("today")
-    (100.0, 1.0)
-    """
-    return 100.0 if as_date(date) < ONE_MS_BILLING_FROM else 1.0
-
-
-def init_billed(date: dt.date | str, package_type: str, runtime: str, provisioned: bool) -> bool:
-    """Return whether INIT time is billed for such a function on ``date``.
-
-    Parameters
-    ----------
-    date
-        A date, ISO date string or era name.
-    package_type
-        ``'zip'`` or ``'image'``.
-    runtime
-        Runtime identifier; ``'provided'`` or ``'provided.*'`` is a custom runtime.
-    provisioned
-        Whether the environment is a provisioned-concurrency one.
-
-    Examples
-    --------
-    >>> init_billed("2024-01-01", "zip", "python3.12", False)
-    False
-    >>> init_billed("2025-08-01", "zip", "python3.12", False)
-    True
-    """
-    if package_type not in ("zip", "image"):
-        raise ValueError(f"package_type must be 'zip' or 'image', got {package_type!r}")
-    if not isinstance(runtime, str) or not runtime:
-        raise ValueError(f"runtime must be a non-empty string like 'python3.12', got {runtime!r}")
-    if not isinstance(provisioned, bool | np.bool_):
-        raise TypeError(f"provisioned must be True or False, got {provisioned!r}")
-    day = as_date(date)
-    custom = runtime == "provided" or runtime.startswith("provided.")
-    return bool(provisioned or custom or package_type == "image" or day >= INIT_BILLED_FOR_ZIP_FROM)
-
-
-def billed_duration_ms(duration_ms: Any, granularity_ms: float) -> Any:
+def billed_duration_ms(duration_ms: ArrayLike, granularity_ms: float) -> float | np.ndarray:
     """Round durations up to the billing granularity, with a minimum of one granule.
 
     Parameters
@@ -254,9 +222,7 @@ def _functions(functions: pd.DataFrame) -> pd.DataFrame:
             f"from {FREE_EPHEMERAL_MB} to {_MAX_EPHEMERAL_MB} MB",
         ),
         "provisioned_concurrency": (
-            (f["provisioned_concurrency"] >= 0)
-            & (f["provisioned_concurrency"] % 1 == 0)
-            & np.isfinite(f["provisioned_concurrency"].astype(float)),
+            (f["provisioned_concurrency"] >= 0) & (f["provisioned_concurrency"] % 1 == 0),
             "a whole number >= 0",
         ),
     }
@@ -321,8 +287,8 @@ def _records(
     count = column("count", np.ones(n)).astype(float)
     duration = invocations["duration_ms"].to_numpy(dtype=float)
     init = invocations["init_ms"].to_numpy(dtype=float)
-    for col, values, low in (("duration_ms", duration, 0), ("init_ms", init, 0)):
-        ok = (np.isfinite(values) & (values >= low)) | ~billed
+    for col, values in (("duration_ms", duration), ("init_ms", init)):
+        ok = (np.isfinite(values) & (values >= 0)) | ~billed
         _require(ok, col, values, "finite and >= 0 on billed rows")
     _require(np.isfinite(memory) & (memory > 0) | ~billed, "memory_mb", memory, "> 0")
     whole = np.isfinite(count) & (count >= 0) & (count % 1 == 0)
@@ -475,7 +441,7 @@ def bill(
         free tier. Sum with :func:`total_cost`.
     """
     day, sheet = _sheet(date, prices)
-    months = _number("months", months, 0.0, math.inf, "a positive finite number of months")
+    months = _number("months", months, "a positive finite number of months", _positive)
     if not isinstance(free_tier, bool | np.bool_):
         raise TypeError(f"free_tier must be True or False, got {free_tier!r}")
     funcs = _functions(functions)
@@ -487,7 +453,7 @@ def bill(
         )
     if run_seconds is not None:
         what = "a positive finite number of seconds (how long provisioned concurrency was on)"
-        run_seconds = _number("run_seconds", run_seconds, 0.0, math.inf, what)
+        run_seconds = _number("run_seconds", run_seconds, what, _positive)
     r = _records(invocations, funcs, day, granularity_ms)
     nf, na = len(funcs), len(ARCHITECTURES)
     key = r["fcode"] * na + r["acode"]
@@ -607,7 +573,7 @@ def provider_view(
     pandas.DataFrame
         One row per metric with columns ``metric``, ``value``, ``unit``, ``meaning``.
     """
-    until = _number("until_s", until_s, 0.0, math.inf, "a positive finite number of seconds")
+    until = _number("until_s", until_s, "a positive finite number of seconds", _positive)
     funcs = _functions(functions)
     r = _records(invocations, funcs, as_date(date), granularity_ms)
     for label, table, needed in (

@@ -1,4 +1,4 @@
-"""Lambda price sheets as data: what AWS charged, from when, and where it says so.
+"""Lambda's tariff by date: price sheets as data, and the billing rules that changed with time.
 
 A price sheet is the list of unit prices in force on a date (US East, N. Virginia, in USD):
 
@@ -12,6 +12,12 @@ A price sheet is the list of unit prices in force on a date (US East, N. Virgini
   2022);
 * the monthly free tier: 1,000,000 requests and 400,000 GB-s, not for functions with provisioned
   concurrency.
+
+Two rules changed on dates too: the billing granularity (:func:`granularity_ms_for`: durations were
+rounded up to 100 ms until November 2020, to 1 ms since the December 2020 billing cycle) and
+whether the cold start (INIT) is billed (:func:`init_billed`: always for container images, custom
+runtimes and provisioned concurrency; for on-demand ZIP functions on managed runtimes only from
+1 August 2025).
 
 Features that did not exist on a date have no price on that date's sheet (``None``): asking a 2018
 sheet for an Arm price raises an error instead of inventing one. Sheets are frozen dataclasses; make
@@ -36,14 +42,20 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
+
 __all__ = [
     "ARCHITECTURES",
     "ERA_DATES",
+    "INIT_BILLED_FOR_ZIP_FROM",
+    "ONE_MS_BILLING_FROM",
     "SHEETS",
     "ArchPrices",
     "PriceSheet",
     "Tier",
     "as_date",
+    "granularity_ms_for",
+    "init_billed",
     "price_sheet_for",
 ]
 
@@ -58,6 +70,11 @@ ERA_DATES: MappingProxyType[str, dt.date] = MappingProxyType(
         "today": dt.date(2026, 11, 27),
     }
 )
+
+#: First day of 1 ms billing (the December 2020 billing cycle); 100 ms before.
+ONE_MS_BILLING_FROM: dt.date = dt.date(2020, 12, 1)
+#: First day INIT is billed for on-demand ZIP functions on managed runtimes.
+INIT_BILLED_FOR_ZIP_FROM: dt.date = dt.date(2025, 8, 1)
 
 _PRICING_PAGE = "https://aws.amazon.com/lambda/pricing/"
 
@@ -376,3 +393,46 @@ def price_sheet_for(when: dt.date | str) -> PriceSheet:
             f"date must be on or after {SHEETS[0].effective_from} (Lambda's launch), got {day}"
         )
     return in_effect[-1]
+
+
+def granularity_ms_for(date: dt.date | str) -> float:
+    """Return the billing granularity in force on ``date``: 100 ms before December 2020, then 1 ms.
+
+    Examples
+    --------
+    >>> granularity_ms_for("2018"), granularity_ms_for("today")
+    (100.0, 1.0)
+    """
+    return 100.0 if as_date(date) < ONE_MS_BILLING_FROM else 1.0
+
+
+def init_billed(date: dt.date | str, package_type: str, runtime: str, provisioned: bool) -> bool:
+    """Return whether INIT time is billed for such a function on ``date``.
+
+    Parameters
+    ----------
+    date
+        A date, ISO date string or era name.
+    package_type
+        ``'zip'`` or ``'image'``.
+    runtime
+        Runtime identifier; ``'provided'`` or ``'provided.*'`` is a custom runtime.
+    provisioned
+        Whether the environment is a provisioned-concurrency one.
+
+    Examples
+    --------
+    >>> init_billed("2024-01-01", "zip", "python3.12", False)
+    False
+    >>> init_billed("2025-08-01", "zip", "python3.12", False)
+    True
+    """
+    if package_type not in ("zip", "image"):
+        raise ValueError(f"package_type must be 'zip' or 'image', got {package_type!r}")
+    if not isinstance(runtime, str) or not runtime:
+        raise ValueError(f"runtime must be a non-empty string like 'python3.12', got {runtime!r}")
+    if not isinstance(provisioned, bool | np.bool_):
+        raise TypeError(f"provisioned must be True or False, got {provisioned!r}")
+    day = as_date(date)
+    custom = runtime == "provided" or runtime.startswith("provided.")
+    return bool(provisioned or custom or package_type == "image" or day >= INIT_BILLED_FOR_ZIP_FROM)
