@@ -39,11 +39,16 @@ class Result:
         Most environments initialising or busy at once, account-wide.
     """
 
-    def __init__(self, *, invocations: pd.DataFrame, environments: pd.DataFrame,
+    def __init__(self, *, invocations: pd.DataFrame | None, environments: pd.DataFrame,
                  hosts: pd.DataFrame, functions: pd.DataFrame, rules: PlatformRules, seed: int,
                  until_s: float, epoch: dt.datetime, max_concurrency: int,
-                 extras: dict[str, Any] | None = None) -> None:
+                 extras: dict[str, Any] | None = None, aggregates: Any = None,
+                 record: str = "all") -> None:
         self._invocations = invocations
+        #: The aggregate recorder of a ``record="summary"``/``"metrics"`` run, else None.
+        self.aggregates = aggregates
+        #: What the run kept: ``"all"``, ``"summary"`` or ``"metrics"``.
+        self.record = record
         self.environments = environments
         self.hosts = hosts
         self.functions = functions
@@ -72,18 +77,34 @@ class Result:
                                      else float(c.reserved_concurrency) for c in cfgs],
             "provisioned_concurrency": [c.provisioned_concurrency for c in cfgs],
         })
-        invocations = engine.recorder.frame(names, engine.sources or ["none"],
-                                            [c.memory_mb for c in cfgs],
-                                            [c.architecture for c in cfgs])
-        extras = {k: v for k, v in run.services.items()}
+        from simlab.engine.aggregate import AggregateRecorder
+
+        recorder = engine.recorder
+        aggregates = None
+        record = "all"
+        if isinstance(recorder, AggregateRecorder):
+            invocations = None
+            aggregates = recorder
+            record = "summary" if recorder.period_s is None else "metrics"
+        else:
+            invocations = recorder.frame(names, engine.sources or ["none"],
+                                         [c.memory_mb for c in cfgs],
+                                         [c.architecture for c in cfgs])
+        extras = dict(run.services)
         return cls(invocations=invocations, environments=engine.envs.frame(names),
                    hosts=pd.DataFrame(engine.hosts.columns(run.until_s)), functions=functions,
                    rules=engine.rules, seed=run.seed, until_s=run.until_s, epoch=run.epoch,
-                   max_concurrency=engine.max_in_flight, extras=extras)
+                   max_concurrency=engine.max_in_flight, extras=extras,
+                   aggregates=aggregates, record=record)
 
     @property
     def invocations(self) -> pd.DataFrame:
         """One row per invocation attempt, in order of arrival."""
+        if self._invocations is None:
+            raise ValueError(
+                f"this run kept aggregates only (record={self.record!r}); run with "
+                f"record='all' to keep one row per invocation"
+            )
         return self._invocations
 
     # -- summary -------------------------------------------------------------------------------
@@ -101,43 +122,28 @@ class Result:
             latency percentiles ``latency_p50_ms``... split ``warm_``/``cold_``; ``max_concurrency``
             (account-wide when no function is given, else the function's own); ``hosts``.
         """
-        inv = self._invocations
         envs = self.environments
-        sel: Any = slice(None)
         if function is not None:
             if function not in set(self.functions["function"]):
                 raise ValueError(f"no function named {function!r}; functions: "
                                  f"{list(self.functions['function'])}")
-            sel = (inv["function"] == function).to_numpy()
             envs = envs[envs["function"] == function]
-        cats = list(inv["status"].cat.categories)
-        codes = inv["status"].cat.codes.to_numpy()[sel]
-        counts = np.bincount(codes, minlength=len(cats))
-        count = dict(zip(cats, counts.tolist(), strict=True))
-        n_req = len(codes)
+        if self.aggregates is not None:
+            count, n_cold, busy, quantiles, max_conc = self._from_aggregates(function)
+        else:
+            count, n_cold, busy, quantiles, max_conc = self._from_rows(function)
+        n_req = sum(count.values())
         n_ran = n_req - count["throttled"] - count["dropped"]
-        everything_ran = n_ran == n_req and function is None
-        ran = None if everything_ran else (codes != cats.index("throttled")) & (
-            codes != cats.index("dropped"))
         T = self.until_s
 
         def frac(n: int, over: int) -> float:
             return n / over if over else float("nan")
 
-        def col(name: str) -> np.ndarray:
-            values = inv[name].to_numpy()
-            return values if everything_ran else values[sel][ran]
-
-        cold = col("cold")
-        lat = col("latency_ms")
-        busy_from = col("start_s") - col("init_ms") / 1000.0
-        busy_to = col("end_s")
-        busy = _overlap_total(busy_from, busy_to, T)
         alive = _overlap_total(envs["created_s"].to_numpy(), envs["ended_s"].to_numpy(), T)
         out: dict[str, float] = {
             "requests": n_req,
             "invocations": n_ran,
-            "cold_start_fraction": frac(int(cold.sum()), n_ran),
+            "cold_start_fraction": frac(n_cold, n_ran),
             "throttle_fraction": frac(count["throttled"], n_req),
             "dropped_fraction": frac(count["dropped"], n_req),
             "error_fraction": frac(count["error"], n_ran),
@@ -148,15 +154,56 @@ class Result:
             "mean_idle_environments": (alive - busy) / T,
             "environments_created": len(envs),
         }
-        for label, part in (("", slice(None)), ("warm_", ~cold), ("cold_", cold)):
-            vals = lat[part]
-            qs = np.percentile(vals, (50, 95, 99)) if len(vals) else [float("nan")] * 3
+        for label, qs in zip(("", "warm_", "cold_"), quantiles, strict=True):
             for q, v in zip((50, 95, 99), qs, strict=True):
                 out[f"{label}latency_p{q}_ms"] = float(v)
-        out["max_concurrency"] = (self.max_concurrency if function is None
-                                  else _max_overlap(busy_from, busy_to))
+        out["max_concurrency"] = (self.max_concurrency if function is None else max_conc)
         out["hosts"] = len(self.hosts) if function is None else int(envs["host_id"].nunique())
         return pd.Series(out, name=function or "all", dtype=float)
+
+    def _from_rows(self, function: str | None) -> tuple:
+        inv = self._invocations
+        sel: Any = slice(None) if function is None else (inv["function"] == function).to_numpy()
+        cats = list(inv["status"].cat.categories)
+        codes = inv["status"].cat.codes.to_numpy()[sel]
+        count = dict(zip(cats, np.bincount(codes, minlength=len(cats)).tolist(), strict=True))
+        everything_ran = function is None and count["throttled"] + count["dropped"] == 0
+        ran = None if everything_ran else (codes != cats.index("throttled")) & (
+            codes != cats.index("dropped"))
+
+        def col(name: str) -> np.ndarray:
+            values = inv[name].to_numpy()
+            return values if everything_ran else values[sel][ran]
+
+        cold = col("cold")
+        lat = col("latency_ms")
+        busy_from = col("start_s") - col("init_ms") / 1000.0
+        busy_to = col("end_s")
+        busy = _overlap_total(busy_from, busy_to, self.until_s)
+        quantiles = []
+        for part in (slice(None), ~cold, cold):
+            vals = lat[part]
+            quantiles.append(np.percentile(vals, (50, 95, 99)) if len(vals)
+                             else [float("nan")] * 3)
+        max_conc = _max_overlap(busy_from, busy_to) if function is not None else None
+        return count, int(cold.sum()), busy, quantiles, max_conc
+
+    def _from_aggregates(self, function: str | None) -> tuple:
+        from simlab.engine.aggregate import histogram_quantiles
+        from simlab.observe.schema import STATUSES
+
+        names = list(self.functions["function"])
+        aggs = [a for k, a in self.aggregates.fns.items()
+                if function is None or names[k] == function]
+        counts = np.sum([a.counts for a in aggs], axis=0) if aggs else np.zeros(len(STATUSES))
+        count = dict(zip(STATUSES, (int(c) for c in counts), strict=True))
+        warm = np.sum([a.warm_hist for a in aggs], axis=0) if aggs else np.zeros(1)
+        cold = np.sum([a.cold_hist for a in aggs], axis=0) if aggs else np.zeros(1)
+        qs = (0.5, 0.95, 0.99)
+        quantiles = [histogram_quantiles(warm + cold, qs), histogram_quantiles(warm, qs),
+                     histogram_quantiles(cold, qs)]
+        return (count, sum(a.cold for a in aggs), sum(a.busy_s for a in aggs), quantiles,
+                float("nan"))
 
     def concurrency(self, function: str | None = None) -> pd.DataFrame:
         """Step function of concurrency (INIT or busy environments): columns ``time_s``,

@@ -221,12 +221,16 @@ class Simulation:
         return cfg
 
     # -- running -------------------------------------------------------------------------------
-    def run(self, until_s: float, *, progress: bool = False) -> Result:
+    def run(self, until_s: float, *, progress: bool = False, record: str = "all",
+            period_s: float = 60.0) -> Result:
         """Simulate ``until_s`` seconds and return the :class:`~simlab.result.Result`.
 
         Sources stop at ``until_s``; requests still running then are allowed to finish, so every
         request that arrived has exactly one row. Time averages cover ``[0, until_s]``.
-        ``progress=True`` shows a progress bar over simulated time.
+        ``progress=True`` shows a progress bar over simulated time. ``record`` is ``"all"`` (a
+        row per invocation), ``"summary"`` (counts, time integrals and latency histograms only)
+        or ``"metrics"`` (summary plus per-``period_s`` metrics); the last two keep memory flat
+        however long the run.
         """
         if (isinstance(until_s, bool) or not isinstance(until_s, int | float)
                 or not math.isfinite(until_s) or until_s <= 0):
@@ -237,7 +241,18 @@ class Simulation:
         check_concurrency(functions, self.rules)
         sim = simpy.Environment()
         streams = Streams(self.seed)
-        engine = Engine(sim, self.rules, functions, streams)
+        if record not in ("all", "summary", "metrics"):
+            raise ValueError(f"record must be 'all', 'summary' or 'metrics', got {record!r}")
+        if (isinstance(period_s, bool) or not isinstance(period_s, int | float)
+                or not math.isfinite(period_s) or period_s <= 0):
+            raise ValueError(f"period_s must be a number of seconds > 0, got {period_s!r}")
+        recorder = None
+        if record != "all":
+            from simlab.engine.aggregate import AggregateRecorder
+
+            recorder = AggregateRecorder(float(until_s),
+                                         float(period_s) if record == "metrics" else None)
+        engine = Engine(sim, self.rules, functions, streams, recorder)
         run = Run(self, sim, engine, float(until_s))
         for source, targets in self.sources:
             source.start(run, targets)
