@@ -298,7 +298,7 @@ class CronSchedule(Schedule):
     Build it with :func:`parse_schedule`; the attributes are the expanded fields.
     """
 
-    expression: str
+    expression: str = field(compare=False)
     minutes: tuple[int, ...]
     hours: tuple[int, ...]
     months: tuple[int, ...]
