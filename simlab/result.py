@@ -99,13 +99,70 @@ class Result:
 
     @property
     def invocations(self) -> pd.DataFrame:
-        """One row per invocation attempt, in order of arrival."""
+        """One row per invocation attempt, in order of arrival, with its ``billed_ms`` and
+        ``cost_usd`` under the run's rules (list prices, before any free tier)."""
+        inv = self._rows()
+        if "billed_ms" not in inv.columns:
+            from simlab import billing
+
+            priced = billing.price_invocations(inv, self.functions, date=self.rules.date,
+                                               granularity_ms=self.rules.billing_granularity_ms)
+            inv["billed_ms"] = priced["billed_ms"].to_numpy()
+            inv["cost_usd"] = priced["cost_usd"].to_numpy()
+        return inv
+
+    def _rows(self) -> pd.DataFrame:
         if self._invocations is None:
             raise ValueError(
                 f"this run kept aggregates only (record={self.record!r}); run with "
                 f"record='all' to keep one row per invocation"
             )
         return self._invocations
+
+    # -- money ---------------------------------------------------------------------------------
+    def bill(self, *, granularity_ms: float | None = None, prices: Any = None,
+             free_tier: bool = True, months: float = 1.0) -> pd.DataFrame:
+        """The bill of this run: one row per function and line item (see
+        :func:`simlab.billing.bill`).
+
+        Parameters
+        ----------
+        granularity_ms
+            Re-price the same run with another billing granularity (default: the era's).
+        prices
+            Another :class:`simlab.prices.PriceSheet` (default: the sheet in effect on the
+            era's date).
+        free_tier
+            Apply the monthly free tier.
+        months
+            How many months of use the run stands for (tiers and free tier are monthly).
+
+        Use :func:`simlab.billing.total_cost` for the total.
+        """
+        from simlab import billing
+
+        return billing.bill(self._rows(), self.functions, date=self.rules.date,
+                            granularity_ms=(self.rules.billing_granularity_ms
+                                            if granularity_ms is None else granularity_ms),
+                            prices=prices, free_tier=free_tier, run_seconds=self.until_s,
+                            months=months)
+
+    def total_cost(self, **kwargs: Any) -> float:
+        """Total of :meth:`bill` (same keyword arguments), in USD."""
+        from simlab import billing
+
+        return billing.total_cost(self.bill(**kwargs))
+
+    def provider_view(self, *, granularity_ms: float | None = None) -> pd.DataFrame:
+        """The provider's side: GB-s billed against GB-s held by idle and provisioned
+        environments and by hosts (see :func:`simlab.billing.provider_view`)."""
+        from simlab import billing
+
+        return billing.provider_view(self._rows(), self.environments, self.hosts,
+                                     self.functions, self.until_s, date=self.rules.date,
+                                     granularity_ms=(self.rules.billing_granularity_ms
+                                                     if granularity_ms is None
+                                                     else granularity_ms))
 
     # -- summary -------------------------------------------------------------------------------
     def summary(self, function: str | None = None) -> pd.Series:
@@ -205,10 +262,49 @@ class Result:
         return (count, sum(a.cold for a in aggs), sum(a.busy_s for a in aggs), quantiles,
                 float("nan"))
 
+    # -- observability -------------------------------------------------------------------------
+    def logs(self, function: str | None = None, *, style: str = "classic") -> Any:
+        """CloudWatch Logs of the run (or of one ``function``), as a
+        :class:`simlab.observe.logs.LogView`: ``print(result.logs("f").tail(20))`` reads like the
+        console; ``.df`` is the tidy DataFrame; ``.filter(...)`` searches like Logs Insights.
+
+        ``style="status"`` writes timeouts and out-of-memory kills the newer way (``Status:`` in
+        the REPORT line) instead of separate lines.
+        """
+        from simlab.observe.logs import LogView, log_events
+
+        inv = self.invocations
+        handler_lines = None
+        if "log_lines" in inv.columns:
+            has = inv["log_lines"].notna().to_numpy()
+            handler_lines = {int(i): [(0.0, line) for line in lines]
+                             for i, lines in zip(inv["invocation_id"].to_numpy()[has],
+                                                 inv["log_lines"].to_numpy()[has], strict=True)}
+        events = log_events(inv, self.environments, self.seed, self.epoch, function=function,
+                            billed_ms=inv["billed_ms"].to_numpy(), handler_lines=handler_lines,
+                            style=style)
+        return LogView(events)
+
+    def metrics(self, period_s: float = 60.0) -> pd.DataFrame:
+        """CloudWatch metrics per function and period, plus account-wide rows (see
+        :func:`simlab.observe.metrics.metrics`): a tidy DataFrame with columns ``function,
+        metric, statistic, unit, period_start_s, value``.
+
+        A ``record="metrics"`` run returns its kept per-period aggregates instead (wide).
+        """
+        if self._invocations is None:
+            if self.aggregates is not None and self.aggregates.period_s is not None:
+                return self.aggregates.metrics_frame(list(self.functions["function"]))
+            self._rows()  # raises the clear error
+        from simlab.observe.metrics import metrics
+
+        return metrics(self._invocations, period_s=period_s, until_s=self.until_s,
+                       functions=self.functions)
+
     def concurrency(self, function: str | None = None) -> pd.DataFrame:
         """Step function of concurrency (INIT or busy environments): columns ``time_s``,
         ``concurrency``, one row per change."""
-        inv = self._invocations
+        inv = self._rows()
         if function is not None:
             inv = inv[inv["function"] == function]
         ran = ~inv["status"].isin(["throttled", "dropped"]).to_numpy()
