@@ -41,32 +41,21 @@ import pandas as pd
 from simlab.ids import environment_hex_id, request_id
 
 __all__ = [
-    "DEFAULT_EPOCH",
-    "LOG_COLUMNS",
-    "LogView",
-    "epoch_ms",
-    "log_events",
-    "log_group_name",
-    "log_stream_names",
-    "parse_report",
-    "parse_reports",
-]
+    "DEFAULT_EPOCH", "LOG_COLUMNS", "LogView", "epoch_ms", "log_events", "log_group_name",
+    "log_stream_names", "parse_report", "parse_reports",
+]  # fmt: skip
 
 #: Wall-clock time of simulated t = 0 unless a run says otherwise.
 DEFAULT_EPOCH: datetime = datetime(2026, 1, 1, tzinfo=UTC)
 
-#: The columns of the DataFrame :func:`log_events` returns, in order.
+#: The columns of the DataFrame :func:`log_events` returns, in order: the log group
+#: (``/aws/lambda/<function>``) and stream (``YYYY/MM/DD/[$LATEST]<32 hex>``), the function, the
+#: invocation id and request id, the event's time in simulated seconds, in milliseconds since the
+#: Unix epoch (as CloudWatch stores it) and as a UTC datetime, and the message.
 LOG_COLUMNS: tuple[str, ...] = (
-    "log_group",  # /aws/lambda/<function>
-    "log_stream",  # YYYY/MM/DD/[$LATEST]<32 hex>
-    "function",
-    "invocation_id",
-    "request_id",
-    "timestamp_s",  # simulated seconds
-    "timestamp_ms",  # milliseconds since the Unix epoch, as CloudWatch stores it
-    "time",  # the same instant as a UTC datetime
-    "message",
-)
+    "log_group", "log_stream", "function", "invocation_id", "request_id", "timestamp_s",
+    "timestamp_ms", "time", "message",
+)  # fmt: skip
 
 _STYLES = ("classic", "status")
 _NOT_RUN = ("throttled", "dropped")
@@ -293,7 +282,8 @@ def log_events(
     ran = invocations.loc[keep].reset_index(drop=True)
     billed = billed_all[keep]
     if ran.empty:
-        return _empty()
+        e = np.array([], dtype=np.int64)
+        return _frame([], e, [], e, e, e.astype(object), e.astype(float), base_ms, e.astype(object))
 
     # Max Memory Used: the environment's peak so far, in whole MB rounded up.
     env_ids = ran["env_id"].to_numpy()
@@ -382,37 +372,29 @@ def log_events(
     inv_ids = ran["invocation_id"].to_numpy()
     order = np.lexsort((seq, inv_ids[i], t))
     i, t, msg = i[order], t[order], msg[order]
-    ms = base_ms + _ms(t)
     fn_code, fn_names = pd.factorize(ran["function"])
+    names = [str(f) for f in fn_names]
+    return _frame(names, fn_code[i], streams, stream_code[i], inv_ids[i], rid[i], t, base_ms, msg)
+
+
+def _frame(
+    functions: list[str], fn_code: np.ndarray, streams: list[str], stream_code: np.ndarray,
+    inv_ids: np.ndarray, rid: np.ndarray, t: np.ndarray, base_ms: int, msg: np.ndarray,
+) -> pd.DataFrame:  # fmt: skip
+    """The events table (object columns for the many distinct strings: cheap to build)."""
+    ms = base_ms + _ms(t)
+    groups = [log_group_name(f) for f in functions]
     return pd.DataFrame(
         {
-            "log_group": pd.Categorical.from_codes(
-                fn_code[i], categories=[log_group_name(f) for f in fn_names]
-            ),
-            "log_stream": pd.Categorical.from_codes(stream_code[i], categories=streams),
-            "function": pd.Categorical.from_codes(fn_code[i], categories=list(fn_names)),
-            "invocation_id": inv_ids[i],
-            "request_id": pd.Series(rid[i], dtype=object),
-            "timestamp_s": t,
+            "log_group": pd.Categorical.from_codes(fn_code, categories=groups),
+            "log_stream": pd.Categorical.from_codes(stream_code, categories=streams),
+            "function": pd.Categorical.from_codes(fn_code, categories=functions),
+            "invocation_id": np.asarray(inv_ids, dtype=np.int64),
+            "request_id": pd.Series(rid, dtype=object),
+            "timestamp_s": np.asarray(t, dtype=float),
             "timestamp_ms": ms,
             "time": pd.Series(ms.astype("datetime64[ms]")).dt.tz_localize("UTC"),
             "message": pd.Series(msg, dtype=object),
-        }
-    )
-
-
-def _empty() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "log_group": pd.Categorical([]),
-            "log_stream": pd.Categorical([]),
-            "function": pd.Categorical([]),
-            "invocation_id": np.array([], dtype=np.int64),
-            "request_id": pd.Series([], dtype=object),
-            "timestamp_s": np.array([], dtype=float),
-            "timestamp_ms": np.array([], dtype=np.int64),
-            "time": pd.Series([], dtype="datetime64[ms, UTC]"),
-            "message": pd.Series([], dtype=object),
         }
     )
 
@@ -597,7 +579,10 @@ class LogView:
         )
 
     def __repr__(self) -> str:
-        return str(self)
+        # A notebook shows the repr: keep it short for big views (print() shows every event).
+        if len(self) <= 40:
+            return str(self)
+        return f"({len(self)} log events; the last 20 below, print() shows all)\n{self.tail(20)}"
 
 
 def _count(n: int) -> int:

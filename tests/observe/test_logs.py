@@ -270,6 +270,9 @@ def test_view_prints_and_filters(small: tuple[pd.DataFrame, pd.DataFrame]) -> No
     last = view.df.iloc[-1]
     assert text[-1] == f"{last['time']:%Y-%m-%dT%H:%M:%S.%f}"[:-3] + "Z  " + last["message"]
     assert repr(view.head(2)) == str(view.head(2))
+    big = LogView(pd.concat([view.df] * 3, ignore_index=True))
+    assert len(str(big).splitlines()) == len(big) > 40
+    assert repr(big).splitlines()[1:] == str(big.tail(20)).splitlines()
     assert len(view.head(4)) == 4
 
     rid = request_id(7, 0)
@@ -360,3 +363,12 @@ def test_reports_parse_back_to_records(envs, seed, status_style) -> None:
             assert r["init_duration_ms"] is None
         expected_status = {"timeout": "timeout", "oom": "error"}.get(row.status)
         assert r["status"] == (expected_status if status_style else None)
+
+
+def test_categorical_columns_give_the_same_events(small: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    inv, env = small
+    cat_inv = inv.astype({"function": "category", "status": "category"})
+    cat_env = env.astype({"function": "category"})
+    pd.testing.assert_frame_equal(
+        log_events(inv, env, seed=3), log_events(cat_inv, cat_env, seed=3)
+    )
