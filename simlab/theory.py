@@ -74,9 +74,7 @@ ArrayLike = npt.ArrayLike
 FloatOrArray = float | np.ndarray
 
 
-# --------------------------------------------------------------------------------------------------
-# input checks
-# --------------------------------------------------------------------------------------------------
+# -- input checks ----------------------------------------------------------------------------------
 
 
 def _as_float_array(name: str, value: ArrayLike) -> np.ndarray:
@@ -163,9 +161,7 @@ def offered_load(rate_per_s: ArrayLike, mean_duration_s: ArrayLike) -> FloatOrAr
     return _out(lam * s, rate_per_s, mean_duration_s)
 
 
-# --------------------------------------------------------------------------------------------------
-# Erlang B
-# --------------------------------------------------------------------------------------------------
+# -- Erlang B --------------------------------------------------------------------------------------
 
 
 def erlang_b(servers: ArrayLike, offered_load: ArrayLike) -> FloatOrArray:
@@ -267,9 +263,7 @@ def erlang_b_servers(offered_load: ArrayLike, target_blocking: ArrayLike) -> Flo
     return _out(n, offered_load, target_blocking)
 
 
-# --------------------------------------------------------------------------------------------------
-# M/G/inf
-# --------------------------------------------------------------------------------------------------
+# -- M/G/inf ---------------------------------------------------------------------------------------
 
 
 def mgi_mean_busy(rate_per_s: ArrayLike, mean_duration_s: ArrayLike) -> FloatOrArray:
@@ -342,9 +336,7 @@ def mgi_busy_pmf(
     return _out(np.asarray(stats.poisson.pmf(kk, a), dtype=float), k, rate_per_s, mean_duration_s)
 
 
-# --------------------------------------------------------------------------------------------------
-# keep-alive with a TTL, one environment
-# --------------------------------------------------------------------------------------------------
+# -- keep-alive with a TTL, one environment --------------------------------------------------------
 
 
 def p_cold_ttl(
@@ -562,9 +554,7 @@ def mean_idle_environments_ttl(
     return _out((1.0 - q) / den, rate_per_s, ttl_s, duration_s, init_s)
 
 
-# --------------------------------------------------------------------------------------------------
-# Little's law
-# --------------------------------------------------------------------------------------------------
+# -- Little's law ----------------------------------------------------------------------------------
 
 
 def littles_law_concurrency(rate_per_s: ArrayLike, mean_latency_s: ArrayLike) -> FloatOrArray:
