@@ -263,7 +263,10 @@ def read_azure_2019_invocations(source: Source) -> MinuteCounts:
             f"{_name(source)}: missing minute columns {[str(m) for m in missing[:20]]}"
         )
     ordered = [str(m) for m in range(1, last + 1)]
-    values = df[ordered].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    try:
+        values = df[ordered].to_numpy(dtype=float)
+    except (TypeError, ValueError):  # text in a count column: find it for the error below
+        values = df[ordered].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(values) | (values < 0) | (values != np.floor(values))
     if bad.any():
         row, col = (int(x[0]) for x in np.nonzero(bad))
