@@ -94,6 +94,7 @@ def api_gateway_rest_event(
     mh, mq = _multi("headers", headers), _multi("query", query)
     text, is_b64 = encode_body(body)
     resource = path if resource is None else resource
+    agent = next((v[-1] for k, v in mh.items() if k.lower() == "user-agent"), "-")
     return {
         "resource": resource,
         "path": path,
@@ -111,7 +112,7 @@ def api_gateway_rest_event(
             "domainPrefix": api_id,
             "extendedRequestId": ctx.b64("apigw:extended", number, 10),
             "httpMethod": method,
-            "identity": {"sourceIp": source_ip, "userAgent": mh.get("User-Agent", ["-"])[-1]},
+            "identity": {"sourceIp": source_ip, "userAgent": agent},
             "path": f"/{stage}{path}",
             "protocol": "HTTP/1.1",
             "requestId": ctx.uuid("apigw:request", number),
