@@ -1,5 +1,21 @@
-"""Sources of requests: arrival processes now, AWS triggers (S3, streams, schedules...) too."""
+"""Sources of requests: arrival processes, AWS triggers, the async queue and real handlers.
 
+* Arrival processes (:mod:`~simlab.sources.arrivals`): Poisson, FixedInterval, Bursty, Diurnal,
+  Replay: *when* requests come.
+* Triggers, each with AWS's invocation type and event shape: :class:`Schedule` (EventBridge
+  ``rate()``/``cron()``, async), :class:`S3Bucket` (object notifications, async),
+  :class:`SNSTopic` (fan-out, async), :class:`APIGateway` (HTTP, sync, 429/502/504),
+  :class:`SDK` (the Invoke API: RequestResponse, Event, DryRun), :class:`TraceReplay` (Azure
+  Functions traces).
+* Asynchronous invocation (:mod:`~simlab.sources.invoke_async`): the internal queue, its retries
+  and maximum event age, destinations and dead-letter queues; :func:`configure_async`.
+* Real handlers (:mod:`~simlab.sources.handlers`): ``handler(event, context)`` code run on the
+  simulated events.
+"""
+
+from simlab.simulation import Simulation as _Simulation
+from simlab.sources import invoke_async as _invoke_async
+from simlab.sources.apigateway import APIGateway
 from simlab.sources.arrivals import (
     ArrivalProcess,
     Bursty,
@@ -9,5 +25,22 @@ from simlab.sources.arrivals import (
     Replay,
 )
 from simlab.sources.base import Source
+from simlab.sources.destinations import DeadLetterQueue, Destination, LambdaDestination, Queue
+from simlab.sources.handlers import LambdaContext, install_handler_runner
+from simlab.sources.invoke_async import AsyncConfig, AsyncEventQueue, async_config, configure_async
+from simlab.sources.replay_trace import TraceReplay, add_trace_functions
+from simlab.sources.s3 import S3Bucket
+from simlab.sources.schedules import Schedule
+from simlab.sources.sdk import SDK, LambdaClient
+from simlab.sources.sns import SNSTopic
 
-__all__ = ["Source", "ArrivalProcess", "Poisson", "FixedInterval", "Bursty", "Diurnal", "Replay"]
+# Asynchronous invocations go through this package's event queue.
+_invoke_async.install(_Simulation)
+
+__all__ = [
+    "Source", "ArrivalProcess", "Poisson", "FixedInterval", "Bursty", "Diurnal", "Replay",
+    "Schedule", "S3Bucket", "SNSTopic", "APIGateway", "SDK", "TraceReplay",
+    "add_trace_functions", "AsyncConfig", "AsyncEventQueue", "configure_async", "async_config",
+    "Destination", "Queue", "DeadLetterQueue", "LambdaDestination", "LambdaClient",
+    "LambdaContext", "install_handler_runner",
+]

@@ -1,0 +1,243 @@
+"""API Gateway as a source: HTTP requests, a synchronous invoke, and status codes.
+
+Behind a REST or HTTP API, a function answers web requests. API Gateway invokes it
+**synchronously** with the whole request as the event (the *proxy* event: method, path, headers,
+body) and turns the outcome into an HTTP status for the client (LAMBDA_FACTS 3, 5, 7.5):
+
+=========================================  ===============================================
+what happened                              the client sees
+=========================================  ===============================================
+the function returned                      ``200`` (or the ``statusCode`` it returned)
+the function failed (error, timeout, OOM)  ``502 Bad Gateway``
+Lambda throttled the request               ``429 Too Many Requests``
+it ran longer than the integration timeout ``504 Gateway Timeout`` *at* the timeout
+=========================================  ===============================================
+
+The integration timeout is 29 s at most for a REST API (50 ms to 29 s; since June 2024 Regional
+REST APIs can ask for more through a quota increase, not simulated) and 30 s for an HTTP API. A
+function that runs longer is **not** stopped: it keeps running, and is billed, up to its own
+timeout, while the client already has its 504. A REST API also answers 502 when the handler's
+return value is not a valid proxy response (``{"statusCode": ..., "body": "<string>"}``).
+
+Clients may retry on 429, 502 and 504 (``client_retries``), after an exponential backoff: each
+retry is a new request to the platform, which is how retries can turn a throttling spike into a
+bigger one.
+
+Each invocation row gets an extra column ``http_status``; the client's view, one row per HTTP
+request and attempt, is ``result.extras[<name>].responses``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import simpy
+
+from simlab.engine.core import OK, SYNC, Call
+from simlab.sources.arrivals import ArrivalProcess
+from simlab.sources.base import Source
+from simlab.sources.handlers import install_handler_runner
+from simlab.sources.payloads.apigateway import (
+    _HTTP_METHODS,
+    api_gateway_http_event,
+    api_gateway_rest_event,
+    check_proxy_response,
+)
+from simlab.sources.payloads.context import PayloadContext
+from simlab.sources.timeline import arrival_times, at_times, check_seconds, register_service
+
+if TYPE_CHECKING:  # pragma: no cover
+    from simlab.simulation import Run
+
+__all__ = ["APIGateway", "APIGatewayLog", "MAX_INTEGRATION_TIMEOUT_S", "RETRY_STATUSES"]
+
+#: Longest integration timeout by API type (s).
+MAX_INTEGRATION_TIMEOUT_S: dict[str, float] = {"rest": 29.0, "http": 30.0}
+#: Statuses a retrying client retries on.
+RETRY_STATUSES: tuple[int, ...] = (429, 502, 504)
+
+_COLUMNS = ["request", "attempt", "function", "invocation_id", "sent_s", "responded_s",
+            "http_status", "latency_ms"]
+
+
+class APIGatewayLog:
+    """The client's side of an API during one run (``result.extras[<name>]``)."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, int, str, int, float, float, int, float]] = []
+
+    @property
+    def responses(self) -> pd.DataFrame:
+        """One row per HTTP attempt: ``request`` (the client's request number), ``attempt``
+        (1, then retries), ``function``, ``invocation_id``, ``sent_s``, ``responded_s``,
+        ``http_status``, ``latency_ms``."""
+        return pd.DataFrame(self.rows, columns=_COLUMNS)
+
+    @property
+    def requests(self) -> pd.DataFrame:
+        """One row per client request, its final answer: ``request``, ``attempts``,
+        ``http_status``, ``latency_ms`` (from the first send to the last answer)."""
+        df = self.responses
+        if df.empty:
+            return pd.DataFrame(columns=["request", "attempts", "http_status", "latency_ms"])
+        g = df.groupby("request", sort=True)
+        last = g.tail(1).set_index("request")
+        first = g["sent_s"].min()
+        return pd.DataFrame({
+            "attempts": g["attempt"].max(),
+            "http_status": last["http_status"],
+            "latency_ms": (last["responded_s"] - first) * 1000.0,
+        }).reset_index()
+
+    def __repr__(self) -> str:
+        return f"<APIGatewayLog {len(self.rows)} responses>"
+
+
+class APIGateway(Source):
+    """An API whose requests invoke the target function synchronously.
+
+    Parameters
+    ----------
+    arrivals
+        When requests come (an :class:`~simlab.sources.arrivals.ArrivalProcess`; its
+        ``invocation_type`` is ignored: API Gateway always invokes synchronously).
+    integration_timeout_s
+        API Gateway's integration timeout: 0.05 to 29 s (REST) or 30 s (HTTP API).
+    api
+        ``"rest"`` (proxy payload 1.0) or ``"http"`` (HTTP API, payload 2.0).
+    method, path, body, headers, query
+        The request every client sends (see :mod:`simlab.sources.payloads`).
+    routes
+        With several target functions: ``{function: (method, path)}``; each request goes to one
+        route, chosen at random with equal weights.
+    client_retries
+        How many times a client retries a request answered 429, 502 or 504 (0 to 10).
+    retry_backoff_s
+        The client's first wait before a retry; it doubles for each further retry.
+    """
+
+    kind = "apigateway"
+
+    def __init__(self, arrivals: ArrivalProcess, *, integration_timeout_s: float = 29.0,
+                 api: str = "rest", method: str = "GET", path: str = "/", body: Any = None,
+                 headers: Mapping[str, str] | None = None, query: Mapping[str, str] | None = None,
+                 routes: Mapping[str, Sequence[str]] | None = None, client_retries: int = 0,
+                 retry_backoff_s: float = 0.5) -> None:
+        if not isinstance(arrivals, ArrivalProcess):
+            raise TypeError(f"arrivals must be an arrival process (e.g. "
+                            f"simlab.sources.Poisson(rate_per_s=5)), got {arrivals!r}")
+        self.arrivals = arrivals
+        if api not in MAX_INTEGRATION_TIMEOUT_S:
+            raise ValueError(f"api must be 'rest' or 'http', got {api!r}")
+        self.api = api
+        top = MAX_INTEGRATION_TIMEOUT_S[api]
+        self.integration_timeout_s = check_seconds("integration_timeout_s", integration_timeout_s,
+                                                   0.05, top)
+        self.routes: dict[str, tuple[str, str]] = {}
+        for fname, route in (routes or {}).items():
+            if (isinstance(route, str) or not isinstance(route, Sequence) or len(route) != 2):
+                raise ValueError(f"routes[{fname!r}] must be (method, path), got {route!r}")
+            self.routes[fname] = (self._method(route[0]), self._path(route[1]))
+        self.method = self._method(method)
+        self.path = self._path(path)
+        self.request = {"body": body, "headers": headers, "query": query}
+        # Build one event now so that bad bodies, headers or queries fail before the run.
+        self._event(self.method, self.path, 0.0, 0, PayloadContext())
+        if isinstance(client_retries, bool) or not isinstance(client_retries, int) \
+                or not 0 <= client_retries <= 10:
+            raise ValueError(f"client_retries must be a whole number from 0 to 10, "
+                             f"got {client_retries!r}")
+        self.client_retries = client_retries
+        self.retry_backoff_s = check_seconds("retry_backoff_s", retry_backoff_s, 0.0, 3600.0)
+
+    @staticmethod
+    def _method(method: Any) -> str:
+        if method not in _HTTP_METHODS:
+            raise ValueError(f"method must be one of {_HTTP_METHODS}, got {method!r}")
+        return method
+
+    @staticmethod
+    def _path(path: Any) -> str:
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise ValueError(f"path must be a string starting with '/', got {path!r}")
+        return path
+
+    def _event(self, method: str, path: str, t: float, number: int,
+               ctx: PayloadContext) -> dict[str, Any]:
+        build = api_gateway_rest_event if self.api == "rest" else api_gateway_http_event
+        return build(method, path, t, number=number, ctx=ctx, **self.request)
+
+    def validate(self, targets: list[str]) -> None:
+        unknown = set(self.routes) - set(targets)
+        if unknown:
+            raise ValueError(f"routes name functions that are not targets of the API: "
+                             f"{sorted(unknown)} (targets: {targets})")
+
+    def http_status(self, call: Call) -> int:
+        """The status the client gets for a call that ended within the integration timeout."""
+        if call.status != OK:
+            return 502
+        if call.fn.cfg.handler is None:
+            return 200
+        out = call.output
+        if self.api == "http" and not (isinstance(out, dict) and "statusCode" in out):
+            return 200  # an HTTP API infers a 200 response from any JSON
+        try:
+            return check_proxy_response(out)
+        except ValueError:
+            return 502  # "Malformed Lambda proxy response"
+
+    def start(self, run: Run, targets: list[str]) -> None:
+        name = self.name or self.kind
+        log = register_service(run, name, APIGatewayLog())
+        install_handler_runner(run)
+        engine = run.engine
+        sim = run.sim
+        src = engine.source_index(name)
+        ctx = PayloadContext(seed=run.seed, epoch=run.epoch)
+        extra = engine.recorder.extra
+        timeout = self.integration_timeout_s
+        routes = [(engine.function(t), self.routes.get(t, (self.method, self.path)))
+                  for t in targets]
+        pick = run.rng("source", name, "routes")
+        counter = [0]
+
+        def respond(n: int, attempt: int, first: float, fname: str, iid: int, sent: float,
+                    status: int, route: tuple[Any, tuple[str, str]]) -> None:
+            now = sim.now
+            extra("http_status", iid, status)
+            log.rows.append((n, attempt, fname, iid, sent, now, status, (now - sent) * 1000.0))
+            if status in RETRY_STATUSES and attempt <= self.client_retries and not engine.closing:
+                wait = self.retry_backoff_s * 2.0 ** (attempt - 1)
+                ev = simpy.Timeout(sim, wait)
+                ev.callbacks.append(lambda _: engine.closing or send(n, attempt + 1, first, route))
+
+        def send(n: int, attempt: int, first: float, route: tuple[Any, tuple[str, str]]) -> None:
+            fn, (method, path) = route
+            now = sim.now
+            number = counter[0]
+            counter[0] = number + 1
+            iid = engine.new_invocation_id()
+            call = engine.invoke(fn, src, SYNC, 1, None, self._event(method, path, now, number,
+                                                                     ctx), None, iid)
+            if call is None:
+                respond(n, attempt, first, fn.name, iid, now, 429, route)
+            elif call.end - now > timeout:
+                ev = simpy.Timeout(sim, timeout)
+                ev.callbacks.append(lambda _: respond(n, attempt, first, fn.name, iid, now, 504,
+                                                      route))
+            else:
+                call.on_done = lambda c: respond(n, attempt, first, fn.name, iid, now,
+                                                 self.http_status(c), route)
+
+        def fire(k: int, t: float) -> None:
+            route = routes[0] if len(routes) == 1 else routes[int(pick.integers(len(routes)))]
+            send(k, 1, t, route)
+
+        at_times(run, arrival_times(self.arrivals, run.rng("source", name, "arrivals")), fire)
+
+    def __repr__(self) -> str:
+        return (f"APIGateway({self.arrivals!r}, api={self.api!r}, "
+                f"integration_timeout_s={self.integration_timeout_s:g})")

@@ -1,0 +1,279 @@
+"""Real handlers: running a function's Python code on the events the simulator delivers.
+
+A Lambda function is code, ``handler(event, context)``: the platform calls it with the *event* (a
+JSON document whose shape depends on the trigger) and a *context* object (request id, function
+name, memory, time left), and sends back what it returns, or an error if it raises. Whatever the
+code prints or logs goes to the function's CloudWatch log stream.
+
+A :class:`~simlab.config.FunctionConfig` may carry such a ``handler``. simlab then calls it for
+every invocation that runs, and records:
+
+* ``output``: the return value (extra column of ``result.invocations``), when the run succeeds;
+* ``error``: ``"ExceptionType: message"`` when the handler raised. The invocation's status
+  becomes ``error`` (unless it had already timed out or run out of memory), and an asynchronous
+  event goes through the retry rules like any function error;
+* ``log_lines``: what it printed (stdout and stderr) and logged with :mod:`logging`, one string per
+  line. Logging records look like the Python runtime's: ``[INFO]\\t<time>\\t<request id>\\t<msg>``.
+
+The handler receives a fresh copy of the event (as Lambda deserialises the JSON for every
+invocation), so mutating it does not change a retry's event. Its return value must be JSON
+(Lambda serialises it; anything else is a ``Runtime.MarshalError``), at most 6 MB.
+
+**Time.** Simulated time still comes from the function's distributions: the handler's Python
+code takes no simulated time, so runs stay deterministic and fast. The code runs at the simulated
+instant the invocation starts (after any INIT), so anything it does (put an S3 object, publish to
+a topic, invoke another function) happens then. :meth:`LambdaContext.get_remaining_time_in_millis`
+returns the time that would be left at the end of the simulated run (0 for a run that times out).
+``error_rate`` still applies on top of the code's own exceptions: leave it at 0 (the default) to let
+only the code fail.
+
+The context is shaped like the Python runtime's (``aws_request_id``, ``function_name``,
+``function_version``, ``invoked_function_arn``, ``memory_limit_in_mb``, which is a *string* there
+too, ``log_group_name``, ``log_stream_name``), plus ``lambda_client``: a small stand-in for
+``boto3.client("lambda")`` whose ``invoke`` calls other functions of the simulation (see
+:mod:`simlab.sources.sdk`).
+
+The runner is installed on the engine (``engine.handler_runner``) by :func:`install_handler_runner`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+import simpy
+
+from simlab.engine.core import ERROR, OK, OOM, TIMEOUT, Call
+from simlab.ids import request_id
+from simlab.observe.logs import log_group_name, log_stream_names
+from simlab.sources.payloads.context import PayloadContext
+
+if TYPE_CHECKING:  # pragma: no cover
+    from simlab.simulation import Run
+
+__all__ = [
+    "LambdaContext",
+    "HandlerRunner",
+    "install_handler_runner",
+    "function_arn",
+    "response_payload",
+    "MAX_RESPONSE_BYTES",
+]
+
+#: Largest response a synchronous invocation may return (6 MB, LAMBDA_FACTS 6).
+MAX_RESPONSE_BYTES = 6 * 1024 * 1024
+
+
+def function_arn(function: str, ctx: PayloadContext) -> str:
+    """The unqualified ARN: ``arn:aws:lambda:<region>:<account>:function:<name>``."""
+    return f"arn:aws:lambda:{ctx.region}:{ctx.account}:function:{function}"
+
+
+class LambdaContext:
+    """The ``context`` argument of a handler, as the Python runtime builds it.
+
+    Attributes
+    ----------
+    aws_request_id
+        The request id of this invocation (``simlab.ids.request_id(seed, invocation_id)``).
+    function_name, function_version, invoked_function_arn
+        The function, ``"$LATEST"``, and the ARN it was invoked by.
+    memory_limit_in_mb
+        Configured memory, as a string (the runtime reads it from an environment variable).
+    log_group_name, log_stream_name
+        Where this invocation's logs go: ``/aws/lambda/<name>`` and the environment's stream.
+    identity, client_context
+        ``None`` (Cognito identity and mobile client context are not simulated).
+    lambda_client
+        Invoke other functions from the handler: ``context.lambda_client.invoke(FunctionName=...,
+        Payload=..., InvocationType=...)`` (see :class:`simlab.sources.sdk.LambdaClient`).
+    """
+
+    function_version = "$LATEST"
+    identity = None
+    client_context = None
+
+    def __init__(self, call: Call, runner: HandlerRunner) -> None:
+        fn = call.fn
+        self._call = call
+        self.aws_request_id = request_id(runner.seed, call.iid)
+        self.function_name = fn.name
+        self.invoked_function_arn = function_arn(fn.name, runner.ctx)
+        self.memory_limit_in_mb = str(fn.memory_mb)
+        self.log_group_name = log_group_name(fn.name)
+        self.log_stream_name = log_stream_names(runner.seed, [call.env.env_id],
+                                                [call.env.created], runner.epoch)[0]
+        self._remaining_ms = max(0, int(round((fn.timeout - call.dur) * 1000.0)))
+        from simlab.sources.sdk import LambdaClient
+
+        self.lambda_client = LambdaClient(runner.run, caller=call)
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds left before the timeout, at the end of this invocation's simulated run."""
+        return self._remaining_ms
+
+    def __repr__(self) -> str:
+        return (f"LambdaContext(function_name={self.function_name!r}, "
+                f"aws_request_id={self.aws_request_id!r})")
+
+
+class _LogCapture(logging.Handler):
+    """Writes logging records into the output of the handler call in progress (the innermost)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.NOTSET)
+        self.stack: list[tuple[io.StringIO, str, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.stack:
+            return
+        out, stamp, rid = self.stack[-1]
+        try:
+            msg = record.getMessage()
+        except Exception:  # noqa: BLE001 - a bad format string must not break the run
+            msg = str(record.msg)
+        for part in msg.splitlines() or [""]:
+            out.write(f"[{record.levelname}]\t{stamp}\t{rid}\t{part}\n")
+
+
+class HandlerRunner:
+    """Calls real handlers for the engine (``engine.handler_runner``).
+
+    The engine calls the runner with each :class:`~simlab.engine.core.Call` whose function has a
+    handler, when the invocation is admitted. The runner calls the handler at the call's start
+    (after any INIT) with one SimPy event; a synchronous call from inside another handler (see
+    :class:`~simlab.sources.sdk.LambdaClient`) runs at once, because the caller waits for it.
+    """
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.seed = run.seed
+        self.epoch = run.epoch
+        self.ctx = PayloadContext(seed=run.seed, epoch=run.epoch)
+        self.sim = run.sim
+        self.recorder = run.engine.recorder
+        self.depth = 0
+        self.inline = False
+        self._capture = _LogCapture()
+
+    def __call__(self, call: Call) -> None:
+        if self.inline:
+            self.inline = False
+            self.execute(call)
+            return
+        ev = simpy.Timeout(self.sim, call.init, call)
+        ev.callbacks.append(self._deferred)
+
+    def _deferred(self, ev: simpy.Event) -> None:
+        self.execute(ev.value)
+
+    def execute(self, call: Call) -> None:
+        """Run the handler of ``call`` now and record what it returned, raised and printed."""
+        fn = call.fn
+        handler = fn.cfg.handler
+        iid = call.iid
+        context = LambdaContext(call, self)
+        try:
+            event = {} if call.payload is None else json.loads(json.dumps(call.payload))
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"the event for function {fn.name!r} (invocation {iid}) is not JSON data: {exc}"
+            ) from exc
+        stamp = self.ctx.iso_ms(call.start)
+        out = io.StringIO()
+        failure: BaseException | None = None
+        result: Any = None
+        root = logging.getLogger()
+        self._capture.stack.append((out, stamp, context.aws_request_id))
+        if self.depth == 0:
+            root.addHandler(self._capture)
+        self.depth += 1
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+                result = handler(event, context)
+        except Exception as exc:  # noqa: BLE001 - the handler's own error is the point
+            failure = exc
+        finally:
+            self.depth -= 1
+            self._capture.stack.pop()
+            if self.depth == 0:
+                root.removeHandler(self._capture)
+        lines = out.getvalue().splitlines()
+        if failure is None:
+            failure = _marshal_error(result)
+        if failure is not None:
+            kind = ("Runtime.MarshalError" if isinstance(failure, _MarshalError)
+                    else type(failure).__name__)
+            text = f"{kind}: {failure}"
+            lines.append(f"[ERROR] {text}")
+            self.recorder.extra("error", iid, text)
+            if call.status not in (TIMEOUT, OOM):
+                call.status = ERROR
+                call.output = {"errorMessage": str(failure), "errorType": kind,
+                               "requestId": context.aws_request_id, "stackTrace": []}
+        if lines:
+            self.recorder.extra("log_lines", iid, lines)
+        if call.status == OK:
+            call.output = result
+            self.recorder.extra("output", iid, result)
+        elif call.output is None:
+            call.output = response_payload(call, self.seed, self.ctx)
+
+
+class _MarshalError(Exception):
+    pass
+
+
+def _marshal_error(result: Any) -> BaseException | None:
+    try:
+        text = json.dumps(result)
+    except (TypeError, ValueError) as exc:
+        return _MarshalError(f"Unable to marshal response: {exc}")
+    if len(text.encode()) > MAX_RESPONSE_BYTES:
+        return _MarshalError(
+            f"Response payload size ({len(text.encode())} bytes) exceeded maximum allowed "
+            f"payload size ({MAX_RESPONSE_BYTES} bytes)."
+        )
+    return None
+
+
+def response_payload(call: Call, seed: int, ctx: PayloadContext) -> Any:
+    """What the caller of ``call`` receives: the output, or Lambda's error document.
+
+    ``ok``: the handler's return value (``None`` for a function without a handler). A timeout:
+    ``{"errorMessage": "<time> <request id> Task timed out after 3.00 seconds"}``; out of memory:
+    ``Runtime.ExitError``; a function error without a handler (``error_rate``): a generic
+    ``Exception``.
+    """
+    if call.status == OK:
+        return call.output
+    if call.output is not None and call.status == ERROR:
+        return call.output
+    rid = request_id(seed, call.iid)
+    if call.status == TIMEOUT:
+        return {"errorMessage": f"{ctx.iso_ms(call.end)} {rid} Task timed out after "
+                                f"{call.fn.timeout:.2f} seconds"}
+    if call.status == OOM:
+        return {"errorType": "Runtime.ExitError",
+                "errorMessage": f"RequestId: {rid} Error: Runtime exited with error: "
+                                f"signal: killed"}
+    return {"errorMessage": "the handler raised an error", "errorType": "Exception",
+            "requestId": rid, "stackTrace": []}
+
+
+def install_handler_runner(run: Run) -> HandlerRunner | None:
+    """Install a :class:`HandlerRunner` on ``run.engine`` if some function has a handler.
+
+    Idempotent: the runner is made once per run and kept as ``run.engine.handler_runner``.
+    """
+    engine = run.engine
+    if isinstance(engine.handler_runner, HandlerRunner):
+        return engine.handler_runner
+    if not any(f.cfg.handler is not None for f in engine.fns):
+        return None
+    runner = HandlerRunner(run)
+    engine.handler_runner = runner
+    return runner
