@@ -262,6 +262,15 @@ class Result:
         return (count, sum(a.cold for a in aggs), sum(a.busy_s for a in aggs), quantiles,
                 float("nan"))
 
+    @property
+    def plot(self) -> Any:
+        """Figures of this run: ``result.plot.timeline()``, ``.concurrency()``,
+        ``.latency_cdf()``, ``.outcomes()``, ``.duration_vs_billed()``, ``.cost_breakdown()``,
+        ``.host_packing()`` (see :mod:`simlab.plots`); each returns the matplotlib Axes."""
+        from simlab.plots import PlotAccessor
+
+        return PlotAccessor(self)
+
     # -- observability -------------------------------------------------------------------------
     def logs(self, function: str | None = None, *, style: str = "classic") -> Any:
         """CloudWatch Logs of the run (or of one ``function``), as a
