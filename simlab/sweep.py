@@ -69,6 +69,7 @@ __all__ = [
     "idle_memory_gb_s",
     "idle_memory_cost_usd",
     "RESERVED_COLUMNS",
+    "summary_names",
 ]
 
 #: Columns that :func:`sweep` adds to the parameters; no parameter or metric may use these names.
@@ -206,7 +207,7 @@ def _check_seeds(seeds: Any) -> list[int]:
     return [int(s) for s in out]
 
 
-def _summary_names() -> list[str]:
+def summary_names() -> list[str]:
     """The names :meth:`Result.summary` reports (from a one-second run with no traffic)."""
     from simlab.simulation import Simulation
 
@@ -321,7 +322,7 @@ def sweep(
     if max_workers is not None and (isinstance(max_workers, bool)
                                     or not isinstance(max_workers, int) or max_workers < 1):
         raise ValueError(f"max_workers must be a whole number >= 1, got {max_workers!r}")
-    known = _summary_names()
+    known = summary_names()
     names = None if metrics is None else list(metrics)
     if names is not None:
         unknown = [m for m in names if m not in known]
@@ -588,19 +589,19 @@ def keep_alive_sweep(keep_alive_s: Sequence[float], rate_per_s: Sequence[float],
                      max_workers: int | None = None) -> pd.DataFrame:
     """Sweep keep-alive times and arrival rates of :func:`keep_alive_model`.
 
-    Returns the :func:`sweep` table with ``cold_start_fraction``, ``mean_environments``,
-    ``mean_idle_environments``, ``latency_p99_ms``, ``idle_memory_gb_s`` and
-    ``idle_memory_cost_usd``: what a Pareto front of cold starts against idle memory needs
+    Returns the :func:`sweep` table with ``invocations``, ``cold_start_fraction``,
+    ``mean_environments``, ``mean_idle_environments``, ``latency_p99_ms``, ``idle_memory_gb_s``
+    and ``idle_memory_cost_usd``: what a Pareto front of cold starts against idle memory needs
     (``pareto_front(summarise(df), "idle_memory_cost_usd_mean", "cold_start_fraction_mean")``,
-    per rate).
+    per rate), and what :func:`simlab.plots.cold_start_vs_keep_alive` draws.
     """
     return sweep(
         keep_alive_model,
         {"keep_alive_s": list(keep_alive_s), "rate_per_s": list(rate_per_s)},
         seeds,
         executor=executor,
-        metrics=["cold_start_fraction", "mean_environments", "mean_idle_environments",
-                 "latency_p99_ms"],
+        metrics=["invocations", "cold_start_fraction", "mean_environments",
+                 "mean_idle_environments", "latency_p99_ms"],
         extra_metrics={"idle_memory_gb_s": idle_memory_gb_s,
                        "idle_memory_cost_usd": idle_memory_cost_usd},
         until_s=until_s,
