@@ -422,16 +422,16 @@ class Engine:
         e = _Env(self.next_env, fn, host, created, init, True)
         self.next_env += 1
         self.alive[e.env_id] = e
-        e.busy = False
         if ahead:
+            e.busy = False
             fn.pidle.append(e)
-        else:
+        else:  # initialising until ready
             ev = simpy.Timeout(self.sim, init, e)
             ev.callbacks.append(self._provisioned_ready)
 
     def _provisioned_ready(self, ev: simpy.Event) -> None:
         e: _Env = ev._value
-        if e.alive:
+        if e.alive and not self.closing:
             e.busy = False
             e.fn.pidle.append(e)
 
@@ -455,8 +455,8 @@ class Engine:
             self._end(e, now, _UPDATED)
         fn.idle.clear()
         fn.pidle.clear()
-        for e in [e for e in self.alive.values() if e.fn is fn and e.provisioned and e.busy
-                  and e.n == 0]:
+        for e in [e for e in self.alive.values()
+                  if e.fn is fn and e.provisioned and e.n == 0 and now < e.ready]:
             self._end(e, now, _UPDATED)  # still initialising: replaced
         for _ in range(fn.provisioned):
             self._provision(fn, now, ahead=False)
