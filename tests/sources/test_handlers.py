@@ -1,0 +1,145 @@
+"""Real handlers: outputs, exceptions, captured logs and the context object."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+import simlab
+from simlab.ids import request_id
+from simlab.sources import SDK
+
+
+def _run(handler: object, calls: list, until_s: float = 60.0, seed: int = 4,
+         **fn: object) -> simlab.Result:
+    sim = simlab.Simulation(seed=seed)
+    cfg = {"duration_s": 0.25, "init_s": 0.1, "memory_mb": 256, "timeout_s": 3} | fn
+    sim.add_function("f", handler=handler, **cfg)
+    sim.add_source(SDK(calls=calls), target="f")
+    return sim.run(until_s=until_s)
+
+
+def test_return_value_is_recorded_as_output() -> None:
+    def double(event: dict, context: object) -> dict:
+        return {"twice": event["n"] * 2}
+
+    r = _run(double, [(1.0, "f", {"n": 4}), (2.0, "f", {"n": 5})])
+    assert r.invocations["output"].tolist() == [{"twice": 8}, {"twice": 10}]
+    assert r.invocations["status"].tolist() == ["ok", "ok"]
+    assert r.extras["sdk"].responses["payload"].tolist() == [{"twice": 8}, {"twice": 10}]
+
+
+def test_exception_makes_an_error_with_its_message_and_a_log_line() -> None:
+    def picky(event: dict, context: object) -> str:
+        if event["n"] < 0:
+            raise ValueError(f"negative: {event['n']}")
+        return "fine"
+
+    r = _run(picky, [(1.0, "f", {"n": -1}), (2.0, "f", {"n": 1})])
+    inv = r.invocations
+    assert inv["status"].tolist() == ["error", "ok"]
+    assert inv["error"].iloc[0] == "ValueError: negative: -1"
+    assert inv["log_lines"].iloc[0] == ["[ERROR] ValueError: negative: -1"]
+    assert inv["output"].tolist()[1] == "fine"
+    resp = r.extras["sdk"].responses
+    assert resp["function_error"].iloc[0] == "Unhandled"
+    assert resp["function_error"].isna().iloc[1]
+    assert resp["status_code"].tolist() == [200, 200]  # sync invoke: 200 even on error
+    assert resp["payload"].iloc[0]["errorType"] == "ValueError"
+
+
+def test_prints_and_logging_are_captured_in_order_as_log_lines() -> None:
+    log = logging.getLogger("orders")
+
+    def chatty(event: dict, context: object) -> None:
+        print("hello")
+        log.warning("stock low for %s", event["item"])
+        print("bye\nagain")
+
+    r = _run(chatty, [(1.0, "f", {"item": "tea"})])
+    lines = r.invocations["log_lines"].iloc[0]
+    rid = request_id(4, 0)
+    assert lines[0] == "hello"
+    assert lines[1].split("\t") == ["[WARNING]", "2026-01-01T00:00:01.100Z", rid,
+                                    "stock low for tea"]
+    assert lines[2:] == ["bye", "again"]
+
+
+def test_logging_below_the_loggers_level_is_not_captured() -> None:
+    def quiet(event: dict, context: object) -> None:
+        logging.getLogger("quiet.child").debug("invisible")
+
+    r = _run(quiet, [(1.0, "f", {})])
+    assert "log_lines" not in r.invocations.columns
+
+
+def test_context_has_the_runtime_fields() -> None:
+    seen: list = []
+
+    def look(event: dict, context: object) -> None:
+        seen.append(context)
+
+    _run(look, [(1.0, "f", None)], duration_s=0.25, timeout_s=3, memory_mb=256)
+    ctx = seen[0]
+    assert ctx.aws_request_id == request_id(4, 0)
+    assert ctx.function_name == "f"
+    assert ctx.function_version == "$LATEST"
+    assert ctx.memory_limit_in_mb == "256"
+    assert ctx.invoked_function_arn == "arn:aws:lambda:us-east-1:123456789012:function:f"
+    assert ctx.log_group_name == "/aws/lambda/f"
+    assert ctx.log_stream_name.startswith("2026/01/01/[$LATEST]")
+    assert len(ctx.log_stream_name.split("]")[1]) == 32
+    assert ctx.get_remaining_time_in_millis() == 2750  # 3 s timeout - 0.25 s run
+
+
+def test_timeout_keeps_its_status_and_has_no_output() -> None:
+    def slow(event: dict, context: object) -> str:
+        assert context.get_remaining_time_in_millis() == 0
+        return "never seen"
+
+    r = _run(slow, [(1.0, "f", {})], duration_s=5.0, timeout_s=3)
+    inv = r.invocations
+    assert inv["status"].tolist() == ["timeout"]
+    assert "output" not in inv.columns
+    payload = r.extras["sdk"].responses["payload"].iloc[0]
+    assert "Task timed out after 3.00 seconds" in payload["errorMessage"]
+
+
+def test_handler_gets_a_fresh_copy_of_the_event() -> None:
+    events: list = []
+
+    def mutate(event: dict, context: object) -> None:
+        events.append(json.dumps(event))
+        event["seen"] = True
+        raise RuntimeError("again")
+
+    sim = simlab.Simulation(seed=1)
+    sim.add_function("f", duration_s=0.1, handler=mutate)
+    sim.add_source(SDK(calls=[(0.0, "f", {"a": 1}, "Event")]), target="f")
+    sim.run(until_s=400)
+    assert events == ['{"a": 1}'] * 3
+
+
+def test_a_return_value_that_is_not_json_is_a_marshal_error() -> None:
+    r = _run(lambda e, c: {1, 2}, [(1.0, "f", {})])
+    assert r.invocations["status"].tolist() == ["error"]
+    assert r.invocations["error"].iloc[0].startswith("Runtime.MarshalError: Unable to marshal")
+
+
+def test_handler_runs_at_the_start_after_init() -> None:
+    times: list = []
+
+    def when(event: dict, context: object) -> None:
+        times.append(context.lambda_client.run.now)
+
+    r = _run(when, [(1.0, "f", {})], init_s=0.4)
+    assert times == [pytest.approx(1.4)]
+    assert r.invocations["start_s"].iloc[0] == pytest.approx(1.4)
+
+
+def test_error_rate_still_applies_on_top_of_the_code() -> None:
+    r = _run(lambda e, c: "ok", [(float(t), "f", {}) for t in range(1, 6)], error_rate=1.0)
+    assert (r.invocations["status"] == "error").all()
+    assert "output" not in r.invocations.columns
