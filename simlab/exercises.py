@@ -100,7 +100,8 @@ def exercise(exercise_id: str, *, tolerance: float = 0.0, rel_tolerance: float =
              feedback: Callable[[float, float], str | None] | None = None,
              ) -> Callable[[Callable[[], float]], Callable[[], float]]:
     """Register the decorated function as the expected answer of exercise ``exercise_id``."""
-    if not isinstance(exercise_id, str) or not exercise_id[:2].isdigit() or exercise_id[2] != "-":
+    if (not isinstance(exercise_id, str) or len(exercise_id) < 4 or not exercise_id[:2].isdigit()
+            or exercise_id[2] != "-"):
         raise ValueError(f"exercise_id must look like 'NN-name' (NN the lesson), "
                          f"got {exercise_id!r}")
     if tolerance < 0 or rel_tolerance < 0 or tolerance == rel_tolerance == 0:

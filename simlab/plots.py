@@ -139,9 +139,8 @@ def _merge(x0: np.ndarray, x1: np.ndarray, y: np.ndarray,
     order = np.lexsort((x0, y))
     x0, x1, y = x0[order], x1[order], y[order]
     new_row = np.r_[True, y[1:] != y[:-1]]
-    # Furthest end so far on each row: shift each row above the previous ones, accumulate, undo.
-    offset = (np.cumsum(new_row) - 1) * (float(x1.max() - x0.min()) + 1.0)
-    reach = np.maximum.accumulate(x1 + offset) - offset
+    # Furthest end so far on each row (a running maximum per row).
+    reach = pd.Series(x1).groupby(np.cumsum(new_row)).cummax().to_numpy()
     first = np.flatnonzero(new_row | np.r_[True, x0[1:] > reach[:-1] + tol])
     return x0[first], np.maximum.reduceat(x1, first), y[first]
 
@@ -214,6 +213,7 @@ def timeline(data: Any, *, ax: Axes | None = None, max_environments: int | None 
     ax = _axes(ax)
     scale, unit = _time_unit(end - start_s)
     ax.set_xlabel(f"time ({unit})")
+    ax.set_ylabel("execution environments, by host")
     ax.set_xlim(start_s / scale, end / scale)
     created = envs["created_s"].to_numpy()
     in_window = (created < end) & (envs["ended_s"].to_numpy() >= start_s)
@@ -261,7 +261,6 @@ def timeline(data: Any, *, ax: Axes | None = None, max_environments: int | None 
             ax.axhspan(row[a] - 0.45, row[b] + 0.45, color="0.93", zorder=0)
     ax.set_yticks((row[first] + row[last]) / 2, [f"host {h}" for h in host[first]])
     ax.set_ylim(row[-1] + 0.8, row[0] - 0.8)
-    ax.set_ylabel("execution environments, by host")
     what = f"first {len(shown)} of {total}" if len(shown) < total else f"{total}"
     span = f"{start_s / scale:g} to {end / scale:g} {unit}"
     ax.set_title(f"Execution environments from {span} ({what})")
@@ -617,6 +616,7 @@ def host_packing(data: Any, *, ax: Axes | None = None, max_hosts: int = 8) -> Ax
     scale, unit = _time_unit(until)
     ax = _axes(ax)
     ax.set_xlabel(f"time ({unit})")
+    ax.set_ylabel("memory in use (MB)")
     if not len(envs):
         return _no_data(ax, "environments")
     host = envs["host_id"].to_numpy()
@@ -638,7 +638,6 @@ def host_packing(data: Any, *, ax: Axes | None = None, max_hosts: int = 8) -> Ax
             ax.step(np.r_[0.0, t[a:b], until] / scale, np.r_[0, used[a:b], used[b - 1]],
                     where="post", color=color, label=f"host {ids[k]}")
             ax.axhline(cap[k], color=color, ls="--", lw=0.8)
-        ax.set_ylabel("memory in use (MB)")
         ax.set_ylim(bottom=0)
         ax.set_xlim(0, until / scale)
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small",
