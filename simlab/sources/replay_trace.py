@@ -199,20 +199,17 @@ class TraceReplay(Source):
 
     def _targets_of(self, table: pd.DataFrame) -> np.ndarray:
         """The function name of each row (``None`` for skipped rows)."""
-        keys = trace_keys(table, self.by)
-        uniq = pd.unique(keys)
-        lookup: dict[Any, str | None] = {}
-        for k in uniq:
-            if isinstance(self.mapping, Mapping):
-                lookup[k] = self.mapping.get(k)
-            else:
-                lookup[k] = self.mapping(k)  # type: ignore[misc]
-        missing = [k for k, v in lookup.items() if v is None]
+        codes, uniq = pd.factorize(trace_keys(table, self.by))
+        if isinstance(self.mapping, Mapping):
+            names = [self.mapping.get(k) for k in uniq]
+        else:
+            names = [self.mapping(k) for k in uniq]  # type: ignore[misc]
+        missing = [k for k, v in zip(uniq, names, strict=True) if v is None]
         if missing and self.unmapped == "error":
             raise ValueError(f"the mapping has no function for {len(missing)} of {len(uniq)} "
                              f"trace keys (by={self.by!r}), for example {missing[0]!r}; map them "
                              f"or pass unmapped='skip'")
-        return keys.map(lookup).to_numpy(dtype=object)
+        return np.array(names, dtype=object)[codes]
 
     def validate(self, targets: list[str]) -> None:
         if self.mapping is None:
@@ -246,13 +243,15 @@ class TraceReplay(Source):
             fnames = np.full(len(table), targets[0], dtype=object)
         else:
             fnames = self._targets_of(table)
-        keep = np.array([f is not None and f in targets for f in fnames], dtype=bool)
+        keep = pd.Series(fnames).isin(targets).to_numpy()
         times = table["arrival_s"].to_numpy(dtype=float)[keep] - self.time_offset_s
         ok = times >= 0
         idx = np.flatnonzero(keep)[ok]
         times = times[ok]
         engine = run.engine
-        fns = [engine.function(f) for f in fnames[idx]]
+        codes, uniq = pd.factorize(fnames[idx])
+        objects = np.array([engine.function(f) for f in uniq], dtype=object)
+        fns = objects[codes].tolist()
         if "trigger" in table.columns and self.invocation_type == "auto":
             sync = (table["trigger"].astype(str).to_numpy()[idx] == "http")
         else:
