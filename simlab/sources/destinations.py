@@ -106,13 +106,14 @@ class Destination:
         ``approximate_invoke_count``, ``function_error``."""
         rows = []
         for t, r in self._entries():
-            rc = r["requestContext"]
+            rc = r.get("requestContext", {})
+            arn = rc.get("functionArn", "")
             rows.append({
                 "time_s": t,
-                "request_id": rc["requestId"],
-                "function": rc["functionArn"].split(":")[6],
-                "condition": rc["condition"],
-                "approximate_invoke_count": rc["approximateInvokeCount"],
+                "request_id": rc.get("requestId"),
+                "function": arn.split(":")[6] if arn.count(":") >= 6 else None,
+                "condition": rc.get("condition"),
+                "approximate_invoke_count": rc.get("approximateInvokeCount"),
                 "function_error": r.get("responseContext", {}).get("functionError"),
             })
         cols = ["time_s", "request_id", "function", "condition", "approximate_invoke_count",
@@ -149,12 +150,13 @@ class DeadLetterQueue(Queue):
             payload = r.get("responsePayload")
             message = payload.get("errorMessage", "") if isinstance(payload, dict) else ""
             code = 200 if "responseContext" in r else 0
-            if r["requestContext"]["condition"] == "EventAgeExceeded" and not message:
+            rc = r.get("requestContext", {})
+            if rc.get("condition") == "EventAgeExceeded" and not message:
                 message = "Event age exceeded MaximumEventAgeInSeconds"
             out.append({
-                "body": json.dumps(r["requestPayload"], separators=(",", ":")),
+                "body": json.dumps(r.get("requestPayload"), separators=(",", ":")),
                 "messageAttributes": {
-                    "RequestID": {"stringValue": r["requestContext"]["requestId"],
+                    "RequestID": {"stringValue": rc.get("requestId", ""),
                                   "dataType": "String"},
                     "ErrorCode": {"stringValue": str(code), "dataType": "Number"},
                     "ErrorMessage": {"stringValue": message, "dataType": "String"},

@@ -228,7 +228,10 @@ class AsyncEventQueue:
                     if isinstance(d, LambdaDestination) and d.function not in sim.functions:
                         raise ValueError(f"destination function {d.function!r} is not a function "
                                          f"of this simulation")
-                    copies[id(d)] = register_service(run, d.name, d.fresh())
+                    # One copy per name and run, shared with other sources that name it.
+                    existing = run.services.get(d.name)
+                    copies[id(d)] = (existing if type(existing) is type(d)
+                                     else register_service(run, d.name, d.fresh()))
                     self.destinations[d.name] = copies[id(d)]
             if cfg is not _DEFAULT:
                 self.configs[fname] = AsyncConfig(
