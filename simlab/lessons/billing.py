@@ -1,0 +1,743 @@
+"""Lesson 4: billing granularity and cost. What a run costs, who gains from the rounding, and when
+provisioned concurrency pays off.
+
+Lambda bills each invocation for its duration *rounded up* to the billing granularity, times the
+configured memory (GB-seconds), plus a fee per request. Until November 2020 the granularity was
+100 ms: a 101 ms run paid for 200 ms, and the 99 ms nobody used stayed with the provider. Since
+December 2020 it is 1 ms. The lesson's figures, each from simlab runs:
+
+* :func:`rounding_view`: duration against billed duration of a short function, invocation by
+  invocation, and how many GB-s the rounding adds at any granularity;
+* :func:`monthly_cost_view`: the monthly cost of a function against its duration, a staircase at
+  100 ms and a slope at 1 ms (AWS's 1 ms announcement: 60 M runs of 28 ms at 1 GB, $112 -> $40);
+* :func:`power_tuning_view`: duration and cost against memory for a CPU-bound and an I/O-bound
+  function under the CPU share model (1,769 MB buys one vCPU, up to 6), next to AWS's own
+  measurements (operator guide, "Example E");
+* :func:`pc_view`: the cost of provisioned concurrency against on-demand as traffic grows, and the
+  break-even where the PC environments are busy about 60 % of the time;
+* :func:`provider_view_table`: the provider's side: memory held by idle warm environments, which
+  nobody pays for, against memory billed.
+
+Every ``*_view`` function is pure (parameters -> ``(data, matplotlib Figure)``); the
+``*_dashboard`` functions put sliders over them. The exercises ``04-...`` are registered with
+:mod:`simlab.exercises` when this module is imported. Numbers come from ``LAMBDA_FACTS.md`` §1
+and §2 through :mod:`simlab.prices` and :mod:`simlab.config`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from simlab import billing, plots
+from simlab.config import ERAS, MB_PER_VCPU, era_rules, vcpu_share
+from simlab.dists import LogNormal
+from simlab.exercises import exercise
+from simlab.prices import SHEETS, price_sheet_for
+from simlab.result import Result
+from simlab.simulation import Simulation
+from simlab.sources import FixedInterval, Poisson
+
+__all__ = [
+    "EXAMPLE_E_SOURCE", "MEMORY_GRID", "PC_RATES", "WORKLOADS", "PCView", "PowerTuningView",
+    "RoundingView", "CHEAPEST_CPU_S", "break_even_rate", "example_e", "example_e_cpu_s",
+    "monthly_cost_curve", "monthly_cost_view", "pc_break_even_theory", "pc_costs", "pc_view",
+    "power_tuning", "power_tuning_dashboard", "power_tuning_readout", "power_tuning_run",
+    "power_tuning_table", "power_tuning_view", "price_sheet_table", "provider_view_table",
+    "provider_figure", "reprice", "rounding_dashboard", "rounding_readout", "rounding_run",
+    "rounding_view",
+]
+
+_C = plots.COLORS
+
+
+def _num(name: str, value: Any, low: float, high: float, *, low_open: bool = False) -> float:
+    """Return ``value`` as a float if it is a finite number in range, else raise ValueError."""
+    ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
+    if ok:
+        v = float(value)
+        ok = math.isfinite(v) and (v > low if low_open else v >= low) and v <= high
+    if not ok:
+        lo = f"> {low:g}" if low_open else f">= {low:g}"
+        raise ValueError(f"{name} must be a number {lo} and <= {high:g}, got {value!r}")
+    return float(value)
+
+
+def _granularity(value: Any) -> float:
+    lo, hi = billing.GRANULARITY_RANGE_MS
+    return _num("granularity_ms", value, lo, hi)
+
+
+# -- price sheets ----------------------------------------------------------------------------------
+def price_sheet_table() -> pd.DataFrame:
+    """The price sheets of :mod:`simlab.prices`, one row each, oldest first (US East, USD).
+
+    Prices are per million requests and per million GB-s, so that they read as AWS writes them
+    ($0.20 per million requests; $16.6667 per million GB-s is $0.0000166667 per GB-s). Empty cells
+    (NaN) are things that did not exist yet (Arm, provisioned concurrency, larger /tmp).
+    """
+    rows = []
+    for s in SHEETS:
+        arm = s.arm64.first_tier_price * 1e6 if s.arm64 else math.nan
+        pc, pcd = s.x86.provisioned_per_gb_s, s.x86.provisioned_duration_per_gb_s
+        rows.append({
+            "sheet": s.name, "effective_from": s.effective_from.isoformat(),
+            "requests_usd_per_million": s.request_usd_per_million,
+            "x86_usd_per_million_gb_s": s.x86.first_tier_price * 1e6,
+            "arm64_usd_per_million_gb_s": arm,
+            "pc_usd_per_million_gb_s": pc * 1e6 if pc else math.nan,
+            "pc_duration_usd_per_million_gb_s": pcd * 1e6 if pcd else math.nan,
+            "volume_tiers": len(s.x86.duration_tiers) > 1,
+            "free_gb_s_per_month": s.free_gb_s_per_month,
+        })
+    return pd.DataFrame(rows).set_index("sheet")
+
+
+# -- 1. the rounding of short functions ------------------------------------------------------------
+def rounding_run(median_ms: float = 30.0, *, era: str = "2020", rate_per_s: float = 2.0,
+                 until_s: float = 600.0, memory_mb: int = 512, seed: int = 4) -> Result:
+    """A short API-style function: log-normal run times of median ``median_ms`` (sigma 0.5),
+    called by Poisson requests at ``rate_per_s`` for ``until_s`` seconds, in ``era``."""
+    median = _num("median_ms", median_ms, 0.0, 60_000.0, low_open=True)
+    sim = Simulation(era=era, seed=seed)
+    sim.add_function("api", memory_mb=memory_mb, timeout_s=300,
+                     duration_s=LogNormal(median=median / 1000.0, sigma=0.5))
+    sim.add_source(Poisson(rate_per_s=rate_per_s), target="api")
+    return sim.run(until_s=until_s)
+
+
+def reprice(result: Result, granularity_ms: float) -> pd.DataFrame:
+    """The invocations of ``result`` that ran, billed at ``granularity_ms`` (list prices).
+
+    Returns ``invocation_id``, ``function``, ``duration_ms``, ``init_ms``, ``billed_ms`` and
+    ``cost_usd``: the same run under another rounding, without simulating again.
+    """
+    g = _granularity(granularity_ms)
+    inv = result.invocations
+    inv = inv[~inv["status"].isin(billing.NOT_BILLED_STATUSES).to_numpy()]
+    priced = billing.price_invocations(inv, result.functions, date=result.rules.date,
+                                       granularity_ms=g)
+    out = inv[["invocation_id", "function", "duration_ms", "init_ms"]].copy()
+    out["billed_ms"] = priced["billed_ms"].to_numpy()
+    out["cost_usd"] = priced["cost_usd"].to_numpy()
+    return out.reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class RoundingView:
+    """What :func:`rounding_view` computed: the run, its invocations billed at the chosen
+    granularity, and the totals at 1 ms and at the chosen granularity."""
+
+    result: Result
+    granularity_ms: float
+    invocations: pd.DataFrame
+    totals: pd.DataFrame
+
+
+def _rounding_totals(result: Result, granularities: Iterable[float]) -> pd.DataFrame:
+    rows = []
+    for g in granularities:
+        pv = result.provider_view(granularity_ms=g).set_index("metric")["value"]
+        billed, rounding = float(pv["billed_gb_s"]), float(pv["rounding_gb_s"])
+        rows.append({"granularity_ms": g, "run_gb_s": billed - rounding, "billed_gb_s": billed,
+                     "rounding_gb_s": rounding, "extra_fraction": rounding / (billed - rounding),
+                     "cost_usd": result.total_cost(granularity_ms=g, free_tier=False)})
+    return pd.DataFrame(rows)
+
+
+def rounding_view(granularity_ms: float = 100.0, median_ms: float = 30.0, *, n_shown: int = 20,
+                  seed: int = 4) -> tuple[RoundingView, Figure]:
+    """Duration against billed duration of a short function (see :func:`rounding_run`).
+
+    Left: the first ``n_shown`` invocations, run time (dark) inside billed time (light) at
+    ``granularity_ms``. Right: the run's GB-s that the code ran and that the rounding added, at
+    1 ms and at ``granularity_ms``: the customer pays both, the provider did not run the second.
+    """
+    g = _granularity(granularity_ms)
+    if isinstance(n_shown, bool) or not isinstance(n_shown, int) or not 1 <= n_shown <= 200:
+        raise ValueError(f"n_shown must be a whole number from 1 to 200, got {n_shown!r}")
+    result = rounding_run(median_ms, seed=seed)
+    inv = reprice(result, g)
+    totals = _rounding_totals(result, (1.0, g))
+    fig = Figure(figsize=(10.0, 3.8))
+    left, right = fig.subplots(1, 2, width_ratios=(2.3, 1.0))
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.88, wspace=0.3)
+    first = inv.head(n_shown)
+    x = np.arange(len(first))
+    left.bar(x, first["billed_ms"], color=_C["idle"], label=f"billed at {g:g} ms")
+    left.bar(x, first["duration_ms"], width=0.5, color=_C["busy"], label="run time")
+    left.set_xlabel("invocation (in order of arrival)")
+    left.set_ylabel("time (ms)")
+    left.set_title(f"Run time inside billed time, {g:g} ms granularity")
+    left.legend(loc="upper right", fontsize="small")
+    labels = [f"{v:g} ms" for v in totals["granularity_ms"]]
+    right.bar(labels, totals["run_gb_s"], color=_C["busy"], label="code ran")
+    right.bar(labels, totals["rounding_gb_s"], bottom=totals["run_gb_s"], color=_C["cold"],
+              label="rounding (billed, not run)")
+    right.set_xlabel("billing granularity")
+    right.set_ylabel("GB-s in the run")
+    right.set_title(f"{len(inv):,} invocations, {result.until_s / 60:g} min")
+    right.legend(loc="upper left", fontsize="small")
+    return RoundingView(result, g, inv, totals), fig
+
+
+def rounding_readout(view: RoundingView) -> str:
+    """One line: how much more than the run time the chosen granularity bills."""
+    t = view.totals.iloc[-1]
+    return (f"{view.granularity_ms:g} ms granularity: billed <b>{t['extra_fraction']:+.0%}</b> "
+            f"more than the code ran ({t['rounding_gb_s']:.1f} GB-s kept by the provider); "
+            f"run cost ${t['cost_usd']:.4f}")
+
+
+def rounding_dashboard(show: bool = True) -> Any:
+    """Sliders for the granularity (1 to 200 ms) and the median run time over
+    :func:`rounding_view`."""
+    import ipywidgets as w
+
+    from simlab.widgets import dashboard
+
+    style = {"style": {"description_width": "initial"}, "continuous_update": False}
+    controls = {
+        "granularity_ms": w.IntSlider(value=100, min=1, max=200, step=1,
+                                      description="billing granularity (ms)", **style),
+        "median_ms": w.FloatLogSlider(value=30, base=10, min=0.7, max=3, step=0.1,
+                                      readout_format=".3g", description="median run time (ms)",
+                                      **style),
+    }
+    return dashboard(rounding_view, controls, readout=rounding_readout, show=show)
+
+
+# -- 2. monthly cost against duration --------------------------------------------------------------
+def monthly_cost_curve(durations_ms: Sequence[float] | np.ndarray | None = None, *,
+                       memory_mb: int = 1024, invocations_per_month: int = 60_000_000,
+                       granularities_ms: Sequence[float] = (100.0, 1.0),
+                       date: str = "today") -> pd.DataFrame:
+    """The monthly list price of a function whose every run lasts ``duration_ms``.
+
+    Priced by :func:`simlab.billing.price_invocations` on records with a ``count`` column (one
+    row stands for a month of identical runs); no free tier, no INIT. Default: AWS's example of
+    the 1 ms announcement (1,024 MB, 60 M invocations a month), at run times from 1.3 to
+    499.3 ms in 1 ms steps.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``granularity_ms``, ``duration_ms``, ``billed_ms``, ``monthly_cost_usd`` and
+        ``overpaid_fraction`` (billed / run time - 1).
+    """
+    d = (np.arange(1.0, 500.0) + 0.3 if durations_ms is None
+         else np.asarray(durations_ms, dtype=float))
+    if d.ndim != 1 or not len(d) or not (np.isfinite(d) & (d > 0)).all():
+        raise ValueError(f"durations_ms must be a non-empty list of durations > 0 ms, got {d!r}")
+    _num("memory_mb", memory_mb, 128, 10_240)
+    _num("invocations_per_month", invocations_per_month, 1, 1e13)
+    functions = pd.DataFrame({"function": ["f"], "memory_mb": [memory_mb],
+                              "architecture": ["x86_64"], "runtime": ["python3.12"],
+                              "package_type": ["zip"], "ephemeral_storage_mb": [512],
+                              "provisioned_concurrency": [0]})
+    inv = pd.DataFrame({"function": "f", "status": "ok", "duration_ms": d, "init_ms": 0.0,
+                        "count": float(invocations_per_month)})
+    parts = []
+    for g in granularities_ms:
+        priced = billing.price_invocations(inv, functions, date=date,
+                                           granularity_ms=_granularity(g))
+        parts.append(pd.DataFrame({"granularity_ms": float(g), "duration_ms": d,
+                                   "billed_ms": priced["billed_ms"].to_numpy(),
+                                   "monthly_cost_usd": priced["cost_usd"].to_numpy()}))
+    out = pd.concat(parts, ignore_index=True)
+    out["overpaid_fraction"] = out["billed_ms"] / out["duration_ms"] - 1.0
+    return out
+
+
+def monthly_cost_view(**kwargs: Any) -> tuple[pd.DataFrame, Figure]:
+    """:func:`monthly_cost_curve` (same keyword arguments) and its figure: the monthly cost and
+    the fraction paid for time not run, against the run time, one line per granularity."""
+    curve = monthly_cost_curve(**kwargs)
+    fig = Figure(figsize=(10.0, 3.6))
+    cost, over = fig.subplots(1, 2)
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.88, wspace=0.28)
+    colors = (_C["cold"], _C["busy"], _C["ok"], _C["init"])
+    for (g, part), color in zip(curve.groupby("granularity_ms", sort=False), colors,
+                                strict=False):
+        label = f"{g:g} ms granularity"
+        cost.plot(part["duration_ms"], part["monthly_cost_usd"], color=color, label=label)
+        over.plot(part["duration_ms"], 100 * part["overpaid_fraction"], color=color, label=label)
+    example = monthly_cost_curve([28.0], **{k: v for k, v in kwargs.items() if k != "durations_ms"})
+    cost.plot(example["duration_ms"], example["monthly_cost_usd"], "k*", ms=11,
+              label="28 ms (AWS's example)")
+    cost.set_xlabel("run time of each invocation (ms)")
+    cost.set_ylabel("monthly cost (USD)")
+    cost.set_title("Monthly cost: a staircase at 100 ms")
+    over.set_xlabel("run time of each invocation (ms)")
+    over.set_ylabel("billed but not run (% of run time)")
+    over.set_yscale("log")
+    over.set_title("The rounding weighs most on short functions")
+    for ax in (cost, over):
+        ax.legend(fontsize="small")
+        ax.grid(alpha=0.3)
+    return curve, fig
+
+
+# -- 3. power tuning -------------------------------------------------------------------------------
+#: AWS Lambda operator guide, "Example E": 1,000 invocations of a prime-number function.
+EXAMPLE_E_SOURCE = "https://docs.aws.amazon.com/lambda/latest/operatorguide/computing-power.html"
+_EXAMPLE_E = ((128, 11.722, 0.024628), (512, 6.678, 0.028035), (1024, 3.194, 0.026830),
+              (1536, 1.465, 0.024638))
+
+
+def example_e() -> pd.DataFrame:
+    """AWS's published memory/cost trade-off (LAMBDA_FACTS 1.6, Example E): ``memory_mb``,
+    ``duration_s`` and ``cost_per_1000_usd`` as published (source: :data:`EXAMPLE_E_SOURCE`)."""
+    return pd.DataFrame(_EXAMPLE_E, columns=["memory_mb", "duration_s", "cost_per_1000_usd"])
+
+
+def example_e_cpu_s() -> float:
+    """CPU seconds at one vCPU that best fit Example E under the share model
+    ``duration = cpu_s * 1769 / memory_mb`` (least squares on the logarithms)."""
+    e = example_e()
+    share = np.minimum(e["memory_mb"].to_numpy() / MB_PER_VCPU, 1.0)
+    return float(np.exp(np.mean(np.log(e["duration_s"].to_numpy() * share))))
+
+
+#: The two functions of the power-tuning figure: a single-threaded CPU-bound one (fitted to
+#: Example E) and an I/O-bound one (20 ms of CPU, then 250 ms waiting for a remote call).
+WORKLOADS: Mapping[str, Mapping[str, float]] = MappingProxyType({
+    "cpu-bound": MappingProxyType({"cpu_s": round(example_e_cpu_s(), 3), "io_s": 0.0}),
+    "io-bound": MappingProxyType({"cpu_s": 0.02, "io_s": 0.25}),
+})
+#: Memory sizes of the power-tuning sweep (MB), 128 to 10,240, with 1,769 MB (one vCPU).
+MEMORY_GRID: tuple[int, ...] = (128, 192, 256, 384, 512, 768, 1024, 1280, 1536, 1769, 2048, 3008,
+                                4096, 6144, 8192, 10240)
+
+
+def power_tuning_run(memories: Iterable[int] = MEMORY_GRID, *,
+                     workloads: Mapping[str, Mapping[str, float]] = WORKLOADS, era: str = "today",
+                     rate_per_s: float = 0.2, until_s: float = 600.0, seed: int = 5) -> Result:
+    """One run with a function per workload and memory size, all called by the same Poisson
+    requests (so the sizes differ only by memory).
+
+    Functions are named ``"<workload>_<memory_mb>"``; each workload maps to ``cpu_s``, ``io_s``
+    and optionally ``parallelism`` (see :class:`simlab.config.FunctionConfig`).
+    """
+    mems = sorted(set(memories))
+    if not mems:
+        raise ValueError("memories must list at least one memory size (MB)")
+    if not workloads:
+        raise ValueError("workloads must name at least one workload")
+    rules = era_rules(era)
+    sim = Simulation(era=era, seed=seed, account_concurrency=100_000)
+    for name, w in workloads.items():
+        unknown = set(w) - {"cpu_s", "io_s", "parallelism"}
+        if unknown:
+            raise ValueError(f"workload {name!r}: unknown key(s) {sorted(unknown)}; allowed: "
+                             f"cpu_s, io_s, parallelism")
+        cpu = _num(f"{name}.cpu_s", w.get("cpu_s", 0.0), 0.0, 3600.0)
+        io = _num(f"{name}.io_s", w.get("io_s", 0.0), 0.0, 3600.0)
+        slowest = cpu / vcpu_share(min(mems)) + io
+        if slowest >= rules.timeout_max_s:
+            raise ValueError(f"workload {name!r} runs {slowest:.0f} s at {min(mems)} MB, beyond "
+                             f"the {era!r} era's {rules.timeout_max_s:g} s timeout")
+        for m in mems:
+            sim.add_function(f"{name}_{m}", memory_mb=m, cpu_s=cpu, io_s=io,
+                             parallelism=int(w.get("parallelism", 1)),
+                             timeout_s=int(min(rules.timeout_max_s, math.ceil(slowest) + 1)))
+    sim.add_source(Poisson(rate_per_s=rate_per_s), target=list(sim.functions))
+    return sim.run(until_s=until_s)
+
+
+def power_tuning_table(result: Result, granularity_ms: float | None = None) -> pd.DataFrame:
+    """Mean duration, billed duration and cost per million invocations of each function of a
+    :func:`power_tuning_run`, at ``granularity_ms`` (default: the era's). List prices, no free
+    tier; INIT included when the era bills it."""
+    g = result.rules.billing_granularity_ms if granularity_ms is None else granularity_ms
+    inv = reprice(result, g)
+    means = inv.groupby("function", observed=True)[["duration_ms", "billed_ms", "cost_usd"]].mean()
+    names = means.index.astype(str)
+    out = pd.DataFrame({
+        "workload": [n.rsplit("_", 1)[0] for n in names],
+        "memory_mb": [int(n.rsplit("_", 1)[1]) for n in names],
+        "duration_ms": means["duration_ms"].to_numpy(),
+        "billed_ms": means["billed_ms"].to_numpy(),
+        "cost_per_million_usd": means["cost_usd"].to_numpy() * 1e6,
+    })
+    out.insert(2, "vcpu_share", [vcpu_share(m) for m in out["memory_mb"]])
+    return out.sort_values(["workload", "memory_mb"], ignore_index=True)
+
+
+def power_tuning(memories: Iterable[int], *, cpu_s: float, io_s: float = 0.0,
+                 parallelism: int = 1, era: str = "today", granularity_ms: float | None = None,
+                 seed: int = 5) -> pd.DataFrame:
+    """:func:`power_tuning_table` of one workload at each of ``memories`` (a few minutes of
+    simulated traffic): the power-tuning curve of a function you describe."""
+    w = {"function": {"cpu_s": cpu_s, "io_s": io_s, "parallelism": parallelism}}
+    table = power_tuning_table(power_tuning_run(memories, workloads=w, era=era, seed=seed),
+                               granularity_ms)
+    return table.drop(columns="workload")
+
+
+@dataclass(frozen=True)
+class PowerTuningView:
+    """What :func:`power_tuning_view` computed: the sweep's table and the chosen memory's rows."""
+
+    table: pd.DataFrame
+    chosen: pd.DataFrame
+    memory_mb: int
+    granularity_ms: float
+
+
+def power_tuning_view(memory_mb: int = 1024, granularity_ms: float = 1.0, *,
+                      sweep: Result | None = None) -> tuple[PowerTuningView, Figure]:
+    """Duration and cost per million invocations against memory, for :data:`WORKLOADS`.
+
+    ``sweep`` is a :func:`power_tuning_run` to reuse (it is simulated when ``None``); the chosen
+    ``memory_mb`` (128 to 10,240) is simulated on its own and starred. AWS's Example E durations
+    are drawn as crosses, and priced with the same sheet on the cost panel.
+    """
+    m = int(_num("memory_mb", memory_mb, 128, 10_240))
+    g = _granularity(granularity_ms)
+    sweep = power_tuning_run() if sweep is None else sweep
+    table = power_tuning_table(sweep, g)
+    chosen = power_tuning_table(power_tuning_run([m], era=sweep.rules.era), g)
+    fig = Figure(figsize=(10.0, 3.9))
+    dur, cost = fig.subplots(1, 2)
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.88, wspace=0.25)
+    for (name, part), color in zip(table.groupby("workload"), (_C["cold"], _C["busy"]),
+                                   strict=False):
+        pick = chosen[chosen["workload"] == name]
+        for ax, col, scale in ((dur, "duration_ms", 1e-3), (cost, "cost_per_million_usd", 1.0)):
+            ax.plot(part["memory_mb"], part[col] * scale, marker="o", ms=3, color=color,
+                    label=name)
+            ax.plot(pick["memory_mb"], pick[col] * scale, marker="*", ms=14, ls="",
+                    color=color)
+    e = example_e()
+    price = price_sheet_for(sweep.rules.date)
+    billed_s = billing.billed_duration_ms(e["duration_s"].to_numpy() * 1000, g) / 1000
+    e_cost = (billed_s * e["memory_mb"] / 1024 * price.x86.first_tier_price
+              + price.request_price) * 1e6
+    dur.plot(e["memory_mb"], e["duration_s"], "kx", ms=8, label="AWS Example E (measured)")
+    cost.plot(e["memory_mb"], e_cost, "kx", ms=8, label="Example E durations, priced")
+    ticks = [128, 256, 512, 1024, 2048, 4096, 10240]
+    for ax in (dur, cost):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xticks(ticks, [f"{t:,}" for t in ticks])
+        ax.minorticks_off()
+        ax.axvline(MB_PER_VCPU, color="0.4", ls=":", lw=1)
+        ax.set_xlabel("memory (MB)  [dotted: 1,769 MB = 1 vCPU]")
+        ax.legend(fontsize="small")
+        ax.grid(alpha=0.3)
+    dur.set_ylabel("duration (s)")
+    dur.set_title("More memory, more CPU: faster up to 1 vCPU")
+    cost.set_ylabel("cost per million invocations (USD)")
+    cost.set_title(f"Cost at {g:g} ms granularity")
+    return PowerTuningView(table, chosen, m, g), fig
+
+
+def power_tuning_readout(view: PowerTuningView) -> str:
+    """One line per workload at the chosen memory: duration and cost per million."""
+    parts = [f"{r.workload}: {r.duration_ms:,.0f} ms, ${r.cost_per_million_usd:,.2f} per million"
+             for r in view.chosen.itertuples()]
+    return (f"{view.memory_mb:,} MB ({vcpu_share(view.memory_mb):.2f} vCPU), "
+            f"{view.granularity_ms:g} ms billing: " + "; ".join(parts))
+
+
+def power_tuning_dashboard(show: bool = True, memory_mb: int = 1024,
+                           sweep: Result | None = None) -> Any:
+    """A memory slider (128 to 10,240 MB) and a granularity choice over
+    :func:`power_tuning_view`; the sweep (a :func:`power_tuning_run`) is simulated once, when
+    the dashboard is built, unless given."""
+    from simlab.widgets import dashboard, granularity_dropdown, memory_slider
+
+    sweep = power_tuning_run() if sweep is None else sweep
+
+    def compute(memory_mb: int, granularity_ms: float) -> tuple[PowerTuningView, Figure]:
+        return power_tuning_view(memory_mb, granularity_ms, sweep=sweep)
+
+    controls = {"memory_mb": memory_slider(memory_mb), "granularity_ms": granularity_dropdown()}
+    return dashboard(compute, controls, readout=power_tuning_readout, show=show)
+
+
+# -- 4. provisioned concurrency against on-demand --------------------------------------------------
+#: Request rates (req/s) of the provisioned-concurrency comparison.
+PC_RATES: tuple[float, ...] = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0)
+
+
+def pc_costs(rates_per_s: Iterable[float] = PC_RATES, *, provisioned: int = 10,
+             memory_mb: int = 1024, duration_s: float = 1.0, era: str = "today",
+             until_s: float = 600.0, seed: int = 6) -> pd.DataFrame:
+    """Cost per hour of a function with and without ``provisioned`` concurrency, at each rate.
+
+    One run holds, for every rate, an on-demand function and a provisioned one called by the same
+    Poisson requests (a paired comparison). Bills are list prices without free tier (it does not
+    apply to functions with PC); PC is billed from the start in 5-minute blocks.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``rate_per_s``, ``on_demand_usd_per_h``, ``provisioned_usd_per_h``,
+        ``on_demand_cold_fraction``, ``provisioned_cold_fraction``, ``pc_utilisation`` (busy
+        time of the PC environments over their capacity) and ``spillover_fraction`` (invocations
+        served on demand by the provisioned function).
+    """
+    rates = [_num("rates_per_s", r, 0.0, 1000.0, low_open=True) for r in rates_per_s]
+    if not rates:
+        raise ValueError("rates_per_s must list at least one request rate (req/s)")
+    if isinstance(provisioned, bool) or not isinstance(provisioned, int) or provisioned < 1:
+        raise ValueError(f"provisioned must be a whole number >= 1, got {provisioned!r}")
+    T = _num("until_s", until_s, 0.0, 7 * 86_400.0, low_open=True)
+    total_pc = provisioned * len(rates)
+    sim = Simulation(era=era, seed=seed, account_concurrency=max(100_000, 2 * total_pc))
+    for i, rate in enumerate(rates):
+        sim.add_function(f"od-{i}", memory_mb=memory_mb, duration_s=duration_s,
+                         timeout_s=int(math.ceil(duration_s)) + 1)
+        sim.add_function(f"pc-{i}", memory_mb=memory_mb, duration_s=duration_s,
+                         timeout_s=int(math.ceil(duration_s)) + 1,
+                         provisioned_concurrency=provisioned)
+        sim.add_source(Poisson(rate_per_s=rate), target=[f"od-{i}", f"pc-{i}"])
+    result = sim.run(until_s=T)
+    cost = result.bill(free_tier=False).groupby("function")["cost_usd"].sum() * 3600.0 / T
+    inv = result.invocations
+    ran = inv[~inv["status"].isin(billing.NOT_BILLED_STATUSES).to_numpy()]
+    by_fn = ran.groupby("function", observed=True)
+    cold = by_fn["cold"].mean()
+    on_pc = ran[ran["provisioned"].to_numpy()].groupby("function", observed=True)["duration_ms"]
+    pc_busy_s = on_pc.sum() / 1000.0
+    spill = 1.0 - by_fn["provisioned"].mean()
+    rows = []
+    for i, rate in enumerate(rates):
+        od, pc = f"od-{i}", f"pc-{i}"
+        rows.append({"rate_per_s": rate, "on_demand_usd_per_h": cost[od],
+                     "provisioned_usd_per_h": cost[pc],
+                     "on_demand_cold_fraction": cold.get(od, math.nan),
+                     "provisioned_cold_fraction": cold.get(pc, math.nan),
+                     "pc_utilisation": pc_busy_s.get(pc, 0.0) / (provisioned * T),
+                     "spillover_fraction": spill.get(pc, math.nan)})
+    return pd.DataFrame(rows)
+
+
+def break_even_rate(costs: pd.DataFrame) -> float:
+    """The request rate at which provisioned concurrency starts to cost less than on-demand:
+    the first crossing of the two cost lines of :func:`pc_costs`, interpolated linearly."""
+    need = {"rate_per_s", "on_demand_usd_per_h", "provisioned_usd_per_h"}
+    if not isinstance(costs, pd.DataFrame) or not need <= set(costs.columns):
+        raise TypeError(f"costs must be a DataFrame from pc_costs with columns {sorted(need)}")
+    c = costs.sort_values("rate_per_s")
+    x = c["rate_per_s"].to_numpy()
+    diff = (c["provisioned_usd_per_h"] - c["on_demand_usd_per_h"]).to_numpy()
+    cross = np.flatnonzero((diff[:-1] > 0) & (diff[1:] <= 0))
+    if not len(cross):
+        raise ValueError(f"the cost lines do not cross between {x[0]:g} and {x[-1]:g} req/s; "
+                         f"widen rates_per_s")
+    i = int(cross[0])
+    return float(x[i] + (x[i + 1] - x[i]) * diff[i] / (diff[i] - diff[i + 1]))
+
+
+def pc_break_even_theory(provisioned: int = 10, duration_s: float = 1.0, *,
+                         date: str = "today", architecture: str = "x86_64") -> float:
+    """Break-even rate (req/s) if every request ran on a provisioned environment:
+    PC pays when ``rate * duration / provisioned`` (its utilisation) exceeds
+    ``pc_price / (on_demand_price - pc_duration_price)``, about 60 %. Ignores requests (same on
+    both), INIT and spillover."""
+    sheet = price_sheet_for(date)
+    pc_price, pc_duration = sheet.provisioned(architecture)
+    saving = sheet.arch(architecture).first_tier_price - pc_duration
+    d = _num("duration_s", duration_s, 0.0, 900.0, low_open=True)
+    return provisioned * pc_price / saving / d
+
+
+@dataclass(frozen=True)
+class PCView:
+    """What :func:`pc_view` computed: the costs table, the simulated and the theory break-even."""
+
+    costs: pd.DataFrame
+    break_even_rate: float
+    theory_rate: float
+    provisioned: int
+
+
+def pc_view(provisioned: int = 10, *, duration_s: float = 1.0,
+            rates_per_s: Iterable[float] = PC_RATES, **kwargs: Any) -> tuple[PCView, Figure]:
+    """:func:`pc_costs` and its figure: cost per hour and cold-start fraction against the
+    request rate, with and without PC; dashed line: the break-even of
+    :func:`pc_break_even_theory`. The simulated break-even (:func:`break_even_rate`) is in the
+    data, not on the figure (it is an exercise)."""
+    costs = pc_costs(rates_per_s, provisioned=provisioned, duration_s=duration_s, **kwargs)
+    theory = pc_break_even_theory(provisioned, duration_s)
+    sim_rate = break_even_rate(costs)
+    fig = Figure(figsize=(10.0, 3.7))
+    cost, cold = fig.subplots(1, 2)
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.88, wspace=0.25)
+    x = costs["rate_per_s"]
+    cost.plot(x, costs["on_demand_usd_per_h"], "o-", color=_C["cold"], label="on-demand")
+    cost.plot(x, costs["provisioned_usd_per_h"], "s-", color=_C["provisioned"],
+              label=f"provisioned concurrency {provisioned}")
+    cold.plot(x, 100 * costs["on_demand_cold_fraction"], "o-", color=_C["cold"],
+              label="on-demand")
+    cold.plot(x, 100 * costs["provisioned_cold_fraction"], "s-", color=_C["provisioned"],
+              label=f"provisioned concurrency {provisioned}")
+    cost.axvline(theory, color="0.3", ls="--", lw=1, label=f"60 % utilisation ({theory:.2g} req/s)")
+    cost.set_ylabel("cost (USD per hour)")
+    cost.set_title("Cost against traffic")
+    cold.set_ylabel("cold starts (% of invocations)")
+    cold.set_title("What PC buys: no cold starts, until traffic spills over")
+    for ax in (cost, cold):
+        ax.set_xlabel("request rate (req/s)")
+        ax.legend(fontsize="small")
+        ax.grid(alpha=0.3)
+    return PCView(costs, sim_rate, theory, provisioned), fig
+
+
+# -- 5. the provider's side ------------------------------------------------------------------------
+_PROVIDER_SHOWN = ("billed_gb_s", "rounding_gb_s", "unbilled_init_gb_s", "idle_warm_gb_s",
+                   "environment_held_gb_s", "host_used_gb_s")
+
+
+def provider_view_table(eras: Sequence[str] = ("2020", "today"), *, rate_per_s: float = 0.2,
+                        median_ms: float = 120.0, memory_mb: int = 512, until_s: float = 3600.0,
+                        seed: int = 8) -> pd.DataFrame:
+    """The provider's side (:meth:`simlab.result.Result.provider_view`) of the same traffic in
+    each era: a function of ``median_ms`` run time called at ``rate_per_s`` for ``until_s``.
+
+    Returns a table with one row per metric (GB-s, and ``billed_per_host_used`` as a ratio) and
+    one column per era; same seed in every era, so the same requests and run times.
+    """
+    if not eras:
+        raise ValueError("eras must name at least one era, e.g. ('2020', 'today')")
+    cols = {}
+    for era in eras:
+        r = rounding_run(median_ms, era=era, rate_per_s=rate_per_s, until_s=until_s,
+                         memory_mb=memory_mb, seed=seed)
+        cols[era] = r.provider_view().set_index("metric")["value"]
+    out = pd.DataFrame(cols)
+    out.columns.name = "era"
+    return out
+
+
+def provider_figure(table: pd.DataFrame) -> Figure:
+    """Grouped horizontal bars of the GB-s metrics of :func:`provider_view_table`, one colour
+    per era."""
+    shown = [m for m in _PROVIDER_SHOWN if m in table.index]
+    fig = Figure(figsize=(9.0, 3.8))
+    ax = fig.subplots()
+    fig.subplots_adjust(left=0.22, right=0.97, bottom=0.14, top=0.9)
+    y = np.arange(len(shown))
+    h = 0.8 / max(len(table.columns), 1)
+    for k, (era, color) in enumerate(zip(table.columns, (_C["init"], _C["busy"], _C["ok"]),
+                                         strict=False)):
+        values = table.loc[shown, era].to_numpy(dtype=float)
+        ax.barh(y + k * h, values, height=h, color=color, label=f"{era} rules")
+        for yi, v in zip(y + k * h, values, strict=True):
+            ax.text(max(v, 0.1), yi, f" {v:,.1f}", va="center", fontsize="x-small")
+    ax.set_yticks(y + h * (len(table.columns) - 1) / 2, [s.replace("_gb_s", "") for s in shown])
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlim(0.1, float(table.loc[shown].to_numpy().max()) * 8)
+    ax.set_xlabel("memory-time (GB-s, log scale)")
+    ax.set_title("What the provider holds against what it bills")
+    ax.legend(fontsize="small", loc="upper right")
+    ax.grid(alpha=0.3, axis="x")
+    return fig
+
+
+# -- exercises -------------------------------------------------------------------------------------
+def _billed_101ms_2018() -> float:
+    sim = Simulation(era="2018", seed=1)
+    sim.add_function("f", memory_mb=128, duration_s=0.101)
+    sim.add_source(FixedInterval(interval_s=60.0), target="f")
+    return float(sim.run(until_s=60.0).invocations["billed_ms"].iloc[0])
+
+
+def _101_feedback(answer: float, expected: float) -> str | None:
+    if abs(answer - 101) < 0.5:
+        return "That is how it is billed today; what did the 2018 rules do with a run's length?"
+    if answer < 101:
+        return "The billed duration is never shorter than the run."
+    return None
+
+
+exercise("04-billed-101ms-2018", tolerance=0.5, unit="ms", hints=(
+    "In 2018 the billing granularity was 100 ms; see ERAS['2018'].billing_granularity_ms.",
+    "Rounded up, not to the nearest: simlab.billing.billed_duration_ms(101, 100) tells you.",
+), why="Until November 2020 each run was rounded up to the next 100 ms: a run just over a step "
+       "paid for almost a whole extra step, time the code never used.",
+   feedback=_101_feedback)(_billed_101ms_2018)
+
+#: The CPU-bound function of exercise 04-cheapest-memory-2018.
+CHEAPEST_CPU_S = 0.06
+
+
+def _cheapest_memory_2018() -> float:
+    rules = ERAS["2018"]
+    grid = range(rules.memory_min_mb, rules.memory_max_mb + 1, rules.memory_step_mb)
+    t = power_tuning(grid, cpu_s=CHEAPEST_CPU_S, era="2018")
+    return float(t.loc[t["cost_per_million_usd"].idxmin(), "memory_mb"])
+
+
+def _memory_feedback(answer: float, expected: float) -> str | None:
+    if answer < 128 or answer > 3008 or (answer - 128) % 64:
+        return "In 2018 memory came in 64 MB steps from 128 to 3,008 MB."
+    if abs(answer - MB_PER_VCPU) < 64:
+        return "That is the fastest size, not the cheapest: compare the billed ms, not the run."
+    return None
+
+
+exercise("04-cheapest-memory-2018", tolerance=0.5, unit="MB", hints=(
+    f"Simulate it: lesson.power_tuning(range(128, 3009, 64), cpu_s={CHEAPEST_CPU_S}, "
+    "era='2018') gives the cost per million invocations at each size.",
+    "Cost is memory times *billed* duration. Which size brings the run just under a 100 ms step?",
+    "table.loc[table['cost_per_million_usd'].idxmin()] picks the cheapest row.",
+), why="Under 100 ms billing the cheapest memory is the one whose run lands just under a "
+       "100 ms step; with 1 ms billing the same function costs about the same at every size up "
+       "to 1,769 MB, so more memory is simply faster.",
+   feedback=_memory_feedback)(_cheapest_memory_2018)
+
+
+def _pc_break_even() -> float:
+    return break_even_rate(pc_costs())
+
+
+def _pc_feedback(answer: float, expected: float) -> str | None:
+    if abs(answer - pc_break_even_theory()) < 0.01 * expected:
+        return ("That is the theory's rate, which assumes every request finds a free PC "
+                "environment; the simulation has spillover. Read the crossing from pc_costs().")
+    return None
+
+
+exercise("04-pc-break-even-rate", rel_tolerance=0.03, unit="req/s", hints=(
+    "lesson.pc_costs() simulates both set-ups at several rates; find where the two cost columns "
+    "cross.",
+    "Between the last rate where PC costs more and the first where it costs less, interpolate "
+    "linearly on the difference of the two costs.",
+    "The theory says PC pays when its environments are busy about 60 % of the time: "
+    "lesson.pc_break_even_theory(10, 1.0) is a good first guess.",
+), why="PC charges for memory held whether used or not, and discounts the duration of the "
+       "requests it serves; it pays once its environments are busy more than "
+       "pc_price / (on-demand price - PC duration price), about 60 % of the time; spillover "
+       "beyond the PC environments, paid on demand, moves the break-even a little higher.",
+   feedback=_pc_feedback)(_pc_break_even)
+
+
+def _billed_share_2020() -> float:
+    pv = provider_view_table(("2020",))["2020"]
+    return float(pv["billed_gb_s"] / pv["environment_held_gb_s"])
+
+
+def _share_feedback(answer: float, expected: float) -> str | None:
+    if answer > 1:
+        return "Give a fraction between 0 and 1, not a percentage."
+    return None
+
+
+exercise("04-billed-share-2020", tolerance=0.002, hints=(
+    "lesson.provider_view_table(('2020',)) gives the provider's side of the 2020 run.",
+    "Divide the GB-s billed by the GB-s held by all environments (environment_held_gb_s).",
+), why="Warm environments wait idle for the next request for minutes; the provider holds their "
+       "memory and bills only the time the code ran (plus the rounding). Keep-alive is paid for "
+       "by the provider.", feedback=_share_feedback)(_billed_share_2020)
