@@ -99,17 +99,32 @@ class LambdaContext:
     def __init__(self, call: Call, runner: HandlerRunner) -> None:
         fn = call.fn
         self._call = call
+        self._runner = runner
         self.aws_request_id = request_id(runner.seed, call.iid)
         self.function_name = fn.name
-        self.invoked_function_arn = function_arn(fn.name, runner.ctx)
         self.memory_limit_in_mb = str(fn.memory_mb)
         self.log_group_name = log_group_name(fn.name)
-        self.log_stream_name = log_stream_names(runner.seed, [call.env.env_id],
-                                                [call.env.created], runner.epoch)[0]
         self._remaining_ms = max(0, int(round((fn.timeout - call.dur) * 1000.0)))
+
+    # Built on first use: most handlers never look at these.
+    @property
+    def invoked_function_arn(self) -> str:
+        """The ARN the function was invoked by (unqualified)."""
+        return function_arn(self.function_name, self._runner.ctx)
+
+    @property
+    def log_stream_name(self) -> str:
+        """The execution environment's log stream: ``YYYY/MM/DD/[$LATEST]<32 hex digits>``."""
+        env = self._call.env
+        return log_stream_names(self._runner.seed, [env.env_id], [env.created],
+                                self._runner.epoch)[0]
+
+    @property
+    def lambda_client(self) -> Any:
+        """A :class:`~simlab.sources.sdk.LambdaClient` whose calls come from this invocation."""
         from simlab.sources.sdk import LambdaClient
 
-        self.lambda_client = LambdaClient(runner.run, caller=call)
+        return LambdaClient(self._runner.run, caller=self._call)
 
     def get_remaining_time_in_millis(self) -> int:
         """Milliseconds left before the timeout, at the end of this invocation's simulated run."""

@@ -1,0 +1,135 @@
+"""Every scenario builds, runs briefly, and its result makes sense."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+import simlab
+from simlab import scenarios
+
+
+def _outputs(result: simlab.Result, function: str) -> list:
+    inv = result.invocations
+    return inv.loc[(inv["function"] == function) & (inv["status"] == "ok"), "output"].tolist()
+
+
+def test_catalogue() -> None:
+    names = scenarios.list_scenarios()
+    assert set(names) == {"etl_s3", "api_backend", "mobile_backend", "infra_automation",
+                          "data_validation", "nightly_job"}
+    assert all(isinstance(d, str) and 10 < len(d) < 100 for d in names.values())
+    assert isinstance(scenarios.get("nightly_job", seed=3), simlab.Simulation)
+    with pytest.raises(ValueError, match="no scenario named 'etl'.*etl_s3"):
+        scenarios.get("etl")
+    assert simlab.scenarios is scenarios
+
+
+def test_etl_each_clean_file_is_catalogued() -> None:
+    r = scenarios.etl_s3(seed=1, uploads_per_hour=600, error_rate=0.2).run(until_s=1800)
+    inv = r.invocations
+    transforms = inv[inv["function"] == "transform"]
+    assert (transforms["invocation_type"] == "async").all()
+    produced = [o["output"] for o in _outputs(r, "transform")]
+    catalogued = _outputs(r, "catalog")
+    assert set(catalogued) >= set(produced)
+    assert set(r.extras["s3-2"].objects) == set(catalogued)
+    assert len(produced) > 200
+    # a failed attempt had already written its file: the retry writes it again (at-least-once)
+    ran = transforms["status"].isin(["ok", "error"]).sum()
+    assert len(catalogued) == ran > len(set(catalogued))
+    # events that failed three times are in the dead-letter queue, and only those
+    per_event = transforms.groupby("event_id")["status"].agg(list)
+    exhausted = sum(1 for s in per_event if s == ["error"] * 3)
+    assert len(r.extras["etl-failures"]) == exhausted
+    assert exhausted < 20  # 0.2 ** 3 of about 300 events
+    assert transforms["attempt"].max() <= 3
+
+
+def test_api_backend_answers_200_and_throttles_with_429() -> None:
+    r = scenarios.api_backend(seed=1, rate_per_s=10).run(until_s=120)
+    resp = r.extras["apigateway"].responses
+    assert len(resp) == len(r.invocations)
+    assert (resp["http_status"] == 200).mean() > 0.98
+    choked = scenarios.api_backend(seed=1, rate_per_s=20, reserved_concurrency=1,
+                                   client_retries=0).run(until_s=60)
+    statuses = set(choked.extras["apigateway"].responses["http_status"])
+    assert statuses == {200, 429}
+
+
+def test_mobile_backend_one_upload_sets_off_three_functions() -> None:
+    r = scenarios.mobile_backend(seed=2, photos_per_hour=600).run(until_s=900)
+    counts = r.invocations.groupby("function", observed=True).size()
+    assert counts["thumbnail"] > 100
+    assert counts["thumbnail"] - 1 <= counts["push-notify"] <= counts["thumbnail"]
+    assert counts["push-notify"] == counts["update-feed"]
+    assert len(r.extras["sns"].messages) == counts["push-notify"]
+    assert counts["feed"] > 500
+    lines = r.invocations.loc[r.invocations["function"] == "push-notify", "log_lines"]
+    assert lines.iloc[0][0].startswith("push: your friend posted photos/IMG_")
+
+
+def test_infra_automation_flags_exactly_the_watched_calls() -> None:
+    until = 7200.0
+    r = scenarios.infra_automation(seed=4, calls_per_hour=60).run(until_s=until)
+    flagged = sum(o["flagged"] for o in _outputs(r, "flag-calls"))
+    scanned = sum(o["records"] for o in _outputs(r, "flag-calls"))
+    calls = scenarios.control_plane_calls(4, 24.0, 60.0)
+    delivered = [c for c in calls if c[0] < until - 300.0]  # files land 5 minutes after
+    assert scanned == len(delivered)
+    expected = sum(1 for c in delivered if c[1] == "PutFunctionConcurrency")
+    assert flagged == expected > 0
+    assert len(r.extras["sns"].messages) == expected
+    assert len(_outputs(r, "notify-security")) == expected
+    warn = [line for lines in r.invocations["log_lines"].dropna() for line in lines
+            if line.startswith("[WARNING]")]
+    assert len(warn) == expected and "PutFunctionConcurrency by " in warn[0]
+
+
+def test_infra_automation_rejects_an_unknown_call() -> None:
+    with pytest.raises(ValueError, match="watched_call must be a Lambda API action"):
+        scenarios.infra_automation(watched_call="RebootEverything")
+
+
+def test_data_validation_finds_the_broken_orders() -> None:
+    until = 600.0
+    r = scenarios.data_validation(seed=5, invalid_fraction=0.1).run(until_s=until)
+    inv = r.invocations
+    assert (inv["invocation_type"] == "poll").all()
+    outputs = _outputs(r, "validate-orders")
+    reported = Counter(i for o in outputs for i in o["invalid"])
+    changes = scenarios.order_changes(5, 1.0, 2.0, 0.1)
+    bad_all = Counter(c[2]["id"] for c in changes
+                      if c[0] < until and scenarios.invalid_order(c[3]))
+    bad_early = Counter(c[2]["id"] for c in changes
+                        if c[0] < until - 10 and scenarios.invalid_order(c[3]))
+    assert bad_early <= reported <= bad_all
+    assert sum(bad_early.values()) > 50
+    assert max(o["checked"] for o in outputs) > 1  # the batching window gathers batches
+
+
+def test_nightly_job_runs_at_two_and_retries() -> None:
+    r = scenarios.nightly_job(seed=6, error_rate=0.5).run(until_s=10 * 86_400)
+    inv = r.invocations
+    first = inv[inv["attempt"] == 1]
+    np.testing.assert_allclose(first["arrival_s"], 7200.0 + 86_400.0 * np.arange(10))
+    per_night = inv.groupby("event_id")["status"].agg(list)
+    assert all(len(s) <= 3 for s in per_night)
+    assert len(r.extras["report-failures"]) == sum(s == ["error"] * 3 for s in per_night)
+    assert inv["duration_ms"].median() == pytest.approx(240_000, rel=0.3)
+
+
+@pytest.mark.parametrize(("name", "kwargs", "match"), [
+    ("etl_s3", {"uploads_per_hour": 0}, "uploads_per_hour"),
+    ("etl_s3", {"error_rate": 2}, "error_rate"),
+    ("api_backend", {"rate_per_s": -1}, "rate_per_s"),
+    ("mobile_backend", {"photos_per_hour": float("nan")}, "photos_per_hour"),
+    ("data_validation", {"invalid_fraction": 1.5}, "invalid_fraction"),
+    ("nightly_job", {"expression": "cron(0 2 * * * *)"}, "invalid schedule expression"),
+    ("nightly_job", {"era": "1999"}, "era must be one of"),
+])
+def test_bad_scenario_options_are_rejected(name: str, kwargs: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        scenarios.get(name, **kwargs)
