@@ -174,10 +174,10 @@ class _Event:
     """One event in the queue."""
 
     __slots__ = ("eid", "fn", "src", "payload", "queued", "expiry", "attempts", "throttles",
-                 "on_done", "cfg", "last")
+                 "on_done", "cfg", "last", "run_s")
 
     def __init__(self, eid: int, fn: Any, src: int, payload: Any, queued: float, cfg: AsyncConfig,
-                 on_done: Callable[[Call], Any] | None) -> None:
+                 on_done: Callable[[Call], Any] | None, run_s: float | None) -> None:
         self.eid = eid
         self.fn = fn
         self.src = src
@@ -189,6 +189,7 @@ class _Event:
         self.on_done = on_done
         self.cfg = cfg
         self.last: Call | None = None
+        self.run_s = run_s
 
 
 class AsyncEventQueue:
@@ -242,16 +243,18 @@ class AsyncEventQueue:
 
     # -- submitting ------------------------------------------------------------------------------
     def submit(self, fn: Any, src: int, payload: Any = None,
-               on_done: Callable[[Call], Any] | None = None) -> int:
+               on_done: Callable[[Call], Any] | None = None, *,
+               run_s: float | None = None) -> int:
         """Queue an event for function ``fn`` (the engine's function object) now; return its id.
 
         The caller gets the answer at once (HTTP 202): the event id, which is also the invocation
         id of its first attempt. ``on_done(call)`` is called once, with the event's last attempt,
         when the event succeeds or its retries are exhausted (not when it is dropped).
+        ``run_s`` fixes the handler's run time of every attempt (trace replay).
         """
         eid = self.engine.new_invocation_id()
         ev = _Event(eid, fn, src, payload, self.sim.now, self.configs.get(fn.name, _DEFAULT),
-                    on_done)
+                    on_done, run_s)
         self.counts["submitted"] += 1
         self._dispatch(ev)
         return eid
@@ -276,7 +279,7 @@ class AsyncEventQueue:
         self._extra("event_id", iid, ev.eid)
         self._extra("event_age_ms", iid, (now - ev.queued) * 1000.0)
         call = engine.invoke(ev.fn, ev.src, ASYNC, ev.attempts + 1, self._done, ev.payload,
-                             now, iid)
+                             now, iid, run_s=ev.run_s)
         if call is None:  # throttled: back to the queue with backoff
             ev.throttles += 1
             wait = min(THROTTLE_BACKOFF_FIRST_S * 2.0 ** (ev.throttles - 1),

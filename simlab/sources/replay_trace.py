@@ -12,11 +12,12 @@ invocation to it at its recorded time.
   durations, if ``durations`` maps ``(app, func)`` to distributions
   (:func:`~simlab.sources.traces.duration_distributions`).
 
-**Durations.** The engine draws each run time from the function's distribution. To replay the
-recorded durations, :func:`add_trace_functions` adds one simulated function per traced one, whose
-duration distribution is that function's recorded durations (:class:`~simlab.dists.Empirical`);
-when the engine accepts a given run time (``Engine.invoke(..., run_s=...)``), the replay passes
-each invocation's own recorded duration instead.
+**Durations.** When the table has ``duration_s``, each replayed invocation runs for exactly its
+recorded duration (cut at the function's timeout), whatever the function's own distribution;
+``use_durations=False`` lets the function's distribution decide instead.
+:func:`add_trace_functions` adds one simulated function per traced one (or per application), whose
+duration distribution is that function's recorded durations (:class:`~simlab.dists.Empirical`),
+so that other sources feeding it behave alike.
 
 >>> import simlab
 >>> from simlab.sources.traces import load_azure_2021_sample
@@ -31,7 +32,6 @@ each invocation's own recorded duration instead.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -157,6 +157,9 @@ class TraceReplay(Source):
         For 2019 counts: ``{(app, func): distribution}`` to draw each invocation's duration.
     time_offset_s
         Subtracted from the trace's times (e.g. to start a replay in the middle of a day).
+    use_durations
+        Run each invocation for its recorded ``duration_s`` (default), or let the function's
+        distribution draw it (``False``).
     """
 
     kind = "trace"
@@ -166,7 +169,7 @@ class TraceReplay(Source):
                  by: str = "func", unmapped: str = "error", invocation_type: str = "sync",
                  spread: str = "uniform",
                  durations: Mapping[tuple[str, str], Any] | None = None,
-                 time_offset_s: float = 0.0) -> None:
+                 time_offset_s: float = 0.0, use_durations: bool = True) -> None:
         self.by = _check_by(by)
         if isinstance(trace, MinuteCounts):
             self.counts: MinuteCounts | None = trace
@@ -194,6 +197,9 @@ class TraceReplay(Source):
                 or not np.isfinite(time_offset_s)):
             raise ValueError(f"time_offset_s must be a finite number, got {time_offset_s!r}")
         self.time_offset_s = float(time_offset_s)
+        if not isinstance(use_durations, bool):
+            raise TypeError(f"use_durations must be True or False, got {use_durations!r}")
+        self.use_durations = use_durations
         if self.table is not None and self.mapping is not None:
             self._targets_of(self.table)  # unmapped keys fail now, before any run
 
@@ -257,22 +263,18 @@ class TraceReplay(Source):
         else:
             sync = np.full(idx.size, self.invocation_type != "async")
         durations = (table["duration_s"].to_numpy(dtype=float)[idx]
-                     if "duration_s" in table.columns else None)
-        exact = durations is not None and "run_s" in inspect.signature(engine.invoke).parameters
+                     if "duration_s" in table.columns and self.use_durations else None)
         src = engine.source_index(name)
         install_handler_runner(run)
         queue = run._async_queue() if not sync.all() else None
         sync_list = sync.tolist()
-        dur_list = durations.tolist() if durations is not None else None
+        runs = durations.tolist() if durations is not None else [None] * idx.size
 
         def fire(k: int, t: float) -> None:
             if sync_list[k]:
-                if exact:
-                    engine.invoke(fns[k], src, SYNC, 1, None, None, run_s=dur_list[k])
-                else:
-                    engine.invoke(fns[k], src, SYNC, 1, None, None)
+                engine.invoke(fns[k], src, SYNC, 1, None, None, run_s=runs[k])
             else:
-                queue.submit(fns[k], src, None, None)
+                queue.submit(fns[k], src, None, None, run_s=runs[k])
 
         at_times(run, times.tolist(), fire)
 

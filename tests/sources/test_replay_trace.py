@@ -38,6 +38,21 @@ def test_2021_trace_replays_every_invocation_at_its_time_with_its_durations(
     assert per_fn.to_dict() == {mapping[k]: int(v) for k, v in keys.value_counts().items()}
 
 
+@pytest.mark.parametrize("invocation_type", ["sync", "async"])
+def test_each_invocation_runs_for_its_recorded_duration(trace: pd.DataFrame,
+                                                        invocation_type: str) -> None:
+    sim = simlab.Simulation(seed=1)
+    sim.add_function("all", duration_s=0.1, timeout_s=900)
+    sim.add_source(TraceReplay(trace, invocation_type=invocation_type), target="all")
+    inv = sim.run(until_s=1300).invocations.sort_values("arrival_s", kind="stable")
+    np.testing.assert_allclose(inv["duration_ms"].to_numpy() / 1000.0, trace["duration_s"],
+                               atol=1e-9)
+    drawn = simlab.Simulation(seed=1)
+    drawn.add_function("all", duration_s=0.1, timeout_s=900)
+    drawn.add_source(TraceReplay(trace, use_durations=False), target="all")
+    assert (drawn.run(until_s=1300).invocations["duration_ms"] == 100.0).all()
+
+
 def test_mapping_by_function_with_skip_and_a_callable(trace: pd.DataFrame) -> None:
     busiest = trace["func"].astype(str).value_counts().index[0]
     sim = simlab.Simulation(seed=1)
@@ -60,8 +75,11 @@ def test_without_mapping_everything_goes_to_one_target(trace: pd.DataFrame) -> N
     sim.add_source(TraceReplay(trace, time_offset_s=600.0, invocation_type="async"),
                    target="all")
     inv = sim.run(until_s=1300).invocations
-    assert len(inv) == int((trace["arrival_s"] >= 600).sum())
+    first = inv[inv["attempt"] == 1]
+    assert len(first) == int((trace["arrival_s"] >= 600).sum())
     assert (inv["invocation_type"] == "async").all()
+    # recorded runs longer than the 3 s timeout time out, and are retried as async events
+    assert (inv["attempt"] > 1).sum() > 0
     with pytest.raises(ValueError, match="exactly one target"):
         sim2 = simlab.Simulation(seed=1)
         sim2.add_function("a")
@@ -108,6 +126,7 @@ def test_2019_counts_are_replayed_minute_by_minute(tmp_path: Path) -> None:
     ({"spread": "random"}, "spread must be"),
     ({"mapping": 42}, "mapping must be a dict"),
     ({"time_offset_s": float("inf")}, "time_offset_s"),
+    ({"use_durations": 1}, "use_durations"),
 ])
 def test_bad_replay_configuration_is_rejected(trace: pd.DataFrame, kwargs: dict,
                                               match: str) -> None:
