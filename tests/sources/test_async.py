@@ -10,7 +10,10 @@ import simlab
 from simlab.sources import (
     SDK,
     AsyncConfig,
+    Bursty,
     DeadLetterQueue,
+    Diurnal,
+    FixedInterval,
     LambdaDestination,
     Poisson,
     Queue,
@@ -145,6 +148,22 @@ def test_async_arrival_processes_go_through_the_queue() -> None:
     assert (inv["invocation_type"] == "async").all()
     assert (inv["event_age_ms"] == 0.0).all()
     assert r.extras["async"].counts["succeeded"] == len(inv)
+
+
+@pytest.mark.parametrize("process", [
+    FixedInterval(2.0, invocation_type="async"),
+    Bursty(on_rate_per_s=2.0, on_s=10.0, off_s=10.0, invocation_type="async"),
+    Diurnal(mean_rate_per_s=1.0, period_s=60.0, invocation_type="async"),
+    Replay([1.0, 2.0, 3.5], invocation_type="async"),
+])
+def test_every_arrival_process_can_invoke_asynchronously(process: object) -> None:
+    sim = simlab.Simulation(seed=1)
+    sim.add_function("f", duration_s=0.1)
+    sim.add_source(process, target="f")
+    r = sim.run(until_s=60)
+    assert len(r.invocations) > 0
+    assert (r.invocations["invocation_type"] == "async").all()
+    assert r.extras["async"].counts["submitted"] == len(r.invocations)
 
 
 def test_lambda_destination_invokes_another_function_with_the_record() -> None:
