@@ -20,19 +20,20 @@ counted from the run's epoch (``Simulation(epoch=...)``, by default 2026-01-01T0
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from simlab.sources.base import Source
 from simlab.sources.handlers import install_handler_runner
 from simlab.sources.payloads.context import PayloadContext
 from simlab.sources.payloads.notifications import scheduled_event
+from simlab.sources.schedule import DEFAULT_EPOCH, parse_schedule
 from simlab.sources.schedule import Schedule as Expression
-from simlab.sources.schedule import parse_schedule
 from simlab.sources.timeline import at_times
 
 if TYPE_CHECKING:  # pragma: no cover
-    import numpy as np
-
     from simlab.simulation import Run
 
 __all__ = ["Schedule"]
@@ -65,11 +66,10 @@ class Schedule(Source):
                              f"got {rule_name!r}")
         self.rule_name = rule_name
 
-    def fire_times_s(self, until_s: float, epoch: object = None) -> np.ndarray:
-        """The firing times in ``[0, until_s)`` (simulated s) for a run starting at ``epoch``."""
-        from simlab.sources.schedule import DEFAULT_EPOCH
-
-        return self.schedule.fire_times_s(0.0, until_s, epoch=epoch or DEFAULT_EPOCH)
+    def fire_times_s(self, until_s: float, epoch: datetime = DEFAULT_EPOCH) -> np.ndarray:
+        """The firing times in ``[0, until_s)`` (simulated s) for a run whose time 0 is
+        ``epoch``."""
+        return self.schedule.fire_times_s(0.0, until_s, epoch=epoch)
 
     def start(self, run: Run, targets: list[str]) -> None:
         name = self.name or self.kind
