@@ -10,9 +10,9 @@ December 2020 it is 1 ms. The lesson's figures, each from simlab runs:
   invocation, and how many GB-s the rounding adds at any granularity;
 * :func:`monthly_cost_view`: the monthly cost of a function against its duration, a staircase at
   100 ms and a slope at 1 ms (AWS's 1 ms announcement: 60 M runs of 28 ms at 1 GB, $112 -> $40);
-* :func:`power_tuning_view`: duration and cost against memory for a CPU-bound and an I/O-bound
-  function under the CPU share model (1,769 MB buys one vCPU, up to 6), next to AWS's own
-  measurements (operator guide, "Example E");
+* :func:`~simlab.lessons.power_tuning.power_tuning_view` (re-exported here with the rest of
+  :mod:`simlab.lessons.power_tuning`): duration and cost against memory for a CPU-bound and an
+  I/O-bound function under the CPU share model, next to AWS's own measurements;
 * :func:`pc_view`: the cost of provisioned concurrency against on-demand as traffic grows, and the
   break-even where the PC environments are busy about 60 % of the time;
 * :func:`provider_view_table`: the provider's side: memory held by idle warm environments, which
@@ -27,19 +27,38 @@ and §2 through :mod:`simlab.prices` and :mod:`simlab.config`.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from simlab import billing, plots
-from simlab.config import ERAS, MB_PER_VCPU, era_rules, vcpu_share
+from simlab.config import ERAS, MB_PER_VCPU
 from simlab.dists import LogNormal
 from simlab.exercises import exercise
+from simlab.lessons.power_tuning import (
+    EXAMPLE_E_SOURCE,
+    MEMORY_GRID,
+    WORKLOADS,
+    PowerTuningView,
+    _figure,
+    _granularity,
+    _label,
+    _num,
+    example_e,
+    example_e_cpu_s,
+    power_tuning,
+    power_tuning_dashboard,
+    power_tuning_readout,
+    power_tuning_run,
+    power_tuning_table,
+    power_tuning_view,
+    reprice,
+)
 from simlab.prices import SHEETS, price_sheet_for
 from simlab.result import Result
 from simlab.simulation import Simulation
@@ -56,23 +75,6 @@ __all__ = [
 ]
 
 _C = plots.COLORS
-
-
-def _num(name: str, value: Any, low: float, high: float, *, low_open: bool = False) -> float:
-    """Return ``value`` as a float if it is a finite number in range, else raise ValueError."""
-    ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
-    if ok:
-        v = float(value)
-        ok = math.isfinite(v) and (v > low if low_open else v >= low) and v <= high
-    if not ok:
-        lo = f"> {low:g}" if low_open else f">= {low:g}"
-        raise ValueError(f"{name} must be a number {lo} and <= {high:g}, got {value!r}")
-    return float(value)
-
-
-def _granularity(value: Any) -> float:
-    lo, hi = billing.GRANULARITY_RANGE_MS
-    return _num("granularity_ms", value, lo, hi)
 
 
 # -- price sheets ----------------------------------------------------------------------------------
@@ -113,23 +115,6 @@ def rounding_run(median_ms: float = 30.0, *, era: str = "2020", rate_per_s: floa
     return sim.run(until_s=until_s)
 
 
-def reprice(result: Result, granularity_ms: float) -> pd.DataFrame:
-    """The invocations of ``result`` that ran, billed at ``granularity_ms`` (list prices).
-
-    Returns ``invocation_id``, ``function``, ``duration_ms``, ``init_ms``, ``billed_ms`` and
-    ``cost_usd``: the same run under another rounding, without simulating again.
-    """
-    g = _granularity(granularity_ms)
-    inv = result.invocations
-    inv = inv[~inv["status"].isin(billing.NOT_BILLED_STATUSES).to_numpy()]
-    priced = billing.price_invocations(inv, result.functions, date=result.rules.date,
-                                       granularity_ms=g)
-    out = inv[["invocation_id", "function", "duration_ms", "init_ms"]].copy()
-    out["billed_ms"] = priced["billed_ms"].to_numpy()
-    out["cost_usd"] = priced["cost_usd"].to_numpy()
-    return out.reset_index(drop=True)
-
-
 @dataclass(frozen=True)
 class RoundingView:
     """What :func:`rounding_view` computed: the run, its invocations billed at the chosen
@@ -166,25 +151,20 @@ def rounding_view(granularity_ms: float = 100.0, median_ms: float = 30.0, *, n_s
     result = rounding_run(median_ms, seed=seed)
     inv = reprice(result, g)
     totals = _rounding_totals(result, (1.0, g))
-    fig = Figure(figsize=(10.0, 3.8))
-    left, right = fig.subplots(1, 2, width_ratios=(2.3, 1.0))
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.88, wspace=0.3)
+    fig, (left, right) = _figure((10.0, 3.8), 2, width_ratios=(2.3, 1.0))
     first = inv.head(n_shown)
     x = np.arange(len(first))
     left.bar(x, first["billed_ms"], color=_C["idle"], label=f"billed at {g:g} ms")
     left.bar(x, first["duration_ms"], width=0.5, color=_C["busy"], label="run time")
-    left.set_xlabel("invocation (in order of arrival)")
-    left.set_ylabel("time (ms)")
-    left.set_title(f"Run time inside billed time, {g:g} ms granularity")
-    left.legend(loc="upper right", fontsize="small")
+    left.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _label(left, "invocation (in order of arrival)", "time (ms)",
+           f"Run time inside billed time, {g:g} ms granularity", "upper right")
     labels = [f"{v:g} ms" for v in totals["granularity_ms"]]
     right.bar(labels, totals["run_gb_s"], color=_C["busy"], label="code ran")
     right.bar(labels, totals["rounding_gb_s"], bottom=totals["run_gb_s"], color=_C["cold"],
               label="rounding (billed, not run)")
-    right.set_xlabel("billing granularity")
-    right.set_ylabel("GB-s in the run")
-    right.set_title(f"{len(inv):,} invocations, {result.until_s / 60:g} min")
-    right.legend(loc="upper left", fontsize="small")
+    _label(right, "billing granularity", "GB-s in the run",
+           f"{len(inv):,} invocations, {result.until_s / 60:g} min", "upper left")
     return RoundingView(result, g, inv, totals), fig
 
 
@@ -260,9 +240,7 @@ def monthly_cost_view(**kwargs: Any) -> tuple[pd.DataFrame, Figure]:
     """:func:`monthly_cost_curve` (same keyword arguments) and its figure: the monthly cost and
     the fraction paid for time not run, against the run time, one line per granularity."""
     curve = monthly_cost_curve(**kwargs)
-    fig = Figure(figsize=(10.0, 3.6))
-    cost, over = fig.subplots(1, 2)
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.88, wspace=0.28)
+    fig, (cost, over) = _figure((10.0, 3.6), 2)
     colors = (_C["cold"], _C["busy"], _C["ok"], _C["init"])
     for (g, part), color in zip(curve.groupby("granularity_ms", sort=False), colors,
                                 strict=False):
@@ -272,196 +250,12 @@ def monthly_cost_view(**kwargs: Any) -> tuple[pd.DataFrame, Figure]:
     example = monthly_cost_curve([28.0], **{k: v for k, v in kwargs.items() if k != "durations_ms"})
     cost.plot(example["duration_ms"], example["monthly_cost_usd"], "k*", ms=11,
               label="28 ms (AWS's example)")
-    cost.set_xlabel("run time of each invocation (ms)")
-    cost.set_ylabel("monthly cost (USD)")
-    cost.set_title("Monthly cost: a staircase at 100 ms")
-    over.set_xlabel("run time of each invocation (ms)")
-    over.set_ylabel("billed but not run (% of run time)")
     over.set_yscale("log")
-    over.set_title("The rounding weighs most on short functions")
-    for ax in (cost, over):
-        ax.legend(fontsize="small")
-        ax.grid(alpha=0.3)
+    x = "run time of each invocation (ms)"
+    _label(cost, x, "monthly cost (USD)", "Monthly cost: a staircase at 100 ms")
+    _label(over, x, "billed but not run (% of run time)",
+           "The rounding weighs most on short functions")
     return curve, fig
-
-
-# -- 3. power tuning -------------------------------------------------------------------------------
-#: AWS Lambda operator guide, "Example E": 1,000 invocations of a prime-number function.
-EXAMPLE_E_SOURCE = "https://docs.aws.amazon.com/lambda/latest/operatorguide/computing-power.html"
-_EXAMPLE_E = ((128, 11.722, 0.024628), (512, 6.678, 0.028035), (1024, 3.194, 0.026830),
-              (1536, 1.465, 0.024638))
-
-
-def example_e() -> pd.DataFrame:
-    """AWS's published memory/cost trade-off (LAMBDA_FACTS 1.6, Example E): ``memory_mb``,
-    ``duration_s`` and ``cost_per_1000_usd`` as published (source: :data:`EXAMPLE_E_SOURCE`)."""
-    return pd.DataFrame(_EXAMPLE_E, columns=["memory_mb", "duration_s", "cost_per_1000_usd"])
-
-
-def example_e_cpu_s() -> float:
-    """CPU seconds at one vCPU that best fit Example E under the share model
-    ``duration = cpu_s * 1769 / memory_mb`` (least squares on the logarithms)."""
-    e = example_e()
-    share = np.minimum(e["memory_mb"].to_numpy() / MB_PER_VCPU, 1.0)
-    return float(np.exp(np.mean(np.log(e["duration_s"].to_numpy() * share))))
-
-
-#: The two functions of the power-tuning figure: a single-threaded CPU-bound one (fitted to
-#: Example E) and an I/O-bound one (20 ms of CPU, then 250 ms waiting for a remote call).
-WORKLOADS: Mapping[str, Mapping[str, float]] = MappingProxyType({
-    "cpu-bound": MappingProxyType({"cpu_s": round(example_e_cpu_s(), 3), "io_s": 0.0}),
-    "io-bound": MappingProxyType({"cpu_s": 0.02, "io_s": 0.25}),
-})
-#: Memory sizes of the power-tuning sweep (MB), 128 to 10,240, with 1,769 MB (one vCPU).
-MEMORY_GRID: tuple[int, ...] = (128, 192, 256, 384, 512, 768, 1024, 1280, 1536, 1769, 2048, 3008,
-                                4096, 6144, 8192, 10240)
-
-
-def power_tuning_run(memories: Iterable[int] = MEMORY_GRID, *,
-                     workloads: Mapping[str, Mapping[str, float]] = WORKLOADS, era: str = "today",
-                     rate_per_s: float = 0.2, until_s: float = 600.0, seed: int = 5) -> Result:
-    """One run with a function per workload and memory size, all called by the same Poisson
-    requests (so the sizes differ only by memory).
-
-    Functions are named ``"<workload>_<memory_mb>"``; each workload maps to ``cpu_s``, ``io_s``
-    and optionally ``parallelism`` (see :class:`simlab.config.FunctionConfig`).
-    """
-    mems = sorted(set(memories))
-    if not mems:
-        raise ValueError("memories must list at least one memory size (MB)")
-    if not workloads:
-        raise ValueError("workloads must name at least one workload")
-    rules = era_rules(era)
-    sim = Simulation(era=era, seed=seed, account_concurrency=100_000)
-    for name, w in workloads.items():
-        unknown = set(w) - {"cpu_s", "io_s", "parallelism"}
-        if unknown:
-            raise ValueError(f"workload {name!r}: unknown key(s) {sorted(unknown)}; allowed: "
-                             f"cpu_s, io_s, parallelism")
-        cpu = _num(f"{name}.cpu_s", w.get("cpu_s", 0.0), 0.0, 3600.0)
-        io = _num(f"{name}.io_s", w.get("io_s", 0.0), 0.0, 3600.0)
-        slowest = cpu / vcpu_share(min(mems)) + io
-        if slowest >= rules.timeout_max_s:
-            raise ValueError(f"workload {name!r} runs {slowest:.0f} s at {min(mems)} MB, beyond "
-                             f"the {era!r} era's {rules.timeout_max_s:g} s timeout")
-        for m in mems:
-            sim.add_function(f"{name}_{m}", memory_mb=m, cpu_s=cpu, io_s=io,
-                             parallelism=int(w.get("parallelism", 1)),
-                             timeout_s=int(min(rules.timeout_max_s, math.ceil(slowest) + 1)))
-    sim.add_source(Poisson(rate_per_s=rate_per_s), target=list(sim.functions))
-    return sim.run(until_s=until_s)
-
-
-def power_tuning_table(result: Result, granularity_ms: float | None = None) -> pd.DataFrame:
-    """Mean duration, billed duration and cost per million invocations of each function of a
-    :func:`power_tuning_run`, at ``granularity_ms`` (default: the era's). List prices, no free
-    tier; INIT included when the era bills it."""
-    g = result.rules.billing_granularity_ms if granularity_ms is None else granularity_ms
-    inv = reprice(result, g)
-    means = inv.groupby("function", observed=True)[["duration_ms", "billed_ms", "cost_usd"]].mean()
-    names = means.index.astype(str)
-    out = pd.DataFrame({
-        "workload": [n.rsplit("_", 1)[0] for n in names],
-        "memory_mb": [int(n.rsplit("_", 1)[1]) for n in names],
-        "duration_ms": means["duration_ms"].to_numpy(),
-        "billed_ms": means["billed_ms"].to_numpy(),
-        "cost_per_million_usd": means["cost_usd"].to_numpy() * 1e6,
-    })
-    out.insert(2, "vcpu_share", [vcpu_share(m) for m in out["memory_mb"]])
-    return out.sort_values(["workload", "memory_mb"], ignore_index=True)
-
-
-def power_tuning(memories: Iterable[int], *, cpu_s: float, io_s: float = 0.0,
-                 parallelism: int = 1, era: str = "today", granularity_ms: float | None = None,
-                 seed: int = 5) -> pd.DataFrame:
-    """:func:`power_tuning_table` of one workload at each of ``memories`` (a few minutes of
-    simulated traffic): the power-tuning curve of a function you describe."""
-    w = {"function": {"cpu_s": cpu_s, "io_s": io_s, "parallelism": parallelism}}
-    table = power_tuning_table(power_tuning_run(memories, workloads=w, era=era, seed=seed),
-                               granularity_ms)
-    return table.drop(columns="workload")
-
-
-@dataclass(frozen=True)
-class PowerTuningView:
-    """What :func:`power_tuning_view` computed: the sweep's table and the chosen memory's rows."""
-
-    table: pd.DataFrame
-    chosen: pd.DataFrame
-    memory_mb: int
-    granularity_ms: float
-
-
-def power_tuning_view(memory_mb: int = 1024, granularity_ms: float = 1.0, *,
-                      sweep: Result | None = None) -> tuple[PowerTuningView, Figure]:
-    """Duration and cost per million invocations against memory, for :data:`WORKLOADS`.
-
-    ``sweep`` is a :func:`power_tuning_run` to reuse (it is simulated when ``None``); the chosen
-    ``memory_mb`` (128 to 10,240) is simulated on its own and starred. AWS's Example E durations
-    are drawn as crosses, and priced with the same sheet on the cost panel.
-    """
-    m = int(_num("memory_mb", memory_mb, 128, 10_240))
-    g = _granularity(granularity_ms)
-    sweep = power_tuning_run() if sweep is None else sweep
-    table = power_tuning_table(sweep, g)
-    chosen = power_tuning_table(power_tuning_run([m], era=sweep.rules.era), g)
-    fig = Figure(figsize=(10.0, 3.9))
-    dur, cost = fig.subplots(1, 2)
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.88, wspace=0.25)
-    for (name, part), color in zip(table.groupby("workload"), (_C["cold"], _C["busy"]),
-                                   strict=False):
-        pick = chosen[chosen["workload"] == name]
-        for ax, col, scale in ((dur, "duration_ms", 1e-3), (cost, "cost_per_million_usd", 1.0)):
-            ax.plot(part["memory_mb"], part[col] * scale, marker="o", ms=3, color=color,
-                    label=name)
-            ax.plot(pick["memory_mb"], pick[col] * scale, marker="*", ms=14, ls="",
-                    color=color)
-    e = example_e()
-    price = price_sheet_for(sweep.rules.date)
-    billed_s = billing.billed_duration_ms(e["duration_s"].to_numpy() * 1000, g) / 1000
-    e_cost = (billed_s * e["memory_mb"] / 1024 * price.x86.first_tier_price
-              + price.request_price) * 1e6
-    dur.plot(e["memory_mb"], e["duration_s"], "kx", ms=8, label="AWS Example E (measured)")
-    cost.plot(e["memory_mb"], e_cost, "kx", ms=8, label="Example E durations, priced")
-    ticks = [128, 256, 512, 1024, 2048, 4096, 10240]
-    for ax in (dur, cost):
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xticks(ticks, [f"{t:,}" for t in ticks])
-        ax.minorticks_off()
-        ax.axvline(MB_PER_VCPU, color="0.4", ls=":", lw=1)
-        ax.set_xlabel("memory (MB)  [dotted: 1,769 MB = 1 vCPU]")
-        ax.legend(fontsize="small")
-        ax.grid(alpha=0.3)
-    dur.set_ylabel("duration (s)")
-    dur.set_title("More memory, more CPU: faster up to 1 vCPU")
-    cost.set_ylabel("cost per million invocations (USD)")
-    cost.set_title(f"Cost at {g:g} ms granularity")
-    return PowerTuningView(table, chosen, m, g), fig
-
-
-def power_tuning_readout(view: PowerTuningView) -> str:
-    """One line per workload at the chosen memory: duration and cost per million."""
-    parts = [f"{r.workload}: {r.duration_ms:,.0f} ms, ${r.cost_per_million_usd:,.2f} per million"
-             for r in view.chosen.itertuples()]
-    return (f"{view.memory_mb:,} MB ({vcpu_share(view.memory_mb):.2f} vCPU), "
-            f"{view.granularity_ms:g} ms billing: " + "; ".join(parts))
-
-
-def power_tuning_dashboard(show: bool = True, memory_mb: int = 1024,
-                           sweep: Result | None = None) -> Any:
-    """A memory slider (128 to 10,240 MB) and a granularity choice over
-    :func:`power_tuning_view`; the sweep (a :func:`power_tuning_run`) is simulated once, when
-    the dashboard is built, unless given."""
-    from simlab.widgets import dashboard, granularity_dropdown, memory_slider
-
-    sweep = power_tuning_run() if sweep is None else sweep
-
-    def compute(memory_mb: int, granularity_ms: float) -> tuple[PowerTuningView, Figure]:
-        return power_tuning_view(memory_mb, granularity_ms, sweep=sweep)
-
-    controls = {"memory_mb": memory_slider(memory_mb), "granularity_ms": granularity_dropdown()}
-    return dashboard(compute, controls, readout=power_tuning_readout, show=show)
 
 
 # -- 4. provisioned concurrency against on-demand --------------------------------------------------
@@ -571,26 +365,16 @@ def pc_view(provisioned: int = 10, *, duration_s: float = 1.0,
     costs = pc_costs(rates_per_s, provisioned=provisioned, duration_s=duration_s, **kwargs)
     theory = pc_break_even_theory(provisioned, duration_s)
     sim_rate = break_even_rate(costs)
-    fig = Figure(figsize=(10.0, 3.7))
-    cost, cold = fig.subplots(1, 2)
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.88, wspace=0.25)
+    fig, (cost, cold) = _figure((10.0, 3.7), 2)
     x = costs["rate_per_s"]
-    cost.plot(x, costs["on_demand_usd_per_h"], "o-", color=_C["cold"], label="on-demand")
-    cost.plot(x, costs["provisioned_usd_per_h"], "s-", color=_C["provisioned"],
-              label=f"provisioned concurrency {provisioned}")
-    cold.plot(x, 100 * costs["on_demand_cold_fraction"], "o-", color=_C["cold"],
-              label="on-demand")
-    cold.plot(x, 100 * costs["provisioned_cold_fraction"], "s-", color=_C["provisioned"],
-              label=f"provisioned concurrency {provisioned}")
+    for ax, what, scale in ((cost, "usd_per_h", 1), (cold, "cold_fraction", 100)):
+        ax.plot(x, scale * costs[f"on_demand_{what}"], "o-", color=_C["cold"], label="on-demand")
+        ax.plot(x, scale * costs[f"provisioned_{what}"], "s-", color=_C["provisioned"],
+                label=f"provisioned concurrency {provisioned}")
     cost.axvline(theory, color="0.3", ls="--", lw=1, label=f"60 % utilisation ({theory:.2g} req/s)")
-    cost.set_ylabel("cost (USD per hour)")
-    cost.set_title("Cost against traffic")
-    cold.set_ylabel("cold starts (% of invocations)")
-    cold.set_title("What PC buys: no cold starts, until traffic spills over")
-    for ax in (cost, cold):
-        ax.set_xlabel("request rate (req/s)")
-        ax.legend(fontsize="small")
-        ax.grid(alpha=0.3)
+    _label(cost, "request rate (req/s)", "cost (USD per hour)", "Cost against traffic")
+    _label(cold, "request rate (req/s)", "cold starts (% of invocations)",
+           "PC removes cold starts, until traffic spills over")
     return PCView(costs, sim_rate, theory, provisioned), fig
 
 
@@ -624,9 +408,7 @@ def provider_figure(table: pd.DataFrame) -> Figure:
     """Grouped horizontal bars of the GB-s metrics of :func:`provider_view_table`, one colour
     per era."""
     shown = [m for m in _PROVIDER_SHOWN if m in table.index]
-    fig = Figure(figsize=(9.0, 3.8))
-    ax = fig.subplots()
-    fig.subplots_adjust(left=0.22, right=0.97, bottom=0.14, top=0.9)
+    fig, ax = _figure((9.0, 3.8), left=0.2)
     y = np.arange(len(shown))
     h = 0.8 / max(len(table.columns), 1)
     for k, (era, color) in enumerate(zip(table.columns, (_C["init"], _C["busy"], _C["ok"]),
@@ -639,10 +421,8 @@ def provider_figure(table: pd.DataFrame) -> Figure:
     ax.invert_yaxis()
     ax.set_xscale("log")
     ax.set_xlim(0.1, float(table.loc[shown].to_numpy().max()) * 8)
-    ax.set_xlabel("memory-time (GB-s, log scale)")
-    ax.set_title("What the provider holds against what it bills")
-    ax.legend(fontsize="small", loc="upper right")
-    ax.grid(alpha=0.3, axis="x")
+    _label(ax, "memory-time (GB-s, log scale)", "",
+           "What the provider holds against what it bills", "upper right")
     return fig
 
 
