@@ -20,11 +20,12 @@ from simlab.engine.keepalive import FixedKeepAlive, KeepAlivePolicy, NoKeepAlive
 from simlab.engine.scaling import AccountBurstScaling, PerFunctionScaling
 from simlab.result import Result
 from simlab.simulation import Simulation
+from simlab.sources import configure_async
 
 __all__ = [
     "Simulation", "Result", "FunctionConfig", "PlatformRules", "ERAS", "era_rules",
     "vcpu_share", "FixedKeepAlive", "NoKeepAlive", "KeepAlivePolicy", "PerFunctionScaling",
-    "AccountBurstScaling", "dists", "sources", "theory",
+    "AccountBurstScaling", "dists", "sources", "theory", "configure_async", "sweep",
 ]
 __version__ = "0.1.0"
 
@@ -33,6 +34,8 @@ def __getattr__(name: str) -> object:
     # Modules with heavy imports (scipy, matplotlib) load on first use.
     import importlib
 
-    if name in {"theory", "billing", "plots", "widgets", "exercises", "scenarios"}:
+    if name in {"theory", "billing", "prices", "plots", "widgets", "exercises", "scenarios"}:
         return importlib.import_module(f"simlab.{name}")
+    if name == "sweep":
+        return importlib.import_module("simlab.sweep").sweep
     raise AttributeError(f"module 'simlab' has no attribute {name!r}")

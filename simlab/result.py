@@ -286,7 +286,8 @@ class Result:
         handler_lines = None
         if "log_lines" in inv.columns:
             has = inv["log_lines"].notna().to_numpy()
-            handler_lines = {int(i): [(0.0, line) for line in lines]
+            # The runtime already formatted these lines as Lambda's Python runtime writes them.
+            handler_lines = {int(i): [(0.0, None, line) for line in lines]
                              for i, lines in zip(inv["invocation_id"].to_numpy()[has],
                                                  inv["log_lines"].to_numpy()[has], strict=True)}
         events = log_events(inv, self.environments, self.seed, self.epoch, function=function,

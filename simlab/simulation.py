@@ -147,6 +147,8 @@ class Simulation:
         self._kinds: dict[str, int] = {}
         #: Control-plane actions scheduled during the run: (time_s, api name, function, changes).
         self.actions: list[tuple[float, str, str, dict[str, Any]]] = []
+        #: Asynchronous invocation settings per function (see :meth:`configure_async`).
+        self.async_configs: dict[str, Any] = {}
 
     # -- building ------------------------------------------------------------------------------
     def add_function(self, name: str, **config: Any) -> FunctionConfig:
@@ -181,6 +183,13 @@ class Simulation:
         source.name = name
         self.sources.append((source, targets))
         return source
+
+    def configure_async(self, function: str, **settings: Any) -> Any:
+        """Asynchronous invocation settings of ``function`` (retries, maximum event age,
+        destinations, dead-letter queue); see :func:`simlab.sources.configure_async`."""
+        from simlab.sources import configure_async
+
+        return configure_async(self, function, **settings)
 
     # -- the control plane during a run ----------------------------------------------------------
     def update_function_configuration(self, at_s: float, function: str,
@@ -254,6 +263,10 @@ class Simulation:
                                          float(period_s) if record == "metrics" else None)
         engine = Engine(sim, self.rules, functions, streams, recorder)
         run = Run(self, sim, engine, float(until_s))
+        if any(cfg.handler is not None for cfg in functions):
+            from simlab.sources.handlers import install_handler_runner
+
+            install_handler_runner(run)
         for source, targets in self.sources:
             source.start(run, targets)
         self._start_actions(run, functions)
