@@ -21,6 +21,7 @@ from simlab.engine.scaling import AccountBurstScaling, PerFunctionScaling
 from simlab.result import Result
 from simlab.simulation import Simulation
 from simlab.sources import configure_async
+from simlab.sweep import sweep
 
 __all__ = [
     "Simulation", "Result", "FunctionConfig", "PlatformRules", "ERAS", "era_rules",
@@ -36,6 +37,4 @@ def __getattr__(name: str) -> object:
 
     if name in {"theory", "billing", "prices", "plots", "widgets", "exercises", "scenarios"}:
         return importlib.import_module(f"simlab.{name}")
-    if name == "sweep":
-        return importlib.import_module("simlab.sweep").sweep
     raise AttributeError(f"module 'simlab' has no attribute {name!r}")
