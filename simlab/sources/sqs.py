@@ -42,6 +42,7 @@ from simlab.engine.core import POLL, THROTTLED, Call
 from simlab.observe.schema import STATUSES
 from simlab.sources.arrivals import ArrivalProcess
 from simlab.sources.base import Source
+from simlab.sources.handlers import install_handler_runner
 from simlab.sources.payloads import PayloadContext, records_event, sqs_record
 from simlab.sources.pollers import (
     MAX_BATCH_BYTES,
@@ -510,6 +511,7 @@ class SQSQueue(Source):
                     f"visibility_timeout_s ({self.visibility_timeout_s:g} s) must be at least the "
                     f"timeout of function {target!r} ({timeout:g} s); AWS recommends "
                     f"{6 * timeout:g} s (6 times)")
+        install_handler_runner(run)
         q = self.runtime(run)
         q.seed(run)
         q.mappings.extend(_Mapping(q, target, run) for target in targets)

@@ -44,6 +44,7 @@ import numpy as np
 
 from simlab.sources.arrivals import ArrivalProcess
 from simlab.sources.base import Source
+from simlab.sources.handlers import install_handler_runner
 from simlab.sources.payloads import (
     PayloadContext,
     dynamodb_record,
@@ -118,6 +119,7 @@ class _StreamSource(Source):
         log = run.service(f"{self.kind}:{self.stream_name}",
                           lambda _run: StreamLog(self.kind, self.stream_name))
         ctx = PayloadContext(seed=run.seed, epoch=run.epoch)
+        install_handler_runner(run)
         for target in targets:
             StreamMapping(self, run, target, recs, log, ctx).start()
 
