@@ -425,3 +425,19 @@ def test_a_scheduled_change_can_switch_to_cpu_work() -> None:
     sim.add_function("f")
     sim.update_function_configuration(5.0, "f", cpu_s=0.5)
     assert len(sim.actions) == 1
+
+
+@pytest.mark.xfail(strict=True, reason="provisioned concurrency (launched Dec 2019) is accepted "
+                   "in the '2018' era, the run completes, and then reading result.invocations "
+                   "raises from the price sheet: the error comes after the run instead of from "
+                   "add_function (config.py FunctionConfig.check_against, as done for arm64)")
+def test_provisioned_concurrency_before_it_existed_is_rejected_before_the_run() -> None:
+    sim = simlab.Simulation(era="2018", seed=1)
+    try:
+        sim.add_function("f", provisioned_concurrency=1)
+    except ValueError as error:  # the fix may reject it up front, naming the parameter
+        assert "provisioned_concurrency" in str(error)
+        return
+    sim.add_source(Replay([0.0]), target="f")
+    result = sim.run(until_s=10)
+    assert len(result.invocations) == 1  # or else the records must be readable
