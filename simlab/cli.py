@@ -369,8 +369,10 @@ def _run(args: argparse.Namespace) -> int:
     }
     if bill is not None:
         credits = bill["item"].astype(str).str.startswith("free_tier")
-        doc["cost_before_free_tier_usd"] = float(bill.loc[~credits, "cost_usd"].sum())
-        doc["total_cost_usd"] = float(bill["cost_usd"].sum())
+        # Rounded to a billionth of a cent: sums of credits leave float dust such as -1e-18.
+        doc["cost_before_free_tier_usd"] = round(float(bill.loc[~credits, "cost_usd"].sum()),
+                                                 11) + 0.0
+        doc["total_cost_usd"] = round(float(bill["cost_usd"].sum()), 11) + 0.0
     path = out / "summary.json"
     path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     written.append(path)

@@ -364,13 +364,12 @@ def sweep(
     df["error"] = df["error"].astype(object)
     df.attrs["parameters"] = list(grid)
     df.attrs["metrics"] = metric_columns
-    failed = int(df["error"].notna().sum())
+    failed = [i for i in range(len(meta)) if outcomes[i][1] is not None]
     if failed:
-        first = df.loc[df["error"].notna()].iloc[0]
+        params, seed, _ = meta[failed[0]]
         warnings.warn(
-            f"{failed} of {len(df)} runs failed (see the 'error' column); the first: "
-            f"{ {p: first[p] for p in grid} } seed {first['seed']}: {first['error']}",
-            RuntimeWarning, stacklevel=2)
+            f"{len(failed)} of {len(df)} runs failed (see the 'error' column); the first: "
+            f"{params} seed {seed}: {outcomes[failed[0]][1]}", RuntimeWarning, stacklevel=2)
     return df
 
 

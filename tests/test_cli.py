@@ -1,0 +1,233 @@
+"""Tests of the simlab command: run, sweep, scenarios, check; help everywhere; exit status 2 with a
+message naming the key and line on bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from simlab.cli import main
+from simlab.scenario_files import load
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+TINY = """\
+[simulation]
+seed = 2
+until = "20m"
+
+[functions.api]
+memory_mb = 256
+duration_s = 0.1
+
+[[sources]]
+type = "poisson"
+target = "api"
+rate_per_s = 0.2
+"""
+
+TINY_SWEEP = TINY + """
+[sweep]
+seeds = 2
+metrics = ["requests", "cold_start_fraction"]
+
+[sweep.grid]
+"keep_alive_s" = [0, 600]
+"""
+
+
+@pytest.fixture()
+def tiny(tmp_path: Path) -> Path:
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY_SWEEP)
+    return path
+
+
+def _run(argv: list[str], capsys) -> tuple[int, str, str]:
+    code = main(argv)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["run", "--help"], ["sweep", "--help"],
+                                  ["scenarios", "--help"], ["check", "--help"]])
+def test_help_everywhere(argv, capsys) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 0
+    assert "usage: simlab" in capsys.readouterr().out
+
+
+def test_console_script_is_installed() -> None:
+    script = Path(sys.executable).parent / "simlab"
+    done = subprocess.run([str(script), "--version"], capture_output=True, text=True, check=True)
+    assert done.stdout.startswith("simlab ")
+
+
+def test_run_a_file_writes_tables_summary_and_figures(tiny, tmp_path, capsys) -> None:
+    out = tmp_path / "out"
+    code, text, _ = _run(["run", str(tiny), "--out", str(out)], capsys)
+    assert code == 0
+    for name in ("invocations", "environments", "functions", "metrics", "bill"):
+        assert (out / f"{name}.csv").is_file()
+    figures = sorted(p.name for p in (out / "figures").glob("*.png"))
+    assert {"timeline.png", "concurrency.png", "latency_cdf.png"} <= set(figures)
+    doc = json.loads((out / "summary.json").read_text())
+    expected = load(tiny).build().run(1200.0).summary()
+    assert doc["seed"] == 2 and doc["until_s"] == 1200.0 and doc["record"] == "all"
+    assert doc["summary"]["requests"] == int(expected["requests"])
+    assert doc["summary"]["cold_start_fraction"] == pytest.approx(expected["cold_start_fraction"])
+    assert set(doc["functions"]) == {"api"}
+    inv = pd.read_csv(out / "invocations.csv")
+    assert len(inv) == doc["summary"]["requests"]
+    bill = pd.read_csv(out / "bill.csv")
+    assert doc["total_cost_usd"] == pytest.approx(bill["cost_usd"].sum())
+    assert f"{doc['summary']['requests']:,} requests" in text
+
+
+def test_run_options_seed_until_set_and_parquet(tiny, tmp_path, capsys) -> None:
+    out = tmp_path / "pq"
+    code, _, _ = _run(["run", str(tiny), "--out", str(out), "--seed", "5", "--until", "10m",
+                       "--set", "api.memory_mb=512", "--set", "keep_alive_s=1m",
+                       "--format", "parquet", "--no-figures"], capsys)
+    assert code == 0
+    doc = json.loads((out / "summary.json").read_text())
+    assert doc["seed"] == 5 and doc["until_s"] == 600.0
+    functions = pd.read_parquet(out / "functions.parquet")
+    assert functions["memory_mb"].tolist() == [512]
+    sim = load(tiny).build(seed=5, values={"api.memory_mb": 512, "keep_alive_s": "1m"})
+    inv = pd.read_parquet(out / "invocations.parquet")
+    expected = sim.run(600.0).invocations
+    assert inv["start_s"].tolist() == expected["start_s"].tolist()
+    assert not (out / "figures").exists()
+
+
+@pytest.mark.parametrize(("record", "files"), [
+    ("summary", {"environments.csv", "functions.csv", "summary.json"}),
+    ("metrics", {"environments.csv", "functions.csv", "metrics.csv", "summary.json"}),
+])
+def test_aggregate_only_runs_write_no_rows(record, files, tiny, tmp_path, capsys) -> None:
+    out = tmp_path / record
+    code, _, _ = _run(["run", str(tiny), "--out", str(out), "--record", record], capsys)
+    assert code == 0
+    assert {p.name for p in out.iterdir()} == files
+    doc = json.loads((out / "summary.json").read_text())
+    assert doc["record"] == record and doc["summary"]["requests"] > 0
+    if record == "metrics":
+        metrics = pd.read_csv(out / "metrics.csv")
+        assert metrics["Invocations"].sum() == doc["summary"]["invocations"]
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["run", "no-such-scenario"], "neither a scenario file"),
+    (["run", "absent.toml"], "no such file"),
+    (["run", "{tiny}", "--set", "memory_mb"], "KEY=VALUE"),
+    (["run", "{tiny}", "--set", "api.memory_mb=64"], "line 6, key 'functions.api.memory_mb'"),
+    (["run", "{tiny}", "--set", "nope.x=1"], "unknown key path"),
+    (["run", "api_backend", "--set", "rate_per_s=-1"], "rate_per_s"),
+    (["run", "api_backend", "--set", "function.memory_mb=1"], "memory_mb"),
+    (["check", "{bad}"], "line 6, key 'functions.api.memroy_mb': unknown key"),
+    (["sweep", "{bad_grid}"], "line 20, key 'functions.api.memory_mb'"),
+    (["sweep", "{bad_metric}"], "line 16, key 'sweep.metrics': unknown metrics"),
+])
+def test_bad_input_exits_2_naming_the_key_and_line(argv, message, tiny, tmp_path,
+                                                    capsys) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(TINY.replace("memory_mb", "memroy_mb"))
+    bad_grid = tmp_path / "bad_grid.toml"
+    bad_grid.write_text(TINY_SWEEP + '"api.memory_mb" = [256, 12]\n')
+    bad_metric = tmp_path / "bad_metric.toml"
+    bad_metric.write_text(TINY_SWEEP.replace('"requests"', '"reqs"'))
+    paths = {"tiny": tiny, "bad": bad, "bad_grid": bad_grid, "bad_metric": bad_metric}
+    argv = [a.format(**paths) for a in argv]
+    code, _, err = _run(argv + (["--out", str(tmp_path / "o")] if argv[0] != "check" else []),
+                        capsys)
+    assert code == 2
+    assert message in err
+    assert not (tmp_path / "o").exists()  # nothing ran, nothing written
+
+
+@pytest.mark.parametrize("argv", [["run", "x.toml", "--until", "3x"],
+                                  ["run", "x.toml", "--seed", "-1"],
+                                  ["sweep", "x.toml", "--seeds", "1,1"]])
+def test_bad_options_exit_2(argv, capsys) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert "error: argument" in capsys.readouterr().err
+
+
+def test_sweep_writes_runs_and_summary(tiny, tmp_path, capsys) -> None:
+    out = tmp_path / "sw" / "runs.csv"
+    code, text, _ = _run(["sweep", str(tiny), "--out", str(out), "--workers", "2",
+                          "--no-progress"], capsys)
+    assert code == 0
+    runs = pd.read_csv(out)
+    assert list(runs.columns) == ["keep_alive_s", "seed", "run_seed", "requests",
+                                  "cold_start_fraction", "error"]
+    assert runs[["keep_alive_s", "seed"]].values.tolist() == [[0, 0], [0, 1], [600, 0], [600, 1]]
+    assert runs["error"].isna().all()
+    assert (runs.loc[runs["keep_alive_s"] == 0, "cold_start_fraction"] == 1.0).all()
+    summary = pd.read_csv(out.with_name("runs-summary.csv"))
+    assert summary["n"].tolist() == [2, 2]
+    assert summary["requests_mean"].tolist() == runs.groupby("keep_alive_s")["requests"].mean(
+    ).tolist()
+    assert "4 runs (0 failed)" in text
+
+
+def test_sweep_seeds_until_and_set(tiny, tmp_path, capsys) -> None:
+    out = tmp_path / "runs.parquet"
+    code, _, _ = _run(["sweep", str(tiny), "--out", str(out), "--format", "parquet", "--seeds",
+                       "4,9", "--until", "5m", "--set", "api.memory_mb=1024", "--workers", "1",
+                       "--no-progress"], capsys)
+    assert code == 0
+    runs = pd.read_parquet(out)
+    assert runs["seed"].tolist() == [4, 9, 4, 9]
+    sim = load(tiny).build(seed=9, values={"api.memory_mb": 1024, "keep_alive_s": 600})
+    assert runs["requests"].iloc[3] == sim.run(300.0).summary()["requests"]
+
+
+def test_check(tiny, capsys) -> None:
+    code, text, _ = _run(["check", str(tiny)], capsys)
+    assert code == 0 and "ok (1 functions, 1 sources, sweep of 2 grid points)" in text
+
+
+def test_scenarios_lists_the_built_in_ones(capsys) -> None:
+    scenarios = pytest.importorskip("simlab.scenarios")
+    code, text, _ = _run(["scenarios"], capsys)
+    assert code == 0
+    for name in scenarios.list_scenarios():
+        assert name in text
+
+
+def _built_in() -> list[str]:
+    try:
+        from simlab import scenarios
+    except ImportError:  # pragma: no cover
+        return []
+    return list(scenarios.list_scenarios())
+
+
+@pytest.mark.parametrize("name", _built_in())
+def test_every_built_in_scenario_runs(name, tmp_path, capsys) -> None:
+    out = tmp_path / name
+    code, text, _ = _run(["run", name, "--until", "10m", "--seed", "1", "--out", str(out),
+                          "--no-figures"], capsys)
+    assert code == 0
+    doc = json.loads((out / "summary.json").read_text())
+    assert doc["scenario"] == name and doc["seed"] == 1 and doc["until_s"] == 600.0
+    assert (out / "invocations.csv").is_file() and (out / "bill.csv").is_file()
+
+
+def test_example_files_run(tmp_path, capsys) -> None:
+    for name in ("api.toml", "sweep_keepalive.toml"):
+        code, _, _ = _run(["run", str(EXAMPLES / name), "--until", "10m", "--record",
+                           "summary", "--out", str(tmp_path / name)], capsys)
+        assert code == 0
+        code, _, _ = _run(["check", str(EXAMPLES / name)], capsys)
+        assert code == 0
