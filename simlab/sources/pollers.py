@@ -63,6 +63,7 @@ def backoff_s(throttles: int) -> float:
     """The wait after the ``throttles``-th throttled attempt in a row: 1, 2, 4... up to 60 s."""
     return min(MAX_BACKOFF_S, THROTTLE_BACKOFF_S * 2.0 ** (throttles - 1))
 
+
 def check_whole(name: str, value: Any, low: int, high: int, *, also: tuple[int, ...] = ()) -> int:
     """Return ``value`` if it is a whole number in ``[low, high]`` or in ``also``; else raise."""
     ok = isinstance(value, int | np.integer) and not isinstance(value, bool)
@@ -143,15 +144,14 @@ class StreamRecords:
 
     def __init__(self, t: np.ndarray, key: np.ndarray, keys: list[str], size: np.ndarray,
                  extra: Any, shards: int, factor: int) -> None:
-        if len(key):  # keep only the keys in use (hashing a million unused keys costs)
-            used, key = np.unique(key, return_inverse=True)
-            keys = [keys[u] for u in used]
+        # keep only the keys in use (hashing a million unused keys costs)
+        used, key = np.unique(key, return_inverse=True)
+        keys = [keys[u] for u in used]
         hashes = [int.from_bytes(hashlib.md5(k.encode()).digest(), "big") for k in keys]
         shard_of = np.array([h * shards >> 128 for h in hashes], dtype=np.int64)
         slot_of = np.array([h % factor for h in hashes], dtype=np.int64)
         self.t, self.key, self.keys, self.size, self.extra = t, key, keys, size, extra
-        self.shard = shard_of[key] if len(key) else np.zeros(0, np.int64)
-        self.slot = slot_of[key] if len(key) else np.zeros(0, np.int64)
+        self.shard, self.slot = shard_of[key], slot_of[key]
         self.poison: np.ndarray | None = None
 
 

@@ -238,10 +238,10 @@ class KinesisStream(_StreamSource):
             key = rng.integers(0, len(self.partition_keys), t.size)
             size = np.full(t.size, 40 + _RECORD_OVERHEAD, dtype=np.int64)
             return StreamRecords(t, key, self.partition_keys, size, None, self.shards,
-                            self.parallelization_factor)
+                                 self.parallelization_factor)
         n = self._cut(self._t, run.until_s)
-        return StreamRecords(self._t[:n], self._key[:n], self._keys, self._size[:n], self._data[:n],
-                        self.shards, self.parallelization_factor)
+        return StreamRecords(self._t[:n], self._key[:n], self._keys, self._size[:n],
+                             self._data[:n], self.shards, self.parallelization_factor)
 
     def _data_of(self, recs: StreamRecords, i: int) -> bytes:
         if recs.extra is not None:
@@ -353,7 +353,7 @@ class DynamoDBStream(_StreamSource):
         if self.process is None:
             n = self._cut(self._t, run.until_s)
             return StreamRecords(self._t[:n], self._key[:n], self._keys, self._size[:n],
-                            self._changes[:n], self.shards, self.parallelization_factor)
+                                 self._changes[:n], self.shards, self.parallelization_factor)
         rng = run.rng("source", self.name or self.kind, "changes")
         t = self.process.times(rng, run.until_s)
         item = rng.integers(0, self.items, t.size)
@@ -370,10 +370,11 @@ class DynamoDBStream(_StreamSource):
         version[order], is_last[order] = rank, last
         event = np.where(version == 0, 0, 1)
         event[(version > 0) & is_last & (rng.random(item.size) < self.remove_fraction)] = 2
-        keys = [_item_key({"id": k}) for k in range(self.items)] if t.size else []
+        used, code = np.unique(item, return_inverse=True)
+        keys = [_item_key({"id": int(k)}) for k in used]
         size = np.full(t.size, 80 + _RECORD_OVERHEAD, dtype=np.int64)
-        return StreamRecords(t, item, keys, size, (item, version, event), self.shards,
-                        self.parallelization_factor)
+        return StreamRecords(t, code, keys, size, (item, version, event), self.shards,
+                             self.parallelization_factor)
 
     def _change(self, recs: StreamRecords, i: int) -> tuple[str, dict, dict | None, dict | None]:
         if isinstance(recs.extra, list):
