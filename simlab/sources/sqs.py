@@ -22,7 +22,9 @@ caps it, which protects what the function calls downstream. Throttled invocation
 poller back off (1 s, doubling up to 60 s).
 
 After a run, ``result.extras["sqs:<queue>"]`` is a :class:`QueueLog`: one row per message and per
-batch invocation, the mapping's concurrency limit over time, and the dead-lettered messages.
+batch invocation, the mapping's concurrency limit over time, and the dead-lettered messages. As
+for streams, a batch's event (SQS's record shape) is built during the run only for a function with
+a real ``handler``; :meth:`QueueLog.event` builds it afterwards.
 """
 
 from __future__ import annotations

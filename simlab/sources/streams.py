@@ -30,7 +30,12 @@ Order is the point of a stream, and it has a price:
 
 After a run, ``result.extras["kinesis:<stream>"]`` (``"dynamodb:<table>"``) is a
 :class:`StreamLog`: one row per record and per batch invocation, the iterator age of each shard
-over time, and the messages sent to the on-failure destination.
+over time, and the messages sent to the on-failure destination. Every batch invocation also has
+an ``iterator_age_ms`` column in ``result.invocations``.
+
+The event of a batch (``{"Records": [...]}`` with AWS's record shapes) is built when the function
+has a real ``handler``, which receives it; otherwise nobody reads it, so it is not built during the
+run, and :meth:`StreamLog.event` builds it afterwards for any batch invocation.
 """
 
 from __future__ import annotations

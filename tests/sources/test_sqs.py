@@ -47,6 +47,17 @@ def test_successful_batches_delete_their_messages_once() -> None:
     assert d["message_number"].is_unique
 
 
+def test_same_seed_same_run() -> None:
+    def once() -> Any:
+        sim = make_sim(error_rate=0.3)
+        sim.add_source(SQSQueue("q", Poisson(5.0), visibility_timeout_s=10), target="f")
+        return sim.run(until_s=100).extras["sqs:q"]
+
+    a, b = once(), once()
+    assert len(a.frame) > 300 and (a.frame["receive_count"] > 1).any()
+    assert a.frame.equals(b.frame) and a.batches.equals(b.batches)
+
+
 def test_a_failed_message_reappears_after_the_visibility_timeout() -> None:
     events: list[dict] = []
 
