@@ -210,6 +210,8 @@ def metrics_figure(result: Result, function: str = FUNCTION, period_s: float = 6
     _rows(result, function)  # checks the function
     wide = to_wide(result.metrics(period_s))
     w = wide[wide["function"] == function].sort_values("period_start_s")
+    # Each step holds its value over its whole period: repeat the last value at the period's end.
+    w = pd.concat([w, w.tail(1).assign(period_start_s=w["period_start_s"].max() + period_s)])
     minutes = w["period_start_s"].to_numpy(dtype=float) / 60
     if fig is None:
         fig = Figure(figsize=(9.0, 6.6))
@@ -219,7 +221,7 @@ def metrics_figure(result: Result, function: str = FUNCTION, period_s: float = 6
     top, mid, low = axes
     for column, label, color, ls in _LINES:
         top.step(minutes, w[column], where="post", color=color, ls=ls, lw=1.3, label=label)
-    top.set_ylabel(f"requests per\n{period_s:g} s")
+    top.set_ylabel(f"requests\nper {period_s:g} s")
     mid.step(minutes, w["Duration_p99"], where="post", color=plots.OKABE_ITO["blue"], lw=1.3,
              label="Duration p99")
     mid.step(minutes, w["Duration_Average"], where="post", color=plots.OKABE_ITO["sky_blue"],
@@ -233,7 +235,7 @@ def metrics_figure(result: Result, function: str = FUNCTION, period_s: float = 6
              color=plots.OKABE_ITO["bluish_green"], lw=1.3, label="ConcurrentExecutions (max)")
     low.set_ylabel("environments")
     low.set_xlabel("time since the start of the run (min)")
-    low.set_xlim(0, result.until_s / 60)
+    low.set_xlim(0, minutes[-1])
     for ax in axes:
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
