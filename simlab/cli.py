@@ -22,10 +22,12 @@ and exit status 2.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,17 +36,21 @@ import pandas as pd
 from simlab.scenario_files import (
     ScenarioFile,
     ScenarioFileError,
-    apply_to_simulation,
+    convert_value,
     load,
+    loads,
     parse_assignment,
     parse_duration,
+    platform_rules,
+    rule_names,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
     from simlab.result import Result
     from simlab.simulation import Simulation
 
-__all__ = ["main", "build_parser", "UsageError", "FIGURES"]
+__all__ = ["main", "build_parser", "UsageError", "FIGURES", "apply_to_simulation", "SweepSpec",
+           "sweep_spec", "check_grid", "FileBuild"]
 
 #: The figures ``simlab run`` draws (names of :mod:`simlab.plots` functions of a Result).
 FIGURES: tuple[str, ...] = ("timeline", "concurrency", "latency_cdf", "outcomes", "host_packing")
@@ -52,6 +58,96 @@ FIGURES: tuple[str, ...] = ("timeline", "concurrency", "latency_cdf", "outcomes"
 
 class UsageError(ValueError):
     """A mistake in the command line (exit status 2)."""
+
+
+# --------------------------------------------------------------------------------------------------
+# the [sweep] section of a scenario file
+# --------------------------------------------------------------------------------------------------
+
+_SWEEP_KEYS = ("grid", "seeds", "until", "metrics", "seed_mode", "record")
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """The ``[sweep]`` section: what :func:`simlab.sweep.sweep` needs besides the build."""
+
+    grid: dict[str, list[Any]]
+    seeds: list[int]
+    until_s: float | None
+    metrics: list[str] | None
+    seed_mode: str
+    record: str
+
+
+def sweep_spec(scenario: ScenarioFile) -> SweepSpec:
+    """The ``[sweep]`` section of ``scenario``, checked: ``grid`` (key path -> list of values;
+    the keys must name values of the file), ``seeds`` (a count or a list), ``until``,
+    ``metrics`` (names from ``Result.summary()``), ``seed_mode``, ``record``."""
+    spec = scenario.data.get("sweep", {})
+    if not isinstance(spec, dict) or not isinstance(spec.get("grid"), dict):
+        raise scenario.error("sweep.grid", "a sweep file needs a [sweep.grid] table of "
+                                           "key = [values]")
+    for key in spec:
+        if key not in _SWEEP_KEYS:
+            raise scenario.error(f"sweep.{key}", f"unknown key; allowed here: {list(_SWEEP_KEYS)}")
+    for key, values in spec["grid"].items():
+        if not isinstance(values, list) or not values:
+            raise scenario.error(f'sweep.grid."{key}"',
+                                 f"must be a non-empty list of values, got {values!r}")
+        try:
+            scenario.resolve(key)
+        except ScenarioFileError as err:
+            raise scenario.error(f'sweep.grid."{key}"', err.message) from None
+    seeds = spec.get("seeds", 5)
+    whole = [isinstance(x, int) and not isinstance(x, bool) and x >= 0
+             for x in (seeds if isinstance(seeds, list) else [seeds])]
+    if not (all(whole) and (isinstance(seeds, int) and seeds >= 1 or isinstance(seeds, list)
+                            and seeds and len(set(seeds)) == len(seeds))):
+        raise scenario.error("sweep.seeds", f"must be a count >= 1 or a list of distinct whole "
+                                            f"numbers >= 0, got {seeds!r}")
+    metrics = spec.get("metrics")
+    if metrics is not None and not (isinstance(metrics, list)
+                                    and all(isinstance(m, str) for m in metrics)):
+        raise scenario.error("sweep.metrics", f"must be a list of names, got {metrics!r}")
+    choices = {"seed_mode": ("common", "derived"), "record": ("summary", "metrics", "all")}
+    for key, allowed in choices.items():
+        if spec.get(key, allowed[0]) not in allowed:
+            raise scenario.error(f"sweep.{key}", f"must be one of {allowed}, got {spec[key]!r}")
+    until = spec.get("until")
+    try:
+        until_s = None if until is None else parse_duration(until)
+    except ValueError as err:
+        raise scenario.error("sweep.until", str(err)) from None
+    return SweepSpec(grid=dict(spec["grid"]),
+                     seeds=list(range(seeds)) if isinstance(seeds, int) else list(seeds),
+                     until_s=until_s, metrics=metrics, seed_mode=spec.get("seed_mode", "common"),
+                     record=spec.get("record", "summary"))
+
+
+def check_grid(scenario: ScenarioFile) -> SweepSpec:
+    """Build every grid point once (nothing runs), so that a bad value is reported with its key
+    and the grid's line before a sweep starts; return the checked section."""
+    spec = sweep_spec(scenario)
+    for combo in itertools.product(*spec.grid.values()):
+        scenario.build(values=dict(zip(spec.grid, combo, strict=True)), origin="sweep")
+    return spec
+
+
+@dataclass(frozen=True)
+class FileBuild:
+    """A picklable ``build(seed, **values)`` for :func:`simlab.sweep.sweep` over a scenario file:
+    the grid's names are key paths of the file."""
+
+    text: str
+    file: str = "<string>"
+    #: Values set over the file before the grid's (``simlab sweep --set``).
+    preset: tuple[tuple[str, Any], ...] = ()
+
+    def __call__(self, seed: int, **values: Any) -> Simulation:
+        scenario = loads(self.text, self.file)
+        if self.preset:
+            scenario = scenario.with_values(dict(self.preset))
+        return scenario.build(seed=seed, values=values, origin="sweep")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -256,6 +352,47 @@ def _load_target(target: str, seed: int | None, values: dict[str, Any]
     return target, sim, None
 
 
+def apply_to_simulation(sim: Simulation, key: str, value: Any) -> None:
+    """``--set`` over a built simulation (a built-in scenario): ``platform.<rule>`` (or a bare
+    rule name), ``function.<key>`` (every function), ``<function>.<key>`` or
+    ``functions.<function>.<key>``. Values are converted as in scenario files and checked; on an
+    error nothing changes.
+    """
+    parts = key.split(".")
+    if parts[:1] == ["functions"]:
+        parts = parts[1:]
+    if len(parts) == 1 and parts[0] in rule_names():
+        parts = ["platform", parts[0]]
+    if len(parts) != 2:
+        raise ValueError(f"--set {key}: use platform.<rule>, function.<key> or "
+                         f"<function>.<key>; functions: {sorted(sim.functions)}")
+    head, field = parts
+    if head == "platform":
+        rules = platform_rules({field: value})
+        name = "keep_alive" if field == "keep_alive_s" else field
+        try:
+            new = sim.rules.replace(**{name: rules[field]})
+            for cfg in sim.functions.values():
+                cfg.check_against(new)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"--set {key}={value!r}: {err}") from None
+        sim.rules = new
+        return
+    every = head == "function" and "function" not in sim.functions
+    if not every and head not in sim.functions:
+        raise ValueError(f"--set {key}: no function {head!r}; functions: {sorted(sim.functions)} "
+                         f"(or function.<key> for all of them)")
+    converted = convert_value(f"functions.{head}.{field}", value)
+    changed = {}
+    for name in list(sim.functions) if every else [head]:
+        try:
+            changed[name] = sim.functions[name].replace(**{field: converted})
+            changed[name].check_against(sim.rules)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"--set {key}={value!r}: {err}") from None
+    sim.functions.update(changed)
+
+
 def _write_table(df: pd.DataFrame, path: Path, fmt: str) -> Path:
     path = path.with_suffix(f".{fmt}")
     if fmt == "parquet":
@@ -392,23 +529,19 @@ def _safe(name: str) -> str:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from simlab.scenario_files import FileBuild
     from simlab.sweep import summarise, summary_names, sweep
 
     scenario = load(args.file)
     values = _values(args.values)
     if values:
         scenario = scenario.with_values(values)
-    spec = scenario.sweep_spec()
-    scenario.check_grid()
+    spec = check_grid(scenario)
     if not 0 < args.confidence < 1:
         raise UsageError(f"--confidence must be between 0 and 1, got {args.confidence}")
     known = summary_names()
     unknown = [m for m in spec.metrics or [] if m not in known]
     if unknown:
-        raise ScenarioFileError(f"unknown metrics {unknown}; allowed: {known}",
-                                file=scenario.file, key="sweep.metrics",
-                                line=scenario.line_of("sweep.metrics"))
+        raise scenario.error("sweep.metrics", f"unknown metrics {unknown}; allowed: {known}")
     until_s = args.until or spec.until_s or scenario.until_s or 3600.0
     seeds = args.seeds or spec.seeds
     build = FileBuild(scenario.text, scenario.file, tuple(values.items()))
@@ -461,8 +594,7 @@ def _check(args: argparse.Namespace) -> int:
     sim = scenario.build()
     points = 0
     if "sweep" in scenario.data:
-        scenario.check_grid()
-        spec = scenario.sweep_spec()
+        spec = check_grid(scenario)
         points = math.prod(len(v) for v in spec.grid.values())
     print(f"{args.file}: ok ({len(sim.functions)} functions, {len(sim.sources)} sources"
           + (f", sweep of {points} grid points" if points else "") + ")")

@@ -70,20 +70,19 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "ScenarioFileError",
     "ScenarioFile",
-    "SweepSpec",
-    "FileBuild",
     "load",
     "loads",
     "parse_duration",
     "parse_value",
     "parse_assignment",
     "source_types",
-    "apply_to_simulation",
+    "rule_names",
+    "platform_rules",
+    "convert_value",
 ]
 
 _SECTIONS = ("simulation", "platform", "functions", "sources", "actions", "sweep")
 _SIMULATION_KEYS = ("era", "seed", "until", "name", "description")
-_SWEEP_KEYS = ("grid", "seeds", "until", "metrics", "seed_mode", "record")
 _NO_FUNCTION_KEYS = ("name", "handler")
 _DISTS: dict[str, tuple[type, dict[str, str]]] = {
     "constant": (dists.Constant, {"value": "value"}),
@@ -314,18 +313,6 @@ class _Context:
 
 
 @dataclass(frozen=True)
-class SweepSpec:
-    """The ``[sweep]`` section: what :func:`simlab.sweep.sweep` needs besides the build."""
-
-    grid: dict[str, list[Any]]
-    seeds: list[int]
-    until_s: float | None
-    metrics: list[str] | None
-    seed_mode: str
-    record: str
-
-
-@dataclass(frozen=True)
 class ScenarioFile:
     """A parsed scenario file. :meth:`build` makes the :class:`~simlab.Simulation`.
 
@@ -351,14 +338,13 @@ class ScenarioFile:
         """``simulation.name``, else the file's stem."""
         return str(self.data.get("simulation", {}).get("name") or Path(self.file).stem)
 
-    @property
-    def description(self) -> str:
-        """``simulation.description`` (empty if none)."""
-        return str(self.data.get("simulation", {}).get("description", ""))
+    def error(self, key: str, message: str) -> ScenarioFileError:
+        """An error about the key path ``key`` of this file, with its line."""
+        return self._context().error(tuple(_split_key(key)), message)
 
-    def line_of(self, key: str) -> int | None:
-        """The line of the key path ``key`` (e.g. ``"sweep.metrics"``) in the text, if there."""
-        return _Lines(self.text).of(tuple(_split_key(key)))
+    def resolve(self, key: str) -> list[tuple[str, ...]]:
+        """The full paths a key path (with its shorthands) stands for; raises if none."""
+        return _resolve(self.data, key, self.file)
 
     def _context(self) -> _Context:
         return _Context(self.file, _Lines(self.text), self.origins)
@@ -408,60 +394,6 @@ class ScenarioFile:
             return self.with_values(values, origin).build(seed)
         return _build(self.data, self._context(), seed)
 
-    def sweep_spec(self) -> SweepSpec:
-        """The ``[sweep]`` section, checked (its grid keys must name values of this file)."""
-        ctx = self._context()
-        spec = ctx.table(self.data.get("sweep", {}), ("sweep",))
-        if "grid" not in spec:
-            raise ScenarioFileError("a sweep file needs a [sweep.grid] table of key = [values]",
-                                    file=self.file, key="sweep.grid",
-                                    line=ctx.lines.of(("sweep",)))
-        _known(ctx, spec, _SWEEP_KEYS, ("sweep",))
-        grid: dict[str, list[Any]] = {}
-        for key, values in ctx.table(spec["grid"], ("sweep", "grid")).items():
-            path = ("sweep", "grid", key)
-            if not isinstance(values, list) or not values:
-                raise ctx.error(path, f"must be a non-empty list of values, got {values!r}")
-            try:
-                _resolve(self.data, key, self.file)
-            except ScenarioFileError as err:
-                raise ctx.error(path, err.message) from None
-            grid[key] = values
-        seeds = spec.get("seeds", 5)
-        if isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1:
-            seed_list = list(range(seeds))
-        elif (isinstance(seeds, list) and seeds and len(set(seeds)) == len(seeds)
-              and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)):
-            seed_list = list(seeds)
-        else:
-            raise ctx.error(("sweep", "seeds"), f"must be a count >= 1 or a list of distinct "
-                                                f"whole numbers >= 0, got {seeds!r}")
-        until = spec.get("until")
-        metrics = spec.get("metrics")
-        if metrics is not None and not (isinstance(metrics, list)
-                                        and all(isinstance(m, str) for m in metrics)):
-            raise ctx.error(("sweep", "metrics"), f"must be a list of names, got {metrics!r}")
-        seed_mode = spec.get("seed_mode", "common")
-        if seed_mode not in ("common", "derived"):
-            raise ctx.error(("sweep", "seed_mode"), f"must be 'common' or 'derived', "
-                                                    f"got {seed_mode!r}")
-        record = spec.get("record", "summary")
-        if record not in ("summary", "metrics", "all"):
-            raise ctx.error(("sweep", "record"), f"must be 'summary', 'metrics' or 'all', "
-                                                 f"got {record!r}")
-        return SweepSpec(grid=grid, seeds=seed_list,
-                         until_s=None if until is None else ctx.duration(until, ("sweep", "until")),
-                         metrics=metrics, seed_mode=seed_mode, record=record)
-
-    def check_grid(self) -> None:
-        """Build every grid point once (nothing runs) so that a bad value is reported with its
-        key and line before a sweep starts."""
-        import itertools
-
-        spec = self.sweep_spec()
-        for combo in itertools.product(*spec.grid.values()):
-            self.build(values=dict(zip(spec.grid, combo, strict=True)), origin="sweep")
-
 
 def load(path: str | Path) -> ScenarioFile:
     """Read and check a scenario file (its syntax and sections; values are checked by
@@ -492,13 +424,6 @@ def loads(text: str, file: str = "<string>") -> ScenarioFile:
 # --------------------------------------------------------------------------------------------------
 # key paths
 # --------------------------------------------------------------------------------------------------
-
-
-def _rule_names() -> list[str]:
-    from simlab.config import PlatformRules
-
-    return [f.name for f in dataclasses.fields(PlatformRules) if f.name != "era"] + [
-        "keep_alive_s"]
 
 
 def _resolve(data: dict[str, Any], key: str, file: str) -> list[tuple[str, ...]]:
@@ -536,7 +461,7 @@ def _resolve(data: dict[str, Any], key: str, file: str) -> list[tuple[str, ...]]
         return [("functions", name, *parts[1:]) for name in functions]
     if len(parts) == 1 and head in _SIMULATION_KEYS:
         return [("simulation", head)]
-    if len(parts) == 1 and head in _rule_names():
+    if len(parts) == 1 and head in rule_names():
         return [("platform", head)]
     raise ScenarioFileError(
         "unknown key path: use platform.<rule>, functions.<name>.<key>, function.<key> (every "
@@ -594,7 +519,7 @@ def _known_parameters(ctx: _Context, cls: type, given: Mapping[str, Any],
 def _platform(ctx: _Context, table: dict[str, Any]) -> dict[str, Any]:
     from simlab.engine.scaling import AccountBurstScaling, PerFunctionScaling
 
-    _known(ctx, table, _rule_names(), ("platform",))
+    _known(ctx, table, rule_names(), ("platform",))
     rules: dict[str, Any] = {}
     for key, value in table.items():
         path = ("platform", key)
@@ -698,65 +623,22 @@ def _build(data: dict[str, Any], ctx: _Context, seed: int | None) -> Simulation:
     return sim
 
 
-@dataclass(frozen=True)
-class FileBuild:
-    """A picklable ``build(seed, **values)`` for :func:`simlab.sweep.sweep` over a scenario file:
-    the grid's names are key paths of the file."""
+def rule_names() -> list[str]:
+    """The keys of ``[platform]``: the rules of :class:`simlab.PlatformRules` and
+    ``keep_alive_s``."""
+    from simlab.config import PlatformRules
 
-    text: str
-    file: str = "<string>"
-    #: Values set over the file before the grid's (``simlab sweep --set``).
-    preset: tuple[tuple[str, Any], ...] = ()
-
-    def __call__(self, seed: int, **values: Any) -> Simulation:
-        scenario = loads(self.text, self.file)
-        if self.preset:
-            scenario = scenario.with_values(dict(self.preset))
-        return scenario.build(seed=seed, values=values, origin="sweep")
+    return [f.name for f in dataclasses.fields(PlatformRules) if f.name != "era"] + [
+        "keep_alive_s"]
 
 
-# --------------------------------------------------------------------------------------------------
-# values set over a built simulation (built-in scenarios)
-# --------------------------------------------------------------------------------------------------
+def platform_rules(table: Mapping[str, Any], file: str = "--set") -> dict[str, Any]:
+    """Keyword arguments of :class:`simlab.Simulation` from a ``[platform]`` table (durations,
+    ``"none"`` keep-alive, ``scaling`` tables converted)."""
+    return _platform(_Context(file, _Lines(""), {}), dict(table))
 
 
-def apply_to_simulation(sim: Simulation, key: str, value: Any) -> None:
-    """Set a key path on a built simulation: ``platform.<rule>`` (or a bare rule name),
-    ``function.<key>`` (every function), ``<function>.<key>`` or ``functions.<function>.<key>``.
-
-    Values are converted as in files (durations for ``*_s``, tables with ``dist``) and checked.
-    """
-    ctx = _Context("--set", _Lines(""), {})
-    parts = _split_key(key)
-    if parts[:1] == ["functions"]:
-        parts = parts[1:]
-    if len(parts) == 1 and parts[0] in _rule_names():
-        parts = ["platform", parts[0]]
-    if len(parts) != 2:
-        raise ValueError(f"--set {key}: use platform.<rule>, function.<key> or "
-                         f"<function>.<key>; functions: {sorted(sim.functions)}")
-    head, field = parts
-    if head == "platform":
-        rules = _platform(ctx, {field: value})
-        name = "keep_alive" if field == "keep_alive_s" else field
-        try:
-            new = sim.rules.replace(**{name: rules[field]})
-            for cfg in sim.functions.values():
-                cfg.check_against(new)
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"--set {key}={value!r}: {err}") from None
-        sim.rules = new
-        return
-    names = list(sim.functions) if head == "function" and "function" not in sim.functions else [
-        head]
-    if names == [head] and head not in sim.functions:
-        raise ValueError(f"--set {key}: no function {head!r}; functions: {sorted(sim.functions)} "
-                         f"(or function.<key> for all of them)")
-    converted = ctx.value(value, ("functions", head, field))
-    for name in names:
-        try:
-            cfg = sim.functions[name].replace(**{field: converted})
-            cfg.check_against(sim.rules)
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"--set {key}={value!r}: {err}") from None
-        sim.functions[name] = cfg
+def convert_value(key: str, value: Any, file: str = "--set") -> Any:
+    """A value as a file would give it for the key path ``key``: a duration for ``*_s`` keys
+    given as text, a distribution for a table with ``dist``."""
+    return _Context(file, _Lines(""), {}).value(value, tuple(_split_key(key)))

@@ -12,11 +12,10 @@ from hypothesis import strategies as st
 
 import simlab
 from simlab import dists
+from simlab.cli import FileBuild, check_grid, sweep_spec
 from simlab.engine.scaling import AccountBurstScaling
 from simlab.scenario_files import (
-    FileBuild,
     ScenarioFileError,
-    apply_to_simulation,
     load,
     loads,
     parse_assignment,
@@ -207,6 +206,8 @@ def test_file_build_is_picklable_and_rebuilds_the_same() -> None:
 
 
 def test_apply_to_a_built_simulation() -> None:
+    from simlab.cli import apply_to_simulation  # --set over built-in scenarios
+
     sim = loads(SMALL).build()
     apply_to_simulation(sim, "function.memory_mb", 2048)
     apply_to_simulation(sim, "api.duration_s", {"dist": "exponential", "mean": 0.1})
@@ -294,11 +295,11 @@ metrics = ["cold_start_fraction"]
 
 
 def test_sweep_spec() -> None:
-    spec = loads(SWEEP).sweep_spec()
+    spec = sweep_spec(loads(SWEEP))
     assert spec.grid == {"platform.keep_alive_s": [0, 60, 600], "api.memory_mb": [256, 512]}
     assert spec.seeds == [1, 2] and spec.until_s == 600.0
     assert spec.metrics == ["cold_start_fraction"] and spec.seed_mode == "common"
-    loads(SWEEP).check_grid()
+    check_grid(loads(SWEEP))
 
 
 @pytest.mark.parametrize(("old", "new", "key", "match"), [
@@ -311,6 +312,6 @@ def test_sweep_spec() -> None:
 def test_grid_errors_point_at_the_grid_line(old, new, key, match) -> None:
     text = SWEEP.replace(old, new)
     with pytest.raises(ScenarioFileError, match=match) as info:
-        loads(text, "sweep.toml").check_grid()
+        check_grid(loads(text, "sweep.toml"))
     assert info.value.key == key
     assert info.value.line == _line(text, new)
