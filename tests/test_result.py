@@ -281,3 +281,14 @@ def test_metrics_run_keeps_per_period_counts() -> None:
     assert m["Throttles"].sum() == (inv["status"] == "throttled").sum()
     assert m["ColdStarts"].sum() == inv["cold"].sum()
     assert set(m["period_start_s"]) == {60.0 * k for k in range(7)}
+
+
+@pytest.mark.xfail(strict=True, reason="concurrency() of an unknown function returns an empty "
+                   "table instead of the clear error summary() gives (result.py "
+                   "Result.concurrency)")
+def test_concurrency_of_an_unknown_function() -> None:
+    sim = simlab.Simulation(seed=1)
+    sim.add_function("f")
+    sim.add_source(Replay([0.0]), target="f")
+    with pytest.raises(ValueError, match=r"no function named 'g'"):
+        sim.run(until_s=10).concurrency("g")

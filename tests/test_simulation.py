@@ -441,3 +441,23 @@ def test_provisioned_concurrency_before_it_existed_is_rejected_before_the_run() 
     sim.add_source(Replay([0.0]), target="f")
     result = sim.run(until_s=10)
     assert len(result.invocations) == 1  # or else the records must be readable
+
+
+@pytest.mark.xfail(strict=True, reason="add_source does not validate name: '' is accepted and the "
+                   "source then uses its kind's random stream and label, so it duplicates the "
+                   "next unnamed source of that kind; non-strings become category labels "
+                   "(simulation.py Simulation.add_source)")
+@pytest.mark.parametrize("name", ["", 5])
+def test_bad_source_names_are_rejected(name: object) -> None:
+    sim = simlab.Simulation()
+    sim.add_function("f")
+    with pytest.raises((TypeError, ValueError), match=rf"name must be .* got {name!r}"):
+        sim.add_source(Poisson(1.0), target="f", name=name)  # type: ignore[arg-type]
+
+
+@pytest.mark.xfail(strict=True, reason="run(progress=...) is not validated: any truthy value "
+                   "(e.g. 'no') shows the progress bar (simulation.py Simulation.run)")
+def test_bad_progress_flag_is_rejected() -> None:
+    with pytest.raises((TypeError, ValueError), match=r"progress must be True or False, "
+                                                      r"got 'no'"):
+        small().run(until_s=10, progress="no")  # type: ignore[arg-type]
