@@ -176,3 +176,19 @@ def test_samplers_with_the_same_seed_agree_and_different_seeds_differ() -> None:
     c = Sampler(LogNormal(1, 0.5), _rng(12))
     xa, xb, xc = ([s() for _ in range(5000)] for s in (a, b, c))
     assert xa == xb and xa != xc
+
+
+@pytest.mark.xfail(strict=True, reason="LogNormal.sigma and Uniform.low/high call math.isfinite "
+                   "on the raw value, so text fails with 'must be real number, not str' without "
+                   "naming the parameter; booleans pass as 1 for Exponential.mean_value and "
+                   "LogNormal.median (dists.py _check_positive, LogNormal/Uniform.__post_init__)")
+@pytest.mark.parametrize(("make", "match"), [
+    (lambda: LogNormal(median=1.0, sigma="wide"), r"sigma must be a finite number >= 0, "
+                                                  r"got 'wide'"),
+    (lambda: Uniform("a", 1.0), r"Uniform needs finite low <= high, got low='a'"),
+    (lambda: Exponential(True), r"mean_value must be a finite number > 0, got True"),
+    (lambda: LogNormal(median=True, sigma=0.1), r"median must be a finite number > 0, got True"),
+])
+def test_non_numbers_are_rejected_with_the_parameter_name(make, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        make()
