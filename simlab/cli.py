@@ -411,17 +411,18 @@ def _jsonable(series: pd.Series) -> dict[str, Any]:
 _COUNTS = {"requests", "invocations", "environments_created", "max_concurrency", "hosts"}
 
 
-def _metrics_table(result: Result) -> pd.DataFrame | None:
+def _metrics_table(result: Result, period_s: float) -> pd.DataFrame | None:
     names = list(result.functions["function"])
     if result.record == "metrics":
         return result.aggregates.metrics_frame(names)
     if result.record != "all":
         return None
     if hasattr(result, "metrics"):
-        return result.metrics()
+        return result.metrics(period_s)
     from simlab.observe.metrics import metrics
 
-    return metrics(result.invocations, until_s=result.until_s, functions=result.functions)
+    return metrics(result.invocations, period_s=period_s, until_s=result.until_s,
+                   functions=result.functions)
 
 
 def _bill(result: Result) -> pd.DataFrame | None:
@@ -490,7 +491,7 @@ def _run(args: argparse.Namespace) -> int:
         written.append(_write_table(result.invocations, out / "invocations", args.format))
     written.append(_write_table(result.environments, out / "environments", args.format))
     written.append(_write_table(result.functions, out / "functions", args.format))
-    metrics = _metrics_table(result)
+    metrics = _metrics_table(result, args.period)
     if metrics is not None:
         written.append(_write_table(metrics, out / "metrics", args.format))
     bill = _bill(result)
