@@ -94,7 +94,7 @@ def test_run_options_seed_until_set_and_parquet(tiny, tmp_path, capsys) -> None:
     out = tmp_path / "pq"
     code, _, _ = _run(["run", str(tiny), "--out", str(out), "--seed", "5", "--until", "10m",
                        "--set", "api.memory_mb=512", "--set", "keep_alive_s=1m",
-                       "--format", "parquet", "--no-figures"], capsys)
+                       "--format", "parquet", "--no-figures", "--period", "5m"], capsys)
     assert code == 0
     doc = json.loads((out / "summary.json").read_text())
     assert doc["seed"] == 5 and doc["until_s"] == 600.0
@@ -105,6 +105,8 @@ def test_run_options_seed_until_set_and_parquet(tiny, tmp_path, capsys) -> None:
     expected = sim.run(600.0).invocations
     assert inv["start_s"].tolist() == expected["start_s"].tolist()
     assert not (out / "figures").exists()
+    periods = sorted(pd.read_parquet(out / "metrics.parquet")["period_start_s"].unique())
+    assert periods == [0.0, 300.0]
 
 
 @pytest.mark.parametrize(("record", "files"), [
