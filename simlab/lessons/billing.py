@@ -138,17 +138,18 @@ def _rounding_totals(result: Result, granularities: Iterable[float]) -> pd.DataF
 
 
 def rounding_view(granularity_ms: float = 100.0, median_ms: float = 30.0, *, n_shown: int = 20,
-                  seed: int = 4) -> tuple[RoundingView, Figure]:
+                  seed: int = 4, result: Result | None = None) -> tuple[RoundingView, Figure]:
     """Duration against billed duration of a short function (see :func:`rounding_run`).
 
     Left: the first ``n_shown`` invocations, run time (dark) inside billed time (light) at
     ``granularity_ms``. Right: the run's GB-s that the code ran and that the rounding added, at
     1 ms and at ``granularity_ms``: the customer pays both, the provider did not run the second.
+    ``result`` is ``rounding_run(median_ms, seed=seed)`` if already simulated.
     """
     g = _granularity(granularity_ms)
     if isinstance(n_shown, bool) or not isinstance(n_shown, int) or not 1 <= n_shown <= 200:
         raise ValueError(f"n_shown must be a whole number from 1 to 200, got {n_shown!r}")
-    result = rounding_run(median_ms, seed=seed)
+    result = rounding_run(median_ms, seed=seed) if result is None else result
     inv = reprice(result, g)
     totals = _rounding_totals(result, (1.0, g))
     fig, (left, right) = _figure((10.0, 3.8), 2, width_ratios=(2.3, 1.0))
@@ -183,6 +184,13 @@ def rounding_dashboard(show: bool = True) -> Any:
 
     from simlab.widgets import dashboard
 
+    runs: dict[float, Result] = {}  # by median run time: a new granularity only re-prices
+
+    def compute(granularity_ms: float, median_ms: float) -> tuple[RoundingView, Figure]:
+        if median_ms not in runs:
+            runs[median_ms] = rounding_run(median_ms)
+        return rounding_view(granularity_ms, median_ms, result=runs[median_ms])
+
     style = {"style": {"description_width": "initial"}, "continuous_update": False}
     controls = {
         "granularity_ms": w.IntSlider(value=100, min=1, max=200, step=1,
@@ -191,7 +199,7 @@ def rounding_dashboard(show: bool = True) -> Any:
                                       readout_format=".3g", description="median run time (ms)",
                                       **style),
     }
-    return dashboard(rounding_view, controls, readout=rounding_readout, show=show)
+    return dashboard(compute, controls, readout=rounding_readout, show=show)
 
 
 # -- 2. monthly cost against duration --------------------------------------------------------------

@@ -211,17 +211,19 @@ class PowerTuningView:
 
 
 def power_tuning_view(memory_mb: int = 1024, granularity_ms: float = 1.0, *,
-                      sweep: Result | None = None) -> tuple[PowerTuningView, Figure]:
+                      sweep: Result | None = None,
+                      table: pd.DataFrame | None = None) -> tuple[PowerTuningView, Figure]:
     """Duration and cost per million invocations against memory, for :data:`WORKLOADS`.
 
-    ``sweep`` is a :func:`power_tuning_run` to reuse (it is simulated when ``None``); the chosen
+    ``sweep`` is a :func:`power_tuning_run` to reuse (it is simulated when ``None``), and
+    ``table`` its :func:`power_tuning_table` at ``granularity_ms`` if already computed. The chosen
     ``memory_mb`` (128 to 10,240) is simulated on its own and starred. AWS's Example E durations
     are drawn as crosses, and priced with the same sheet on the cost panel.
     """
     m = int(_num("memory_mb", memory_mb, 128, 10_240))
     g = _granularity(granularity_ms)
     sweep = power_tuning_run() if sweep is None else sweep
-    table = power_tuning_table(sweep, g)
+    table = power_tuning_table(sweep, g) if table is None else table
     chosen = power_tuning_table(power_tuning_run([m], era=sweep.rules.era), g)
     fig, (dur, cost) = _figure((10.0, 3.9), 2)
     for (name, part), color in zip(table.groupby("workload"), (_C["cold"], _C["busy"]),
@@ -267,9 +269,11 @@ def power_tuning_dashboard(show: bool = True, memory_mb: int = 1024,
     from simlab.widgets import dashboard, granularity_dropdown, memory_slider
 
     sweep = power_tuning_run() if sweep is None else sweep
+    tables = {g: power_tuning_table(sweep, g) for g in (1.0, 100.0)}  # the dropdown's choices
 
     def compute(memory_mb: int, granularity_ms: float) -> tuple[PowerTuningView, Figure]:
-        return power_tuning_view(memory_mb, granularity_ms, sweep=sweep)
+        return power_tuning_view(memory_mb, granularity_ms, sweep=sweep,
+                                 table=tables.get(granularity_ms))
 
     controls = {"memory_mb": memory_slider(memory_mb), "granularity_ms": granularity_dropdown()}
     return dashboard(compute, controls, readout=power_tuning_readout, show=show)
