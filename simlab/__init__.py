@@ -21,12 +21,13 @@ from simlab.engine.scaling import AccountBurstScaling, PerFunctionScaling
 from simlab.result import Result
 from simlab.simulation import Simulation
 from simlab.sources import configure_async
-from simlab.sweep import sweep
+from simlab.sweep import pareto_front, summarise, sweep
 
 __all__ = [
     "Simulation", "Result", "FunctionConfig", "PlatformRules", "ERAS", "era_rules",
     "vcpu_share", "FixedKeepAlive", "NoKeepAlive", "KeepAlivePolicy", "PerFunctionScaling",
     "AccountBurstScaling", "dists", "sources", "theory", "configure_async", "sweep",
+    "summarise", "pareto_front",
 ]
 __version__ = "0.1.0"
 

@@ -135,6 +135,11 @@ class PlatformRules:
         if unknown:
             allowed = ", ".join(f.name for f in dataclasses.fields(self))
             raise TypeError(f"unknown platform rule(s) {sorted(unknown)}; allowed: {allowed}")
+        account = changes.get("account_concurrency")
+        if ("unreserved_minimum" not in changes and isinstance(account, int)
+                and not isinstance(account, bool)):
+            # AWS keeps 100 unreserved, or less on accounts whose limit is lower (seen: 50).
+            changes["unreserved_minimum"] = min(self.unreserved_minimum, max(account, 0))
         return dataclasses.replace(self, **changes)
 
 
@@ -354,6 +359,12 @@ class FunctionConfig:
                 f"{name}.memory_mb ({m}) exceeds host_memory_mb ({rules.host_memory_mb}): no host "
                 f"could hold its environments; raise host_memory_mb"
             )
+        if self.provisioned_concurrency and rules.date < dt.date(2019, 12, 3):
+            raise ValueError(
+                f"{name}.provisioned_concurrency must be 0 in the {rules.era!r} era "
+                f"(provisioned concurrency launched in Dec 2019), got "
+                f"{self.provisioned_concurrency}"
+            )
         if self.architecture == "arm64" and rules.date < dt.date(2021, 9, 29):
             raise ValueError(
                 f"{name}.architecture 'arm64' did not exist in the {rules.era!r} era "
@@ -361,7 +372,15 @@ class FunctionConfig:
             )
 
     def replace(self, **changes: Any) -> FunctionConfig:
-        """Return a copy with ``changes`` applied (and validated)."""
+        """Return a copy with ``changes`` applied (and validated).
+
+        Giving ``cpu_s`` or ``io_s`` replaces a ``duration_s`` shorthand, and the reverse.
+        """
+        if ("cpu_s" in changes or "io_s" in changes) and "duration_s" not in changes:
+            changes["duration_s"] = None
+        if "duration_s" in changes and changes["duration_s"] is not None:
+            changes.setdefault("cpu_s", None)
+            changes.setdefault("io_s", None)
         return dataclasses.replace(self, **changes)
 
 

@@ -94,7 +94,7 @@ class LogNormal:
 
     def __post_init__(self) -> None:
         _check_positive("median", self.median)
-        if not (math.isfinite(self.sigma) and self.sigma >= 0):
+        if not (_is_number(self.sigma) and math.isfinite(self.sigma) and self.sigma >= 0):
             raise ValueError(f"sigma must be a finite number >= 0, got {self.sigma!r}")
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
@@ -112,7 +112,8 @@ class Uniform:
     high: float
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.low) and math.isfinite(self.high) and self.low <= self.high):
+        if not (_is_number(self.low) and _is_number(self.high) and math.isfinite(self.low)
+                and math.isfinite(self.high) and self.low <= self.high):
             raise ValueError(
                 f"Uniform needs finite low <= high, got low={self.low!r}, high={self.high!r}"
             )
@@ -159,8 +160,12 @@ class ScipyDistribution:
         return f"ScipyDistribution({self.frozen.dist.name}{self.frozen.args})"
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
+
+
 def _check_positive(name: str, value: float) -> None:
-    if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+    if not (_is_number(value) and math.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
 
 

@@ -181,9 +181,7 @@ class Result:
         """
         envs = self.environments
         if function is not None:
-            if function not in set(self.functions["function"]):
-                raise ValueError(f"no function named {function!r}; functions: "
-                                 f"{list(self.functions['function'])}")
+            self._check_function(function)
             envs = envs[envs["function"] == function]
         if self.aggregates is not None:
             count, n_cold, busy, quantiles, max_conc = self._from_aggregates(function)
@@ -208,7 +206,9 @@ class Result:
             "oom_fraction": frac(count["oom"], n_ran),
             "mean_environments": alive / T,
             "mean_busy_environments": busy / T,
-            "mean_idle_environments": (alive - busy) / T,
+            # Float rounding can leave -1e-19 where nothing was idle.
+            "mean_idle_environments": max(alive - busy, 0.0) / T
+            if alive - busy > -1e-9 * T else (alive - busy) / T,
             "environments_created": len(envs),
         }
         for label, qs in zip(("", "warm_", "cold_"), quantiles, strict=True):
@@ -217,6 +217,11 @@ class Result:
         out["max_concurrency"] = (self.max_concurrency if function is None else max_conc)
         out["hosts"] = len(self.hosts) if function is None else int(envs["host_id"].nunique())
         return pd.Series(out, name=function or "all", dtype=float)
+
+    def _check_function(self, function: str) -> None:
+        if function not in set(self.functions["function"]):
+            raise ValueError(f"no function named {function!r}; functions: "
+                             f"{list(self.functions['function'])}")
 
     def _from_rows(self, function: str | None) -> tuple:
         inv = self._invocations
@@ -311,11 +316,20 @@ class Result:
         return metrics(self._invocations, period_s=period_s, until_s=self.until_s,
                        functions=self.functions)
 
+    def trail(self) -> pd.DataFrame:
+        """The run's control-plane calls as CloudTrail records, one row each (see
+        :func:`simlab.observe.cloudtrail.trail_frame`); the JSON records themselves come from
+        :func:`simlab.observe.cloudtrail.result_trail`."""
+        from simlab.observe.cloudtrail import trail_frame
+
+        return trail_frame(self)
+
     def concurrency(self, function: str | None = None) -> pd.DataFrame:
         """Step function of concurrency (INIT or busy environments): columns ``time_s``,
         ``concurrency``, one row per change."""
         inv = self._rows()
         if function is not None:
+            self._check_function(function)
             inv = inv[inv["function"] == function]
         ran = ~inv["status"].isin(["throttled", "dropped"]).to_numpy()
         start = (inv["start_s"].to_numpy() - inv["init_ms"].to_numpy() / 1000.0)[ran]

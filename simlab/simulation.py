@@ -83,10 +83,9 @@ class Run:
         raise ValueError(f"invocation_type must be 'sync' or 'async', got {invocation_type!r}")
 
     def _async_queue(self) -> Any:
-        factory = self.simulation.async_queue_factory
-        if factory is None:
-            raise RuntimeError("asynchronous invocations need an async queue; none is installed")
-        return self.service("async", factory)
+        from simlab.sources.invoke_async import AsyncEventQueue
+
+        return self.service("async", AsyncEventQueue)
 
     def deliverer(self, targets: list[str], source: str,
                   invocation_type: str = "sync") -> Callable[[Any], None]:
@@ -131,9 +130,6 @@ class Simulation:
         ``keep_alive_s=600``, ``account_concurrency=200``, ``billing_granularity_ms=100``.
     """
 
-    #: Factory of the async event queue, set by :mod:`simlab.sources` when it provides one.
-    async_queue_factory: Callable[[Run], Any] | None = None
-
     def __init__(self, era: str = "today", seed: int = 0, *,
                  epoch: dt.datetime = DEFAULT_EPOCH, **rules: Any) -> None:
         self.rules: PlatformRules = era_rules(era, **rules)
@@ -174,6 +170,9 @@ class Simulation:
                 raise ValueError(f"target {t!r} is not a function of this simulation; add it "
                                  f"first with add_function (functions: {sorted(self.functions)})")
         source.validate(targets)
+        if name is not None and not (isinstance(name, str) and name.strip()
+                                     and name.isprintable()):
+            raise ValueError(f"name must be a non-empty text naming the source, got {name!r}")
         if name is None:
             k = self._kinds.get(source.kind, 0) + 1
             self._kinds[source.kind] = k
@@ -219,8 +218,15 @@ class Simulation:
         # Validate against everything configured so far, applied in time order.
         cfg = self._config_at(function, at_s).replace(**changes)
         cfg.check_against(self.rules)
+        before = list(self.actions)
         self.actions.append((float(at_s), api, function, dict(changes)))
         self.actions.sort(key=lambda a: a[0])
+        try:  # the 100-unreserved rule at this change and every later one
+            for t in sorted({a[0] for a in self.actions if a[0] >= at_s}):
+                check_concurrency([self._config_at(f, t) for f in self.functions], self.rules)
+        except ValueError:
+            self.actions = before
+            raise
 
     def _config_at(self, function: str, at_s: float) -> FunctionConfig:
         cfg = self.functions[function]
@@ -250,6 +256,8 @@ class Simulation:
         check_concurrency(functions, self.rules)
         sim = simpy.Environment()
         streams = Streams(self.seed)
+        if not isinstance(progress, bool):
+            raise TypeError(f"progress must be True or False, got {progress!r}")
         if record not in ("all", "summary", "metrics"):
             raise ValueError(f"record must be 'all', 'summary' or 'metrics', got {record!r}")
         if (isinstance(period_s, bool) or not isinstance(period_s, int | float)
@@ -324,4 +332,6 @@ def _public_config(cfg: FunctionConfig) -> dict[str, Any]:
     """The configuration a CreateFunction call would carry (no code, no distributions)."""
     return {"memory_mb": cfg.memory_mb, "timeout_s": cfg.timeout_s,
             "architecture": cfg.architecture, "runtime": cfg.runtime,
-            "package_type": cfg.package_type, "ephemeral_storage_mb": cfg.ephemeral_storage_mb}
+            "package_type": cfg.package_type, "ephemeral_storage_mb": cfg.ephemeral_storage_mb,
+            "reserved_concurrency": cfg.reserved_concurrency,
+            "provisioned_concurrency": cfg.provisioned_concurrency}

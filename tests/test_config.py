@@ -214,9 +214,6 @@ def test_bad_rule_types_are_rejected(rule: str, value: object, match: str) -> No
         era_rules("today", **{rule: value})
 
 
-@pytest.mark.xfail(strict=True, reason="unreserved_minimum keeps its default of 100 when the "
-                   "account limit is lowered below 100, so a small account cannot be built "
-                   "without also overriding unreserved_minimum (config.py PlatformRules)")
 def test_a_small_account_can_be_configured_without_touching_unreserved_minimum() -> None:
     # AWS accounts with a low limit exist (LAMBDA_FACTS 5: "observed with N = 50 on a new
     # low-limit account"); a lesson setting account_concurrency=10 should just work.
@@ -286,9 +283,6 @@ def test_replace_changes_and_revalidates() -> None:
         f.replace(error_rate=2.0)
 
 
-@pytest.mark.xfail(strict=True, reason="FunctionConfig.__post_init__ stores the default "
-                   "duration_s=Constant(0.1) in the instance, so replace(cpu_s=...) then sees both "
-                   "duration_s and cpu_s and raises (config.py, FunctionConfig.__post_init__)")
 def test_replace_can_switch_from_the_default_duration_to_cpu_work() -> None:
     g = FunctionConfig("f").replace(cpu_s=1.0)
     assert g.cpu_s == Constant(1.0)

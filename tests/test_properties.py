@@ -56,7 +56,7 @@ class Case:
 @st.composite
 def cases(draw: st.DrawFn) -> Case:
     era = draw(st.sampled_from(["today", "2020", "2018"]))
-    # provisioned concurrency launched in Dec 2019: the 2018 price sheet cannot bill it
+    # provisioned concurrency launched in Dec 2019: the 2018 era rejects it
     max_provisioned = 0 if era == "2018" else 2
     n = draw(st.integers(1, 3))
     functions: dict[str, dict[str, Any]] = {}

@@ -394,10 +394,6 @@ def test_bad_scheduled_changes_are_rejected_when_scheduled(call, exc: type, matc
     assert sim.actions == []
 
 
-@pytest.mark.xfail(strict=True, reason="a scheduled reservation that breaks the 100-unreserved "
-                   "rule is accepted by put_function_concurrency and only raises when it fires, "
-                   "in the middle of the run (simulation.py Simulation._schedule_action should "
-                   "run check_concurrency on the configuration at at_s)")
 def test_a_scheduled_reservation_breaking_the_unreserved_rule_is_rejected_before_the_run(
 ) -> None:
     started: list[float] = []
@@ -417,9 +413,6 @@ def test_a_scheduled_reservation_breaking_the_unreserved_rule_is_rejected_before
     assert started == []
 
 
-@pytest.mark.xfail(strict=True, reason="switching a function from the default duration to CPU "
-                   "work fails: FunctionConfig keeps the default duration_s=0.1, so replace("
-                   "cpu_s=...) sees both (config.py FunctionConfig.__post_init__)")
 def test_a_scheduled_change_can_switch_to_cpu_work() -> None:
     sim = simlab.Simulation(seed=1)
     sim.add_function("f")
@@ -427,10 +420,6 @@ def test_a_scheduled_change_can_switch_to_cpu_work() -> None:
     assert len(sim.actions) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="provisioned concurrency (launched Dec 2019) is accepted "
-                   "in the '2018' era, the run completes, and then reading result.invocations "
-                   "raises from the price sheet: the error comes after the run instead of from "
-                   "add_function (config.py FunctionConfig.check_against, as done for arm64)")
 def test_provisioned_concurrency_before_it_existed_is_rejected_before_the_run() -> None:
     sim = simlab.Simulation(era="2018", seed=1)
     try:
@@ -443,10 +432,6 @@ def test_provisioned_concurrency_before_it_existed_is_rejected_before_the_run() 
     assert len(result.invocations) == 1  # or else the records must be readable
 
 
-@pytest.mark.xfail(strict=True, reason="add_source does not validate name: '' is accepted and the "
-                   "source then uses its kind's random stream and label, so it duplicates the "
-                   "next unnamed source of that kind; non-strings become category labels "
-                   "(simulation.py Simulation.add_source)")
 @pytest.mark.parametrize("name", ["", 5])
 def test_bad_source_names_are_rejected(name: object) -> None:
     sim = simlab.Simulation()
@@ -455,8 +440,6 @@ def test_bad_source_names_are_rejected(name: object) -> None:
         sim.add_source(Poisson(1.0), target="f", name=name)  # type: ignore[arg-type]
 
 
-@pytest.mark.xfail(strict=True, reason="run(progress=...) is not validated: any truthy value "
-                   "(e.g. 'no') shows the progress bar (simulation.py Simulation.run)")
 def test_bad_progress_flag_is_rejected() -> None:
     with pytest.raises((TypeError, ValueError), match=r"progress must be True or False, "
                                                       r"got 'no'"):

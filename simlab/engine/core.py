@@ -133,8 +133,7 @@ class Call:
     """One invocation attempt in flight; handed to ``on_done`` when it ends."""
 
     __slots__ = ("iid", "fn", "env", "src", "itype", "attempt", "arrival", "start", "end",
-                 "init", "dur", "cold", "status", "mem", "on_done", "payload", "output", "tag",
-                 "unreserved")
+                 "init", "dur", "cold", "status", "mem", "on_done", "payload", "output", "tag")
 
     @property
     def function(self) -> str:
@@ -190,6 +189,7 @@ class Engine:
         self.next_env = 0
         self.alive: dict[int, _Env] = {}
         self.closing = False
+        self.until_s = math.inf
         self.handler_runner: Callable[[Call], None] | None = None
         self._add = self.recorder.add
         for f in self.fns:
@@ -279,6 +279,8 @@ class Engine:
             run = fn.dur()
         else:
             run = fn.cpu() / fn.eff_vcpu + fn.io()
+        if not (run >= 0.0 and init >= 0.0):  # also catches NaN
+            self._bad_draw(fn, run, init)
         mem = fn.mem()
         u = fn.err()
         if run >= fn.timeout:
@@ -307,12 +309,21 @@ class Engine:
         c.on_done = on_done
         c.payload = payload
         c.output = None
-        c.unreserved = limit is None
         if self.handler_runner is not None and fn.cfg.handler is not None:
             self.handler_runner(c)
         ev = simpy.Timeout(self.sim, init + run, c)
         ev.callbacks.append(self._complete)
         return c
+
+    @staticmethod
+    def _bad_draw(fn: _Fn, run: float, init: float) -> None:
+        what = "init_s" if not init >= 0.0 else (
+            "duration_s" if fn.dur is not None else "cpu_s/io_s")
+        value = init if not init >= 0.0 else run
+        raise ValueError(
+            f"{fn.name}.{what} drew {value!r}; a distribution of times must only draw numbers "
+            f">= 0 (use a non-negative distribution such as LogNormal or a truncated one)"
+        )
 
     def _throttle(self, fn: _Fn, iid: int, src: int, itype: int, attempt: int, arrival: float,
                   now: float) -> None:
@@ -338,7 +349,7 @@ class Engine:
         fn = c.fn
         now = self.sim._now
         fn.in_flight -= 1
-        if c.unreserved:
+        if fn.limit is None:
             self.unreserved_in_flight -= 1
         self.in_flight -= 1
         self._add(c.iid, fn.idx, c.src, c.itype, c.attempt, c.arrival, c.start, now,
@@ -352,7 +363,7 @@ class Engine:
         status = c.status
         if status == TIMEOUT or status == OOM:
             self._end(e, now, _KILL_TIMEOUT if status == TIMEOUT else _KILL_OOM)
-            if e.provisioned and not self.closing:
+            if e.provisioned and not self.closing and e.version == fn.version:
                 self._provision(fn, now, ahead=False)
         else:
             self._release(e, now)
@@ -410,7 +421,8 @@ class Engine:
     def _end(self, e: _Env, now: float, reason: int) -> None:
         e.alive = False
         del self.alive[e.env_id]
-        e.host.change(-e.mem_mb, now)
+        # Host memory integrals stop at the end of the run (the drain runs past it).
+        e.host.change(-e.mem_mb, now if now < self.until_s else self.until_s)
         self.envs.add(e.env_id, e.fn.idx, e.host.host_id, e.mem_mb, e.provisioned,
                       e.created, e.ready, now, reason, e.n, e.busy_s, e.init_s)
 
@@ -449,8 +461,13 @@ class Engine:
         old_limit = fn.limit
         fn.version += 1
         fn.configure(cfg, self.streams)
-        if (old_limit is None) != (fn.limit is None) or old_limit != fn.limit:
+        if old_limit != fn.limit:
             self.unreserved_pool += (old_limit or 0) - (fn.limit or 0)
+            # Calls in flight move between the reserved and the unreserved pools with it.
+            if old_limit is None and fn.limit is not None:
+                self.unreserved_in_flight -= fn.in_flight
+            elif old_limit is not None and fn.limit is None:
+                self.unreserved_in_flight += fn.in_flight
         for e in list(fn.idle) + fn.pidle:
             self._end(e, now, _UPDATED)
         fn.idle.clear()
@@ -462,8 +479,9 @@ class Engine:
             self._provision(fn, now, ahead=False)
 
     def close(self, until_s: float) -> None:
-        """Stop reclaiming at ``until_s`` and record the environments still alive."""
+        """Stop at ``until_s``: sources stop, nothing is reclaimed, requests in flight finish."""
         self.closing = True
+        self.until_s = until_s
 
     def finish(self, until_s: float) -> None:
         """After the drain: record every environment still alive as ``alive``."""

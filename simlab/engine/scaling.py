@@ -46,7 +46,8 @@ class TokenBucket:
 
 
 def _check(name: str, value: float) -> None:
-    if not (isinstance(value, int | float) and math.isfinite(value) and value >= 1):
+    if (isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value)
+            or value < 1):
         raise ValueError(f"{name} must be a finite number >= 1, got {value!r}")
 
 
@@ -59,7 +60,8 @@ class PerFunctionScaling:
 
     def __post_init__(self) -> None:
         _check("scaling step", self.step)
-        if not (math.isfinite(self.period_s) and self.period_s > 0):
+        if (isinstance(self.period_s, bool) or not isinstance(self.period_s, int | float)
+                or not math.isfinite(self.period_s) or self.period_s <= 0):
             raise ValueError(f"scaling period_s must be > 0 seconds, got {self.period_s!r}")
 
     def buckets(self, functions: list[str]) -> dict[str, TokenBucket]:

@@ -40,6 +40,8 @@ INVOCATIONS: dict[str, str] = {
     "max_memory_used_mb": "float: peak memory of this invocation (capped at memory_mb)",
     "provisioned": "bool: served by a provisioned-concurrency environment",
     "architecture": "str: 'x86_64' or 'arm64'",
+    "billed_ms": "float: billed duration under the run's rules (Result.invocations adds it)",
+    "cost_usd": "float: list price of the request and its billed duration (before free tier)",
 }
 
 ENVIRONMENTS: dict[str, str] = {

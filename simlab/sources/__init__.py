@@ -7,14 +7,15 @@
   :class:`SNSTopic` (fan-out, async), :class:`APIGateway` (HTTP, sync, 429/502/504),
   :class:`SDK` (the Invoke API: RequestResponse, Event, DryRun), :class:`TraceReplay` (Azure
   Functions traces).
+* Event source mappings (pollers that invoke synchronously with batches): :class:`KinesisStream`,
+  :class:`DynamoDBStream` (ordered shards, retries that block a shard, bisect, IteratorAge) and
+  :class:`SQSQueue` (batches, visibility timeout, redrive).
 * Asynchronous invocation (:mod:`~simlab.sources.invoke_async`): the internal queue, its retries
   and maximum event age, destinations and dead-letter queues; :func:`configure_async`.
 * Real handlers (:mod:`~simlab.sources.handlers`): ``handler(event, context)`` code run on the
   simulated events.
 """
 
-from simlab.simulation import Simulation as _Simulation
-from simlab.sources import invoke_async as _invoke_async
 from simlab.sources.apigateway import APIGateway
 from simlab.sources.arrivals import (
     ArrivalProcess,
@@ -33,14 +34,13 @@ from simlab.sources.s3 import S3Bucket
 from simlab.sources.schedules import Schedule
 from simlab.sources.sdk import SDK, LambdaClient
 from simlab.sources.sns import SNSTopic
-
-# Asynchronous invocations go through this package's event queue.
-_invoke_async.install(_Simulation)
+from simlab.sources.sqs import SQSQueue
+from simlab.sources.streams import DynamoDBStream, KinesisStream
 
 __all__ = [
     "Source", "ArrivalProcess", "Poisson", "FixedInterval", "Bursty", "Diurnal", "Replay",
     "Schedule", "S3Bucket", "SNSTopic", "APIGateway", "SDK", "TraceReplay",
     "add_trace_functions", "AsyncConfig", "AsyncEventQueue", "configure_async", "async_config",
     "Destination", "Queue", "DeadLetterQueue", "LambdaDestination", "LambdaClient",
-    "LambdaContext", "install_handler_runner",
+    "LambdaContext", "install_handler_runner", "KinesisStream", "DynamoDBStream", "SQSQueue",
 ]

@@ -178,7 +178,8 @@ class Diurnal(ArrivalProcess):
                  invocation_type: str = "sync") -> None:
         super().__init__(invocation_type)
         self.mean_rate_per_s = _positive("mean_rate_per_s", mean_rate_per_s)
-        if not (isinstance(amplitude, int | float) and 0 <= amplitude <= 1):
+        if (isinstance(amplitude, bool) or not isinstance(amplitude, int | float)
+                or not 0 <= amplitude <= 1):
             raise ValueError(f"amplitude must be from 0 to 1, got {amplitude!r}")
         self.amplitude = float(amplitude)
         self.period_s = _positive("period_s", period_s)
@@ -207,14 +208,18 @@ class Replay(ArrivalProcess):
     def __init__(self, times_s: Sequence[float] | np.ndarray,
                  invocation_type: str = "sync") -> None:
         super().__init__(invocation_type)
-        arr = np.asarray(times_s, dtype=float)
+        try:
+            arr = np.asarray(times_s, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"times_s must be a sequence of numbers (seconds), got "
+                             f"{times_s!r:.80}") from None
         if arr.ndim != 1:
             raise ValueError(f"times_s must be a 1-D sequence of seconds, got shape {arr.shape}")
         bad = ~np.isfinite(arr) | (arr < 0)
         if bad.any():
             raise ValueError(
                 f"times_s must be finite and >= 0; entry {int(np.argmax(bad))} is "
-                f"{arr[np.argmax(bad)]!r}"
+                f"{float(arr[np.argmax(bad)])!r}"
             )
         self.times_s = np.sort(arr)
 

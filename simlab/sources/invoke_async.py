@@ -195,7 +195,8 @@ class _Event:
 class AsyncEventQueue:
     """The internal queue of asynchronous events of one run (one per run, shared by functions).
 
-    Made by the simulation on first use (``Simulation.async_queue_factory``); sources hand it
+    Made by the run on first use (``Run.invoke`` or ``Run.deliverer`` with ``"async"``);
+    sources hand it
     events with :meth:`submit`.
 
     Attributes
@@ -385,8 +386,3 @@ class AsyncEventQueue:
         c = self.counts
         return (f"<AsyncEventQueue submitted={c['submitted']} succeeded={c['succeeded']} "
                 f"failed={c['failed']} expired={c['expired']} pending={len(self._waiting)}>")
-
-
-def install(simulation_class: type) -> None:
-    """Make :class:`AsyncEventQueue` the async queue of every simulation (class attribute)."""
-    simulation_class.async_queue_factory = AsyncEventQueue

@@ -180,10 +180,6 @@ def test_error_rate_is_the_fraction_of_errors() -> None:
     assert abs(p - 0.3) < 4 * np.sqrt(0.3 * 0.7 / n)  # independent draws: n_eff = n
 
 
-@pytest.mark.xfail(strict=True, reason="a distribution that draws a negative (or NaN) time is "
-                   "not caught: simpy fails mid-run with 'Negative delay', which names neither "
-                   "the function nor the quantity (engine/core.py Engine.invoke, or "
-                   "dists.Sampler)")
 def test_a_distribution_drawing_negative_times_gets_a_clear_error() -> None:
     with pytest.raises(ValueError, match=r"f\.duration_s"):
         run([0.0, 1.0, 2.0], duration_s=scipy.stats.norm(-1.0, 0.1))
@@ -521,10 +517,6 @@ def test_putting_and_deleting_a_reservation_during_a_run() -> None:
     assert inv["status"].tolist() == ["ok"] * 3 + ["ok", "throttled", "throttled"] + ["ok"] * 3
 
 
-@pytest.mark.xfail(strict=True, reason="after a reservation is removed mid-run, the function's "
-                   "calls still in flight are not counted in unreserved_in_flight, while the "
-                   "unreserved pool grows by the old limit: concurrency reaches twice the account "
-                   "limit (engine/core.py Engine.update_function / Engine.invoke admission)")
 def test_removing_a_reservation_never_lets_concurrency_exceed_the_account_limit() -> None:
     sim = simlab.Simulation(seed=1, account_concurrency=10, unreserved_minimum=0)
     sim.add_function("f", reserved_concurrency=10, init_s=0.0, duration_s=10.0, timeout_s=20)
@@ -535,10 +527,6 @@ def test_removing_a_reservation_never_lets_concurrency_exceed_the_account_limit(
     assert r.summary()["max_concurrency"] <= 10
 
 
-@pytest.mark.xfail(strict=True, reason="a provisioned environment of the old version that times "
-                   "out (or runs out of memory) after an update is replaced by _complete, on top "
-                   "of the provisioned environments update_function already created: one too many "
-                   "(engine/core.py Engine._complete: replace only if e.version == fn.version)")
 def test_update_keeps_the_configured_number_of_provisioned_environments() -> None:
     sim = simlab.Simulation(seed=1)
     sim.add_function("f", provisioned_concurrency=1, init_s=0.5, duration_s=5.0, timeout_s=3)

@@ -161,10 +161,6 @@ def test_used_memory_integral_matches_the_environments() -> None:
                                expected.sort_index(), rtol=1e-9)
 
 
-@pytest.mark.xfail(strict=True, reason="an environment killed (timeout/oom) after until_s, while "
-                   "requests drain, releases its host memory at that later time, so the host's "
-                   "used_mb_s also integrates the drain period; hosts still holding memory are "
-                   "closed at until_s (engine/hosts.py HostPool.columns / Host.change)")
 def test_used_memory_integral_stops_at_the_end_of_the_run() -> None:
     # one environment of 1024 MB from 0 to a timeout at 30 s; the run ends at 10 s
     r = simulate({"f": {"memory_mb": 1024, "init_s": 0.0, "duration_s": 40.0, "timeout_s": 30}},

@@ -162,10 +162,6 @@ def test_scaling_throttles_are_throttled_rows() -> None:
     assert r.summary()["throttle_fraction"] == pytest.approx(1 / 3)
 
 
-@pytest.mark.xfail(strict=True, reason="PerFunctionScaling.period_s given as text fails inside "
-                   "math.isfinite ('must be real number, not str') without naming the parameter, "
-                   "and booleans pass _check as 1 (engine/scaling.py _check and "
-                   "PerFunctionScaling.__post_init__)")
 @pytest.mark.parametrize(("make", "match"), [
     (lambda: PerFunctionScaling(period_s="10"), r"scaling period_s must be > 0 seconds, "
                                                 r"got '10'"),
