@@ -53,7 +53,6 @@ import math
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
 __all__ = [
     "offered_load",
@@ -333,6 +332,8 @@ def mgi_busy_pmf(
     """
     kk = _check_count("k", k)
     a = mgi_mean_busy(rate_per_s, mean_duration_s)
+    from scipy import stats  # imported here: scipy.stats takes a second to load
+
     return _out(np.asarray(stats.poisson.pmf(kk, a), dtype=float), k, rate_per_s, mean_duration_s)
 
 
