@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from simlab import plots
 from simlab.config import ERAS, MAX_VCPUS, MB_PER_VCPU, era_rules, vcpu_share
@@ -237,6 +238,7 @@ def duration_figure(sweep: pd.DataFrame) -> Figure:
     dur.set_xscale("log", base=2)
     dur.set(yscale="log", xlabel="memory (MB, log scale)", ylabel="duration (s, log scale)",
             title="Duration against memory (lines: the model)")
+    dur.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     dur.grid(alpha=0.3, which="both")
     dur.legend(loc="upper right", fontsize="small")
     return fig
@@ -446,6 +448,9 @@ def power_tuning_figure(sweep: pd.DataFrame, workload: str = "cpu-bound", *,
         cost.plot(e["memory_mb"], e["cost_per_1000_usd"], "kx", ms=8,
                   label="AWS Example E (published)")
     dur.set(yscale="log", ylabel="duration (s, log scale)", title="Faster with more memory...")
+    dur.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    dur.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:g}"[-1] in "25"
+                                                else ""))
     cost.set(ylabel="cost of 1,000 invocations (USD)", title="...but is it cheaper?")
     cost.set_ylim(bottom=0)
     dur.legend(loc="best", fontsize="x-small")
