@@ -34,7 +34,6 @@ tables, and the dashboard's pure function :func:`throttling_view` under its thin
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +51,7 @@ from simlab.result import Result
 from simlab.simulation import Simulation
 from simlab.sources import Bursty, Poisson
 from simlab.theory import erlang_b, erlang_b_servers, littles_law_concurrency
+from simlab.validate import number, whole
 
 __all__ = [
     "BURST", "CONTAINER_INIT", "ERLANG_LOADS", "EXERCISES", "outcome_table", "compare_figure",
@@ -66,25 +66,6 @@ _C = plots.COLORS
 CONTAINER_INIT = LogNormal(median=0.79, sigma=0.25)
 #: Offered loads (Erlangs) of the Erlang B sweep.
 ERLANG_LOADS: tuple[float, ...] = (2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 15.0, 20.0)
-
-
-def _num(name: str, value: Any, low: float, high: float, *, low_open: bool = False) -> float:
-    """Return ``value`` as a float if it is a finite number in range, else raise ValueError."""
-    ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
-    if ok:
-        v = float(value)
-        ok = math.isfinite(v) and (v > low if low_open else v >= low) and v <= high
-    if not ok:
-        lo = f"> {low:g}" if low_open else f">= {low:g}"
-        raise ValueError(f"{name} must be a number {lo} and <= {high:g}, got {value!r}")
-    return float(value)
-
-
-def _whole(name: str, value: Any, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or not (
-            low <= value <= high):
-        raise ValueError(f"{name} must be a whole number from {low:,} to {high:,}, got {value!r}")
-    return int(value)
 
 
 # -- tables ----------------------------------------------------------------------------------------
@@ -187,7 +168,7 @@ def noisy_neighbour_run(checkout_reserved: int | None = None, batch_reserved: in
     -------
     Result
     """
-    _num("until_s", until_s, 0.0, 86_400.0, low_open=True)
+    number("until_s", until_s, 0.0, 86_400.0, low_open=True)
     sim = Simulation(era="today", seed=seed)
     sim.add_function("checkout", memory_mb=512, duration_s=0.5,
                      reserved_concurrency=checkout_reserved)
@@ -216,8 +197,8 @@ def provisioned_run(provisioned: int = 0, *, seed: int = 3, bursts: int = 3) -> 
     -------
     Result
     """
-    pc = _whole("provisioned", provisioned, 0, 100)
-    n = _whole("bursts", bursts, 1, 20)
+    pc = whole("provisioned", provisioned, 0, 100)
+    n = whole("bursts", bursts, 1, 20)
     sim = Simulation(era="today", seed=seed)
     sim.add_function("api", memory_mb=1024, duration_s=1.0, init_s=CONTAINER_INIT,
                      package_type="image", provisioned_concurrency=pc)
@@ -271,7 +252,7 @@ def time_to_environments(rules: PlatformRules | str, environments: int) -> float
     Raises ValueError when the account limit is below ``environments`` (it is never reached).
     """
     rules = era_rules(rules) if isinstance(rules, str) else rules
-    n = _whole("environments", environments, 1, 10_000_000)
+    n = whole("environments", environments, 1, 10_000_000)
     if n > rules.account_concurrency:
         raise ValueError(f"environments ({n:,}) exceeds the account limit "
                          f"({rules.account_concurrency:,}): raise account_concurrency")
@@ -294,9 +275,9 @@ def burst_run(era: str = "today", *, seed: int = 1, **overrides: Any) -> Result:
     if unknown:
         raise TypeError(f"unknown setting(s) {sorted(unknown)}; allowed: {', '.join(BURST)}")
     p = {**BURST, **overrides}
-    rate = _num("rate_per_s", p["rate_per_s"], 0.0, 2000.0, low_open=True)
-    dur = _num("duration_s", p["duration_s"], 0.0, 60.0, low_open=True)
-    until = _num("until_s", p["until_s"], 0.0, 3600.0, low_open=True)
+    rate = number("rate_per_s", p["rate_per_s"], 0.0, 2000.0, low_open=True)
+    dur = number("duration_s", p["duration_s"], 0.0, 60.0, low_open=True)
+    until = number("until_s", p["until_s"], 0.0, 3600.0, low_open=True)
     sim = Simulation(era=era, seed=seed, account_concurrency=p["account_concurrency"])
     sim.add_function("api", memory_mb=512, duration_s=dur, timeout_s=60)
     sim.add_source(Poisson(rate_per_s=rate), target="api", name="crowd")
@@ -361,12 +342,12 @@ def erlang_b_sweep(servers: int = 10, loads: Sequence[float] = ERLANG_LOADS, *,
         ``offered_load``, ``rate_per_s``, ``requests``, ``throttle_fraction``,
         ``standard_error`` (binomial), ``erlang_b``.
     """
-    n = _whole("servers", servers, 1, 500)
-    d = _num("duration_s", duration_s, 0.0, 60.0, low_open=True)
+    n = whole("servers", servers, 1, 500)
+    d = number("duration_s", duration_s, 0.0, 60.0, low_open=True)
     if shape not in ("constant", "exponential"):
         raise ValueError(f"shape must be 'constant' or 'exponential', got {shape!r}")
-    m = _whole("requests", requests, 100, 1_000_000)
-    a_list = [_num("loads", a, 0.0, 1000.0, low_open=True) for a in loads]
+    m = whole("requests", requests, 100, 1_000_000)
+    a_list = [number("loads", a, 0.0, 1000.0, low_open=True) for a in loads]
     if not a_list:
         raise ValueError("loads must list at least one offered load")
     rows = []
@@ -466,11 +447,11 @@ def throttling_view(reserved: int = 10, rate_per_s: float = 50.0, *, duration_s:
     -------
     (ThrottlingView, matplotlib.figure.Figure)
     """
-    n = _whole("reserved", reserved, 1, 500)
-    rate = _num("rate_per_s", rate_per_s, 0.0, 1000.0, low_open=True)
-    d = _num("duration_s", duration_s, 0.0, 60.0, low_open=True)
-    m = _whole("requests", requests, 100, 100_000)
-    window = _num("window_s", window_s, 0.0, 86_400.0, low_open=True)
+    n = whole("reserved", reserved, 1, 500)
+    rate = number("rate_per_s", rate_per_s, 0.0, 1000.0, low_open=True)
+    d = number("duration_s", duration_s, 0.0, 60.0, low_open=True)
+    m = whole("requests", requests, 100, 100_000)
+    window = number("window_s", window_s, 0.0, 86_400.0, low_open=True)
     sim = Simulation(era="today", seed=seed)
     sim.add_function("f", memory_mb=512, duration_s=d, reserved_concurrency=n, init_s=0.0,
                      timeout_s=60)

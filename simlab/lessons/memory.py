@@ -50,6 +50,7 @@ from simlab.prices import price_sheet_for
 from simlab.result import Result
 from simlab.simulation import Simulation
 from simlab.sources import FixedInterval
+from simlab.validate import number, whole
 
 __all__ = [
     "EXAMPLE_E_SOURCE", "EXERCISES", "MEMORY_GRID", "WORKLOADS", "workloads_table",
@@ -76,25 +77,6 @@ WORKLOADS: Mapping[str, Mapping[str, float]] = MappingProxyType({
     "io-bound": MappingProxyType({"cpu_s": 0.05, "io_s": 0.4, "parallelism": 1}),
     "multi-threaded": MappingProxyType({"cpu_s": 4.0, "io_s": 0.0, "parallelism": 4}),
 })
-
-
-def _num(name: str, value: Any, low: float, high: float, *, low_open: bool = False) -> float:
-    """Return ``value`` as a float if it is a finite number in range, else raise ValueError."""
-    ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
-    if ok:
-        v = float(value)
-        ok = math.isfinite(v) and (v > low if low_open else v >= low) and v <= high
-    if not ok:
-        lo = f"> {low:g}" if low_open else f">= {low:g}"
-        raise ValueError(f"{name} must be a number {lo} and <= {high:g}, got {value!r}")
-    return float(value)
-
-
-def _whole(name: str, value: Any, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or not (
-            low <= value <= high):
-        raise ValueError(f"{name} must be a whole number from {low:,} to {high:,}, got {value!r}")
-    return int(value)
 
 
 def _workload(name: Any, workloads: Mapping[str, Mapping[str, float]] = WORKLOADS
@@ -139,9 +121,9 @@ def _spec(name: str, w: Mapping[str, float]) -> tuple[float, float, int]:
     if unknown:
         raise ValueError(f"workload {name!r}: unknown key(s) {sorted(unknown)}; allowed: "
                          f"cpu_s, io_s, parallelism")
-    return (_num(f"{name}.cpu_s", w.get("cpu_s", 0.0), 0.0, 3600.0),
-            _num(f"{name}.io_s", w.get("io_s", 0.0), 0.0, 3600.0),
-            _whole(f"{name}.parallelism", w.get("parallelism", 1), 1, 64))
+    return (number(f"{name}.cpu_s", w.get("cpu_s", 0.0), 0.0, 3600.0),
+            number(f"{name}.io_s", w.get("io_s", 0.0), 0.0, 3600.0),
+            whole(f"{name}.parallelism", w.get("parallelism", 1), 1, 64))
 
 
 def memory_sweep(memories: Sequence[int] = MEMORY_GRID, *,
@@ -175,11 +157,11 @@ def memory_sweep(memories: Sequence[int] = MEMORY_GRID, *,
         ``duration_s`` (mean of the runs), ``model_duration_s``, ``failure_fraction``
         (oom, timeout or error), ``cost_per_1000_usd``; sorted by workload and memory.
     """
-    mems = sorted({int(_num("memories", m, 1, 1e6)) for m in memories})
+    mems = sorted({int(number("memories", m, 1, 1e6)) for m in memories})
     if not mems or not workloads:
         raise ValueError("give at least one memory size (MB) and one workload")
     specs = {name: _spec(name, w) for name, w in workloads.items()}
-    n = _whole("invocations", invocations, 1, 10_000)
+    n = whole("invocations", invocations, 1, 10_000)
     rules = era_rules(era)
     slowest = max(model_duration_s(mems[0], *spec) for spec in specs.values())
     if slowest + 1 > rules.timeout_max_s:
@@ -252,16 +234,16 @@ def _lognormal_tail(limit: float, median: float, sigma: float) -> float:
 
 def oom_probability(memory_mb: float, median_mb: float, sigma: float) -> float:
     """P(peak > memory_mb) when the peak memory is log-normal (``median_mb``, ``sigma``)."""
-    return _lognormal_tail(_num("memory_mb", memory_mb, 0.0, 1e7, low_open=True),
-                           _num("median_mb", median_mb, 0.0, 1e7, low_open=True),
-                           _num("sigma", sigma, 0.0, 10.0, low_open=True))
+    return _lognormal_tail(number("memory_mb", memory_mb, 0.0, 1e7, low_open=True),
+                           number("median_mb", median_mb, 0.0, 1e7, low_open=True),
+                           number("sigma", sigma, 0.0, 10.0, low_open=True))
 
 
 def _scheduled(function: str, interval_s: float, requests: int, seed: int,
                **config: Any) -> Result:
     """Today's rules; ``function`` called every ``interval_s`` seconds, ``requests`` times."""
-    gap = _num("interval_s", interval_s, 1.0, 3600.0)
-    n = _whole("requests", requests, 1, 100_000)
+    gap = number("interval_s", interval_s, 1.0, 3600.0)
+    n = whole("requests", requests, 1, 100_000)
     sim = Simulation(era="today", seed=seed)
     sim.add_function(function, **config)
     sim.add_source(FixedInterval(interval_s=gap), target=function, name="schedule")
@@ -342,9 +324,9 @@ def oom_figure(result: Result, median_mb: float, sigma: float) -> Figure:
 # -- 3. the timeout --------------------------------------------------------------------------------
 def timeout_probability(timeout_s: float, median_s: float, sigma: float) -> float:
     """P(run time >= timeout_s) when the run time is log-normal (``median_s``, ``sigma``)."""
-    return _lognormal_tail(_num("timeout_s", timeout_s, 0.0, 1e6, low_open=True),
-                           _num("median_s", median_s, 0.0, 1e6, low_open=True),
-                           _num("sigma", sigma, 0.0, 10.0, low_open=True))
+    return _lognormal_tail(number("timeout_s", timeout_s, 0.0, 1e6, low_open=True),
+                           number("median_s", median_s, 0.0, 1e6, low_open=True),
+                           number("sigma", sigma, 0.0, 10.0, low_open=True))
 
 
 def timeout_run(timeout_s: int = 3, *, median_s: float = 2.0, sigma: float = 0.3,
@@ -488,7 +470,7 @@ def power_tuning_view(memory_mb: int = 1024, workload: str = "cpu-bound", *,
     -------
     (PowerTuningView, matplotlib.figure.Figure)
     """
-    m = _whole("memory_mb", memory_mb, 128, 10_240)
+    m = whole("memory_mb", memory_mb, 128, 10_240)
     _workload(workload)
     table = memory_sweep() if sweep is None else sweep
     own = memory_sweep([m], workloads={workload: WORKLOADS[workload]}).iloc[0]
