@@ -19,10 +19,10 @@ The lesson's experiment deploys the same code three times, behind API Gateway, a
 Kinesis stream, with the same traffic and the same reserved concurrency (:func:`three_triggers`),
 and compares what becomes of failures and throttles (:func:`trigger_summary`,
 :func:`triggers_figure`); :func:`triggers_view` is its dashboard's pure function. Smaller runs
-isolate one behaviour each: :func:`always_failing_upload`, :func:`poison_stream`,
-:func:`slow_api`. What the function receives (event documents, schedules, calls from other
-functions) is in :mod:`simlab.lessons.event_payloads`, re-exported here. The ``05-...`` exercises
-are registered with :mod:`simlab.exercises` when this module is imported.
+isolate one behaviour each: :func:`always_failing_upload`, :func:`always_failing_fanout`,
+:func:`poison_stream`, :func:`slow_api`. What the function receives (event documents, schedules,
+calls from other functions) is in :mod:`simlab.lessons.event_payloads`, re-exported here. The
+``05-...`` exercises are registered with :mod:`simlab.exercises` when this module is imported.
 """
 
 from __future__ import annotations

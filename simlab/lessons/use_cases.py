@@ -30,6 +30,7 @@ import math
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote_plus
 
 import numpy as np
 import pandas as pd
@@ -91,7 +92,7 @@ def etl_files(result: Result) -> pd.DataFrame:
     registered = catalog["output"].value_counts()
     clean = ("clean/" + raw["key"].str.rsplit("/", n=1).str[-1].str.removesuffix(".csv")
              + ".parquet")
-    dlq = {json.loads(m["body"])["Records"][0]["s3"]["object"]["key"]
+    dlq = {unquote_plus(json.loads(m["body"])["Records"][0]["s3"]["object"]["key"])
            for m in result.extras["etl-failures"].messages()}
     out = raw[["key", "uploaded_s"]].join(per, on="key")
     out[["attempts", "failed_attempts"]] = out[["attempts", "failed_attempts"]].fillna(0).astype(
@@ -282,17 +283,20 @@ def infra_figure(result: Result, *, fig: Figure | None = None) -> Figure:
 def validation_run(invalid_fraction: float = 0.05, *, minutes: float = 15.0,
                    seed: int = 0) -> Result:
     """:func:`simlab.scenarios.data_validation` (2 order changes a second, 2 shards, batches of up
-    to 100 gathered for up to 1 s) for ``minutes`` (1 to 240)."""
+    to 100 gathered for up to 1 s) for ``minutes`` (1 to 240). The changes written to the table
+    are kept in ``result.extras["order_changes"]``."""
     hours = _num("minutes", minutes, 1.0, 240.0) / 60.0
-    return scenarios.data_validation(seed=seed, invalid_fraction=invalid_fraction,
-                                     hours=hours).run(until_s=hours * 3600.0)
+    fraction = _num("invalid_fraction", invalid_fraction, 0.0, 1.0)
+    result = scenarios.data_validation(seed=seed, invalid_fraction=fraction,
+                                       hours=hours).run(until_s=hours * 3600.0)
+    result.extras["order_changes"] = scenarios.order_changes(seed, hours, 2.0, fraction)
+    return result
 
 
-def rejections(result: Result, invalid_fraction: float = 0.05, *, seed: int = 0) -> pd.DataFrame:
-    """Invalid orders by reason: ``injected`` (in the changes the scenario wrote, for the run's
-    length) against ``found`` (``rejected`` warnings in ``validate-orders``'s log)."""
-    hours = float(result.until_s) / 3600.0
-    changes = scenarios.order_changes(seed, hours, 2.0, invalid_fraction)
+def rejections(result: Result) -> pd.DataFrame:
+    """Invalid orders by reason in a :func:`validation_run`: ``injected`` (in the changes written
+    to the table) against ``found`` (``rejected`` warnings in ``validate-orders``'s log)."""
+    changes = result.extras["order_changes"]
     reasons = ("negative amount", "unknown currency", "no e-mail")
     injected = pd.Series([p for c in changes for p in scenarios.invalid_order(c[3])],
                          dtype=object).value_counts()

@@ -118,7 +118,7 @@ def test_validation_finds_exactly_the_invalid_orders() -> None:
     assert (table["found"] == table["injected"]).all() and table["found"].sum() > 50
     assert list(table.index) == ["negative amount", "unknown currency", "no e-mail"]
     clean = uc.validation_run(0.0, minutes=3)
-    assert uc.rejections(clean, 0.0)["found"].sum() == 0
+    assert uc.rejections(clean)["found"].sum() == 0
     ax = uc.validation_figure(table).axes[0]
     assert ax.get_ylabel() == "invalid orders" and len(ax.patches) == 6
 
@@ -144,6 +144,7 @@ def test_nightly_runs_at_two_and_records_lost_nights() -> None:
     (lambda: uc.etl_run(1.5), "error_rate"), (lambda: uc.etl_run(0.1, hours=0), "hours"),
     (lambda: uc.api_runs(seconds=1), "seconds"),
     (lambda: uc.validation_run(minutes=0.5), "minutes"),
+    (lambda: uc.validation_run(invalid_fraction=2), "invalid_fraction"),
     (lambda: uc.nightly_run(nights=0), "nights"), (lambda: uc.nightly_run(nights=2.5), "nights"),
     (lambda: uc.nightly_run(error_rate=-1), "error_rate"),
     (lambda: uc.infra_run("DropEverything"), "watched_call"),
@@ -180,7 +181,7 @@ def test_expected_answers_are_what_the_labs_show(etl, api, mobile, capsys) -> No
     calls = scenarios.control_plane_calls(0, 24, 40)
     assert check("07-infra-pages", sum(c[1] == "UpdateFunctionCode" for c in calls)).correct
     dirty = uc.validation_run(0.2)
-    assert check("07-validation-rejected", uc.rejections(dirty, 0.2)["found"].sum()).correct
+    assert check("07-validation-rejected", uc.rejections(dirty)["found"].sum()).correct
     flaky = uc.nightly_run(0.5)
     assert check("07-nightly-failed-nights", len(flaky.extras["report-failures"])).correct
     capsys.readouterr()
