@@ -105,8 +105,19 @@ class InvocationRecorder:
         out["architecture"] = _cat(fn, architecture)
         df = pd.DataFrame(out, copy=False)
         for column, values in extras.items():
-            df[column] = pd.Series(values, dtype=object).reindex(out["invocation_id"]).to_numpy()
+            df[column] = _extra_column(values, out["invocation_id"])
         return df
+
+
+def _extra_column(values: dict[int, Any], ids: np.ndarray) -> np.ndarray | pd.array:
+    """A sparse extra column aligned on ``ids``: numbers stay numeric (whole numbers as nullable
+    integers), anything else is kept as objects; missing entries are NaN or <NA>."""
+    series = pd.Series(values, dtype=None if values else object)
+    if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
+        return pd.Series(values, dtype=object).reindex(ids).to_numpy()
+    if pd.api.types.is_integer_dtype(series):
+        return series.astype("Int64").reindex(ids).array
+    return series.astype(float).reindex(ids).to_numpy()
 
 
 _DTYPES = {"q": np.int64, "i": np.int32, "b": np.int8, "d": np.float64}
