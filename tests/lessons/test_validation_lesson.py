@@ -191,6 +191,19 @@ def test_simulation_agrees_with_theory(theory_points) -> None:
     np.testing.assert_allclose(busy["simulated"], busy["theory"], rtol=0.08)
 
 
+def test_intervals_are_those_of_the_sweep_summary() -> None:
+    from simlab.sweep import SerialExecutor, summarise, sweep
+
+    grid = {"keep_alive_s": [60.0, 300.0], "rate_per_s": [1 / 300]}
+    pts = v._points(v.ttl_model, grid, "keep_alive_s", "cold_start_fraction", 30_000.0, [0, 1, 2])
+    runs = sweep(v.ttl_model, grid, [0, 1, 2], executor=SerialExecutor(), until_s=30_000.0,
+                 record="summary", progress=False, metrics=["cold_start_fraction"])
+    s = summarise(runs, by=["keep_alive_s"], metric="cold_start_fraction")
+    np.testing.assert_allclose(pts["simulated"], s["cold_start_fraction_mean"])
+    np.testing.assert_allclose(pts["ci_low"], s["cold_start_fraction_ci_low"])
+    np.testing.assert_allclose(pts["ci_high"], s["cold_start_fraction_ci_high"])
+
+
 def test_agrees_flags_a_wrong_theory(theory_points) -> None:
     erlang = theory_points[0][["offered_load", "simulated", "ci_low", "ci_high",
                                "standard_error", "runs"]].copy()
