@@ -171,7 +171,8 @@ ERAS: dict[str, PlatformRules] = {
         era="2020",
         date=dt.date(2020, 6, 1),
         # Fixed ~10 min after the last request, Jul 2019 - Apr 2020 (Shilkov) [4.2]; the
-        # aws_lambda_2020 measurements agree.
+        # aws_lambda_2020 measurements agree for a rarely called function (a busy one kept idle
+        # instances up to about 21 min: see lesson 8).
         keep_alive=600.0,
         # Busy environments recycled roughly every 2 h (xebia, 2020) [4.2].
         max_lifetime_s=7200.0,
