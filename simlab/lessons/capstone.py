@@ -36,6 +36,7 @@ from simlab import plots
 from simlab.exercises import exercise
 from simlab.lessons.keep_alive_game import (
     CAPSTONE,
+    MARGIN,
     WEIGHT,
     LearningKeepAlive,
     _number,
@@ -57,10 +58,11 @@ from simlab.result import Result
 from simlab.sweep import SerialExecutor, summarise, sweep
 
 __all__ = [
-    "CAPSTONE", "WEIGHT", "LearningKeepAlive", "check_policy", "evaluate", "idle_cost_usd",
-    "idle_gb_s", "leaderboard", "policy_hint", "policy_name", "real_sample", "replay_model",
-    "run_until_s", "score", "tiled_workload", "workload_figure", "ttl_sweep", "pareto",
-    "function_report", "TradeoffView", "tradeoff_view", "tradeoff_readout", "tradeoff_dashboard",
+    "CAPSTONE", "MARGIN", "WEIGHT", "LearningKeepAlive", "check_policy", "evaluate",
+    "idle_cost_usd", "idle_gb_s", "leaderboard", "policy_hint", "policy_name", "real_sample",
+    "replay_model", "run_until_s", "score", "tiled_workload", "workload_figure", "ttl_sweep",
+    "pareto", "function_report", "TradeoffView", "tradeoff_view", "tradeoff_readout",
+    "tradeoff_dashboard",
 ]  # fmt: skip
 
 

@@ -23,7 +23,9 @@ The baseline is the fixed 10-minute keep-alive measured on AWS Lambda in 2019-20
 ``WEIGHT = 0.4``, holding as much idle memory as the baseline counts as much as 40 % of requests
 starting cold: the baseline scores its cold-start fraction plus 0.4, no keep-alive scores 1.
 :func:`leaderboard` ranks policies (fixed TTLs, none, your own) by score, and
-:func:`check_policy` tells whether a policy beats the baseline.
+:func:`check_policy` tells whether a policy beats the baseline: scores at least ``MARGIN = 0.01``
+below it, which no fixed keep-alive does on this workload (the best, about 10.5 minutes, gains
+0.004).
 
 An adaptive policy learns from the arrivals it sees (``observe``) and may keep each function's
 environments for a different time, in the spirit of the hybrid histogram policy of Shahrad et al.,
@@ -53,7 +55,7 @@ from simlab.sources.replay_trace import TraceReplay, add_trace_functions
 from simlab.sources.traces import load_azure_2021_sample
 
 __all__ = [
-    "CAPSTONE", "WEIGHT", "real_sample", "tiled_workload", "run_until_s", "replay_model",
+    "CAPSTONE", "WEIGHT", "MARGIN", "real_sample", "tiled_workload", "run_until_s", "replay_model",
     "idle_gb_s", "idle_cost_usd", "LearningKeepAlive", "policy_name", "evaluate", "score",
     "leaderboard", "check_policy", "policy_hint",
 ]  # fmt: skip
@@ -68,6 +70,10 @@ CAPSTONE: dict[str, Any] = {
 }  # fmt: skip
 #: Weight of the normalised idle memory cost in :func:`score`.
 WEIGHT: float = 0.4
+#: How much lower than the baseline's a score must be to *beat* it. The best fixed keep-alives (10.5
+#: to 11.5 min) score 0.002 to 0.004 below the 10-minute baseline; beating it by 0.01 takes a
+#: policy that does more than shift one fixed setting.
+MARGIN: float = 0.01
 _WORKLOADS = ("tiled", "real")
 
 
@@ -325,7 +331,7 @@ def leaderboard(policies: Iterable[Any] | Mapping[str, Any], *, weight: float = 
     pandas.DataFrame
         Best first, ranks from 1: ``policy``, ``kind`` (``fixed`` or ``adaptive``),
         ``cold_start_fraction``, ``idle_memory_cost_usd``, ``idle_cost_vs_baseline``, ``score``,
-        ``beats_baseline``.
+        ``beats_baseline`` (a score at least :data:`MARGIN` below the baseline's).
     """
     weight = _number("weight", weight, 0.0, math.inf)
     entries = _entries(policies)
@@ -351,7 +357,7 @@ def leaderboard(policies: Iterable[Any] | Mapping[str, Any], *, weight: float = 
                                                     / baseline["idle_memory_cost_usd"]),
                      "score": _score(m, baseline, weight)})
     board = pd.DataFrame(rows).sort_values("score", kind="stable").reset_index(drop=True)
-    board["beats_baseline"] = board["score"] < _score(baseline, baseline, weight) - 1e-12
+    board["beats_baseline"] = board["score"] <= _score(baseline, baseline, weight) - MARGIN
     board.index = pd.RangeIndex(1, len(board) + 1, name="rank")
     return board
 
@@ -359,8 +365,8 @@ def leaderboard(policies: Iterable[Any] | Mapping[str, Any], *, weight: float = 
 # -- the policy exercise (its answer is a policy, not a number) -----------------------------------
 _POLICY_ID = "09-beat-the-baseline"
 _POLICY_HINTS = (
-    "Look at function_report(...): where does the 10-minute baseline hold idle memory that never "
-    "turns into a warm start?",
+    "Look at capstone.function_report(...): where does the 10-minute baseline hold idle memory "
+    "that never turns into a warm start?",
     "A function whose gaps are almost all longer than any keep-alive you can afford gains nothing "
     "from keeping its environment: return 0 for it. A timer that fires every 60 s needs just over "
     "60 s, not 600.",
@@ -380,7 +386,8 @@ def policy_hint(n: int = 1) -> str:
 
 
 def check_policy(policy: Any) -> CheckResult:
-    """Does ``policy`` beat the 10-minute baseline's :func:`score`? Print and return the verdict.
+    """Does ``policy`` beat the 10-minute baseline's :func:`score` by at least :data:`MARGIN`?
+    Print and return the verdict.
 
     ``...`` or ``None`` means not answered yet (no error). A fixed keep-alive is not accepted:
     the exercise asks for a policy that adapts. Prints how the policy did on each count.
@@ -404,9 +411,11 @@ def check_policy(policy: Any) -> CheckResult:
            f"{baseline['cold_start_fraction']:.1%}), idle memory "
            f"{mine['idle_memory_cost_usd'] / baseline['idle_memory_cost_usd']:.0%} of the "
            f"baseline's: score {ours:.3f} against {theirs:.3f}")
-    if ours < theirs - 1e-12:
+    if ours <= theirs - MARGIN:
         return say("correct", f"✅ {_POLICY_ID}: right, your policy beats the baseline: {how}. "
                               f"Keeping environments per function, as long as that function "
                               f"needs, saves memory where the fixed setting wastes it.")
-    return say("incorrect", f"❌ {_POLICY_ID}: not yet: {how}. Try policy_hint().")
+    close = (f" Better, but by less than {MARGIN:g}: a fixed keep-alive of 11 minutes does as well."
+             if ours < theirs else "")
+    return say("incorrect", f"❌ {_POLICY_ID}: not yet: {how}.{close} Try policy_hint().")
 

@@ -244,6 +244,14 @@ def test_leaderboard_ranks_and_the_baseline_is_the_best_fixed_ttl() -> None:
         capstone.leaderboard([600, "forever"])
 
 
+def test_no_fixed_ttl_near_the_baseline_beats_it_by_the_margin() -> None:
+    board = capstone.leaderboard([480, 540, 630, 660, 690, 720, 780])
+    best = board["score"].min()
+    assert not board["beats_baseline"].any()
+    baseline = board.loc[board["policy"] == "fixed 10 min (baseline)", "score"].iloc[0]
+    assert baseline - capstone.MARGIN < best <= baseline
+
+
 def test_an_adaptive_policy_beats_every_fixed_ttl(baseline) -> None:
     board = capstone.leaderboard([None, 60, 300, 900, 1200, 3600, RecentGaps()])
     assert board["policy"].iloc[0] == "RecentGaps" and board["kind"].iloc[0] == "adaptive"
@@ -260,6 +268,12 @@ def test_check_policy(capsys) -> None:
         assert outcome.status == "invalid" and "idle_timeout_s" in outcome.message
     tie = capstone.check_policy(capstone.LearningKeepAlive())  # the baseline itself
     assert tie.status == "incorrect" and "policy_hint" in tie.message
+    class Eleven(capstone.LearningKeepAlive):  # a fixed setting in disguise
+        def idle_timeout_s(self, function: str, now_s: float) -> float:
+            return 660.0
+
+    close = capstone.check_policy(Eleven())
+    assert close.status == "incorrect" and "less than 0.01" in close.message
     good = capstone.check_policy(RecentGaps())
     assert good.correct and "beats the baseline" in good.message
     assert "score" in capsys.readouterr().out
