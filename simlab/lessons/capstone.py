@@ -66,7 +66,7 @@ __all__ = [
 ]  # fmt: skip
 
 
-def workload_figure(hours_shown: float = 2.0, seed: int = CAPSTONE["held_out_seeds"][0]
+def workload_figure(hours_shown: float = 2.0, seed: int = CAPSTONE["training_seeds"][0]
                     ) -> Figure:
     """Every arrival, one row per function (busiest at the top): the real 20 minutes above, the
     first ``hours_shown`` hours of ``tiled_workload(seed=seed)`` below (dotted: block borders)."""
@@ -252,9 +252,24 @@ def tradeoff_view(keep_alive_min: float = 10, weight: float = WEIGHT, *,
                   sweep_table: pd.DataFrame | None = None) -> tuple[TradeoffView, Figure]:
     """The weight's effect, as a pure function: which fixed TTL wins at each weight.
 
-    Left: cold-start fraction against idle memory cost of the fixed TTLs of ``sweep_table`` (a
-    :func:`ttl_sweep`; default: one is run) with their front, the chosen TTL starred. Right: each
-    TTL's score at ``weight`` (its idle memory normalised by the 10-minute TTL's), best starred.
+    Left: cold-start fraction against idle memory cost of the fixed TTLs of the sweep, with their
+    front; the chosen TTL starred. Right: each TTL's score at ``weight`` (its idle memory
+    normalised by the 10-minute TTL's, as in :func:`score` but on the sweep's training seeds); the
+    chosen TTL starred, the best one marked by a dotted line. No simulation runs when
+    ``sweep_table`` is given.
+
+    Parameters
+    ----------
+    keep_alive_min
+        The chosen fixed keep-alive (min): one of the sweep's values.
+    weight
+        Weight of the normalised idle memory cost, 0 to 10.
+    sweep_table
+        A :func:`ttl_sweep` table that includes 10 minutes (default: ``ttl_sweep()`` is run).
+
+    Returns
+    -------
+    (TradeoffView, matplotlib.figure.Figure)
     """
     weight = _number("weight", weight, 0.0, 10.0)
     table = ttl_sweep(progress=False) if sweep_table is None else sweep_table

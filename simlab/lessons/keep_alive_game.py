@@ -124,7 +124,7 @@ def tiled_workload(hours: float = CAPSTONE["hours"], seed: int = 0, *,
     seed
         Seed of the offsets (whole number >= 0): another seed, another workload.
     sample
-        The 20 minutes to repeat (default :func:`real_sample`, read again).
+        The 20 minutes to repeat, with ``app`` as a categorical (default: :func:`real_sample`).
 
     Returns
     -------
@@ -153,7 +153,9 @@ def run_until_s(workload: str = "tiled", hours: float = CAPSTONE["hours"]) -> fl
     """How long a run of ``workload`` lasts (s): 20 minutes for the real sample, else ``hours``."""
     if workload not in _WORKLOADS:
         raise ValueError(f"workload must be one of {_WORKLOADS}, got {workload!r}")
-    return CAPSTONE["block_s"] if workload == "real" else _number("hours", hours, 0, 168) * 3600
+    if workload == "real":
+        return CAPSTONE["block_s"]
+    return _number("hours", hours, 0.0, 168.0, low_open=True) * 3600.0
 
 
 def replay_model(keep_alive_s: Any, seed: int, *, workload: str = "tiled",
@@ -194,7 +196,6 @@ class _Guarded:
                              f"{now_s:.1f}) returned {ttl!r}: it must be a number of seconds >= 0 "
                              f"(math.inf keeps the environment until its maximum lifetime)")
         return float(ttl)
-
 
 
 def idle_gb_s(result: Result) -> float:

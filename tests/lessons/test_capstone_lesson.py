@@ -203,7 +203,7 @@ def test_pareto_of_a_summary_labels_units_and_draws_intervals(means) -> None:
 
 
 def test_function_report_adds_up_and_finds_the_waste() -> None:
-    result = capstone.replay_model(600, 101).run(capstone.run_until_s())
+    result = capstone.replay_model(600, 1).run(capstone.run_until_s())
     report = capstone.function_report(result)
     s = result.summary()
     assert len(report) == 31 and report["invocations"].sum() == s["invocations"]
