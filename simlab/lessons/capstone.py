@@ -39,7 +39,6 @@ from simlab.lessons.keep_alive_game import (
     MARGIN,
     WEIGHT,
     LearningKeepAlive,
-    _number,
     _seeds,
     check_policy,
     evaluate,
@@ -56,6 +55,7 @@ from simlab.lessons.keep_alive_game import (
 )
 from simlab.result import Result
 from simlab.sweep import SerialExecutor, summarise, sweep
+from simlab.validate import number
 
 __all__ = [
     "CAPSTONE", "MARGIN", "WEIGHT", "LearningKeepAlive", "check_policy", "evaluate",
@@ -70,7 +70,7 @@ def workload_figure(hours_shown: float = 2.0, seed: int = CAPSTONE["training_see
                     ) -> Figure:
     """Every arrival, one row per function (busiest at the top): the real 20 minutes above, the
     first ``hours_shown`` hours of ``tiled_workload(seed=seed)`` below (dotted: block borders)."""
-    hours_shown = _number("hours_shown", hours_shown, 0.0, 168.0, low_open=True)
+    hours_shown = number("hours_shown", hours_shown, 0.0, 168.0, low_open=True)
     real, tiled = real_sample(), tiled_workload(hours_shown, seed)
     order = real["func"].value_counts().index  # busiest first
     row = {f: k for k, f in enumerate(order)}
@@ -93,6 +93,13 @@ def workload_figure(hours_shown: float = 2.0, seed: int = CAPSTONE["training_see
 
 
 # -- sweeps and the Pareto front ------------------------------------------------------------------
+def _keep_alive_min(value: Any) -> float:
+    """A fixed keep-alive in minutes, >= 0; ``math.inf`` (kept until the maximum lifetime) too."""
+    if isinstance(value, float | np.floating) and value == math.inf:
+        return math.inf
+    return number("keep_alive_min", value, 0.0, math.inf)
+
+
 def ttl_sweep(keep_alive_min: Sequence[float] = CAPSTONE["keep_alive_min"],
               seeds: Sequence[int] = CAPSTONE["training_seeds"], *, workload: str = "tiled",
               hours: float = CAPSTONE["hours"], progress: bool = True,
@@ -111,7 +118,7 @@ def ttl_sweep(keep_alive_min: Sequence[float] = CAPSTONE["keep_alive_min"],
         ``cold_start_fraction``, ``idle_memory_gb_s``, ``idle_memory_cost_usd`` (per run),
         ``error``, and ``keep_alive_min``.
     """
-    minutes = [_number("keep_alive_min", m, 0.0, math.inf) for m in keep_alive_min]
+    minutes = [_keep_alive_min(m) for m in keep_alive_min]
     if not minutes:
         raise ValueError("keep_alive_min must list at least one keep-alive (min)")
     until_s = run_until_s(workload, hours)  # checks both
@@ -271,7 +278,7 @@ def tradeoff_view(keep_alive_min: float = 10, weight: float = WEIGHT, *,
     -------
     (TradeoffView, matplotlib.figure.Figure)
     """
-    weight = _number("weight", weight, 0.0, 10.0)
+    weight = number("weight", weight, 0.0, 10.0)
     table = ttl_sweep(progress=False) if sweep_table is None else sweep_table
     means = summarise(table, by=["keep_alive_min"],
                       metric=["cold_start_fraction", "idle_memory_cost_usd"])

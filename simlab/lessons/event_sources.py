@@ -62,6 +62,7 @@ from simlab.sources import (
 from simlab.sources.sqs import SQSQueue
 from simlab.sources.streams import DynamoDBStream, KinesisStream
 from simlab.streams import Streams
+from simlab.validate import number, whole
 
 __all__ = [
     "LESSON5", "FUNCTIONS", "AWS_MODES", "invocation_modes", "three_triggers",
@@ -90,20 +91,6 @@ AWS_MODES = pd.DataFrame([
     ("poll", "Kinesis, DynamoDB Streams, SQS", "the event source mapping (per batch)",
      "MSK/Kafka, MQ, DocumentDB"),
 ], columns=["invocation_type", "simulated here", "who retries a failure", "also"])
-
-
-def _num(name: str, value: Any, low: float, high: float) -> float:
-    ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
-    if not ok or not (math.isfinite(value) and low <= value <= high):
-        raise ValueError(f"{name} must be a number from {low:g} to {high:g}, got {value!r}")
-    return float(value)
-
-
-def _whole(name: str, value: Any, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or not (
-            low <= value <= high):
-        raise ValueError(f"{name} must be a whole number from {low:,} to {high:,}, got {value!r}")
-    return int(value)
 
 
 # -- 1. who invokes how ----------------------------------------------------------------------------
@@ -161,10 +148,10 @@ def three_triggers(failure_rate: float = LESSON5["failure_rate"],
     seed, until_s
         Seed and length of the run (s, 60 to 86,400).
     """
-    p = _num("failure_rate", failure_rate, 0.0, 1.0)
-    batch = _whole("batch_size", batch_size, 1, 10_000)
-    reserved = _whole("reserved_concurrency", reserved_concurrency, 1, 100)
-    until = _num("until_s", until_s, 60.0, 86_400.0)
+    p = number("failure_rate", failure_rate, 0.0, 1.0)
+    batch = whole("batch_size", batch_size, 1, 10_000)
+    reserved = whole("reserved_concurrency", reserved_concurrency, 1, 100)
+    until = number("until_s", until_s, 60.0, 86_400.0)
     rate = LESSON5["rate_per_s"]
     sim = Simulation(era=LESSON5["era"], seed=seed)
     for fname in FUNCTIONS.values():
@@ -402,7 +389,7 @@ def always_failing_upload(max_retries: int = 2, *, seed: int = 0) -> Result:
 def always_failing_fanout(subscribers: int = 2, *, seed: int = 0) -> Result:
     """One SNS message at t = 10 s to a topic with ``subscribers`` functions (1 to 10), each of
     which always fails."""
-    n = _whole("subscribers", subscribers, 1, 10)
+    n = whole("subscribers", subscribers, 1, 10)
     sim = Simulation(era="today", seed=seed)
     names = [f"subscriber-{k + 1}" for k in range(n)]
     for name in names:
@@ -416,8 +403,8 @@ def poison_stream(poison_after_s: float = 60.0, *, minutes: float = 15.0, seed: 
     0.1 s) whose first record at or after ``poison_after_s`` always fails: its shard is blocked for
     the rest of the run (``minutes`` long). ``result.extras["poison"]`` holds that record's
     sequence number, arrival time and shard."""
-    after = _num("poison_after_s", poison_after_s, 0.0, 86_400.0)
-    until = _num("minutes", minutes, 1.0, 1440.0) * 60.0
+    after = number("poison_after_s", poison_after_s, 0.0, 86_400.0)
+    until = number("minutes", minutes, 1.0, 1440.0) * 60.0
     if after >= until:
         raise ValueError(f"poison_after_s must be before the end of the run ({until:g} s), "
                          f"got {poison_after_s!r}")
@@ -452,7 +439,7 @@ def iterator_age_at(result: Result, t_s: float, shard: int,
 def slow_api(duration_s: float = 40.0, *, timeout_s: int = 60, seed: int = 0) -> Result:
     """One API Gateway request at t = 10 s to a function that runs ``duration_s`` (its timeout
     ``timeout_s``); the REST API's integration timeout is 29 s."""
-    d = _num("duration_s", duration_s, 0.0, 900.0)
+    d = number("duration_s", duration_s, 0.0, 900.0)
     sim = Simulation(era="today", seed=seed)
     sim.add_function("report", memory_mb=1024, duration_s=d, timeout_s=timeout_s)
     sim.add_source(APIGateway(Replay([10.0]), path="/report"), target="report")

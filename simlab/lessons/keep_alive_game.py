@@ -53,6 +53,7 @@ from simlab.result import Result
 from simlab.simulation import Simulation
 from simlab.sources.replay_trace import TraceReplay, add_trace_functions
 from simlab.sources.traces import load_azure_2021_sample
+from simlab.validate import number
 
 __all__ = [
     "CAPSTONE", "WEIGHT", "MARGIN", "real_sample", "tiled_workload", "run_until_s", "replay_model",
@@ -75,17 +76,6 @@ WEIGHT: float = 0.4
 #: policy that does more than shift one fixed setting.
 MARGIN: float = 0.01
 _WORKLOADS = ("tiled", "real")
-
-
-def _number(name: str, value: Any, low: float, high: float, *, low_open: bool = False) -> float:
-    ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
-    if ok:
-        v = float(value)
-        ok = (v > low if low_open else v >= low) and v <= high and not math.isnan(v)
-    if not ok:
-        rng = f"{'>' if low_open else '>='} {low:g} and <= {high:g}"
-        raise ValueError(f"{name} must be a number {rng}, got {value!r}")
-    return float(value)
 
 
 def _seeds(seeds: Any) -> tuple[int, ...]:
@@ -131,7 +121,7 @@ def tiled_workload(hours: float = CAPSTONE["hours"], seed: int = 0, *,
     pandas.DataFrame
         ``arrival_s, duration_s, app, func``, sorted by arrival (a replay table).
     """
-    hours = _number("hours", hours, 0.0, 168.0, low_open=True)
+    hours = number("hours", hours, 0.0, 168.0, low_open=True)
     (seed,) = _seeds([seed])
     sample = real_sample() if sample is None else sample
     block = CAPSTONE["block_s"]
@@ -155,7 +145,7 @@ def run_until_s(workload: str = "tiled", hours: float = CAPSTONE["hours"]) -> fl
         raise ValueError(f"workload must be one of {_WORKLOADS}, got {workload!r}")
     if workload == "real":
         return CAPSTONE["block_s"]
-    return _number("hours", hours, 0.0, 168.0, low_open=True) * 3600.0
+    return number("hours", hours, 0.0, 168.0, low_open=True) * 3600.0
 
 
 def replay_model(keep_alive_s: Any, seed: int, *, workload: str = "tiled",
@@ -297,7 +287,7 @@ def score(policy: Any, *, weight: float = WEIGHT,
     ``cold-start fraction + weight * idle memory cost / idle memory cost of the fixed 10-minute
     keep-alive``, both over the same workloads (``seeds``, 4 h each).
     """
-    weight = _number("weight", weight, 0.0, math.inf)
+    weight = number("weight", weight, 0.0, math.inf)
     baseline = evaluate(CAPSTONE["baseline_keep_alive_s"], seeds)
     return _score(evaluate(policy, seeds), baseline, weight)
 
@@ -334,7 +324,7 @@ def leaderboard(policies: Iterable[Any] | Mapping[str, Any], *, weight: float = 
         ``cold_start_fraction``, ``idle_memory_cost_usd``, ``idle_cost_vs_baseline``, ``score``,
         ``beats_baseline`` (a score at least :data:`MARGIN` below the baseline's).
     """
-    weight = _number("weight", weight, 0.0, math.inf)
+    weight = number("weight", weight, 0.0, math.inf)
     entries = _entries(policies)
     base_s = CAPSTONE["baseline_keep_alive_s"]
     base_name = policy_name(base_s)

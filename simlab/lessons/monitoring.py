@@ -46,6 +46,7 @@ from simlab.observe.metrics import to_wide
 from simlab.result import Result
 from simlab.simulation import Simulation
 from simlab.sources import Poisson, S3Bucket
+from simlab.validate import number
 
 __all__ = [
     "LESSON6", "FUNCTION", "AUDIT", "BUCKET", "lesson_simulation", "lesson_result",
@@ -64,13 +65,6 @@ FUNCTION = "thumbnail"
 AUDIT = "audit"
 #: The trail's bucket.
 BUCKET = "audit-trail-logs"
-
-
-def _number(name: str, value: Any, low: float, high: float) -> float:
-    ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
-    if not ok or not (math.isfinite(value) and low <= value <= high):
-        raise ValueError(f"{name} must be a number from {low:g} to {high:g}, got {value!r}")
-    return float(value)
 
 
 def lesson_simulation(memory_after_mb: int = 1024, update_at_min: float = 30, *,
@@ -94,9 +88,9 @@ def lesson_simulation(memory_after_mb: int = 1024, update_at_min: float = 30, *,
     """
     if isinstance(memory_after_mb, bool) or not isinstance(memory_after_mb, int | np.integer):
         raise ValueError(f"memory_after_mb must be a whole number of MB, got {memory_after_mb!r}")
-    _number("memory_after_mb", memory_after_mb, ERAS["today"].memory_min_mb,
-            ERAS["today"].memory_max_mb)
-    at_min = _number("update_at_min", update_at_min, 0.0, LESSON6["until_s"] / 60 - 1)
+    number("memory_after_mb", memory_after_mb, ERAS["today"].memory_min_mb,
+           ERAS["today"].memory_max_mb)
+    at_min = number("update_at_min", update_at_min, 0.0, LESSON6["until_s"] / 60 - 1)
     sim = Simulation(era=LESSON6["era"], seed=seed)
     sim.add_function(FUNCTION, memory_mb=LESSON6["memory_before_mb"],
                      timeout_s=LESSON6["timeout_s"], cpu_s=LogNormal(median=0.15, sigma=0.25),
@@ -135,7 +129,7 @@ def before_after(result: Result, at_s: float, function: str = FUNCTION) -> pd.Da
         Index ``before``, ``after``; columns ``invocations``, ``timeouts``, ``cold_starts``,
         ``duration_p50_ms``, ``duration_p99_ms``, ``mean_billed_ms``.
     """
-    at_s = _number("at_s", at_s, 0.0, math.inf)
+    at_s = number("at_s", at_s, 0.0, math.inf)
     ran = _rows(result, function)
     rows = {}
     for label, part in (("before", ran[ran["start_s"] < at_s]),
@@ -206,7 +200,7 @@ def metrics_figure(result: Result, function: str = FUNCTION, period_s: float = 6
     fig : Figure, optional
         Draw on this figure (cleared first); a new 9 x 6.6 in figure by default.
     """
-    period_s = _number("period_s", period_s, 1e-9, math.inf)
+    period_s = number("period_s", period_s, 1e-9, math.inf)
     _rows(result, function)  # checks the function
     wide = to_wide(result.metrics(period_s))
     w = wide[wide["function"] == function].sort_values("period_start_s")

@@ -39,6 +39,7 @@ from simlab.prices import price_sheet_for
 from simlab.result import Result
 from simlab.simulation import Simulation
 from simlab.sources import Poisson
+from simlab.validate import number
 
 __all__ = [
     "EXAMPLE_E_SOURCE", "MEMORY_GRID", "WORKLOADS", "PowerTuningView", "example_e",
@@ -49,21 +50,9 @@ __all__ = [
 _C = plots.COLORS
 
 
-def _num(name: str, value: Any, low: float, high: float, *, low_open: bool = False) -> float:
-    """Return ``value`` as a float if it is a finite number in range, else raise ValueError."""
-    ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
-    if ok:
-        v = float(value)
-        ok = math.isfinite(v) and (v > low if low_open else v >= low) and v <= high
-    if not ok:
-        lo = f"> {low:g}" if low_open else f">= {low:g}"
-        raise ValueError(f"{name} must be a number {lo} and <= {high:g}, got {value!r}")
-    return float(value)
-
-
 def _granularity(value: Any) -> float:
     lo, hi = billing.GRANULARITY_RANGE_MS
-    return _num("granularity_ms", value, lo, hi)
+    return number("granularity_ms", value, lo, hi)
 
 
 def _figure(size: tuple[float, float], ncols: int = 1, left: float = 0.08,
@@ -141,7 +130,7 @@ def power_tuning_run(memories: Iterable[int] = MEMORY_GRID, *,
     and optionally ``parallelism`` (see :class:`simlab.config.FunctionConfig`).
     """
     given = list(memories)
-    mems = sorted({int(_num("memories", m, 1, 1e6)) for m in given})
+    mems = sorted({int(number("memories", m, 1, 1e6)) for m in given})
     bad = [m for m in given if float(m) % 1]
     if bad:
         raise ValueError(f"memories must be whole numbers of MB, got {bad[0]!r}")
@@ -156,8 +145,8 @@ def power_tuning_run(memories: Iterable[int] = MEMORY_GRID, *,
         if unknown:
             raise ValueError(f"workload {name!r}: unknown key(s) {sorted(unknown)}; allowed: "
                              f"cpu_s, io_s, parallelism")
-        cpu = _num(f"{name}.cpu_s", w.get("cpu_s", 0.0), 0.0, 3600.0)
-        io = _num(f"{name}.io_s", w.get("io_s", 0.0), 0.0, 3600.0)
+        cpu = number(f"{name}.cpu_s", w.get("cpu_s", 0.0), 0.0, 3600.0)
+        io = number(f"{name}.io_s", w.get("io_s", 0.0), 0.0, 3600.0)
         slowest = cpu / vcpu_share(min(mems)) + io
         if slowest >= rules.timeout_max_s:
             raise ValueError(f"workload {name!r} runs {slowest:.0f} s at {min(mems)} MB, beyond "
@@ -220,7 +209,7 @@ def power_tuning_view(memory_mb: int = 1024, granularity_ms: float = 1.0, *,
     ``memory_mb`` (128 to 10,240) is simulated on its own and starred. AWS's Example E durations
     are drawn as crosses, and priced with the same sheet on the cost panel.
     """
-    m = int(_num("memory_mb", memory_mb, 128, 10_240))
+    m = int(number("memory_mb", memory_mb, 128, 10_240))
     g = _granularity(granularity_ms)
     sweep = power_tuning_run() if sweep is None else sweep
     table = power_tuning_table(sweep, g) if table is None else table

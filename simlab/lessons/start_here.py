@@ -44,6 +44,7 @@ from simlab.lessons.event_payloads import trim
 from simlab.result import Result
 from simlab.simulation import Simulation
 from simlab.sources import Bursty, S3Bucket
+from simlab.validate import number, whole
 
 __all__ = [
     "LESSON0", "FUNCTION", "DOCUMENTS", "word_count_handler", "LessonRun", "lesson_simulation",
@@ -121,20 +122,6 @@ def _recording(handler: Callable[[dict[str, Any], Any], Any],
     return recorded
 
 
-def _number(name: str, value: Any, low: float, high: float) -> float:
-    ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
-    if not ok or not (math.isfinite(value) and low <= value <= high):
-        raise ValueError(f"{name} must be a number from {low:g} to {high:,g}, got {value!r}")
-    return float(value)
-
-
-def _whole(name: str, value: Any, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or not (
-            low <= value <= high):
-        raise ValueError(f"{name} must be a whole number from {low:,} to {high:,}, got {value!r}")
-    return int(value)
-
-
 def lesson_simulation(*, seed: int = 0,
                       events: list[dict[str, Any]] | None = None) -> Simulation:
     """The lesson's simulation, ready to run for :data:`LESSON0` ``["until_s"]``.
@@ -149,7 +136,7 @@ def lesson_simulation(*, seed: int = 0,
     events
         If given, every event the handler receives is appended to this list.
     """
-    seed = _whole("seed", seed, 0, 2**32 - 1)
+    seed = whole("seed", seed, 0, 2**32 - 1)
     if events is not None and not isinstance(events, list):
         raise TypeError(f"events must be a list (to collect the events) or None, got {events!r}")
     bucket = S3Bucket(LESSON0["bucket"], uploads=[(t, key, None, text.encode("utf-8"))
@@ -263,9 +250,9 @@ def scaling_run(peak_per_min: float = 300.0, duration_s: float = 1.0, *,
     seed
         Seed of the run.
     """
-    peak = _number("peak_per_min", peak_per_min, 1.0, 1200.0)
-    median = _number("duration_s", duration_s, 0.01, 60.0)
-    seed = _whole("seed", seed, 0, 2**32 - 1)
+    peak = number("peak_per_min", peak_per_min, 1.0, 1200.0)
+    median = number("duration_s", duration_s, 0.01, 60.0)
+    seed = whole("seed", seed, 0, 2**32 - 1)
     rate = peak / 60.0
     sim = Simulation(era=LESSON0["era"], seed=seed)
     sim.add_function(FUNCTION, memory_mb=LESSON0["memory_mb"], timeout_s=900,

@@ -39,6 +39,7 @@ from matplotlib.figure import Figure
 from simlab import plots, scenarios
 from simlab.exercises import exercise
 from simlab.result import Result
+from simlab.validate import number
 
 __all__ = [
     "etl_run", "etl_files", "etl_figure", "API_CASES", "api_runs", "api_table", "api_figure",
@@ -49,13 +50,6 @@ __all__ = [
 
 _C = plots.COLORS
 _O = plots.OKABE_ITO
-
-
-def _num(name: str, value: Any, low: float, high: float) -> float:
-    ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
-    if not ok or not (math.isfinite(value) and low <= value <= high):
-        raise ValueError(f"{name} must be a number from {low:g} to {high:g}, got {value!r}")
-    return float(value)
 
 
 def _fig(fig: Figure | None, size: tuple[float, float]) -> Figure:
@@ -69,8 +63,8 @@ def _fig(fig: Figure | None, size: tuple[float, float]) -> Figure:
 def etl_run(error_rate: float = 0.2, *, hours: float = 2.0, seed: int = 0) -> Result:
     """:func:`simlab.scenarios.etl_s3` (120 CSV files an hour) with ``transform`` failing with
     probability ``error_rate``, run for ``hours`` (0.1 to 48)."""
-    until = _num("hours", hours, 0.1, 48.0) * 3600.0
-    return scenarios.etl_s3(seed=seed, error_rate=_num("error_rate", error_rate, 0.0, 1.0)).run(
+    until = number("hours", hours, 0.1, 48.0) * 3600.0
+    return scenarios.etl_s3(seed=seed, error_rate=number("error_rate", error_rate, 0.0, 1.0)).run(
         until_s=until)
 
 
@@ -150,7 +144,7 @@ def api_runs(cases: Mapping[str, Mapping[str, Any]] = API_CASES, *, seconds: flo
              seed: int = 0) -> dict[str, Result]:
     """:func:`simlab.scenarios.api_backend` (5 requests/s) under each configuration of
     ``cases`` for ``seconds`` (10 to 3,600), same seed, so the same clients in each."""
-    until = _num("seconds", seconds, 10.0, 3600.0)
+    until = number("seconds", seconds, 10.0, 3600.0)
     return {name: scenarios.api_backend(seed=seed, **opts).run(until_s=until)
             for name, opts in cases.items()}
 
@@ -285,8 +279,8 @@ def validation_run(invalid_fraction: float = 0.05, *, minutes: float = 15.0,
     """:func:`simlab.scenarios.data_validation` (2 order changes a second, 2 shards, batches of up
     to 100 gathered for up to 1 s) for ``minutes`` (1 to 240). The changes written to the table
     are kept in ``result.extras["order_changes"]``."""
-    hours = _num("minutes", minutes, 1.0, 240.0) / 60.0
-    fraction = _num("invalid_fraction", invalid_fraction, 0.0, 1.0)
+    hours = number("minutes", minutes, 1.0, 240.0) / 60.0
+    fraction = number("invalid_fraction", invalid_fraction, 0.0, 1.0)
     result = scenarios.data_validation(seed=seed, invalid_fraction=fraction,
                                        hours=hours).run(until_s=hours * 3600.0)
     result.extras["order_changes"] = scenarios.order_changes(seed, hours, 2.0, fraction)
@@ -327,7 +321,7 @@ def nightly_run(error_rate: float = 0.3, *, nights: int = 30, seed: int = 0) -> 
     failing with probability ``error_rate``, for ``nights`` days (1 to 366)."""
     if isinstance(nights, bool) or not isinstance(nights, int) or not 1 <= nights <= 366:
         raise ValueError(f"nights must be a whole number from 1 to 366, got {nights!r}")
-    return scenarios.nightly_job(seed=seed, error_rate=_num("error_rate", error_rate, 0.0, 1.0)
+    return scenarios.nightly_job(seed=seed, error_rate=number("error_rate", error_rate, 0.0, 1.0)
                                  ).run(until_s=nights * 86_400.0)
 
 

@@ -44,6 +44,7 @@ from simlab.simulation import Simulation
 from simlab.sources import Poisson, Replay
 from simlab.sweep import SerialExecutor, sweep
 from simlab.theory import erlang_b, mgi_mean_busy, p_cold_ttl, p_overlap
+from simlab.validate import number
 
 __all__ = [
     "LESSON8", "LABELS", "erlang_model", "busy_model", "ttl_model", "erlang_b_points",
@@ -66,13 +67,6 @@ LESSON8: dict[str, Any] = {
 }  # fmt: skip
 #: Plot labels of the two measured experiments.
 LABELS: dict[str, str] = {"low_rate": "0.0035 req/s", "high_rate": "0.050 req/s"}
-
-
-def _number(name: str, value: Any, low: float, high: float) -> float:
-    ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
-    if not ok or not (math.isfinite(value) and low <= value <= high):
-        raise ValueError(f"{name} must be a number from {low:g} to {high:g}, got {value!r}")
-    return float(value)
 
 
 def _name(name: Any) -> str:
@@ -247,7 +241,7 @@ def replay_simulation(name: str, *, keep_alive_s: float = 600.0, max_lifetime_s:
     times are drawn from the measured ``aws_duration`` and whose INIT from
     :func:`init_estimate_s`."""
     df = load_aws_lambda_2020(_name(name))
-    ka = _number("keep_alive_s", keep_alive_s, 0.0, 7200.0)
+    ka = number("keep_alive_s", keep_alive_s, 0.0, 7200.0)
     # max_lifetime_s is checked by the platform's rules (a number > 0, math.inf for none).
     sim = Simulation(era=LESSON8["era"], seed=seed, keep_alive_s=ka, max_lifetime_s=max_lifetime_s)
     sim.add_function("f", memory_mb=128, timeout_s=60,
@@ -358,7 +352,7 @@ def instances_figure(keep_alive_s: float = 600.0, *, seed: int = 0,
     the real data and the simulation alike (mean per ``bin_s``); the dashed line is what the
     simulation knows and the data cannot show: environments alive, idle time included.
     """
-    bin_s = _number("bin_s", bin_s, 60.0, 86400.0)
+    bin_s = number("bin_s", bin_s, 60.0, 86400.0)
     fig = Figure(figsize=(9.0, 5.6))
     axes = fig.subplots(2, 1, sharex=True)
     fig.subplots_adjust(left=0.08, right=0.74, top=0.88, bottom=0.09, hspace=0.3)
@@ -396,7 +390,7 @@ def keep_alive_figure(keep_alive_s: float = 600.0, *, bin_s: float = 60.0) -> Fi
     requests counted by how long *their instance* had been idle before them: an instance
     reused after more than the keep-alive was kept longer than the keep-alive.
     """
-    bin_s = _number("bin_s", bin_s, 10.0, 600.0)
+    bin_s = number("bin_s", bin_s, 10.0, 600.0)
     fig = Figure(figsize=(11.0, 3.8))
     left, right = fig.subplots(1, 2)
     fig.subplots_adjust(left=0.07, right=0.98, top=0.86, bottom=0.15, wspace=0.22)
@@ -480,7 +474,7 @@ def replay_view(keep_alive_min: float = 10.0, name: str = "high_rate", *,
     seed
         Seed of the run.
     """
-    ka_s = _number("keep_alive_min", keep_alive_min, 0.0, 60.0) * 60.0
+    ka_s = number("keep_alive_min", keep_alive_min, 0.0, 60.0) * 60.0
     result = replay_result(_name(name), keep_alive_s=ka_s, seed=seed)
     df = load_aws_lambda_2020(name)
     fig = Figure(figsize=(9.0, 3.4))

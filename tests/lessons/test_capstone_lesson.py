@@ -160,6 +160,10 @@ def test_ttl_sweep_gives_the_same_table_on_a_process_pool() -> None:
 def test_ttl_sweep_of_the_real_sample_and_bad_input() -> None:
     real = capstone.ttl_sweep([10], [1], workload="real", progress=False)
     assert real["invocations"].iloc[0] == 195
+    forever = capstone.ttl_sweep([math.inf], [1], workload="real", progress=False)
+    assert forever["keep_alive_min"].tolist() == [math.inf]
+    assert forever["cold_start_fraction"].iloc[0] == pytest.approx(
+        capstone.evaluate(math.inf, [1], workload="real")["cold_start_fraction"])
     with pytest.raises(ValueError, match="keep_alive_min"):
         capstone.ttl_sweep([-1], progress=False)
     with pytest.raises(ValueError, match="keep_alive_min"):
@@ -226,6 +230,8 @@ def test_score_of_the_baseline_none_and_weight_zero(baseline) -> None:
     assert baseline["invocations"] == 2340
     with pytest.raises(ValueError, match="weight"):
         capstone.score(600, weight=-0.1)
+    with pytest.raises(ValueError, match="weight must be a number >= 0.*got inf"):
+        capstone.score(600, weight=math.inf)  # every score would be inf or nan
 
 
 def test_leaderboard_ranks_and_the_baseline_is_the_best_fixed_ttl() -> None:
