@@ -48,7 +48,6 @@ from simlab.lessons.power_tuning import (
     _figure,
     _granularity,
     _label,
-    _num,
     example_e,
     example_e_cpu_s,
     power_tuning,
@@ -63,6 +62,7 @@ from simlab.prices import SHEETS, price_sheet_for
 from simlab.result import Result
 from simlab.simulation import Simulation
 from simlab.sources import FixedInterval, Poisson
+from simlab.validate import number
 
 __all__ = [
     "EXAMPLE_E_SOURCE", "MEMORY_GRID", "PC_RATES", "WORKLOADS", "PCView", "PowerTuningView",
@@ -107,7 +107,7 @@ def rounding_run(median_ms: float = 30.0, *, era: str = "2020", rate_per_s: floa
                  until_s: float = 600.0, memory_mb: int = 512, seed: int = 4) -> Result:
     """A short API-style function: log-normal run times of median ``median_ms`` (sigma 0.5),
     called by Poisson requests at ``rate_per_s`` for ``until_s`` seconds, in ``era``."""
-    median = _num("median_ms", median_ms, 0.0, 60_000.0, low_open=True)
+    median = number("median_ms", median_ms, 0.0, 60_000.0, low_open=True)
     sim = Simulation(era=era, seed=seed)
     sim.add_function("api", memory_mb=memory_mb, timeout_s=300,
                      duration_s=LogNormal(median=median / 1000.0, sigma=0.5))
@@ -224,8 +224,8 @@ def monthly_cost_curve(durations_ms: Sequence[float] | np.ndarray | None = None,
          else np.asarray(durations_ms, dtype=float))
     if d.ndim != 1 or not len(d) or not (np.isfinite(d) & (d > 0)).all():
         raise ValueError(f"durations_ms must be a non-empty list of durations > 0 ms, got {d!r}")
-    _num("memory_mb", memory_mb, 128, 10_240)
-    _num("invocations_per_month", invocations_per_month, 1, 1e13)
+    number("memory_mb", memory_mb, 128, 10_240)
+    number("invocations_per_month", invocations_per_month, 1, 1e13)
     functions = pd.DataFrame({"function": ["f"], "memory_mb": [memory_mb],
                               "architecture": ["x86_64"], "runtime": ["python3.12"],
                               "package_type": ["zip"], "ephemeral_storage_mb": [512],
@@ -288,12 +288,12 @@ def pc_costs(rates_per_s: Iterable[float] = PC_RATES, *, provisioned: int = 10,
         time of the PC environments over their capacity) and ``spillover_fraction`` (invocations
         served on demand by the provisioned function).
     """
-    rates = [_num("rates_per_s", r, 0.0, 1000.0, low_open=True) for r in rates_per_s]
+    rates = [number("rates_per_s", r, 0.0, 1000.0, low_open=True) for r in rates_per_s]
     if not rates:
         raise ValueError("rates_per_s must list at least one request rate (req/s)")
     if isinstance(provisioned, bool) or not isinstance(provisioned, int) or provisioned < 1:
         raise ValueError(f"provisioned must be a whole number >= 1, got {provisioned!r}")
-    T = _num("until_s", until_s, 0.0, 7 * 86_400.0, low_open=True)
+    T = number("until_s", until_s, 0.0, 7 * 86_400.0, low_open=True)
     total_pc = provisioned * len(rates)
     sim = Simulation(era=era, seed=seed, account_concurrency=max(100_000, 2 * total_pc))
     for i, rate in enumerate(rates):
@@ -350,7 +350,7 @@ def pc_break_even_theory(provisioned: int = 10, duration_s: float = 1.0, *,
     sheet = price_sheet_for(date)
     pc_price, pc_duration = sheet.provisioned(architecture)
     saving = sheet.arch(architecture).first_tier_price - pc_duration
-    d = _num("duration_s", duration_s, 0.0, 900.0, low_open=True)
+    d = number("duration_s", duration_s, 0.0, 900.0, low_open=True)
     return provisioned * pc_price / saving / d
 
 
