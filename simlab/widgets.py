@@ -228,6 +228,12 @@ def _check_number(name: str, value: Any, low: float, high: float, low_open: bool
     return float(value)
 
 
+def _check_requests(requests: Any) -> None:
+    if isinstance(requests, bool) or not isinstance(requests, int) or not (
+            10 <= requests <= 1_000_000):
+        raise ValueError(f"requests must be a whole number from 10 to 1,000,000, got {requests!r}")
+
+
 def _run_one(rate_per_s: float, keep_alive_s: float, era: str, requests: int, seed: int,
              duration_s: float, max_lifetime: bool) -> Result:
     rules: dict[str, Any] = {"keep_alive_s": keep_alive_s}
@@ -281,9 +287,7 @@ def cold_start_sweep(rate_per_s: float | Sequence[float], keep_alive_s: Sequence
         raise ValueError("keep_alive_s must list at least one keep-alive (s)")
     for ka in kas:
         _check_number("keep_alive_s", ka, 0.0, math.inf)
-    if isinstance(requests, bool) or not isinstance(requests, int) or not (
-            10 <= requests <= 1_000_000):
-        raise ValueError(f"requests must be a whole number from 10 to 1,000,000, got {requests!r}")
+    _check_requests(requests)
     _check_number("duration_s", duration_s, 0.0, 900.0)
     era_rules(era)  # validates the era
     rows = []
@@ -356,6 +360,7 @@ def cold_start_view(keep_alive_min: float = 6, rate_per_s: float = 10 ** -2.5,
     ka_min = _check_number("keep_alive_min", keep_alive_min, 0.0, 120.0)
     rate = _check_number("rate_per_s", rate_per_s, 0.0, 10.0, low_open=True)
     window = _check_number("window_h", window_h, 0.0, 1e6, low_open=True)
+    _check_requests(requests)
     era_rules(era)
     ka_s = ka_min * 60.0
     result = _run_one(rate, ka_s, era, requests, seed, 0.2, max_lifetime)

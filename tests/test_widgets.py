@@ -69,6 +69,8 @@ def test_view_reacts_to_its_parameters(default_view) -> None:
     ({"rate_per_s": "fast"}, "rate_per_s"),
     ({"era": "1999"}, "era"),
     ({"window_h": 0}, "window_h"),
+    ({"requests": 5}, "requests"),
+    ({"requests": 1000.0}, "requests"),
 ])
 def test_view_rejects_bad_input(kwargs: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):
@@ -147,7 +149,11 @@ class _Calls:
         return values["x"] * 2, fig
 
 
-def test_dashboard_redraws_when_a_control_changes(capsys) -> None:
+def test_dashboard_redraws_when_a_control_changes(monkeypatch) -> None:
+    import IPython.display
+
+    shown: list = []
+    monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: shown.extend(objs))
     compute = _Calls()
     slider = w.IntSlider(value=1, min=0, max=5, continuous_update=True)
     box = widgets.dashboard(compute, {"x": slider}, readout=lambda d: f"twice is {d}",
@@ -158,7 +164,9 @@ def test_dashboard_redraws_when_a_control_changes(capsys) -> None:
     assert readout.value == "twice is 2" and compute.values == [{"x": 1}]
     slider.value = 3
     assert compute.values[-1] == {"x": 3} and readout.value == "twice is 6"
-    assert "Image" in capsys.readouterr().out  # the figure was shown as a PNG image
+    # Each run showed its figure as a PNG image.
+    assert [type(o).__name__ for o in shown] == ["Image", "Image"]
+    assert shown[-1].data.startswith(b"\x89PNG")
 
 
 def test_dashboard_with_run_button_waits_for_it() -> None:
