@@ -21,6 +21,8 @@ from matplotlib.colors import to_hex  # noqa: E402
 
 import simlab  # noqa: E402
 from simlab import plots  # noqa: E402
+from simlab.plots._style import _merge  # noqa: E402
+from simlab.plots.traffic import _envelope  # noqa: E402
 from simlab.theory import p_cold_ttl  # noqa: E402
 
 
@@ -184,7 +186,7 @@ def test_envelope_matches_brute_force() -> None:
     rng = np.random.default_rng(0)
     t = np.sort(rng.uniform(0, 100, 5000))
     level = rng.integers(0, 20, 5000)
-    edges, low, high = plots._envelope(t, level, 100.0)
+    edges, low, high = _envelope(t, level, 100.0)
     for k in (0, 1, 500, 999):
         inside = level[(t >= edges[k]) & (t < edges[k + 1])]
         before = level[t < edges[k]]
@@ -200,7 +202,7 @@ def test_merge_keeps_the_union_of_bars(bars: list[tuple[int, float, float]]) -> 
     y = np.array([b[0] for b in bars], float)
     x0 = np.array([b[1] for b in bars])
     x1 = x0 + np.array([b[2] for b in bars])
-    m0, m1, my = plots._merge(x0, x1, y, 0.0)
+    m0, m1, my = _merge(x0, x1, y, 0.0)
     probe = np.linspace(0, 106, 2000)
     for row in range(4):
         orig = ((probe[:, None] >= x0[y == row]) & (probe[:, None] <= x1[y == row])).any(1)
