@@ -9,9 +9,17 @@ import pandas as pd
 import pytest
 
 import simlab
-from simlab.sources import TraceReplay, add_trace_functions
-from simlab.sources.replay_trace import trace_keys
-from simlab.sources.traces import load_azure_2021_sample, read_azure_2019_invocations
+from simlab.sources import TraceReplay, add_trace_functions, replay_trace
+from simlab.sources.replay_trace import key_codes, trace_keys
+from simlab.sources.traces import (
+    MinuteCounts,
+    QuantileDistribution,
+    arrivals_from_counts,
+    attach_durations,
+    load_azure_2021_sample,
+    read_azure_2019_invocations,
+)
+from simlab.streams import Streams
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +151,72 @@ def test_unsorted_trace_and_missing_durations_are_rejected(trace: pd.DataFrame) 
         add_trace_functions(sim, trace.drop(columns="duration_s"))
     with pytest.raises(ValueError, match="sets duration_s from the trace"):
         add_trace_functions(sim, trace, duration_s=1.0)
+
+
+@pytest.mark.parametrize("by", ["func", "app", "app_func"])
+def test_key_codes_give_the_keys_of_trace_keys(trace: pd.DataFrame, by: str) -> None:
+    codes, keys = key_codes(trace, by)
+    assert [keys[c] for c in codes] == trace_keys(trace, by).tolist()
+    assert len(set(keys)) == len(keys)
+
+
+def test_key_codes_merge_values_with_the_same_text() -> None:
+    table = pd.DataFrame({"arrival_s": [0.0, 1.0, 2.0], "app": [1, "1", "x"],
+                          "func": ["f", "f", "g"]})
+    codes, keys = key_codes(table, "app_func")
+    assert keys == [("1", "f"), ("x", "g")] and codes.tolist() == [0, 0, 1]
+
+
+def _day(seed: int = 0) -> MinuteCounts:
+    rng = np.random.default_rng(seed)
+    n, minutes = 12, 90
+    counts = rng.poisson(rng.uniform(0.0, 6.0, (n, 1)) * np.ones((1, minutes)))
+    counts[3] = 0  # a function without invocations
+    functions = pd.DataFrame({"owner": ["o"] * n, "app": [f"app{i % 4}" for i in range(n)],
+                              "func": [f"fn{i:02d}" for i in range(n)],
+                              "trigger": ["http", "timer", "queue"] * 4})
+    return MinuteCounts(functions, counts.astype(np.int64))
+
+
+@pytest.mark.parametrize(("by", "spread", "offset", "block"),
+                         [("app_func", "uniform", 0.0, 32_768), ("app", "even", 1234.5, 100),
+                          ("func", "uniform", 600.0, 7)])
+def test_counts_replay_like_the_table_drawn_from_the_same_streams(
+        monkeypatch: pytest.MonkeyPatch, by: str, spread: str, offset: float,
+        block: int) -> None:
+    monkeypatch.setattr(replay_trace, "BLOCK", block)  # blocks of rows and of minutes
+    counts = _day()
+    durations = {(a, f): QuantileDistribution([0, 0.5, 1], [0.05, 0.2 + i / 10, 4.0])
+                 for i, (a, f) in enumerate(zip(counts.functions["app"],
+                                                counts.functions["func"], strict=True))}
+    keys = sorted(set(key_codes(counts.functions, by)[1]))
+    mapping = {k: f"f{i % 5}" for i, k in enumerate(keys) if i % 7 != 6}  # some skipped
+
+    def run(trace: pd.DataFrame | MinuteCounts, **extra: object) -> simlab.Result:
+        sim = simlab.Simulation(seed=3, keep_alive_s=60)
+        for i in range(5):
+            sim.add_function(f"f{i}", duration_s=0.1, timeout_s=2)
+        sim.add_source(TraceReplay(trace, mapping=mapping, by=by, unmapped="skip",
+                                   invocation_type="auto", time_offset_s=offset, **extra),
+                       target=[f"f{i}" for i in range(5)])
+        return sim.run(until_s=3600)
+
+    streams = Streams(3)
+    table = attach_durations(
+        arrivals_from_counts(counts, streams.generator("source", "trace", "minutes"),
+                             spread=spread),
+        durations, streams.generator("source", "trace", "durations"))
+    from_counts = run(counts, spread=spread, durations=durations)
+    from_table = run(table)
+    assert len(from_counts.invocations) > 1000
+    pd.testing.assert_frame_equal(from_counts.invocations, from_table.invocations)
+    assert list(from_counts.extras) == list(from_table.extras)
+    assert (from_counts.invocations["invocation_type"] == "async").any()
+
+
+def test_counts_errors_are_raised_when_the_replay_is_made() -> None:
+    counts = _day()
+    with pytest.raises(ValueError, match="no function for 10 of 11 trace keys"):
+        TraceReplay(counts, mapping={"fn00": "f"})  # fn03 has no invocations: not a key
+    with pytest.raises(ValueError, match="no duration distribution for 11 of 11 functions"):
+        TraceReplay(counts, durations={})
