@@ -269,7 +269,10 @@ def _keep_alive_for_5_percent() -> float:
     "The run's summary() gives mean_idle_environments; simlab.theory has a formula too.",
     "simlab.theory.mean_idle_environments_ttl(rate_per_s, ttl_s, duration_s, init_s)",
 ), why="With one request every 5 minutes and a 10-minute keep-alive, the environment waits "
-        "idle most of the time: memory the provider holds, and you do not pay for.")
+        "idle most of the time: memory the provider holds, and you do not pay for. It is no "
+        "coincidence that this is close to the chance a request starts warm, 1 - exp(-lambda T): "
+        "Poisson arrivals see time averages (PASTA), so the share of requests finding an idle "
+        "environment equals the share of time one is idle.")
 def _mean_idle_environments() -> float:
     from simlab.config import DEFAULT_INIT
     from simlab.theory import mean_idle_environments_ttl
