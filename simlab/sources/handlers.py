@@ -49,6 +49,7 @@ import simpy
 from simlab.engine.core import ERROR, OK, OOM, TIMEOUT, Call
 from simlab.ids import request_id
 from simlab.observe.logs import log_group_name, log_stream_names
+from simlab.sources.lazy import resolve
 from simlab.sources.payloads.context import PayloadContext
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -191,8 +192,9 @@ class HandlerRunner:
         handler = fn.cfg.handler
         iid = call.iid
         context = LambdaContext(call, self)
+        payload = resolve(call.payload)  # an event built on first use (simlab.sources.lazy)
         try:
-            event = {} if call.payload is None else json.loads(json.dumps(call.payload))
+            event = {} if payload is None else json.loads(json.dumps(payload))
         except (TypeError, ValueError) as exc:
             raise TypeError(
                 f"the event for function {fn.name!r} (invocation {iid}) is not JSON data: {exc}"

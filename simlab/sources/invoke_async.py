@@ -48,6 +48,7 @@ from simlab.engine.core import ASYNC, Call
 from simlab.ids import request_id
 from simlab.sources.destinations import DeadLetterQueue, Destination, LambdaDestination
 from simlab.sources.handlers import function_arn, install_handler_runner, response_payload
+from simlab.sources.lazy import resolve
 from simlab.sources.payloads.context import PayloadContext
 from simlab.sources.timeline import register_service
 
@@ -251,7 +252,9 @@ class AsyncEventQueue:
         The caller gets the answer at once (HTTP 202): the event id, which is also the invocation
         id of its first attempt. ``on_done(call)`` is called once, with the event's last attempt,
         when the event succeeds or its retries are exhausted (not when it is dropped).
-        ``run_s`` fixes the handler's run time of every attempt (trace replay).
+        ``run_s`` fixes the handler's run time of every attempt (trace replay). ``payload`` may
+        be a :class:`~simlab.sources.lazy.LazyPayload`, built only if a handler or a destination
+        record reads it.
         """
         eid = self.engine.new_invocation_id()
         ev = _Event(eid, fn, src, payload, self.sim.now, self.configs.get(fn.name, _DEFAULT),
@@ -372,7 +375,7 @@ class AsyncEventQueue:
                 "condition": condition,
                 "approximateInvokeCount": ev.attempts,
             },
-            "requestPayload": {} if ev.payload is None else ev.payload,
+            "requestPayload": {} if ev.payload is None else resolve(ev.payload),
         }
         if call is not None:
             response: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
