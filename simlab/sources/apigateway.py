@@ -39,6 +39,7 @@ from simlab.engine.core import OK, SYNC, Call
 from simlab.sources.arrivals import ArrivalProcess
 from simlab.sources.base import Source
 from simlab.sources.handlers import install_handler_runner
+from simlab.sources.lazy import LazyPayload
 from simlab.sources.payloads.apigateway import (
     _HTTP_METHODS,
     api_gateway_http_event,
@@ -220,8 +221,9 @@ class APIGateway(Source):
             number = counter[0]
             counter[0] = number + 1
             iid = engine.new_invocation_id()
-            call = engine.invoke(fn, src, SYNC, 1, None, self._event(method, path, now, number,
-                                                                     ctx), None, iid)
+            # The proxy event is built only if the function's handler reads it.
+            event = LazyPayload(self._event, method, path, now, number, ctx)
+            call = engine.invoke(fn, src, SYNC, 1, None, event, None, iid)
             if call is None:
                 respond(n, attempt, first, fn.name, iid, now, 429, route)
             elif call.end - now > timeout:

@@ -36,6 +36,7 @@ from simlab.dists import Sampler, as_distribution
 from simlab.sources.arrivals import ArrivalProcess
 from simlab.sources.base import Source
 from simlab.sources.handlers import install_handler_runner
+from simlab.sources.lazy import LazyPayload
 from simlab.sources.payloads.context import PayloadContext, records_event
 from simlab.sources.payloads.notifications import S3_EVENT_NAMES, s3_record
 from simlab.sources.timeline import arrival_times, at_times, register_service
@@ -334,12 +335,18 @@ class S3Bucket(Source):
         event = None
         for _, notification, fn in st["targets"]:
             if notification.wants(key, event_name):
-                if event is None:
-                    event = records_event([s3_record(self.bucket, key, st["run"].now, size=size,
-                                                     event_name=event_name, number=number,
-                                                     ctx=st["ctx"])])
+                if event is None:  # one event for all, built if a handler or a record reads it
+                    event = LazyPayload(_s3_event, self.bucket, key, st["run"].now, size,
+                                        event_name, number, st["ctx"])
                 st["contents"].notifications += 1
                 st["queue"].submit(fn, st["src"], event, None)
 
     def __repr__(self) -> str:
         return f"S3Bucket({self.bucket!r})"
+
+
+def _s3_event(bucket: str, key: str, time_s: float, size: int, event_name: str, number: int,
+              ctx: PayloadContext) -> dict[str, Any]:
+    """The notification event of one object (one record)."""
+    return records_event([s3_record(bucket, key, time_s, size=size, event_name=event_name,
+                                    number=number, ctx=ctx)])

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from simlab.sources.base import Source
 from simlab.sources.handlers import install_handler_runner
+from simlab.sources.lazy import LazyPayload
 from simlab.sources.payloads.context import PayloadContext
 from simlab.sources.payloads.notifications import scheduled_event
 from simlab.sources.schedule import DEFAULT_EPOCH, parse_schedule
@@ -82,9 +83,14 @@ class Schedule(Source):
         times = self.fire_times_s(run.until_s, run.epoch)
 
         def fire(k: int, t: float) -> None:
-            deliver(scheduled_event(t, rule_name=rule, number=k, ctx=ctx))
+            deliver(LazyPayload(_event, t, rule, k, ctx))  # built if something reads it
 
         at_times(run, times.tolist(), fire)
 
     def __repr__(self) -> str:
         return f"Schedule({self.expression!r})"
+
+
+def _event(t: float, rule: str, number: int, ctx: PayloadContext) -> dict[str, Any]:
+    """The ``Scheduled Event`` of one firing."""
+    return scheduled_event(t, rule_name=rule, number=number, ctx=ctx)

@@ -25,6 +25,7 @@ import pandas as pd
 from simlab.sources.arrivals import ArrivalProcess
 from simlab.sources.base import Source
 from simlab.sources.handlers import install_handler_runner
+from simlab.sources.lazy import LazyPayload
 from simlab.sources.payloads.context import PayloadContext, records_event
 from simlab.sources.payloads.notifications import sns_record
 from simlab.sources.timeline import arrival_times, at_times, register_service
@@ -173,11 +174,8 @@ class SNSTopic(Source):
         now = st["run"].now
         record = sns_record(message, now, topic=self.topic, subject=subject,
                             attributes=attributes, number=number, ctx=st["ctx"])
-        topic_arn = record["Sns"]["TopicArn"]
-        for fn in st["fns"]:
-            # Each subscription has its own ARN.
-            sub = f"{topic_arn}:{st['ctx'].uuid(f'sns:{self.topic}:subscription:{fn.name}', 0)}"
-            event = records_event([dict(record, EventSubscriptionArn=sub)])
+        for fn in st["fns"]:  # built if a handler or a destination record reads it
+            event = LazyPayload(_subscription_event, record, self.topic, fn.name, st["ctx"])
             st["queue"].submit(fn, st["src"], event, None)
         mid = record["Sns"]["MessageId"]
         st["log"].rows.append((now, mid, message, len(st["fns"])))
@@ -185,3 +183,10 @@ class SNSTopic(Source):
 
     def __repr__(self) -> str:
         return f"SNSTopic({self.topic!r})"
+
+
+def _subscription_event(record: dict[str, Any], topic: str, function: str,
+                        ctx: PayloadContext) -> dict[str, Any]:
+    """The event of one subscription: the message's record with the subscription's own ARN."""
+    sub = f"{record['Sns']['TopicArn']}:{ctx.uuid(f'sns:{topic}:subscription:{function}', 0)}"
+    return records_event([dict(record, EventSubscriptionArn=sub)])
