@@ -7,7 +7,8 @@ from about 26 to about 6 minutes. simlab offers these as *eras*, named presets o
 :class:`PlatformRules`, so that a lesson can say "as in 2018" and every rule can still be
 overridden.
 
-Every value comes from ``LAMBDA_FACTS.md`` (the team's fact sheet); the source is noted beside it.
+Every value comes from ``docs/lambda_facts.md`` (LAMBDA_FACTS: the platform's numbers, each with
+its public source); the section is noted beside it.
 All validation happens here, before a simulation starts, with errors that name the parameter, the
 value and the allowed range.
 """
