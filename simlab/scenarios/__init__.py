@@ -1,0 +1,73 @@
+"""Ready-to-run scenarios: the classic serverless use cases, each a configured simulation.
+
+Each function here builds a :class:`~simlab.Simulation` with its functions, real handlers and
+triggers wired the way the use case works on AWS, so that a lesson can start from a working system
+in one line and then change one thing::
+
+    result = simlab.scenarios.etl_s3(seed=0).run(until_s=3600)
+    result.extras["etl-failures"].records      # what the dead-letter queue caught
+
+=====================  ========================================================================
+``etl_s3``             files land in S3, a function transforms each one and writes the result
+                       to a second bucket, which triggers a cataloguing function
+``api_backend``        a REST API: API Gateway invokes a function synchronously per request
+``mobile_backend``     a mobile app's backend: an API for the feed, photo uploads to S3 that
+                       make thumbnails, and SNS push notifications fanned out to two functions
+``infra_automation``   CloudTrail log files delivered to S3 trigger a function that gunzips
+                       them and flags a chosen API call, alerting through SNS
+``data_validation``    a DynamoDB table's stream feeds batches of changes to a function that
+                       checks every new item
+``nightly_job``        an EventBridge cron rule runs a long report every night at 02:00 UTC
+=====================  ========================================================================
+
+:func:`list_scenarios` lists them with one-line descriptions; :func:`get` builds one by name.
+Every scenario takes ``seed`` (all randomness, including generated data, derives from it) and
+``era``, plus its own knobs, checked before anything runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from simlab.scenarios.cloudtrail_automation import control_plane_calls, infra_automation
+from simlab.scenarios.s3_pipeline import etl_s3
+from simlab.scenarios.scheduled_jobs import nightly_job
+from simlab.scenarios.stream_processing import data_validation, invalid_order, order_changes
+from simlab.scenarios.web_backends import api_backend, mobile_backend
+from simlab.simulation import Simulation
+
+__all__ = [
+    "etl_s3",
+    "api_backend",
+    "mobile_backend",
+    "infra_automation",
+    "data_validation",
+    "nightly_job",
+    "list_scenarios",
+    "get",
+    "control_plane_calls",
+    "order_changes",
+    "invalid_order",
+]
+
+_CATALOGUE: dict[str, Callable[..., Simulation]] = {
+    "etl_s3": etl_s3,
+    "api_backend": api_backend,
+    "mobile_backend": mobile_backend,
+    "infra_automation": infra_automation,
+    "data_validation": data_validation,
+    "nightly_job": nightly_job,
+}
+
+
+def list_scenarios() -> dict[str, str]:
+    """Name -> one-line description of every scenario."""
+    return {name: (fn.__doc__ or "").strip().splitlines()[0] for name, fn in _CATALOGUE.items()}
+
+
+def get(name: str, **options: Any) -> Simulation:
+    """Build scenario ``name`` with ``options`` (``seed``, ``era`` and its own knobs)."""
+    if name not in _CATALOGUE:
+        raise ValueError(f"no scenario named {name!r}; scenarios: {sorted(_CATALOGUE)}")
+    return _CATALOGUE[name](**options)
