@@ -115,7 +115,7 @@ class MinuteBlocks:
         ends = 60.0 * np.arange(1, n_minutes + 1)
         self.first_minute = int(np.count_nonzero(ends < self.offset_s))
         before = self.counts[:, :self.first_minute].sum(axis=1)
-        #: Stream position of each replayed row's next draw.
+        #: Stream position of each replayed row's first draw (at the first minute replayed).
         self.position = (np.cumsum(totals) - totals + before)[self.rows]
         self._bits = np.random.PCG64()
         self._gen = np.random.Generator(self._bits)
@@ -213,29 +213,32 @@ class MinuteBlocks:
             yield a, b
             a = b
 
-    def _given(self, rows: np.ndarray) -> np.ndarray:
-        """The durations of invocations of ``rows`` (positions in ``rows``), in time order."""
+    def _given(self, rows: np.ndarray, given: np.ndarray) -> np.ndarray:
+        """The durations of invocations of ``rows`` (positions in ``rows``), in time order,
+        ``given[g]`` of group ``g``'s having been handed out already (updated)."""
         g = self.group[rows]
         order = np.argsort(g, kind="stable")
         per_group = np.bincount(g, minlength=self.group_start.size)
         first = np.cumsum(per_group) - per_group
         rank = np.empty(g.size, dtype=np.int64)
         rank[order] = np.arange(g.size) - first[g[order]]
-        out = self.durations[self.group_start[g] + self.given[g] + rank]
-        self.given += per_group
+        out = self.durations[self.group_start[g] + given[g] + rank]
+        given += per_group
         return out
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
         if self.rows.size == 0:
             return
         everyone = np.arange(self.rows.size)
+        position = self.position.copy()  # each iteration starts afresh
+        given = None if self.durations is None else self.given.copy()
         held_t = np.empty(0)
         held_r = np.empty(0, dtype=np.int64)
         for a, b in self._edges():
             if 60.0 * a - self.offset_s >= self.until_s:
                 return
-            times, rows, per_row = self._times(everyone, a, b, self.position)
-            self.position += per_row
+            times, rows, per_row = self._times(everyone, a, b, position)
+            position += per_row
             times = np.concatenate([held_t, times])
             rows = np.concatenate([held_r, rows])
             order = np.lexsort((rows, times))  # stable: ties keep file order
@@ -244,7 +247,7 @@ class MinuteBlocks:
                 cut = int(np.searchsorted(times, 60.0 * b, side="left"))
                 held_t, held_r = times[cut:], rows[cut:]
                 times, rows = times[:cut], rows[:cut]
-            durations = self._given(rows) if self.durations is not None else None
+            durations = None if given is None else self._given(rows, given)
             times = times - self.offset_s
             lo = int(np.searchsorted(times, 0.0, side="left"))
             hi = int(np.searchsorted(times, self.until_s, side="left"))

@@ -116,6 +116,19 @@ def test_blocks_of_a_busy_trace_are_small_and_stop_at_the_end() -> None:
     assert blocks[-1][0][-1] < 4000.0 <= blocks[-1][0][-1] + 60.0
 
 
+def test_iterating_again_gives_the_same_blocks() -> None:
+    counts = _counts(np.array([[3, 1, 4], [1, 5, 9], [2, 6, 5]]), ["a", "b", "c"],
+                     ["f", "g", "h"])
+    blocks = MinuteBlocks(counts, np.arange(3), np.random.default_rng(2), "uniform", 30.0, 1e9,
+                          _distributions(counts), np.random.default_rng(3), block=4)
+    first, second = list(blocks), list(blocks)
+    assert len(first) == 3
+    for a, b in zip(first, second, strict=True):
+        for x, y in zip(a, b, strict=True):
+            np.testing.assert_array_equal(x, y)
+    assert blocks.reaches(np.array([0]))
+
+
 def test_reaches_tells_whether_rows_have_arrivals_after_the_offset() -> None:
     matrix = np.array([[3, 0, 0], [0, 2, 0], [0, 0, 1]])
     counts = _counts(matrix, ["a", "a", "a"], ["f", "g", "h"])
