@@ -328,7 +328,7 @@ class TraceReplay(Source):
         name = self.name or self.kind
         engine = run.engine
         unit, chosen = self._targets(targets)
-        fns = np.array([engine.function(f) for f in chosen] + [None], dtype=object)
+        fns = np.array([engine.function(f) for f in chosen], dtype=object)
         sync = self._sync()
         every_sync = self.invocation_type != "async"
         if self.table is not None:
