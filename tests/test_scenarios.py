@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import simlab
@@ -19,7 +21,7 @@ def _outputs(result: simlab.Result, function: str) -> list:
 def test_catalogue() -> None:
     names = scenarios.list_scenarios()
     assert set(names) == {"etl_s3", "api_backend", "mobile_backend", "infra_automation",
-                          "data_validation", "nightly_job"}
+                          "data_validation", "nightly_job", "clickstream_kinesis"}
     assert all(isinstance(d, str) and 10 < len(d) < 100 for d in names.values())
     assert isinstance(scenarios.get("nightly_job", seed=3), simlab.Simulation)
     with pytest.raises(ValueError, match="no scenario named 'etl'.*etl_s3"):
@@ -121,6 +123,83 @@ def test_nightly_job_runs_at_two_and_retries() -> None:
     assert inv["duration_ms"].median() == pytest.approx(240_000, rel=0.3)
 
 
+def _in_order(df: pd.DataFrame, by: str) -> bool:
+    """Whether, within each ``by`` group, records were settled in sequence order."""
+    ordered = df.sort_values("sequence_number")
+    return bool(ordered.groupby(by)["processed_s"].apply(
+        lambda s: s.is_monotonic_increasing).all())
+
+
+def test_clickstream_processes_every_click_once_in_shard_order() -> None:
+    until = 600.0
+    r = scenarios.clickstream_kinesis(seed=1, hours=until / 3600).run(until_s=until)
+    log = r.extras["kinesis:clickstream"]
+    rec = log.records
+    clicks = scenarios.click_events(1, until / 3600, 20.0, 2_000)
+    assert len(rec) == len(clicks) > 10_000
+    assert (rec["partition_key"] == [c[1] for c in clicks]).all()
+    assert rec.groupby("partition_key")["shard"].nunique().max() == 1  # a user, one shard
+    assert rec["shard"].nunique() == 4
+    done = rec[rec["outcome"] == "ok"]
+    assert (rec.loc[rec["outcome"] != "ok", "arrival_s"] > until - 2.0).all()
+    assert _in_order(done, "shard")
+    outputs = _outputs(r, "aggregate-clicks")
+    assert sum(o["clicks"] for o in outputs) == len(done)
+    pages = Counter(json.loads(clicks[i][2])["page"] for i in done["sequence_number"])
+    assert sum((Counter(o["pages"]) for o in outputs), Counter()) == pages
+    assert pages.most_common(1)[0][0] == "/"
+    assert (r.invocations["invocation_type"] == "poll").all()
+
+
+def test_clickstream_with_parallelization_keeps_each_users_order() -> None:
+    r = scenarios.clickstream_kinesis(seed=2, shards=1, parallelization_factor=4,
+                                      hours=0.05).run(until_s=180)
+    rec = r.extras["kinesis:clickstream"].records
+    done = rec[rec["outcome"] == "ok"]
+    assert len(done) > 3_000 and rec["slot"].nunique() == 4
+    assert _in_order(done, "partition_key")
+    assert not _in_order(done, "shard")  # the shard's slots overtake one another
+    assert r.summary()["max_concurrency"] > 1
+
+
+def test_clickstream_poison_record_blocks_only_its_shard() -> None:
+    until, hours, fraction = 300.0, 300.0 / 3600, 0.0005
+    clicks = scenarios.click_events(3, hours, 20.0, 2_000, fraction)
+    poison = [i for i, c in enumerate(clicks) if not c[2].endswith(b"}")]
+    r = scenarios.clickstream_kinesis(seed=3, poison_fraction=fraction,
+                                      hours=hours).run(until_s=until)
+    log = r.extras["kinesis:clickstream"]
+    rec = log.records
+    first = rec.loc[poison].groupby("shard")["sequence_number"].min()
+    assert 1 <= len(first) < 4  # some shards are poisoned, not all
+    for shard, part in rec.groupby("shard"):
+        if shard in first.index:  # nothing at or behind the first poison record gets through
+            behind = part["sequence_number"] >= first[shard]
+            assert (part.loc[behind, "outcome"] == "pending").all()
+            assert (part.loc[~behind & (part["arrival_s"] < part.loc[behind, "arrival_s"].min()
+                                        - 2.0), "outcome"] == "ok").all()
+        else:
+            assert (part.loc[part["arrival_s"] < until - 2.0, "outcome"] == "ok").all()
+    age = log.iterator_age().groupby("shard")["iterator_age_ms"].last()
+    assert age[first.index].min() > 60_000 > 5_000 > age.drop(first.index).max()
+    errors = r.invocations.loc[r.invocations["status"] == "error", "error"]
+    assert errors.str.startswith("JSONDecodeError").all() and len(errors) > 100
+
+
+def test_clickstream_bisect_and_retries_discard_exactly_the_poison_records() -> None:
+    until, hours, fraction = 300.0, 300.0 / 3600, 0.0005
+    clicks = scenarios.click_events(3, hours, 20.0, 2_000, fraction)
+    poison = {i for i, c in enumerate(clicks) if not c[2].endswith(b"}")}
+    r = scenarios.clickstream_kinesis(seed=3, poison_fraction=fraction, hours=hours,
+                                      max_retries=2, bisect_on_error=True).run(until_s=until)
+    rec = r.extras["kinesis:clickstream"].records
+    assert set(rec.index[rec["outcome"] == "discarded_retries"]) == poison
+    assert (rec.loc[rec["arrival_s"] < until - 5.0, "outcome"] != "pending").all()
+    failures = r.extras["clickstream-failures"].records
+    assert len(failures) == len(poison) >= 3
+    assert all(f["KinesisBatchInfo"]["batchSize"] == 1 for f in failures)
+
+
 @pytest.mark.parametrize(("name", "kwargs", "match"), [
     ("etl_s3", {"uploads_per_hour": 0}, "uploads_per_hour"),
     ("etl_s3", {"error_rate": 2}, "error_rate"),
@@ -129,6 +208,9 @@ def test_nightly_job_runs_at_two_and_retries() -> None:
     ("data_validation", {"invalid_fraction": 1.5}, "invalid_fraction"),
     ("nightly_job", {"expression": "cron(0 2 * * * *)"}, "invalid schedule expression"),
     ("nightly_job", {"era": "1999"}, "era must be one of"),
+    ("clickstream_kinesis", {"shards": 0}, "shards"),
+    ("clickstream_kinesis", {"poison_fraction": -0.1}, "poison_fraction"),
+    ("clickstream_kinesis", {"parallelization_factor": 11}, "parallelization_factor"),
 ])
 def test_bad_scenario_options_are_rejected(name: str, kwargs: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):

@@ -7,18 +7,20 @@ in one line and then change one thing::
     result = simlab.scenarios.etl_s3(seed=0).run(until_s=3600)
     result.extras["etl-failures"].records      # what the dead-letter queue caught
 
-=====================  ========================================================================
-``etl_s3``             files land in S3, a function transforms each one and writes the result
-                       to a second bucket, which triggers a cataloguing function
-``api_backend``        a REST API: API Gateway invokes a function synchronously per request
-``mobile_backend``     a mobile app's backend: an API for the feed, photo uploads to S3 that
-                       make thumbnails, and SNS push notifications fanned out to two functions
-``infra_automation``   CloudTrail log files delivered to S3 trigger a function that gunzips
-                       them and flags a chosen API call, alerting through SNS
-``data_validation``    a DynamoDB table's stream feeds batches of changes to a function that
-                       checks every new item
-``nightly_job``        an EventBridge cron rule runs a long report every night at 02:00 UTC
-=====================  ========================================================================
+=======================  ======================================================================
+``etl_s3``               files land in S3, a function transforms each one and writes the result
+                         to a second bucket, which triggers a cataloguing function
+``api_backend``          a REST API: API Gateway invokes a function synchronously per request
+``mobile_backend``       a mobile app's backend: an API for the feed, photo uploads to S3 that
+                         make thumbnails, and SNS push notifications fanned out to two functions
+``infra_automation``     CloudTrail log files delivered to S3 trigger a function that gunzips
+                         them and flags a chosen API call, alerting through SNS
+``data_validation``      a DynamoDB table's stream feeds batches of changes to a function that
+                         checks every new item
+``nightly_job``          an EventBridge cron rule runs a long report every night at 02:00 UTC
+``clickstream_kinesis``  click events on a Kinesis stream (partition key: the user) aggregated
+                         in batches per shard; optional poison records that block their shard
+=======================  ======================================================================
 
 :func:`list_scenarios` lists them with one-line descriptions; :func:`get` builds one by name.
 Every scenario takes ``seed`` (all randomness, including generated data, derives from it) and
@@ -33,7 +35,13 @@ from typing import Any
 from simlab.scenarios.cloudtrail_automation import control_plane_calls, infra_automation
 from simlab.scenarios.s3_pipeline import etl_s3
 from simlab.scenarios.scheduled_jobs import nightly_job
-from simlab.scenarios.stream_processing import data_validation, invalid_order, order_changes
+from simlab.scenarios.stream_processing import (
+    click_events,
+    clickstream_kinesis,
+    data_validation,
+    invalid_order,
+    order_changes,
+)
 from simlab.scenarios.web_backends import api_backend, mobile_backend
 from simlab.simulation import Simulation
 
@@ -44,11 +52,13 @@ __all__ = [
     "infra_automation",
     "data_validation",
     "nightly_job",
+    "clickstream_kinesis",
     "list_scenarios",
     "get",
     "control_plane_calls",
     "order_changes",
     "invalid_order",
+    "click_events",
 ]
 
 _CATALOGUE: dict[str, Callable[..., Simulation]] = {
@@ -58,6 +68,7 @@ _CATALOGUE: dict[str, Callable[..., Simulation]] = {
     "infra_automation": infra_automation,
     "data_validation": data_validation,
     "nightly_job": nightly_job,
+    "clickstream_kinesis": clickstream_kinesis,
 }
 
 
