@@ -283,6 +283,25 @@ def test_metrics_run_keeps_per_period_counts() -> None:
     assert set(m["period_start_s"]) == {60.0 * k for k in range(7)}
 
 
+def test_metrics_run_stamps_periods_like_metrics_of_rows() -> None:
+    # Cold starts whose INIT straddles a period edge: both ways must stamp the handler's start.
+    def make() -> simlab.Simulation:
+        sim = simlab.Simulation(seed=3, keep_alive_s=5)
+        sim.add_function("f", init_s=2.0, duration_s=Exponential(0.5))
+        sim.add_source(Poisson(rate_per_s=1.0), target="f")
+        return sim
+
+    full = make().run(until_s=600)
+    agg = make().run(until_s=600, record="metrics", period_s=60.0)
+    rows = full.metrics(60.0)
+    rows = rows[(rows["function"] == "f") & (rows["statistic"] == "Sum")]
+    kept = agg.metrics().set_index("period_start_s")
+    for metric in ("Invocations", "ColdStarts", "Throttles"):
+        expected = rows[rows["metric"] == metric].set_index("period_start_s")["value"]
+        got = kept[metric].reindex(expected.index, fill_value=0)
+        assert got.to_numpy().tolist() == expected.to_numpy().tolist(), metric
+
+
 def test_concurrency_of_an_unknown_function() -> None:
     sim = simlab.Simulation(seed=1)
     sim.add_function("f")

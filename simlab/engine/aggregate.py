@@ -110,7 +110,8 @@ class AggregateRecorder:
             if t1 > t0:
                 agg.busy_s += t1 - (t0 if t0 > 0.0 else 0.0)
         if self.period_s is not None:
-            k = int((start - init_ms / 1000.0 if ran else arrival) // self.period_s)
+            # Stamped with the handler's start, as simlab.observe.metrics stamps every row.
+            k = int(start // self.period_s)
             cell = self.cells.get((k, fn))
             if cell is None:
                 cell = self.cells[(k, fn)] = [0, 0, 0, 0, 0.0, 0.0, {}]
