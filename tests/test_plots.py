@@ -144,6 +144,20 @@ def test_bad_data_and_function(single: simlab.Result) -> None:
         plots.timeline({"invocations": single.invocations})
 
 
+def test_a_function_without_requests_plots_empty() -> None:
+    sim = simlab.Simulation(seed=1)
+    sim.add_function("f")
+    sim.add_function("idle")
+    sim.add_source(simlab.sources.Poisson(rate_per_s=2.0), target="f")
+    result = sim.run(until_s=30)
+    for draw in (plots.timeline, plots.concurrency, plots.latency_cdf, plots.outcomes,
+                 plots.duration_vs_billed):
+        assert isinstance(draw(result, function="idle"), Axes), draw.__name__
+        plt.close("all")
+    with pytest.raises(ValueError, match="no function named 'g'"):
+        plots.outcomes(result, function="g")
+
+
 def test_accepts_tables_instead_of_a_result(large: simlab.Result) -> None:
     ax = plots.timeline({"environments": large.environments, "invocations": large.invocations})
     assert ax.get_title().startswith("Execution environments")

@@ -93,7 +93,10 @@ def _until(data: Any, *times: np.ndarray) -> float:
 def _by_function(table: pd.DataFrame, function: str | None) -> pd.DataFrame:
     if function is None:
         return table
-    if "function" not in table or function not in set(table["function"]):
+    known = set(table["function"]) if "function" in table else set()
+    if "function" in table and isinstance(table["function"].dtype, pd.CategoricalDtype):
+        known |= set(table["function"].cat.categories)  # functions that got no request
+    if function not in known:
         raise ValueError(f"no function named {function!r} in the records")
     return table[(table["function"] == function).to_numpy()]
 
