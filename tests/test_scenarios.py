@@ -21,7 +21,8 @@ def _outputs(result: simlab.Result, function: str) -> list:
 def test_catalogue() -> None:
     names = scenarios.list_scenarios()
     assert set(names) == {"etl_s3", "api_backend", "mobile_backend", "infra_automation",
-                          "data_validation", "nightly_job", "clickstream_kinesis"}
+                          "data_validation", "nightly_job", "clickstream_kinesis",
+                          "order_queue_sqs"}
     assert all(isinstance(d, str) and 10 < len(d) < 100 for d in names.values())
     assert isinstance(scenarios.get("nightly_job", seed=3), simlab.Simulation)
     with pytest.raises(ValueError, match="no scenario named 'etl'.*etl_s3"):
@@ -200,6 +201,67 @@ def test_clickstream_bisect_and_retries_discard_exactly_the_poison_records() -> 
     assert all(f["KinesisBatchInfo"]["batchSize"] == 1 for f in failures)
 
 
+def _bad_orders(seed: int, hours: float, bad_fraction: float) -> set[int]:
+    orders = scenarios.queue_orders(seed, hours, 5.0, bad_fraction)
+    return {i for i, (_, body) in enumerate(orders)
+            if scenarios.order_problem(json.loads(body)) is not None}
+
+
+def test_order_queue_dead_letters_the_bad_orders_after_max_receive_count() -> None:
+    until, visibility, receives = 1200.0, 60.0, 3
+    sim = scenarios.order_queue_sqs(seed=1, function_timeout_s=10, max_receive_count=receives,
+                                    bad_fraction=0.02, error_rate=0.0, hours=until / 3600)
+    assert sim.sources[0][0].visibility_timeout_s == 6 * 10 == visibility
+    r = sim.run(until_s=until)
+    log = r.extras["sqs:orders"]
+    msgs = log.frame
+    bad = _bad_orders(1, until / 3600, 0.02)
+    dead = set(msgs.index[msgs["outcome"] == "dead_letter"])
+    # batches of one message (no batching window): exactly the bad orders that had time
+    had_time = {i for i in bad if msgs.loc[i, "sent_s"] < until - receives * visibility - 5}
+    assert had_time <= dead <= bad and len(had_time) > 50
+    assert (msgs.loc[sorted(bad), "outcome"] != "ok").all()
+    assert (msgs.loc[sorted(dead), "receive_count"] == receives).all()
+    waited = msgs.loc[sorted(dead), "processed_s"] - msgs.loc[sorted(dead), "sent_s"]
+    assert (waited >= receives * visibility - 1e-6).all()
+    good = msgs.drop(index=sorted(bad))
+    assert (good.loc[good["sent_s"] < until - 5, "outcome"] == "ok").all()
+    dlq = r.extras["sqs:orders-dlq"].frame
+    assert len(dlq) == len(dead) == len(log.dead_letters)
+    assert [json.loads(m["body"])["order_id"] for m in log.dead_letters] == [
+        f"o-{i:06d}" for i in sorted(dead, key=lambda i: msgs.loc[i, "processed_s"])]
+    inv = r.invocations
+    failed = set(inv.loc[inv["status"] == "error", "invocation_id"])
+    pairs = log.deliveries()
+    assert failed == set(pairs.loc[pairs["message_number"].isin(bad), "invocation_id"])
+    assert inv.loc[inv["status"] == "error", "error"].str.startswith("ValueError: order o-").all()
+
+
+def test_order_queue_batches_drag_good_orders_to_the_dead_letter_queue() -> None:
+    until = 1200.0
+    r = scenarios.order_queue_sqs(seed=1, function_timeout_s=10, max_receive_count=3,
+                                  bad_fraction=0.02, error_rate=0.0, batching_window_s=2.0,
+                                  hours=until / 3600).run(until_s=until)
+    log = r.extras["sqs:orders"]
+    assert log.batches["messages"].max() == 10 and log.batches["messages"].median() == 10
+    msgs = log.frame
+    dead = set(msgs.index[msgs["outcome"] == "dead_letter"])
+    bad = _bad_orders(1, until / 3600, 0.02)
+    dragged = dead - bad
+    assert len(dragged) > len(dead & bad) > 50
+    pairs = log.deliveries()
+    with_bad = set(pairs.loc[pairs["message_number"].isin(bad), "invocation_id"])
+    carried = pairs[pairs["message_number"].isin(dragged)].groupby("message_number")
+    assert carried["invocation_id"].agg(lambda ids: set(ids) <= with_bad).all()
+
+
+def test_order_queue_visibility_timeout_must_cover_the_function_timeout() -> None:
+    with pytest.raises(ValueError, match="visibility_timeout_s must be a number >= 30"):
+        scenarios.order_queue_sqs(visibility_timeout_s=20)
+    sim = scenarios.order_queue_sqs(visibility_timeout_s=30)
+    assert sim.sources[0][0].visibility_timeout_s == 30
+
+
 @pytest.mark.parametrize(("name", "kwargs", "match"), [
     ("etl_s3", {"uploads_per_hour": 0}, "uploads_per_hour"),
     ("etl_s3", {"error_rate": 2}, "error_rate"),
@@ -211,6 +273,9 @@ def test_clickstream_bisect_and_retries_discard_exactly_the_poison_records() -> 
     ("clickstream_kinesis", {"shards": 0}, "shards"),
     ("clickstream_kinesis", {"poison_fraction": -0.1}, "poison_fraction"),
     ("clickstream_kinesis", {"parallelization_factor": 11}, "parallelization_factor"),
+    ("order_queue_sqs", {"batch_size": 20}, "batching_window_s"),
+    ("order_queue_sqs", {"max_receive_count": 0}, "max_receive_count"),
+    ("order_queue_sqs", {"function_timeout_s": 1000}, "function_timeout_s"),
 ])
 def test_bad_scenario_options_are_rejected(name: str, kwargs: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):

@@ -20,6 +20,8 @@ in one line and then change one thing::
 ``nightly_job``          an EventBridge cron rule runs a long report every night at 02:00 UTC
 ``clickstream_kinesis``  click events on a Kinesis stream (partition key: the user) aggregated
                          in batches per shard; optional poison records that block their shard
+``order_queue_sqs``      an SQS queue of orders consumed in batches by a worker; the orders it
+                         cannot process go to a dead-letter queue after a few receipts
 =======================  ======================================================================
 
 :func:`list_scenarios` lists them with one-line descriptions; :func:`get` builds one by name.
@@ -33,6 +35,7 @@ from collections.abc import Callable
 from typing import Any
 
 from simlab.scenarios.cloudtrail_automation import control_plane_calls, infra_automation
+from simlab.scenarios.queue_workers import order_problem, order_queue_sqs, queue_orders
 from simlab.scenarios.s3_pipeline import etl_s3
 from simlab.scenarios.scheduled_jobs import nightly_job
 from simlab.scenarios.stream_processing import (
@@ -53,12 +56,15 @@ __all__ = [
     "data_validation",
     "nightly_job",
     "clickstream_kinesis",
+    "order_queue_sqs",
     "list_scenarios",
     "get",
     "control_plane_calls",
     "order_changes",
     "invalid_order",
     "click_events",
+    "queue_orders",
+    "order_problem",
 ]
 
 _CATALOGUE: dict[str, Callable[..., Simulation]] = {
@@ -69,6 +75,7 @@ _CATALOGUE: dict[str, Callable[..., Simulation]] = {
     "data_validation": data_validation,
     "nightly_job": nightly_job,
     "clickstream_kinesis": clickstream_kinesis,
+    "order_queue_sqs": order_queue_sqs,
 }
 
 
