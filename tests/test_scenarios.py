@@ -22,7 +22,7 @@ def test_catalogue() -> None:
     names = scenarios.list_scenarios()
     assert set(names) == {"etl_s3", "api_backend", "mobile_backend", "infra_automation",
                           "data_validation", "nightly_job", "clickstream_kinesis",
-                          "order_queue_sqs"}
+                          "order_queue_sqs", "sdk_pipeline"}
     assert all(isinstance(d, str) and 10 < len(d) < 100 for d in names.values())
     assert isinstance(scenarios.get("nightly_job", seed=3), simlab.Simulation)
     with pytest.raises(ValueError, match="no scenario named 'etl'.*etl_s3"):
@@ -262,6 +262,50 @@ def test_order_queue_visibility_timeout_must_cover_the_function_timeout() -> Non
     assert sim.sources[0][0].visibility_timeout_s == 30
 
 
+def test_sdk_pipeline_chains_callees_to_their_callers() -> None:
+    until = 900.0
+    r = scenarios.sdk_pipeline(seed=1, decline_fraction=0.1, hours=until / 3600).run(until_s=until)
+    inv = r.invocations.set_index("invocation_id")
+    parent = inv["parent_invocation_id"]
+    roots = inv[inv["function"] == "place-order"]
+    assert parent[roots.index].isna().all() and len(roots) > 700
+    children = inv[parent.notna()]
+    callers = inv.loc[parent[children.index].astype(int), "function"].to_numpy()
+    expected = {"check-fraud": "place-order", "charge-card": "place-order",
+                "send-receipt": "place-order", "ledger": "charge-card"}
+    assert list(callers) == [expected[f] for f in children["function"]]
+    # a callee arrives when its caller's code runs (a synchronous callee's code runs inline, at
+    # its arrival: the ledger arrives with the charge that calls it)
+    direct = children[children["function"] != "ledger"]
+    np.testing.assert_allclose(direct["arrival_s"],
+                               inv.loc[parent[direct.index].astype(int), "start_s"])
+    ledger = children[children["function"] == "ledger"]
+    np.testing.assert_allclose(ledger["arrival_s"],
+                               inv.loc[parent[ledger.index].astype(int), "arrival_s"])
+    by_parent = children.groupby([parent[children.index].astype(int), "function"],
+                                 observed=True).size().unstack(fill_value=0)
+    status = roots["output"].map(lambda o: o["status"])
+    kids = by_parent.reindex(roots.index, fill_value=0)
+    assert (kids["check-fraud"] == 1).all()
+    assert (kids["charge-card"] == (status != "refused").astype(int)).all()
+    assert (kids["send-receipt"] == (status == "confirmed").astype(int)).all()
+    assert set(inv.loc[inv["function"] == "send-receipt", "invocation_type"]) == {"async"}
+    assert set(inv.loc[inv["function"] != "send-receipt", "invocation_type"]) == {"sync"}
+    # the declined cards are exactly the failed charges and the failed payments
+    orders = dict(scenarios.checkout_orders(1, until / 3600, 1.0, 0.1))
+    placed = [o for t, o in orders.items() if t < until]
+    declined = {o["order_id"] for o in placed if o["card"] == "4000000000000002"
+                and o["amount_cents"] <= 100_000}
+    assert set(roots.loc[status == "payment-failed", "output"].map(
+        lambda o: o["order_id"])) == declined and len(declined) > 50
+    charges = inv[inv["function"] == "charge-card"]
+    assert (charges["status"] == "error").sum() == len(declined)
+    assert charges["error"].dropna().str.startswith("RuntimeError: card declined").all()
+    responses = r.extras["sdk"].responses
+    assert responses["status_code"].tolist() == [204] + [200] * len(roots)
+    assert responses["function_error"].isna().all()  # place-order itself never fails
+
+
 @pytest.mark.parametrize(("name", "kwargs", "match"), [
     ("etl_s3", {"uploads_per_hour": 0}, "uploads_per_hour"),
     ("etl_s3", {"error_rate": 2}, "error_rate"),
@@ -276,6 +320,8 @@ def test_order_queue_visibility_timeout_must_cover_the_function_timeout() -> Non
     ("order_queue_sqs", {"batch_size": 20}, "batching_window_s"),
     ("order_queue_sqs", {"max_receive_count": 0}, "max_receive_count"),
     ("order_queue_sqs", {"function_timeout_s": 1000}, "function_timeout_s"),
+    ("sdk_pipeline", {"orders_per_s": 0}, "orders_per_s"),
+    ("sdk_pipeline", {"decline_fraction": 1.1}, "decline_fraction"),
 ])
 def test_bad_scenario_options_are_rejected(name: str, kwargs: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):

@@ -22,6 +22,8 @@ in one line and then change one thing::
                          in batches per shard; optional poison records that block their shard
 ``order_queue_sqs``      an SQS queue of orders consumed in batches by a worker; the orders it
                          cannot process go to a dead-letter queue after a few receipts
+``sdk_pipeline``         a program invokes a function through the SDK, whose handler calls a
+                         chain of others (RequestResponse and Event) with context.lambda_client
 =======================  ======================================================================
 
 :func:`list_scenarios` lists them with one-line descriptions; :func:`get` builds one by name.
@@ -35,6 +37,7 @@ from collections.abc import Callable
 from typing import Any
 
 from simlab.scenarios.cloudtrail_automation import control_plane_calls, infra_automation
+from simlab.scenarios.function_chains import checkout_orders, sdk_pipeline
 from simlab.scenarios.queue_workers import order_problem, order_queue_sqs, queue_orders
 from simlab.scenarios.s3_pipeline import etl_s3
 from simlab.scenarios.scheduled_jobs import nightly_job
@@ -57,6 +60,7 @@ __all__ = [
     "nightly_job",
     "clickstream_kinesis",
     "order_queue_sqs",
+    "sdk_pipeline",
     "list_scenarios",
     "get",
     "control_plane_calls",
@@ -65,6 +69,7 @@ __all__ = [
     "click_events",
     "queue_orders",
     "order_problem",
+    "checkout_orders",
 ]
 
 _CATALOGUE: dict[str, Callable[..., Simulation]] = {
@@ -76,6 +81,7 @@ _CATALOGUE: dict[str, Callable[..., Simulation]] = {
     "nightly_job": nightly_job,
     "clickstream_kinesis": clickstream_kinesis,
     "order_queue_sqs": order_queue_sqs,
+    "sdk_pipeline": sdk_pipeline,
 }
 
 
