@@ -11,6 +11,7 @@ import pytest
 
 import simlab
 from simlab import scenarios
+from simlab.sources import add_trace_functions
 
 
 def _outputs(result: simlab.Result, function: str) -> list:
@@ -22,7 +23,7 @@ def test_catalogue() -> None:
     names = scenarios.list_scenarios()
     assert set(names) == {"etl_s3", "api_backend", "mobile_backend", "infra_automation",
                           "data_validation", "nightly_job", "clickstream_kinesis",
-                          "order_queue_sqs", "sdk_pipeline"}
+                          "order_queue_sqs", "sdk_pipeline", "azure_trace"}
     assert all(isinstance(d, str) and 10 < len(d) < 100 for d in names.values())
     assert isinstance(scenarios.get("nightly_job", seed=3), simlab.Simulation)
     with pytest.raises(ValueError, match="no scenario named 'etl'.*etl_s3"):
@@ -306,6 +307,43 @@ def test_sdk_pipeline_chains_callees_to_their_callers() -> None:
     assert responses["function_error"].isna().all()  # place-order itself never fails
 
 
+def _trace_names(trace: pd.DataFrame, by: str) -> pd.Series:
+    """The simulated function of each row of ``trace``, as the scenario maps it."""
+    mapping = add_trace_functions(simlab.Simulation(), trace, by=by, memory_mb=256,
+                                  timeout_s=900)
+    return trace[by].astype(str).map(mapping)
+
+
+@pytest.mark.parametrize("by", ["func", "app"])
+def test_azure_trace_replays_the_sample_invocation_by_invocation(by: str) -> None:
+    trace = scenarios.azure_sample()
+    assert len(trace) == 199
+    r = scenarios.azure_trace(seed=1, by=by).run(until_s=1300)
+    inv = r.invocations
+    names = _trace_names(trace, by)
+    assert len(r.functions) == (31 if by == "func" else 13)
+    got = inv["function"].astype(str).value_counts()
+    assert got.to_dict() == names.value_counts().to_dict()
+    for function, rows in inv.groupby("function", observed=True):
+        recorded = trace[names == function]
+        np.testing.assert_allclose(np.sort(rows["arrival_s"]), np.sort(recorded["arrival_s"]))
+        np.testing.assert_allclose(np.sort(rows["duration_ms"]),
+                                   np.sort(recorded["duration_s"]) * 1000.0, atol=1e-6)
+    assert (inv["status"] == "ok").all()
+
+
+def test_azure_trace_repeats_and_cuts_at_the_eras_timeout() -> None:
+    r = scenarios.azure_trace(seed=1, repeat=3, era="2018").run(until_s=3 * 1260)
+    inv = r.invocations
+    trace = scenarios.azure_sample()
+    assert len(inv) == 3 * 199
+    long = int((trace["duration_s"] > 300).sum())
+    assert (inv["status"] == "timeout").sum() == 3 * long > 0
+    assert inv.loc[inv["status"] == "timeout", "duration_ms"].eq(300_000).all()
+    np.testing.assert_allclose(np.sort(inv["arrival_s"])[199:398],
+                               np.sort(trace["arrival_s"]) + 1260)
+
+
 @pytest.mark.parametrize(("name", "kwargs", "match"), [
     ("etl_s3", {"uploads_per_hour": 0}, "uploads_per_hour"),
     ("etl_s3", {"error_rate": 2}, "error_rate"),
@@ -322,6 +360,9 @@ def test_sdk_pipeline_chains_callees_to_their_callers() -> None:
     ("order_queue_sqs", {"function_timeout_s": 1000}, "function_timeout_s"),
     ("sdk_pipeline", {"orders_per_s": 0}, "orders_per_s"),
     ("sdk_pipeline", {"decline_fraction": 1.1}, "decline_fraction"),
+    ("azure_trace", {"by": "owner"}, "by must be one of"),
+    ("azure_trace", {"repeat": 0}, "repeat"),
+    ("azure_trace", {"invocation_type": "auto"}, "invocation_type"),
 ])
 def test_bad_scenario_options_are_rejected(name: str, kwargs: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):

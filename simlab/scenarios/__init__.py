@@ -24,6 +24,8 @@ in one line and then change one thing::
                          cannot process go to a dead-letter queue after a few receipts
 ``sdk_pipeline``         a program invokes a function through the SDK, whose handler calls a
                          chain of others (RequestResponse and Event) with context.lambda_client
+``azure_trace``          the real Azure Functions 2021 trace sample replayed on simulated
+                         functions, with the recorded times and durations
 =======================  ======================================================================
 
 :func:`list_scenarios` lists them with one-line descriptions; :func:`get` builds one by name.
@@ -48,6 +50,7 @@ from simlab.scenarios.stream_processing import (
     invalid_order,
     order_changes,
 )
+from simlab.scenarios.trace_workloads import azure_sample, azure_trace
 from simlab.scenarios.web_backends import api_backend, mobile_backend
 from simlab.simulation import Simulation
 
@@ -61,6 +64,7 @@ __all__ = [
     "clickstream_kinesis",
     "order_queue_sqs",
     "sdk_pipeline",
+    "azure_trace",
     "list_scenarios",
     "get",
     "control_plane_calls",
@@ -70,6 +74,7 @@ __all__ = [
     "queue_orders",
     "order_problem",
     "checkout_orders",
+    "azure_sample",
 ]
 
 _CATALOGUE: dict[str, Callable[..., Simulation]] = {
@@ -82,6 +87,7 @@ _CATALOGUE: dict[str, Callable[..., Simulation]] = {
     "clickstream_kinesis": clickstream_kinesis,
     "order_queue_sqs": order_queue_sqs,
     "sdk_pipeline": sdk_pipeline,
+    "azure_trace": azure_trace,
 }
 
 
