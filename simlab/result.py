@@ -87,9 +87,7 @@ class Result:
             aggregates = recorder
             record = "summary" if recorder.period_s is None else "metrics"
         else:
-            invocations = recorder.frame(names, engine.sources or ["none"],
-                                         [c.memory_mb for c in cfgs],
-                                         [c.architecture for c in cfgs])
+            invocations = recorder.frame(names, engine.sources or ["none"])
         extras = dict(run.services)
         return cls(invocations=invocations, environments=engine.envs.frame(names),
                    hosts=pd.DataFrame(engine.hosts.columns(run.until_s)), functions=functions,

@@ -90,7 +90,8 @@ class AggregateRecorder:
 
     def add(self, iid: int, fn: int, src: int, itype: int, attempt: int, arrival: float,
             start: float, end: float, init_ms: float, dur_ms: float, cold: int, status: int,
-            env_id: int, host_id: int, mem: float, prov: int, memory_mb: int) -> None:
+            env_id: int, host_id: int, mem: float, prov: int, memory_mb: int,
+            arch: int) -> None:
         """Fold one invocation attempt into the aggregates."""
         self.rows += 1
         agg = self.fns.get(fn)

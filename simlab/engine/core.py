@@ -4,8 +4,10 @@ This is the heart of the simulator, on a SimPy :class:`simpy.Environment`. A req
 arrives (:meth:`Engine.invoke`) and goes through what Lambda does:
 
 1. **Admission.** Concurrency (environments initialising or busy) must stay under the function's
-   reserved concurrency, or under what the account leaves to unreserved functions. Otherwise the
-   request is *throttled* (a 429 for a synchronous caller).
+   reserved concurrency, or under what the account leaves to unreserved functions. Provisioned
+   concurrency is set aside for its function: an unreserved function uses the shared pool only
+   beyond its provisioned environments. Otherwise the request is *throttled* (a 429 for a
+   synchronous caller).
 2. **Warm or cold.** A provisioned environment that is idle is used first; then the *most recently
    used* idle environment (a stack, O(1)), so that the others age out. With none idle, a new
    environment is created: the scaling rule must allow it (else: throttled), it is placed on a host,
@@ -35,7 +37,7 @@ import simpy
 from simlab.config import FunctionConfig, PlatformRules, vcpu_share
 from simlab.dists import Sampler, as_distribution
 from simlab.engine.hosts import HostPool
-from simlab.engine.records import EnvironmentRecorder, InvocationRecorder
+from simlab.engine.records import ARCHITECTURES, EnvironmentRecorder, InvocationRecorder
 from simlab.streams import Streams
 
 __all__ = ["Engine", "Call", "OK", "ERROR", "TIMEOUT", "OOM", "THROTTLED", "DROPPED",
@@ -54,7 +56,7 @@ class _Env:
 
     __slots__ = ("env_id", "fn", "host", "created", "ready", "provisioned", "alive", "busy",
                  "deadline", "timer_at", "n", "busy_s", "init_s", "last_end", "max_mem",
-                 "mem_mb", "version")
+                 "mem_mb", "version", "arch")
 
     def __init__(self, env_id: int, fn: _Fn, host: Any, created: float, init_s: float,
                  provisioned: bool) -> None:
@@ -75,6 +77,7 @@ class _Env:
         self.max_mem = 0.0
         self.mem_mb = fn.memory_mb
         self.version = fn.version
+        self.arch = fn.arch
 
 
 class _Fn:
@@ -82,7 +85,7 @@ class _Fn:
 
     __slots__ = ("cfg", "idx", "name", "idle", "pidle", "in_flight", "limit", "bucket", "init",
                  "cpu", "io", "dur", "mem", "err", "eff_vcpu", "memory_mb", "timeout",
-                 "error_rate", "provisioned", "version")
+                 "error_rate", "provisioned", "version", "arch")
 
     def __init__(self, cfg: FunctionConfig, idx: int, streams: Streams) -> None:
         self.idx = idx
@@ -102,6 +105,7 @@ class _Fn:
         self.timeout = float(cfg.timeout_s)
         self.error_rate = float(cfg.error_rate)
         self.provisioned = cfg.provisioned_concurrency
+        self.arch = ARCHITECTURES.index(cfg.architecture)
         self.eff_vcpu = min(vcpu_share(cfg.memory_mb), float(cfg.parallelism))
         # Version 0 keeps plain stream names; later versions get their own streams.
         suffix = () if self.version == 0 else (f"version-{self.version}",)
@@ -176,9 +180,10 @@ class Engine:
         buckets = rules.scaling.buckets([f.name for f in self.fns])
         for f in self.fns:
             f.bucket = buckets[f.name]
-        reserved = sum(f.limit for f in self.fns if f.limit is not None)
-        self.unreserved_pool = rules.account_concurrency - reserved
+        self.account_concurrency = rules.account_concurrency
+        self.unreserved_pool = 0
         self.unreserved_in_flight = 0
+        self._recount_pool()
         self.in_flight = 0
         self.max_in_flight = 0
         self.policy = rules.keep_alive
@@ -238,8 +243,9 @@ class Engine:
             self.observe(fn.name, now)
         # 1. admission
         limit = fn.limit
+        pooled = limit is None and fn.in_flight >= fn.provisioned
         if limit is None:
-            if self.unreserved_in_flight >= self.unreserved_pool:
+            if pooled and self.unreserved_in_flight >= self.unreserved_pool:
                 self._throttle(fn, iid, src, itype, attempt, arrival, now)
                 return None
         elif fn.in_flight >= limit:
@@ -267,7 +273,7 @@ class Engine:
             self.alive[e.env_id] = e
         e.busy = True
         fn.in_flight += 1
-        if limit is None:
+        if pooled:
             self.unreserved_in_flight += 1
         self.in_flight += 1
         if self.in_flight > self.max_in_flight:
@@ -328,14 +334,14 @@ class Engine:
     def _throttle(self, fn: _Fn, iid: int, src: int, itype: int, attempt: int, arrival: float,
                   now: float) -> None:
         self._add(iid, fn.idx, src, itype, attempt, arrival, now, now, 0.0, 0.0, 0, THROTTLED,
-                  -1, -1, 0.0, 0, fn.memory_mb)
+                  -1, -1, 0.0, 0, fn.memory_mb, fn.arch)
 
     def record_dropped(self, fn: _Fn, iid: int, src: int, itype: int, attempt: int,
                        arrival: float) -> None:
         """Record a request that was dropped without running (e.g. an async event too old)."""
         now = self.sim._now
         self._add(iid, fn.idx, src, itype, attempt, arrival, now, now, 0.0, 0.0, 0, DROPPED,
-                  -1, -1, 0.0, 0, fn.memory_mb)
+                  -1, -1, 0.0, 0, fn.memory_mb, fn.arch)
 
     def new_invocation_id(self) -> int:
         """Reserve the next invocation id (for requests recorded later, such as queued events)."""
@@ -349,12 +355,12 @@ class Engine:
         fn = c.fn
         now = self.sim._now
         fn.in_flight -= 1
-        if fn.limit is None:
+        if fn.limit is None and fn.in_flight >= fn.provisioned:
             self.unreserved_in_flight -= 1
         self.in_flight -= 1
         self._add(c.iid, fn.idx, c.src, c.itype, c.attempt, c.arrival, c.start, now,
                   c.init * 1000.0, c.dur * 1000.0, c.cold, c.status, e.env_id, e.host.host_id,
-                  c.mem, e.provisioned, e.mem_mb)
+                  c.mem, e.provisioned, e.mem_mb, e.arch)
         e.n += 1
         e.busy_s += c.dur
         e.last_end = now
@@ -441,6 +447,17 @@ class Engine:
             ev = simpy.Timeout(self.sim, init, e)
             ev.callbacks.append(self._provisioned_ready)
 
+    def _recount_pool(self) -> None:
+        """What the account leaves to unreserved functions, and how much of it is in use.
+
+        Reserved concurrency and the provisioned concurrency of unreserved functions are set
+        aside; an unreserved function's calls use the shared pool beyond its provisioned ones.
+        """
+        set_aside = sum(f.limit if f.limit is not None else f.provisioned for f in self.fns)
+        self.unreserved_pool = self.account_concurrency - set_aside
+        self.unreserved_in_flight = sum(max(f.in_flight - f.provisioned, 0)
+                                        for f in self.fns if f.limit is None)
+
     def _provisioned_ready(self, ev: simpy.Event) -> None:
         e: _Env = ev._value
         if e.alive and not self.closing:
@@ -458,16 +475,10 @@ class Engine:
         """
         fn = self.function(name)
         now = self.sim._now
-        old_limit = fn.limit
         fn.version += 1
         fn.configure(cfg, self.streams)
-        if old_limit != fn.limit:
-            self.unreserved_pool += (old_limit or 0) - (fn.limit or 0)
-            # Calls in flight move between the reserved and the unreserved pools with it.
-            if old_limit is None and fn.limit is not None:
-                self.unreserved_in_flight -= fn.in_flight
-            elif old_limit is not None and fn.limit is None:
-                self.unreserved_in_flight += fn.in_flight
+        # Reservations and provisioned concurrency move calls between the pools.
+        self._recount_pool()
         for e in list(fn.idle) + fn.pidle:
             self._end(e, now, _UPDATED)
         fn.idle.clear()

@@ -27,7 +27,10 @@ _INV_COLUMNS = (
     ("attempt", "i"), ("arrival_s", "d"), ("start_s", "d"), ("end_s", "d"), ("init_ms", "d"),
     ("duration_ms", "d"), ("cold", "b"), ("status", "b"), ("env_id", "q"), ("host_id", "q"),
     ("max_memory_used_mb", "d"), ("provisioned", "b"), ("memory_mb", "i"),
+    ("architecture", "b"),
 )
+#: Architecture codes of the records.
+ARCHITECTURES: tuple[str, ...] = ("x86_64", "arm64")
 
 
 class InvocationRecorder:
@@ -38,12 +41,13 @@ class InvocationRecorder:
         appends = [self.cols[name].append for name, _ in _INV_COLUMNS]
         (self._a0, self._a1, self._a2, self._a3, self._a4, self._a5, self._a6, self._a7,
          self._a8, self._a9, self._a10, self._a11, self._a12, self._a13, self._a14,
-         self._a15, self._a16) = appends
+         self._a15, self._a16, self._a17) = appends
         self.extras: dict[str, dict[int, Any]] = {}
 
     def add(self, iid: int, fn: int, src: int, itype: int, attempt: int, arrival: float,
             start: float, end: float, init_ms: float, dur_ms: float, cold: int, status: int,
-            env_id: int, host_id: int, mem: float, prov: int, memory_mb: int) -> None:
+            env_id: int, host_id: int, mem: float, prov: int, memory_mb: int,
+            arch: int) -> None:
         """Append one row (codes as in the tables' category lists)."""
         self._a0(iid)
         self._a1(fn)
@@ -62,6 +66,7 @@ class InvocationRecorder:
         self._a14(mem)
         self._a15(prov)
         self._a16(memory_mb)
+        self._a17(arch)
 
     def extra(self, column: str, invocation_id: int, value: Any) -> None:
         """Attach a sparse extra value (e.g. a handler's output) to an invocation."""
@@ -70,8 +75,7 @@ class InvocationRecorder:
     def __len__(self) -> int:
         return len(self.cols["invocation_id"])
 
-    def frame(self, functions: Sequence[str], sources: Sequence[str],
-              memory_mb: Sequence[int], architecture: Sequence[str]) -> pd.DataFrame:
+    def frame(self, functions: Sequence[str], sources: Sequence[str]) -> pd.DataFrame:
         """Build the INVOCATIONS table, sorted by invocation_id.
 
         The columns are moved out of the recorder one at a time (so that a million rows never
@@ -102,7 +106,7 @@ class InvocationRecorder:
         out["memory_mb"] = take("memory_mb").astype(np.int64)
         out["max_memory_used_mb"] = take("max_memory_used_mb")
         out["provisioned"] = take("provisioned").astype(bool)
-        out["architecture"] = _cat(fn, architecture)
+        out["architecture"] = _cat(take("architecture"), ARCHITECTURES)
         df = pd.DataFrame(out, copy=False)
         for column, values in extras.items():
             df[column] = _extra_column(values, out["invocation_id"])

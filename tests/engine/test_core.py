@@ -535,3 +535,29 @@ def test_update_keeps_the_configured_number_of_provisioned_environments() -> Non
     envs = sim.run(until_s=20).environments
     alive = envs[envs["end_reason"] == "alive"]
     assert alive["provisioned"].sum() == 1
+
+
+def test_provisioned_concurrency_is_set_aside_from_the_shared_pool() -> None:
+    # A flood on "b" must not take the environments provisioned for "a" (AWS sets provisioned
+    # concurrency aside from the account's unreserved concurrency).
+    sim = simlab.Simulation(seed=1, account_concurrency=200)
+    sim.add_function("a", provisioned_concurrency=5, duration_s=0.5)
+    sim.add_function("b", duration_s=1.0)
+    sim.add_source(simlab.sources.Poisson(1.0), target="a")
+    sim.add_source(simlab.sources.Poisson(400.0), target="b")
+    result = sim.run(until_s=120)
+    assert result.summary("a")["throttle_fraction"] == 0.0
+    assert result.summary("b")["throttle_fraction"] > 0.3
+    assert result.summary("b")["max_concurrency"] <= 200 - 5
+    assert result.max_concurrency <= 200
+
+
+def test_rows_keep_the_architecture_they_ran_on() -> None:
+    sim = simlab.Simulation(seed=1)
+    sim.add_function("f", duration_s=0.5)
+    sim.add_source(simlab.sources.FixedInterval(1.0), target="f")
+    sim.update_function_configuration(50, "f", architecture="arm64")
+    inv = sim.run(until_s=100).invocations
+    arch = inv["architecture"].astype(str).to_numpy()
+    assert (arch[inv["arrival_s"].to_numpy() < 50] == "x86_64").all()
+    assert (arch[inv["arrival_s"].to_numpy() >= 50] == "arm64").all()
