@@ -408,6 +408,7 @@ def bill(
     free_tier: bool = True,
     run_seconds: float | None = None,
     months: float = 1.0,
+    provisioned_gb_s: dict[str, float] | None = None,
 ) -> pd.DataFrame:
     """Return the bill of a run: one row per function, architecture and line item.
 
@@ -430,6 +431,11 @@ def bill(
     months
         How many months of use the records stand for (scales the free tier and the tier
         thresholds); 1 treats the records as one whole month.
+    provisioned_gb_s
+        Provisioned concurrency actually configured, per function: GB-s (concurrency x memory GB
+        x seconds, each configured span already rounded up to 5-minute blocks), for runs whose
+        provisioned concurrency changed. When given, it replaces ``provisioned_concurrency`` x
+        ``run_seconds`` and decides which functions had provisioned concurrency (no free tier).
 
     Returns
     -------
@@ -445,8 +451,20 @@ def bill(
     if not isinstance(free_tier, bool | np.bool_):
         raise TypeError(f"free_tier must be True or False, got {free_tier!r}")
     funcs = _functions(functions)
-    has_pc = funcs["provisioned_concurrency"] > 0
-    if run_seconds is None and has_pc.any():
+    if provisioned_gb_s is not None:
+        unknown = set(provisioned_gb_s) - set(funcs.index)
+        if unknown:
+            raise ValueError(
+                f"provisioned_gb_s names functions not in the table: {sorted(unknown)}"
+            )
+        for f, v in provisioned_gb_s.items():
+            _number(f"provisioned_gb_s[{f!r}]", v, "a finite number of GB-s >= 0",
+                    lambda x: math.isfinite(x) and x >= 0)
+        has_pc = pd.Series([provisioned_gb_s.get(f, 0.0) > 0 for f in funcs.index],
+                           index=funcs.index)
+    else:
+        has_pc = funcs["provisioned_concurrency"] > 0
+    if run_seconds is None and has_pc.any() and provisioned_gb_s is None:
         raise ValueError(
             "run_seconds is required (how long provisioned concurrency was on, e.g. the run's "
             f"until_s) because function {has_pc.idxmax()!r} has provisioned concurrency"
@@ -504,10 +522,14 @@ def bill(
                 pc_price, pc_duration_price = sheet.provisioned(arch)
                 add(k, "provisioned_duration", pc[i, a], "GB-s", pc_duration_price)
                 if pc_on:
-                    block_ms = PROVISIONED_BLOCK_S * 1000.0
-                    on_s = billed_duration_ms(run_seconds * 1000.0, block_ms) / 1000.0
-                    configured_gb = conf["provisioned_concurrency"] * conf["memory_mb"] / 1024.0
-                    add(k, "provisioned", configured_gb * on_s, "GB-s", pc_price)
+                    if provisioned_gb_s is not None:
+                        configured_gb_s = provisioned_gb_s[f]
+                    else:
+                        block_ms = PROVISIONED_BLOCK_S * 1000.0
+                        on_s = billed_duration_ms(run_seconds * 1000.0, block_ms) / 1000.0
+                        configured_gb_s = (conf["provisioned_concurrency"] * conf["memory_mb"]
+                                           / 1024.0 * on_s)
+                    add(k, "provisioned", configured_gb_s, "GB-s", pc_price)
             extra_gb = (conf["ephemeral_storage_mb"] - FREE_EPHEMERAL_MB) / 1024.0
             if extra_gb > 0:
                 add(

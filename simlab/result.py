@@ -12,6 +12,7 @@ divided by the run's length, not averages over events.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -143,7 +144,33 @@ class Result:
                             granularity_ms=(self.rules.billing_granularity_ms
                                             if granularity_ms is None else granularity_ms),
                             prices=prices, free_tier=free_tier, run_seconds=self.until_s,
-                            months=months)
+                            months=months, provisioned_gb_s=self.provisioned_gb_s())
+
+    def provisioned_gb_s(self) -> dict[str, float]:
+        """GB-s of provisioned concurrency configured per function, as billed: each span of
+        constant configuration (from the control-plane log) rounded up to 5-minute blocks."""
+        from simlab.billing import PROVISIONED_BLOCK_S
+
+        spans: dict[str, list[tuple[float, int, int]]] = {}
+        config: dict[str, dict[str, Any]] = {}
+        for t, _api, name, changes in self.extras.get("control_plane", []):
+            if t >= self.until_s:
+                continue
+            state = config.setdefault(name, {"provisioned_concurrency": 0, "memory_mb": 128})
+            state.update({k: v for k, v in changes.items()
+                          if k in ("provisioned_concurrency", "memory_mb")})
+            spans.setdefault(name, []).append((float(t), int(state["provisioned_concurrency"]),
+                                               int(state["memory_mb"])))
+        out: dict[str, float] = {}
+        for name, changes in spans.items():
+            total = 0.0
+            for k, (t, pc, mem) in enumerate(changes):
+                end = changes[k + 1][0] if k + 1 < len(changes) else self.until_s
+                if pc > 0 and end > t:
+                    blocks = math.ceil((end - t) / PROVISIONED_BLOCK_S - 1e-9)
+                    total += pc * mem / 1024.0 * blocks * PROVISIONED_BLOCK_S
+            out[name] = total
+        return out
 
     def total_cost(self, **kwargs: Any) -> float:
         """Total of :meth:`bill` (same keyword arguments), in USD."""

@@ -308,3 +308,17 @@ def test_concurrency_of_an_unknown_function() -> None:
     sim.add_source(Replay([0.0]), target="f")
     with pytest.raises(ValueError, match=r"no function named 'g'"):
         sim.run(until_s=10).concurrency("g")
+
+
+def test_provisioned_concurrency_is_billed_for_the_time_it_was_configured() -> None:
+    sim = simlab.Simulation(seed=1)
+    sim.add_function("f", duration_s=0.5, memory_mb=1024)
+    sim.add_source(Poisson(rate_per_s=1.0), target="f")
+    sim.update_function_configuration(3500, "f", provisioned_concurrency=10)
+    result = sim.run(until_s=3600)
+    # 100 s configured, rounded up to one 5-minute block: 10 x 1 GB x 300 s.
+    assert result.provisioned_gb_s() == {"f": 3000.0}
+    bill = result.bill()
+    row = bill[bill["item"] == "provisioned"]
+    assert row["quantity"].tolist() == [3000.0]
+    assert not (bill["item"] == "free_tier_credit_duration").any()
