@@ -26,7 +26,9 @@ INVOCATIONS: dict[str, str] = {
     "invocation_type": "str: 'sync' (RequestResponse), 'async' (Event) or 'poll' (event source "
     "mapping batch)",
     "attempt": "int: 1 for the first attempt, 2 and 3 for async retries",
-    "arrival_s": "float: when the request reached the platform (s)",
+    "arrival_s": "float: when the request reached the platform (s); for an async attempt, when "
+    "the internal queue made the attempt (the event was queued event_age_ms earlier); for a "
+    "dropped event, when it was first queued",
     "start_s": "float: when the handler started, after any INIT (s)",
     "end_s": "float: when the handler returned or was killed (s)",
     "init_ms": "float: INIT duration the request waited for; 0 on a warm start",
