@@ -75,26 +75,62 @@ def test_mobile_backend_one_upload_sets_off_three_functions() -> None:
     assert lines.iloc[0][0].startswith("push: your friend posted photos/IMG_")
 
 
-def test_infra_automation_flags_exactly_the_watched_calls() -> None:
-    until = 7200.0
-    r = scenarios.infra_automation(seed=4, calls_per_hour=60).run(until_s=until)
-    flagged = sum(o["flagged"] for o in _outputs(r, "flag-calls"))
-    scanned = sum(o["records"] for o in _outputs(r, "flag-calls"))
-    calls = scenarios.control_plane_calls(4, 24.0, 60.0)
-    delivered = [c for c in calls if c[0] < until - 300.0]  # files land 5 minutes after
-    assert scanned == len(delivered)
-    expected = sum(1 for c in delivered if c[1] == "PutFunctionConcurrency")
-    assert flagged == expected > 0
-    assert len(r.extras["sns"].messages) == expected
-    assert len(_outputs(r, "notify-security")) == expected
+def _seconds(result: simlab.Result, event_time: str) -> float:
+    return (pd.Timestamp(event_time) - pd.Timestamp(result.epoch)).total_seconds()
+
+
+@pytest.mark.parametrize("watched", ["PutFunctionConcurrency", "UpdateFunctionCode"])
+def test_infra_automation_flags_exactly_the_scheduled_calls_of_the_watched_kind(
+        watched: str) -> None:
+    until, every = 14_400.0, 300.0
+    r = scenarios.infra_automation(seed=4, calls_per_hour=12, watched_call=watched).run(
+        until_s=until)
+    plan = scenarios.control_plane_calls(4, 24.0, 12.0)
+    # the platform made the scheduled changes, at their times
+    made = [e for e in r.extras["control_plane"] if e[1] != "CreateFunction"]
+    assert [(e[0], e[2]) for e in made] == [(c[0], c[2]) for c in plan if c[0] < until]
+    # the trail delivered every call made before its last delivery (t = 14,100 s), no other
+    delivered = [c for c in plan if c[0] < until - every]
+    files = r.extras["cloudtrail"].frame()
+    assert (files["delivery_time_s"] % every == 0).all()
+    assert files["records"].sum() == len(delivered) + 5  # and the 5 CreateFunction calls
+    outputs = _outputs(r, "flag-calls")
+    assert len(outputs) == len(files)
+    assert sum(o["records"] for o in outputs) == files["records"].sum()
+    alerts = [json.loads(m) for m in r.extras["sns"].messages["message"]]
+    got = sorted((_seconds(r, a["eventTime"]), a["requestParameters"]["functionName"])
+                 for a in alerts)
+    expected = sorted((float(int(t)), f) for t, action, f, _ in delivered if action == watched)
+    assert got == expected and len(expected) >= 5
+    assert sum(o["flagged"] for o in outputs) == len(expected)
+    assert {a["user"] for a in alerts} == {"deploy-bot"}
+    assert len(_outputs(r, "notify-security")) == len(expected)
     warn = [line for lines in r.invocations["log_lines"].dropna() for line in lines
             if line.startswith("[WARNING]")]
-    assert len(warn) == expected and "PutFunctionConcurrency by " in warn[0]
+    assert len(warn) == len(expected) and f"{watched} by deploy-bot" in warn[0]
+
+
+def test_infra_automation_changes_reach_the_functions() -> None:
+    r = scenarios.infra_automation(seed=4, calls_per_hour=12, requests_per_s=1.0).run(
+        until_s=7200)
+    inv = r.invocations
+    memory = [c for c in scenarios.control_plane_calls(4, 24.0, 12.0)
+              if c[0] < 7200 and "memory_mb" in c[3]]
+    assert memory
+    for t, _, function, changes in memory:
+        rows = inv[(inv["function"] == function) & (inv["arrival_s"] > t)]
+        assert rows["memory_mb"].iloc[0] == changes["memory_mb"]
 
 
 def test_infra_automation_rejects_an_unknown_call() -> None:
     with pytest.raises(ValueError, match="watched_call must be a Lambda API action"):
         scenarios.infra_automation(watched_call="RebootEverything")
+    with pytest.raises(ValueError, match="watched_call .* 'UpdateFunctionCode'.*'GetFunction'"):
+        scenarios.infra_automation(watched_call="GetFunction")  # not made by the run
+    with pytest.raises(ValueError, match="delivery_every_s must be a whole number"):
+        scenarios.infra_automation(delivery_every_s=300.5)
+    with pytest.raises(ValueError, match="calls_per_hour must be a number > 0 and <= 12"):
+        scenarios.infra_automation(calls_per_hour=40)
 
 
 def test_data_validation_finds_the_broken_orders() -> None:

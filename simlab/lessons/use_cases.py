@@ -11,8 +11,9 @@ the run:
   retry get more answers at the price of more load and latency;
 * **mobile backend** (:func:`mobile_run`): traffic follows the users' day, and the quiet night is
   when the feed's requests find no warm environment; one photo upload sets off three functions;
-* **infrastructure automation** (:func:`infra_run`): CloudTrail files landing in S3 trigger a
-  function that flags a chosen API call, minutes after it was made;
+* **infrastructure automation** (:func:`infra_run`): the run's own control-plane calls
+  (configuration changes made while it runs), delivered by CloudTrail as files landing in S3,
+  trigger a function that flags a chosen API call, minutes after it was made;
 * **data validation** (:func:`validation_run`): a DynamoDB stream feeds every order to a checker
   whose log lines list what it rejected, and why;
 * **nightly job** (:func:`nightly_run`): an EventBridge cron rule at 02:00 UTC; a failing night is
@@ -241,8 +242,9 @@ def mobile_figure(result: Result, *, fig: Figure | None = None) -> Figure:
 
 # -- infrastructure automation ---------------------------------------------------------------------
 def infra_run(watched_call: str = "PutFunctionConcurrency", *, seed: int = 0) -> Result:
-    """:func:`simlab.scenarios.infra_automation` for 24 hours (40 control-plane calls an hour,
-    trail files every 5 minutes), flagging ``watched_call``."""
+    """:func:`simlab.scenarios.infra_automation` for 24 hours (a deployment pipeline changes the
+    functions' configuration about 4 times an hour; trail files every 5 minutes), flagging
+    ``watched_call``."""
     return scenarios.infra_automation(seed=seed, watched_call=watched_call).run(until_s=86_400.0)
 
 

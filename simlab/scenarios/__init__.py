@@ -13,8 +13,9 @@ in one line and then change one thing::
 ``api_backend``          a REST API: API Gateway invokes a function synchronously per request
 ``mobile_backend``       a mobile app's backend: an API for the feed, photo uploads to S3 that
                          make thumbnails, and SNS push notifications fanned out to two functions
-``infra_automation``     CloudTrail log files delivered to S3 trigger a function that gunzips
-                         them and flags a chosen API call, alerting through SNS
+``infra_automation``     the run's configuration changes, delivered by CloudTrail to S3 as log
+                         files, trigger a function that flags a chosen API call, alerting
+                         through SNS
 ``data_validation``      a DynamoDB table's stream feeds batches of changes to a function that
                          checks every new item
 ``nightly_job``          an EventBridge cron rule runs a long report every night at 02:00 UTC

@@ -101,13 +101,13 @@ def test_mobile_one_upload_three_functions_and_cold_nights(mobile) -> None:
 def test_infra_flags_every_watched_call_within_a_delivery_period() -> None:
     result = uc.infra_run()
     delays = uc.alert_delays(result)
-    calls = scenarios.control_plane_calls(0, 24, 40)
+    calls = scenarios.control_plane_calls(0, 24, 4)
     assert len(delays) == sum(c[1] == "PutFunctionConcurrency" for c in calls)
     assert delays["delay_s"].between(0, 302).all()
     np.testing.assert_allclose(np.sort(delays["called_s"]),
                                np.sort([round(c[0]) for c in calls
                                         if c[1] == "PutFunctionConcurrency"]), atol=1.0)
-    assert set(delays["user"]) <= {"alice", "bob", "deploy-bot"}
+    assert set(delays["user"]) == {"deploy-bot"}
     ax = uc.infra_figure(result).axes[0]
     assert "(min)" in ax.get_xlabel() and sum(p.get_height() for p in ax.patches) == len(delays)
 
@@ -170,7 +170,7 @@ def test_expected_answers_are_what_the_labs_show(etl, api, mobile, capsys) -> No
     hours = uc.feed_by_hour(mobile).loc[0:3]
     night = (hours["cold_fraction"] * hours["requests"]).sum() / hours["requests"].sum()
     assert check("07-night-cold-fraction", night).correct
-    calls = scenarios.control_plane_calls(0, 24, 40)
+    calls = scenarios.control_plane_calls(0, 24, 4)
     assert check("07-infra-pages", sum(c[1] == "UpdateFunctionCode" for c in calls)).correct
     dirty = uc.validation_run(0.2)
     assert check("07-validation-rejected", uc.rejections(dirty)["found"].sum()).correct
