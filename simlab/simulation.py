@@ -219,10 +219,14 @@ class Simulation:
         cfg = self._config_at(function, at_s).replace(**changes)
         cfg.check_against(self.rules)
         before = list(self.actions)
+        latest = not self.actions or at_s >= self.actions[-1][0]
         self.actions.append((float(at_s), api, function, dict(changes)))
         self.actions.sort(key=lambda a: a[0])
-        try:  # the 100-unreserved rule at this change and every later one
-            for t in sorted({a[0] for a in self.actions if a[0] >= at_s}):
+        # The 100-unreserved rule at this change and, if it lands before others, at every later
+        # one (appending in time order, the usual case, checks one time only).
+        times = [float(at_s)] if latest else sorted({a[0] for a in self.actions if a[0] >= at_s})
+        try:
+            for t in times:
                 check_concurrency([self._config_at(f, t) for f in self.functions], self.rules)
         except ValueError:
             self.actions = before
