@@ -17,6 +17,7 @@ simulated time passes.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 from collections.abc import Callable
@@ -143,6 +144,7 @@ class Simulation:
         self._kinds: dict[str, int] = {}
         #: Control-plane actions scheduled during the run: (time_s, api name, function, changes).
         self.actions: list[tuple[float, str, str, dict[str, Any]]] = []
+        self._history: dict[str, tuple[list[float], list[FunctionConfig]]] = {}
         #: Asynchronous invocation settings per function (see :meth:`configure_async`).
         self.async_configs: dict[str, Any] = {}
 
@@ -222,6 +224,12 @@ class Simulation:
         latest = not self.actions or at_s >= self.actions[-1][0]
         self.actions.append((float(at_s), api, function, dict(changes)))
         self.actions.sort(key=lambda a: a[0])
+        times_f, cfgs_f = self._history_of(function)
+        if not times_f or at_s >= times_f[-1]:
+            times_f.append(float(at_s))
+            cfgs_f.append(cfg)
+        else:
+            self._history.pop(function)  # rebuilt from the actions when next asked
         # The 100-unreserved rule at this change and, if it lands before others, at every later
         # one (appending in time order, the usual case, checks one time only).
         times = [float(at_s)] if latest else sorted({a[0] for a in self.actions if a[0] >= at_s})
@@ -230,14 +238,27 @@ class Simulation:
                 check_concurrency([self._config_at(f, t) for f in self.functions], self.rules)
         except ValueError:
             self.actions = before
+            self._history.pop(function, None)
             raise
 
+    def _history_of(self, function: str) -> tuple[list[float], list[FunctionConfig]]:
+        """The times of ``function``'s scheduled changes and its configuration after each."""
+        if function not in self._history:
+            times: list[float] = []
+            cfgs: list[FunctionConfig] = []
+            cfg = self.functions[function]
+            for t, _, name, changes in self.actions:
+                if name == function:
+                    cfg = cfg.replace(**changes)
+                    times.append(t)
+                    cfgs.append(cfg)
+            self._history[function] = (times, cfgs)
+        return self._history[function]
+
     def _config_at(self, function: str, at_s: float) -> FunctionConfig:
-        cfg = self.functions[function]
-        for t, _, name, changes in self.actions:
-            if name == function and t <= at_s:
-                cfg = cfg.replace(**changes)
-        return cfg
+        times, cfgs = self._history_of(function)
+        i = bisect.bisect_right(times, at_s)
+        return cfgs[i - 1] if i else self.functions[function]
 
     # -- running -------------------------------------------------------------------------------
     def run(self, until_s: float, *, progress: bool = False, record: str = "all",
