@@ -313,7 +313,8 @@ def _scenario_list() -> list[tuple[str, str]]:
 
 def _first_line(value: Any) -> str:
     if isinstance(value, str):
-        return value.strip().splitlines()[0] if value.strip() else ""
+        # Plain text for a terminal: drop reStructuredText's literal quotes.
+        return value.strip().splitlines()[0].replace("``", "") if value.strip() else ""
     return _first_line(getattr(value, "description", "") or getattr(value, "__doc__", "") or "")
 
 
