@@ -230,6 +230,20 @@ class S3Bucket(Source):
         return self.filters.get(function, self.default)
 
     def validate(self, targets: list[str]) -> None:
+        if isinstance(self.uploads, ArrivalProcess):
+            # Generated keys all share the template's fixed parts: a filter they can never match
+            # would silently send no notification at all.
+            sample = [self.key_template.format(n=n) for n in (0, 1, 999_999)]
+            for t in targets:
+                note = self.notification(t)
+                if not any(key.startswith(note.prefix) and key.endswith(note.suffix)
+                           for key in sample):
+                    raise ValueError(
+                        f"bucket {self.bucket!r}: the generated keys ({sample[0]!r}, ...) never "
+                        f"match the prefix {note.prefix!r} and suffix {note.suffix!r} that "
+                        f"notify {t!r}, so it would never be invoked; set key_template to keys "
+                        f"the filter accepts (e.g. key_template='{note.prefix}{{n:06d}}"
+                        f"{note.suffix or '.dat'}')")
         unknown = set(self.filters) - set(targets)
         if unknown:
             raise ValueError(f"filters name functions that are not targets of bucket "

@@ -153,3 +153,12 @@ def test_filters_must_name_targets() -> None:
     sim.add_function("f")
     with pytest.raises(ValueError, match="not targets"):
         sim.add_source(S3Bucket("ok-bucket", filters={"g": {"prefix": "a/"}}), target="f")
+
+
+def test_generated_keys_that_no_filter_accepts_are_rejected_before_the_run() -> None:
+    sim = simlab.Simulation(seed=1)
+    sim.add_function("f")
+    with pytest.raises(ValueError, match=r"never match the prefix '' and suffix '\.jpg'"):
+        sim.add_source(S3Bucket("photos", uploads=Poisson(1.0), suffix=".jpg"), target="f")
+    sim.add_source(S3Bucket("photos", uploads=Poisson(1.0), suffix=".jpg",
+                            key_template="img/{n:05d}.jpg"), target="f")
