@@ -137,7 +137,8 @@ class Call:
     """One invocation attempt in flight; handed to ``on_done`` when it ends."""
 
     __slots__ = ("iid", "fn", "env", "src", "itype", "attempt", "arrival", "start", "end",
-                 "init", "dur", "cold", "status", "mem", "on_done", "payload", "output", "tag")
+                 "init", "dur", "cold", "status", "mem", "on_done", "payload", "output", "tag",
+                 "key")
 
     @property
     def function(self) -> str:
@@ -223,7 +224,8 @@ class Engine:
     def invoke(self, fn: _Fn, src: int = 0, itype: int = SYNC, attempt: int = 1,
                on_done: Callable[[Call], Any] | None = None, payload: Any = None,
                arrival: float | None = None, iid: int | None = None,
-               run_s: float | None = None, fail: bool = False) -> Call | None:
+               run_s: float | None = None, fail: bool = False,
+               request_key: int | None = None) -> Call | None:
         """Handle a request for ``fn`` arriving now.
 
         Returns the :class:`Call` in flight, or ``None`` if the request was throttled (then
@@ -231,7 +233,9 @@ class Engine:
         now) is when the request first reached the platform, for requests that waited in a queue.
         ``run_s`` replaces the drawn handler time (trace replay: recorded durations); ``fail=True``
         makes the handler fail (status ``error``, unless it times out or runs out of memory first),
-        for poison records and real handlers that raised.
+        for poison records and real handlers that raised. ``request_key`` is the invocation id
+        whose request id this attempt carries (an async retry keeps its first attempt's, as on
+        Lambda); by default its own.
         """
         now = self.sim._now
         if iid is None:
@@ -315,6 +319,7 @@ class Engine:
         c.on_done = on_done
         c.payload = payload
         c.output = None
+        c.key = iid if request_key is None else request_key
         if self.handler_runner is not None and fn.cfg.handler is not None:
             self.handler_runner(c)
         ev = simpy.Timeout(self.sim, init + run, c)

@@ -307,7 +307,12 @@ def log_events(
     streams = log_stream_names(seed, used, created.loc[used].to_numpy(dtype=float), epoch)
     stream_code = np.searchsorted(used, env_ids)
 
-    rid = np.array([request_id(seed, int(i)) for i in ran["invocation_id"].tolist()], dtype=object)
+    # The retries of an asynchronous event carry its first attempt's request id, as on Lambda
+    # (its ``event_id``); every other request its own.
+    keys = ran["invocation_id"]
+    if "event_id" in ran.columns:
+        keys = pd.Series(ran["event_id"].to_numpy(), index=ran.index).fillna(keys)
+    rid = np.array([request_id(seed, int(i)) for i in keys.tolist()], dtype=object)
     start = ran["start_s"].to_numpy(dtype=float)
     end = ran["end_s"].to_numpy(dtype=float)
     duration = ran["duration_ms"].to_numpy(dtype=float)

@@ -79,7 +79,8 @@ class LambdaContext:
     Attributes
     ----------
     aws_request_id
-        The request id of this invocation (``simlab.ids.request_id(seed, invocation_id)``).
+        The request id of this invocation (``simlab.ids.request_id(seed, invocation_id)``; the
+        retries of an asynchronous event keep the id of its first attempt, as on Lambda).
     function_name, function_version, invoked_function_arn
         The function, ``"$LATEST"``, and the ARN it was invoked by.
     memory_limit_in_mb
@@ -101,7 +102,7 @@ class LambdaContext:
         fn = call.fn
         self._call = call
         self._runner = runner
-        self.aws_request_id = request_id(runner.seed, call.iid)
+        self.aws_request_id = request_id(runner.seed, call.key)
         self.function_name = fn.name
         self.memory_limit_in_mb = str(fn.memory_mb)
         self.log_group_name = log_group_name(fn.name)
@@ -269,7 +270,7 @@ def response_payload(call: Call, seed: int, ctx: PayloadContext) -> Any:
         return call.output
     if call.output is not None and call.status == ERROR:
         return call.output
-    rid = request_id(seed, call.iid)
+    rid = request_id(seed, call.key)
     if call.status == TIMEOUT:
         return {"errorMessage": f"{ctx.iso_ms(call.end)} {rid} Task timed out after "
                                 f"{call.fn.timeout:.2f} seconds"}

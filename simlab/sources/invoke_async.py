@@ -283,7 +283,7 @@ class AsyncEventQueue:
         self._extra("event_id", iid, ev.eid)
         self._extra("event_age_ms", iid, (now - ev.queued) * 1000.0)
         call = engine.invoke(ev.fn, ev.src, ASYNC, ev.attempts + 1, self._done, ev.payload,
-                             now, iid, run_s=ev.run_s)
+                             now, iid, run_s=ev.run_s, request_key=ev.eid)
         if call is None:  # throttled: back to the queue with backoff
             ev.throttles += 1
             wait = min(THROTTLE_BACKOFF_FIRST_S * 2.0 ** (ev.throttles - 1),

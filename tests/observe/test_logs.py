@@ -372,3 +372,17 @@ def test_categorical_columns_give_the_same_events(small: tuple[pd.DataFrame, pd.
     pd.testing.assert_frame_equal(
         log_events(inv, env, seed=3), log_events(cat_inv, cat_env, seed=3)
     )
+
+
+def test_async_retries_keep_the_request_id_of_the_first_attempt() -> None:
+    # Lambda retries an asynchronous event under its first request id (duplicate log entries
+    # with one request id are how AWS's knowledge center tells retries apart).
+    import simlab
+
+    sim = simlab.Simulation(seed=1)
+    sim.add_function("f", error_rate=1.0)
+    sim.add_source(simlab.sources.FixedInterval(1000.0, invocation_type="async"), target="f")
+    result = sim.run(until_s=400)
+    assert result.invocations["attempt"].tolist() == [1, 2, 3]
+    starts = result.logs("f").filter(pattern="START").df
+    assert starts["request_id"].nunique() == 1 and len(starts) == 3
