@@ -43,6 +43,7 @@ from simlab.result import Result
 from simlab.simulation import Simulation
 from simlab.sources import Poisson
 from simlab.theory import p_cold_ttl
+from simlab.validate import number
 
 __all__ = [
     "dashboard", "keep_alive_slider", "rate_slider", "memory_slider", "timeout_slider",
@@ -217,17 +218,6 @@ def dashboard(compute: Callable[..., tuple[Any, Figure]], controls: Mapping[str,
 
 
 # -- lesson 1: cold starts and keep-alive ----------------------------------------------------------
-def _check_number(name: str, value: Any, low: float, high: float, low_open: bool = False) -> float:
-    ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
-    if ok:
-        v = float(value)
-        ok = math.isfinite(v) and (v > low if low_open else v >= low) and v <= high
-    if not ok:
-        lo = f"> {low:g}" if low_open else f">= {low:g}"
-        raise ValueError(f"{name} must be a number {lo} and <= {high:g}, got {value!r}")
-    return float(value)
-
-
 def _check_requests(requests: Any) -> None:
     if isinstance(requests, bool) or not isinstance(requests, int) or not (
             10 <= requests <= 1_000_000):
@@ -281,14 +271,14 @@ def cold_start_sweep(rate_per_s: float | Sequence[float], keep_alive_s: Sequence
     """
     rates = [rate_per_s] if isinstance(rate_per_s, int | float) else list(rate_per_s)
     for r in rates:
-        _check_number("rate_per_s", r, 0.0, 10.0, low_open=True)
+        number("rate_per_s", r, 0.0, 10.0, low_open=True)
     kas = list(keep_alive_s)
     if not kas:
         raise ValueError("keep_alive_s must list at least one keep-alive (s)")
     for ka in kas:
-        _check_number("keep_alive_s", ka, 0.0, math.inf)
+        number("keep_alive_s", ka, 0.0, math.inf)
     _check_requests(requests)
-    _check_number("duration_s", duration_s, 0.0, 900.0)
+    number("duration_s", duration_s, 0.0, 900.0)
     era_rules(era)  # validates the era
     rows = []
     for rate in rates:
@@ -357,9 +347,9 @@ def cold_start_view(keep_alive_min: float = 6, rate_per_s: float = 10 ** -2.5,
     -------
     (ColdStartView, matplotlib.figure.Figure)
     """
-    ka_min = _check_number("keep_alive_min", keep_alive_min, 0.0, 120.0)
-    rate = _check_number("rate_per_s", rate_per_s, 0.0, 10.0, low_open=True)
-    window = _check_number("window_h", window_h, 0.0, 1e6, low_open=True)
+    ka_min = number("keep_alive_min", keep_alive_min, 0.0, 120.0)
+    rate = number("rate_per_s", rate_per_s, 0.0, 10.0, low_open=True)
+    window = number("window_h", window_h, 0.0, 1e6, low_open=True)
     _check_requests(requests)
     era_rules(era)
     ka_s = ka_min * 60.0
