@@ -359,10 +359,8 @@ class Result:
         ran = ~inv["status"].isin(["throttled", "dropped"]).to_numpy()
         start = (inv["start_s"].to_numpy() - inv["init_ms"].to_numpy() / 1000.0)[ran]
         end = inv["end_s"].to_numpy()[ran]
-        times = np.concatenate([start, end])
-        steps = np.concatenate([np.ones(len(start), int), -np.ones(len(end), int)])
-        order = np.lexsort((steps, times))  # ends before starts at equal times
-        return pd.DataFrame({"time_s": times[order], "concurrency": np.cumsum(steps[order])})
+        times, level = _levels(start, end)
+        return pd.DataFrame({"time_s": times, "concurrency": level})
 
     def __repr__(self) -> str:
         s = self.summary()
@@ -379,10 +377,14 @@ def _overlap_total(a: np.ndarray, b: np.ndarray, T: float) -> float:
     return float(np.clip(np.minimum(b, T) - np.maximum(a, 0.0), 0.0, None).sum())
 
 
-def _max_overlap(a: np.ndarray, b: np.ndarray) -> int:
-    if len(a) == 0:
-        return 0
+def _levels(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How many intervals [a, b) are open after each of their ends, in time order (an interval
+    ending when another starts is closed first)."""
     times = np.concatenate([a, b])
     steps = np.concatenate([np.ones(len(a), int), -np.ones(len(b), int)])
     order = np.lexsort((steps, times))
-    return int(np.cumsum(steps[order]).max())
+    return times[order], np.cumsum(steps[order])
+
+
+def _max_overlap(a: np.ndarray, b: np.ndarray) -> int:
+    return int(_levels(a, b)[1].max()) if len(a) else 0
