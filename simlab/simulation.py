@@ -49,7 +49,7 @@ class Run:
         self.until_s = until_s
         self.seed = simulation.seed
         self.epoch = simulation.epoch
-        self.streams = Streams(simulation.seed)
+        self.streams = engine.streams  # one set of named streams per run
         #: Shared services that sources create on demand (e.g. the async event queue).
         self.services: dict[str, Any] = {}
 
