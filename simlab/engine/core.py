@@ -239,8 +239,7 @@ class Engine:
         """
         now = self.sim._now
         if iid is None:
-            iid = self.next_iid
-            self.next_iid += 1
+            iid = self.new_invocation_id()
         if arrival is None:
             arrival = now
         if self.observe is not None:
@@ -338,14 +337,17 @@ class Engine:
 
     def _throttle(self, fn: _Fn, iid: int, src: int, itype: int, attempt: int, arrival: float,
                   now: float) -> None:
-        self._add(iid, fn.idx, src, itype, attempt, arrival, now, now, 0.0, 0.0, 0, THROTTLED,
-                  -1, -1, 0.0, 0, fn.memory_mb, fn.arch)
+        self._unserved(fn, iid, src, itype, attempt, arrival, now, THROTTLED)
 
     def record_dropped(self, fn: _Fn, iid: int, src: int, itype: int, attempt: int,
                        arrival: float) -> None:
         """Record a request that was dropped without running (e.g. an async event too old)."""
-        now = self.sim._now
-        self._add(iid, fn.idx, src, itype, attempt, arrival, now, now, 0.0, 0.0, 0, DROPPED,
+        self._unserved(fn, iid, src, itype, attempt, arrival, self.sim._now, DROPPED)
+
+    def _unserved(self, fn: _Fn, iid: int, src: int, itype: int, attempt: int, arrival: float,
+                  now: float, status: int) -> None:
+        """The row of a request that never ran: no environment, no time."""
+        self._add(iid, fn.idx, src, itype, attempt, arrival, now, now, 0.0, 0.0, 0, status,
                   -1, -1, 0.0, 0, fn.memory_mb, fn.arch)
 
     def new_invocation_id(self) -> int:
