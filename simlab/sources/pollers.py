@@ -294,9 +294,11 @@ class StreamMapping:
         lane = recs.shard[live] * factor + recs.slot[live]
         order = np.argsort(lane, kind="stable")  # stable: sequence order within each lane
         codes, starts = np.unique(lane[order], return_index=True)
+        # A stream that got no record (or none after the starting position) has no busy lane.
+        groups = np.split(live[order], starts[1:]) if live.size else []
         self.lanes = [_Lane(self, int(c) // factor, int(c) % factor, idx,
                             float(rng.uniform(0.0, src.poll_interval_s)))
-                      for c, idx in zip(codes, np.split(live[order], starts[1:]), strict=True)]
+                      for c, idx in zip(codes, groups, strict=True)]
 
     def start(self) -> None:
         for lane in self.lanes:

@@ -362,6 +362,10 @@ class DynamoDBStream(_StreamSource):
         rng = run.rng("source", self.name or self.kind, "changes")
         t = self.process.times(rng, run.until_s)
         item = rng.integers(0, self.items, t.size)
+        if t.size == 0:  # no change during the run
+            empty = np.zeros(0, np.int64)
+            return StreamRecords(t, empty, [], empty, (empty, empty, empty), self.shards,
+                                 self.parallelization_factor)
         # version = rank of each change among its item's changes (vectorised group rank)
         order = np.argsort(item, kind="stable")
         sorted_items = item[order]

@@ -370,6 +370,22 @@ def test_starting_position_decides_which_old_records_are_read(position: str, ext
         assert res.invocations["iterator_age_ms"].max() > 1_000  # the backlog shows its age
 
 
+@pytest.mark.parametrize("stream", [
+    KinesisStream("s", Poisson(rate_per_s=1e-6), shards=2),
+    DynamoDBStream("t", Poisson(rate_per_s=1e-6), parallelization_factor=3),
+    KinesisStream("s", [(-5.0, "k", "old"), (3.0, "k", "a")], starting_position="AT_TIMESTAMP",
+                  starting_position_timestamp_s=50.0),
+    KinesisStream("s", [(30.0, "k", "after the run")]),
+    DynamoDBStream("t", [(-5.0, "INSERT", {"id": 1})]),  # LATEST: nothing after time 0
+])
+def test_a_stream_with_no_record_to_read_runs_and_invokes_nothing(stream: Any) -> None:
+    res = run_stream(stream, until_s=10)
+    log = res.extras[f"{stream.kind}:{stream.stream_name}"]
+    assert len(res.invocations) == 0
+    assert log.batches.empty
+    assert set(log.records["outcome"]) <= {"skipped"}
+
+
 def test_same_seed_same_run_and_arrival_process_input() -> None:
     def once() -> pd.DataFrame:
         stream = KinesisStream("s", FixedInterval(0.5), shards=3, partition_keys=7)
