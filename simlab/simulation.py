@@ -167,6 +167,17 @@ class Simulation:
         targets = [target] if isinstance(target, str) else list(target)
         if not targets:
             raise ValueError("target must name at least one function")
+        repeated = sorted({t for t in targets if isinstance(t, str) and targets.count(t) > 1})
+        if repeated:
+            raise ValueError(f"target names function(s) {repeated} more than once, got "
+                             f"{target!r}; each target gets every request, so list each "
+                             f"function once")
+        for attached, _ in self.sources:
+            if attached is source:
+                raise ValueError(f"this source object is attached already (as "
+                                 f"{attached.name!r}); to send the same traffic to more "
+                                 f"functions give them all in one target list, or make a second "
+                                 f"source object for independent traffic")
         for t in targets:
             if t not in self.functions:
                 raise ValueError(f"target {t!r} is not a function of this simulation; add it "

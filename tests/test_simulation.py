@@ -72,6 +72,30 @@ def test_add_source_checks_its_arguments() -> None:
         sim.add_source(Poisson(1.0), target="f", name="users")
 
 
+def test_a_target_listed_twice_is_refused_and_traffic_is_not_doubled() -> None:
+    sim = simlab.Simulation()
+    sim.add_function("f")
+    sim.add_function("g")
+    with pytest.raises(ValueError, match=r"target names function\(s\) \['f'\] more than once, "
+                                         r"got \['f', 'g', 'f'\]; each target gets every "
+                                         r"request, so list each function once"):
+        sim.add_source(Poisson(1.0), target=["f", "g", "f"])
+    assert sim.sources == []
+
+
+def test_the_same_source_object_attached_twice_is_refused() -> None:
+    sim = simlab.Simulation()
+    sim.add_function("f")
+    sim.add_function("g")
+    source = sim.add_source(Poisson(1.0), target="f")
+    for target in ("f", "g"):
+        with pytest.raises(ValueError, match=r"this source object is attached already \(as "
+                                             r"'poisson'\); to send the same traffic to more "
+                                             r"functions give them all in one target list"):
+            sim.add_source(source, target=target, name="again")
+    assert [(s.name, t) for s, t in sim.sources] == [("poisson", ["f"])]
+
+
 def test_sources_validate_their_targets_before_the_run() -> None:
     class Picky(Source):
         kind = "picky"
