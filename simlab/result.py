@@ -147,8 +147,12 @@ class Result:
                             months=months, provisioned_gb_s=self.provisioned_gb_s())
 
     def provisioned_gb_s(self) -> dict[str, float]:
-        """GB-s of provisioned concurrency configured per function, as billed: each span of
-        constant configuration (from the control-plane log) rounded up to 5-minute blocks."""
+        """GB-s of provisioned concurrency configured per function, as billed.
+
+        A span runs from enabling provisioned concurrency to disabling or changing it (its
+        amount, or the memory it holds); each span is rounded up to 5-minute blocks. Control-plane
+        calls that leave both as they were (a new timeout, an unchanged value) start no span.
+        """
         from simlab.billing import PROVISIONED_BLOCK_S
 
         spans: dict[str, list[tuple[float, int, int]]] = {}
@@ -159,8 +163,10 @@ class Result:
             state = config.setdefault(name, {"provisioned_concurrency": 0, "memory_mb": 128})
             state.update({k: v for k, v in changes.items()
                           if k in ("provisioned_concurrency", "memory_mb")})
-            spans.setdefault(name, []).append((float(t), int(state["provisioned_concurrency"]),
-                                               int(state["memory_mb"])))
+            now = (int(state["provisioned_concurrency"]), int(state["memory_mb"]))
+            held = spans.setdefault(name, [])
+            if not held or held[-1][1:] != now:
+                held.append((float(t), *now))
         out: dict[str, float] = {}
         for name, changes in spans.items():
             total = 0.0

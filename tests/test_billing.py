@@ -604,3 +604,36 @@ def test_provider_view_accounts_for_idle_provisioned_and_billed_memory():
             date="2020",
             granularity_ms=100,
         )
+
+
+# -- provisioned concurrency spans from a run's control-plane log ---------------------------------
+def _pc_run(updates: list[tuple[float, dict]], until_s: float = 300.0):
+    import simlab
+
+    sim = simlab.Simulation(seed=1)
+    sim.add_function("f", memory_mb=1024, duration_s=0.1, provisioned_concurrency=2)
+    for at_s, changes in updates:
+        sim.update_function_configuration(at_s, "f", **changes)
+    return sim.run(until_s=until_s)
+
+
+def test_no_op_control_plane_calls_start_no_provisioned_span():
+    # 2 environments x 1 GB x 300 s, whatever nine calls that leave the PC as it was say.
+    noops = [(30.0 * k, {"error_rate": 0.0}) for k in range(1, 10)]
+    assert _pc_run([]).provisioned_gb_s() == {"f": 600.0}
+    assert _pc_run(noops).provisioned_gb_s() == {"f": 600.0}
+    same = [(60.0, {"provisioned_concurrency": 2}), (120.0, {"timeout_s": 10})]
+    assert _pc_run(same).provisioned_gb_s() == {"f": 600.0}
+    row = _pc_run(noops).bill()
+    assert row.loc[row["item"] == "provisioned", "quantity"].tolist() == [600.0]
+
+
+def test_a_provisioned_span_ends_when_it_is_disabled_or_changed():
+    # 2 x 1 GB from 0 to 100 s (one 300 s block), then 4 x 1 GB from 100 s to 700 s (two blocks),
+    # then off; a no-op at 400 s splits nothing.
+    res = _pc_run([(100.0, {"provisioned_concurrency": 4}), (400.0, {"error_rate": 0.0}),
+                   (700.0, {"provisioned_concurrency": 0})], until_s=1_000.0)
+    assert res.provisioned_gb_s() == {"f": 2 * 300.0 + 4 * 600.0}
+    # A memory change is a new provisioned configuration: 2 x 1 GB x 300 s + 2 x 2 GB x 300 s.
+    res = _pc_run([(250.0, {"memory_mb": 2048})], until_s=500.0)
+    assert res.provisioned_gb_s() == {"f": 2 * 300.0 + 2 * 2 * 300.0}
