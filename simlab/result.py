@@ -89,6 +89,10 @@ class Result:
             record = "summary" if recorder.period_s is None else "metrics"
         else:
             invocations = recorder.frame(names, engine.sources or ["none"])
+        for service in run.services.values():  # queues count what they still hold
+            finish = getattr(service, "finish_run", None)
+            if callable(finish):
+                finish(run.until_s)
         extras = dict(run.services)
         return cls(invocations=invocations, environments=engine.envs.frame(names),
                    hosts=pd.DataFrame(engine.hosts.columns(run.until_s)), functions=functions,
@@ -177,6 +181,34 @@ class Result:
                     total += pc * mem / 1024.0 * blocks * PROVISIONED_BLOCK_S
             out[name] = total
         return out
+
+    def outcomes(self) -> pd.DataFrame:
+        """What became of every SQS message, stream record and asynchronous event of the run.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``source`` (its key in ``extras``: ``"sqs:<queue>"``, ``"kinesis:<stream>"``,
+            ``"dynamodb:<table>"``, ``"async"``), ``unit`` (``"message"``, ``"record"``,
+            ``"event"``), ``function``, ``outcome`` and ``count``. Each item sent is counted in
+            exactly one outcome (a stream record once per function reading the stream); one
+            still queued, waiting or blocked when the run stopped is ``"pending"``. Outcomes:
+            :data:`simlab.sources.sqs.MESSAGE_OUTCOMES`, :data:`simlab.sources.streams.OUTCOMES`,
+            :data:`simlab.sources.invoke_async.EVENT_OUTCOMES`.
+        """
+        parts = []
+        for key, service in self.extras.items():
+            table = getattr(service, "outcomes", None)
+            if callable(table):
+                df = table()
+                df.insert(0, "source", key)
+                df.insert(1, "unit", service.outcome_unit)
+                parts.append(df)
+        columns = ["source", "unit", "function", "outcome", "count"]
+        if not parts:
+            return pd.DataFrame({c: pd.Series(dtype=object if c != "count" else np.int64)
+                                 for c in columns})
+        return pd.concat(parts, ignore_index=True)[columns]
 
     def total_cost(self, **kwargs: Any) -> float:
         """Total of :meth:`bill` (same keyword arguments), in USD."""

@@ -42,6 +42,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
 import simpy
 
 from simlab.engine.core import ASYNC, Call
@@ -58,6 +59,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "AsyncConfig",
     "AsyncEventQueue",
+    "EVENT_OUTCOMES",
     "configure_async",
     "async_config",
     "RETRY_DELAYS_S",
@@ -65,6 +67,8 @@ __all__ = [
     "THROTTLE_BACKOFF_MAX_S",
 ]
 
+#: What became of an asynchronous event (see :meth:`AsyncEventQueue.outcomes`).
+EVENT_OUTCOMES: tuple[str, ...] = ("succeeded", "failed", "expired", "pending")
 #: Waits before the 2nd and the 3rd attempt after a function error (LAMBDA_FACTS 6).
 RETRY_DELAYS_S: tuple[float, ...] = (60.0, 120.0)
 #: First wait after a throttle; it doubles up to the maximum (LAMBDA_FACTS 5).
@@ -211,6 +215,9 @@ class AsyncEventQueue:
         The run's destination copies, by name (also in ``result.extras``).
     """
 
+    #: What :meth:`outcomes` counts (a column of ``Result.outcomes()``).
+    outcome_unit = "event"
+
     def __init__(self, run: Run) -> None:
         self.run = run
         self.sim = run.sim
@@ -218,6 +225,7 @@ class AsyncEventQueue:
         self.seed = run.seed
         self.ctx = PayloadContext(seed=run.seed, epoch=run.epoch)
         self.counts = {"submitted": 0, "succeeded": 0, "failed": 0, "expired": 0}
+        self._ended: dict[tuple[str, str], int] = {}  # (function, outcome) -> events
         self._waiting: dict[int, _Event] = {}
         self._extra = run.engine.recorder.extra
         sim = run.simulation
@@ -260,6 +268,7 @@ class AsyncEventQueue:
         ev = _Event(eid, fn, src, payload, self.sim.now, self.configs.get(fn.name, _DEFAULT),
                     on_done, run_s)
         self.counts["submitted"] += 1
+        self._tally(fn.name, "submitted")
         self._dispatch(ev)
         return eid
 
@@ -268,6 +277,23 @@ class AsyncEventQueue:
         """Events still waiting (for a retry or after a throttle) when the run stopped."""
         return [{"event_id": ev.eid, "function": ev.fn.name, "queued_s": ev.queued,
                  "attempts": ev.attempts} for ev in self._waiting.values()]
+
+    def _tally(self, function: str, what: str) -> None:
+        key = (function, what)
+        self._ended[key] = self._ended.get(key, 0) + 1
+
+    def outcomes(self) -> pd.DataFrame:
+        """How many events ended in each state (:data:`EVENT_OUTCOMES`), per function: columns
+        ``function``, ``outcome`` and ``count``. Every event submitted is counted once:
+        ``succeeded``, ``failed`` (retries exhausted), ``expired`` (too old) or ``pending``
+        (waiting for a retry or after a throttle when the run stopped)."""
+        waiting: dict[str, int] = {}
+        for ev in self._waiting.values():
+            waiting[ev.fn.name] = waiting.get(ev.fn.name, 0) + 1
+        functions = dict.fromkeys(f for f, what in self._ended if what == "submitted")
+        rows = [(f, o, waiting.get(f, 0) if o == "pending" else self._ended.get((f, o), 0))
+                for f in functions for o in EVENT_OUTCOMES]
+        return pd.DataFrame(rows, columns=["function", "outcome", "count"])
 
     # -- the life of an event --------------------------------------------------------------------
     def _dispatch(self, ev: _Event) -> None:
@@ -299,6 +325,7 @@ class AsyncEventQueue:
         ev.last = call
         if not call.failed:
             self.counts["succeeded"] += 1
+            self._tally(ev.fn.name, "succeeded")
             self._send(ev, "Success", call)
             if ev.on_done is not None:
                 ev.on_done(call)
@@ -307,6 +334,7 @@ class AsyncEventQueue:
             self._later(ev, self.sim.now + RETRY_DELAYS_S[ev.attempts - 1])
             return
         self.counts["failed"] += 1
+        self._tally(ev.fn.name, "failed")
         self._send(ev, "RetriesExhausted", call)
         if ev.on_done is not None:
             ev.on_done(call)
@@ -347,6 +375,7 @@ class AsyncEventQueue:
         self._extra("event_age_ms", iid, (now - ev.queued) * 1000.0)
         engine.record_dropped(ev.fn, iid, ev.src, ASYNC, ev.attempts + 1, ev.queued)
         self.counts["expired"] += 1
+        self._tally(ev.fn.name, "expired")
         self._send(ev, "EventAgeExceeded", ev.last)
 
     # -- destinations ----------------------------------------------------------------------------

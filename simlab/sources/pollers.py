@@ -381,6 +381,9 @@ class StreamLog:
         ``DDBStreamBatchInfo`` locating the discarded records).
     """
 
+    #: What :meth:`outcomes` counts (a column of ``Result.outcomes()``).
+    outcome_unit = "record"
+
     def __init__(self, kind: str, stream: str) -> None:
         self.kind, self.stream = kind, stream
         self.failures: list[dict[str, Any]] = []
@@ -438,6 +441,18 @@ class StreamLog:
                 "invocations": np.bincount(seq.to_numpy(np.int64), minlength=n),
                 "invocation_id": m.last_iid}))
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+    def outcomes(self) -> pd.DataFrame:
+        """How many records ended in each state (:data:`OUTCOMES`), per function reading the
+        stream: columns ``function``, ``outcome`` and ``count``. Every record put during the run
+        (or already in the stream at its start) is counted once per mapping."""
+        counts: dict[str, np.ndarray] = {}
+        for m in self.mappings:
+            n = np.bincount(m.outcome, minlength=len(OUTCOMES))
+            counts[m.fn.name] = counts.get(m.fn.name, 0) + n
+        rows = [(f, o, int(c)) for f, n in counts.items() for o, c in zip(OUTCOMES, n,
+                                                                          strict=True)]
+        return pd.DataFrame(rows, columns=["function", "outcome", "count"])
 
     def iterator_age(self, function: str | None = None) -> pd.DataFrame:
         """IteratorAge over time, per shard: ``t_s``, ``function``, ``shard``, ``iterator_age_ms``

@@ -324,6 +324,9 @@ class QueueLog:
         ``(t_s, function, limit)`` each time a mapping's concurrency limit changed.
     """
 
+    #: What :meth:`outcomes` counts (a column of ``Result.outcomes()``).
+    outcome_unit = "message"
+
     def __init__(self, queue: str) -> None:
         self.queue = queue
         self.messages: list[_Message] = []
@@ -379,6 +382,34 @@ class QueueLog:
             "processed_s": np.array([m.done_s for m in ms], dtype=float),
             "function": np.array([m.function for m in ms], dtype=object),
             "invocation_id": np.array([m.iid for m in ms], dtype=np.int64)})
+
+    def finish_run(self, until_s: float) -> None:
+        """At the end of the run: put in the log every message sent before ``until_s`` that no
+        poller received (it is still in the queue), and expire those older than the retention."""
+        q = self.runtime
+        if q is None:
+            return
+        q.admit(until_s)
+        keep = q.src.retention_s
+        for m in self.messages:
+            if m.outcome == _PENDING and until_s - m.sent >= keep:
+                m.outcome, m.done_s = _EXPIRED, m.sent + keep
+
+    def outcomes(self) -> pd.DataFrame:
+        """How many messages ended in each state (:data:`MESSAGE_OUTCOMES`): columns
+        ``function`` (the one that deleted it; None for messages no function deleted),
+        ``outcome`` and ``count``. Every message sent during the run is counted once."""
+        codes = np.array([m.outcome for m in self.messages], dtype=np.int64)
+        readers = [] if self.runtime is None else [mp.fn.name for mp in self.runtime.mappings]
+        deleted = pd.Series([m.function for m in self.messages if m.outcome == _OK],
+                            dtype=object).value_counts()
+        rows = []
+        for k, n in enumerate(np.bincount(codes, minlength=len(MESSAGE_OUTCOMES))):
+            if k != _OK:
+                rows.append((None, MESSAGE_OUTCOMES[k], int(n)))
+            else:
+                rows += [(f, "ok", int(deleted.get(f, 0))) for f in dict.fromkeys(readers)]
+        return pd.DataFrame(rows, columns=["function", "outcome", "count"])
 
     def event(self, invocation_id: int) -> dict[str, Any]:
         """The event (``{"Records": [...]}``) batch invocation ``invocation_id`` carried, with

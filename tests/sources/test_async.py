@@ -193,6 +193,31 @@ def test_events_waiting_when_the_run_ends_stay_pending() -> None:
     assert [p["attempts"] for p in r.extras["async"].pending] == [1]
 
 
+def test_every_async_event_ends_in_exactly_one_outcome() -> None:
+    # f fails every time (2 retries, 1 and 2 minutes apart); g succeeds; h is throttled until
+    # its events are too old. Events sent late in the run are still waiting at its end.
+    sim = simlab.Simulation(seed=3)
+    sim.add_function("f", duration_s=0.5, error_rate=1.0)
+    sim.add_function("g", duration_s=0.5)
+    sim.add_function("h", duration_s=0.5, reserved_concurrency=0)
+    configure_async(sim, "h", max_event_age_s=60)
+    calls = [(float(t), fn, {"t": t}, "Event") for t in range(0, 400, 40) for fn in "fgh"]
+    sim.add_source(SDK(calls=calls), target=["f", "g", "h"])
+    r = sim.run(until_s=400)
+    table = r.outcomes()
+    assert set(table["source"]) == {"async"} and set(table["unit"]) == {"event"}
+    got = table.pivot(index="function", columns="outcome", values="count")
+    # f: an event sent at t fails for good at t + 180.x s if that is before the end.
+    f_failed = sum(t + 181 < 400 for t in range(0, 400, 40))
+    assert got.loc["f"].to_dict() == {"succeeded": 0, "failed": f_failed, "expired": 0,
+                                      "pending": 10 - f_failed}
+    assert got.loc["g"].to_dict() == {"succeeded": 10, "failed": 0, "expired": 0, "pending": 0}
+    h_expired = sum(t + 60 < 400 for t in range(0, 400, 40))
+    assert got.loc["h"].to_dict() == {"succeeded": 0, "failed": 0, "expired": h_expired,
+                                      "pending": 10 - h_expired}
+    assert table["count"].sum() == r.extras["async"].counts["submitted"] == 30
+
+
 def test_handler_exception_is_a_function_error_and_is_retried() -> None:
     calls: list[int] = []
 

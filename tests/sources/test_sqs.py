@@ -196,6 +196,45 @@ def test_a_queue_as_on_failure_destination_of_a_stream() -> None:
     assert frame["outcome"].tolist() == ["pending"]
 
 
+@pytest.mark.parametrize(("reserved", "ok"), [(None, 8), (0, 0)])
+def test_every_message_sent_ends_in_exactly_one_outcome(reserved: Any, ok: int) -> None:
+    # 99 messages, one a second, to 2 pollers of batch 1 and a 25 s function: most are still in
+    # the queue when the run stops, never received; with reserved concurrency 0 all of them.
+    sim = make_sim(duration_s=25, timeout_s=30, reserved_concurrency=reserved)
+    sent = [(float(i), json.dumps({"i": i})) for i in range(99)] + [(100.0, "after the run")]
+    sim.add_source(SQSQueue("q", sent, batch_size=1, max_concurrency=2), target="f")
+    res = sim.run(until_s=100)
+    frame = res.extras["sqs:q"].frame
+    assert frame["message_number"].tolist() == list(range(99))
+    assert frame["sent_s"].tolist() == [float(i) for i in range(99)]
+    table = res.outcomes()
+    assert table.columns.tolist() == ["source", "unit", "function", "outcome", "count"]
+    assert set(table["source"]) == {"sqs:q"} and set(table["unit"]) == {"message"}
+    counts = dict(zip(table["outcome"], table["count"], strict=True))
+    assert counts == {"pending": 99 - ok, "dead_letter": 0, "expired": 0, "ok": ok}
+    assert table.loc[table["outcome"] == "ok", "function"].tolist() == ["f"]
+    assert frame["outcome"].value_counts().to_dict() == {"pending": 99 - ok, "ok": ok,
+                                                         "dead_letter": 0, "expired": 0}
+
+
+def test_messages_older_than_the_retention_at_the_end_are_expired() -> None:
+    sim = make_sim(reserved_concurrency=0)
+    sim.add_source(SQSQueue("q", [(0.0, "a"), (50.0, "b")], retention_s=60), target="f")
+    frame = sim.run(until_s=100).extras["sqs:q"].frame
+    assert frame["outcome"].tolist() == ["expired", "pending"]
+    assert frame["processed_s"].tolist()[0] == 60.0
+
+
+def test_redriven_messages_are_counted_in_both_queues() -> None:
+    sim = make_sim(error_rate=1.0)
+    dlq = SQSQueue("dlq")
+    sim.add_source(SQSQueue("q", [(float(i), "x") for i in range(5)], max_receive_count=1,
+                            dead_letter_queue=dlq, visibility_timeout_s=3), target="f")
+    table = sim.run(until_s=60).outcomes().set_index(["source", "outcome"])["count"]
+    assert table[("sqs:q", "dead_letter")] == 5 and table[("sqs:q", "pending")] == 0
+    assert table[("sqs:dlq", "pending")] == 5
+
+
 def test_a_destination_from_simlab_sources_collects_stream_failures() -> None:
     sim = make_sim()
     stream = KinesisStream("s", [(0.0, "k", "bad")], max_retries=1,

@@ -386,6 +386,25 @@ def test_a_stream_with_no_record_to_read_runs_and_invokes_nothing(stream: Any) -
     assert set(log.records["outcome"]) <= {"skipped"}
 
 
+def test_every_stream_record_ends_in_exactly_one_outcome_per_function() -> None:
+    # Shard of key "a" is blocked by a poison record from t = 5 s; every record of key "b" after
+    # it is processed. One record is older than the starting position, one comes after the run.
+    a, b = keys_for_shards(2)
+    recs = ([(-1.0, a, "old")] + [(float(t), a, "bad" if t == 5 else "x") for t in range(10)]
+            + [(float(t), b, "x") for t in range(10)] + [(40.0, a, "late")])
+    stream = KinesisStream("s", recs, shards=2, poison=lambda r: r.data == b"bad")
+    sim = simlab.Simulation(seed=1)
+    sim.add_function("f", duration_s=0.1)
+    sim.add_function("g", duration_s=0.1)
+    sim.add_source(stream, target=["f", "g"])
+    table = sim.run(until_s=30).outcomes()
+    assert set(table["source"]) == {"kinesis:s"} and set(table["unit"]) == {"record"}
+    got = table.pivot(index="function", columns="outcome", values="count")
+    for fn in ("f", "g"):
+        assert got.loc[fn].to_dict() == {"pending": 5, "ok": 15, "discarded_retries": 0,
+                                         "discarded_age": 0, "skipped": 1}
+
+
 def test_same_seed_same_run_and_arrival_process_input() -> None:
     def once() -> pd.DataFrame:
         stream = KinesisStream("s", FixedInterval(0.5), shards=3, partition_keys=7)
