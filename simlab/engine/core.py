@@ -37,6 +37,7 @@ import simpy
 from simlab.config import FunctionConfig, PlatformRules, vcpu_share
 from simlab.dists import Sampler, as_distribution
 from simlab.engine.hosts import HostPool
+from simlab.engine.keepalive import check_idle_timeout
 from simlab.engine.records import ARCHITECTURES, EnvironmentRecorder, InvocationRecorder
 from simlab.streams import Streams
 
@@ -398,6 +399,8 @@ class Engine:
             self._end(e, now, _LIFETIME)
             return
         ttl = self.policy.idle_timeout_s(fn.name, now)
+        if ttl.__class__ is not float or not ttl >= 0.0:  # NaN fails the comparison
+            ttl = check_idle_timeout(self.policy, fn.name, ttl)
         if ttl <= 0.0:
             self._end(e, now, _IDLE)
             return
