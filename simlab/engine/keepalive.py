@@ -86,7 +86,8 @@ def check_idle_timeout(policy: object, function: str, value: object) -> float:
             and float(value) >= 0.0):  # NaN fails the comparison
         return float(value)
     raise ValueError(
-        f"keep-alive policy {type(policy).__name__}: idle_timeout_s({function!r}, now_s) returned {value!r}; "
+        f"keep-alive policy {type(policy).__name__}: idle_timeout_s({function!r}, now_s) "
+        f"returned {value!r}; "
         f"it must return a number of seconds >= 0 (0 reclaims at once, math.inf keeps until the "
         f"maximum lifetime)"
     )
