@@ -289,9 +289,9 @@ class Engine:
             run = fn.dur()
         else:
             run = fn.cpu() / fn.eff_vcpu + fn.io()
-        if not (run >= 0.0 and init >= 0.0):  # also catches NaN
-            self._bad_draw(fn, run, init)
         mem = fn.mem()
+        if not (run >= 0.0 and init >= 0.0 and mem >= 0.0):  # also catches NaN
+            self._bad_draw(fn, run, init, mem)
         u = fn.err()
         if run >= fn.timeout:
             status, run = TIMEOUT, fn.timeout
@@ -327,7 +327,12 @@ class Engine:
         return c
 
     @staticmethod
-    def _bad_draw(fn: _Fn, run: float, init: float) -> None:
+    def _bad_draw(fn: _Fn, run: float, init: float, mem: float) -> None:
+        if not mem >= 0.0:
+            raise ValueError(
+                f"{fn.name}.memory_used_mb drew {mem!r}; a distribution of memory used must only "
+                f"draw numbers >= 0 (MB)"
+            )
         what = "init_s" if not init >= 0.0 else (
             "duration_s" if fn.dur is not None else "cpu_s/io_s")
         value = init if not init >= 0.0 else run
