@@ -351,11 +351,16 @@ class ScenarioFile:
 
     @property
     def until_s(self) -> float | None:
-        """``simulation.until`` in seconds (``None`` when the file does not say)."""
+        """``simulation.until`` in seconds (``None`` when the file does not say); it must be
+        more than 0 (a run of no time is an error, not the default length)."""
         until = self.data.get("simulation", {}).get("until")
         if until is None:
             return None
-        return self._context().duration(until, ("simulation", "until"))
+        seconds = self._context().duration(until, ("simulation", "until"))
+        if seconds <= 0:
+            raise self.error("simulation.until",
+                             f"until must be a duration > 0 (e.g. 90, '10m', '1h'), got {until!r}")
+        return seconds
 
     def with_values(self, values: Mapping[str, Any], origin: str = "--set") -> ScenarioFile:
         """A copy with the key paths of ``values`` set (see the module's notes on key paths).

@@ -245,6 +245,10 @@ def test_apply_to_a_built_simulation() -> None:
      "unknown key; allowed here"),
     ('era = "2020"', 'era = "2019"', "simulation.era", "era must be one of"),
     ('until = "30m"', 'until = "soon"', "simulation.until", "duration"),
+    ('until = "30m"', 'until = 0', "simulation.until",
+     r"until must be a duration > 0 \(e.g. 90, '10m', '1h'\), got 0$"),
+    ('until = "30m"', 'until = "0s"', "simulation.until",
+     r"until must be a duration > 0 \(e.g. 90, '10m', '1h'\), got '0s'$"),
     ("[platform]", "[platfrom]", "platfrom", "unknown key; allowed here"),
 ])
 def test_errors_name_key_and_line(old, new, key, match) -> None:

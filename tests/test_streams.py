@@ -130,3 +130,57 @@ def test_a_second_source_for_the_same_function_adds_its_own_arrivals() -> None:
     one, two = arrivals(False), arrivals(True)
     assert len(one) > 400
     np.testing.assert_array_equal(one, two)
+
+
+# --------------------------------------------------------------------------------------------------
+# streams are keyed by the full name
+# --------------------------------------------------------------------------------------------------
+
+def test_names_with_the_same_crc32_get_different_streams() -> None:
+    import zlib
+
+    assert zlib.crc32(b"plumless") == zlib.crc32(b"buckeroo")  # the pair the test is about
+    s = Streams(0)
+    for quantity in ("init", "duration", "error", "memory_used"):
+        a = s.generator("function", "plumless", quantity).random(8)
+        b = s.generator("function", "buckeroo", quantity).random(8)
+        assert not np.array_equal(a, b), quantity
+
+
+def test_stream_keys_are_one_to_one_with_the_names() -> None:
+    from simlab.streams import stream_key
+
+    names = [("a",), ("a", ""), ("", "a"), ("ab", "c"), ("a", "bc"), ("abc",), ("a", "b", "c"),
+             ("a\x00",), ("a", "\x00"), ("é",), ("e\u0301",), ()]
+    keys = [stream_key(*n) for n in names]
+    assert len(set(keys)) == len(names)
+    rng = np.random.default_rng(7)
+    random_names = {tuple("".join(rng.choice(list("ab\x00é"), rng.integers(0, 4)))
+                          for _ in range(rng.integers(0, 4))) for _ in range(3000)}
+    assert len({stream_key(*n) for n in random_names}) == len(random_names)
+
+
+def test_functions_with_the_same_crc32_get_different_draws_in_a_run() -> None:
+    sim = simlab.Simulation(seed=11, keep_alive_s=0)
+    for name in ("plumless", "buckeroo"):
+        sim.add_function(name, init_s=LogNormal(0.3, 0.5), duration_s=Exponential(0.2),
+                         memory_used_mb=Uniform(50, 128), error_rate=0.5)
+    sim.add_source(simlab.sources.FixedInterval(1.0), target=["plumless", "buckeroo"])
+    inv = sim.run(until_s=50).invocations
+    a = inv[inv["function"] == "plumless"].reset_index(drop=True)
+    b = inv[inv["function"] == "buckeroo"].reset_index(drop=True)
+    assert len(a) == len(b) == 50
+    for col in ("init_ms", "duration_ms", "max_memory_used_mb"):
+        assert (a[col] != b[col]).all(), col
+    assert (a["status"].astype(str) != b["status"].astype(str)).any()
+
+
+def test_same_seed_same_tables_across_runs() -> None:
+    def run() -> pd.DataFrame:
+        sim = simlab.Simulation(seed=3, keep_alive_s=30)
+        _add_a(sim)
+        _add_b(sim)
+        sim.add_source(Poisson(rate_per_s=0.5), target=["a", "b"])
+        return sim.run(until_s=300).invocations
+
+    pd.testing.assert_frame_equal(run(), run())

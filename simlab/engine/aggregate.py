@@ -5,8 +5,12 @@ would need gigabytes. ``Simulation.run(..., record="summary")`` keeps, per funct
 requests of each status, the cold starts, the busy time and latency histograms; ``record="metrics"``
 also keeps CloudWatch-style per-period aggregates. Memory then stays flat however long the run.
 
-Percentiles come from histograms with 100 logarithmic bins per decade (from 0.01 ms to 10^7 ms): a
-percentile is exact to within 2.3 % (one bin). Means, counts and fractions are exact.
+Percentiles come from histograms with 100 logarithmic bins per decade (from 0.01 ms to 10^10 ms,
+115 days). They have the definition of ``record="all"`` (numpy's and pandas' default: linear
+interpolation between the two nearest order statistics), with each order statistic taken at the
+geometric centre of its bin, so a percentile is within 1.2 % (half a bin: 10**(1/200) - 1 is
+1.16 %) of the one ``record="all"`` gives, plus 0.005 ms where latencies are under 0.01 ms (they
+are counted at 0.005 ms). Means, counts and fractions are exact.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ __all__ = ["AggregateRecorder", "histogram_quantiles", "BINS_PER_DECADE", "LOW_M
 
 BINS_PER_DECADE = 100
 LOW_MS = 0.01
-_DECADES = 9
+_DECADES = 12
 _NBINS = BINS_PER_DECADE * _DECADES + 1
 _LOG_LOW = math.log10(LOW_MS)
 _THROTTLED = STATUSES.index("throttled")
@@ -41,19 +45,30 @@ def _bin(ms: float, per_decade: int = BINS_PER_DECADE) -> int:
 
 def histogram_quantiles(hist: np.ndarray, qs: tuple[float, ...],
                         per_decade: int = BINS_PER_DECADE) -> list[float]:
-    """Quantiles (0 to 1) of values binned by :func:`_bin`: each reported at its bin's geometric
-    centre. NaN for an empty histogram."""
-    total = hist.sum()
+    """Quantiles (0 to 1) of values binned by :func:`_bin`, defined as :func:`numpy.percentile`
+    (linear interpolation between order statistics), each order statistic taken at its bin's
+    geometric centre (at ``LOW_MS / 2`` in the bottom bin). NaN for an empty histogram.
+
+    Each result is within ``10**(1 / (2 * per_decade)) - 1`` (relative) of the exact quantile of
+    the values, plus ``LOW_MS / 2`` for values under ``LOW_MS``.
+    """
+    total = int(np.sum(hist))
     if total == 0:
         return [float("nan")] * len(qs)
     cum = np.cumsum(hist)
+
+    def order_statistic(j: int) -> float:  # the j-th smallest value (from 0), at its bin
+        k = int(np.searchsorted(cum, j + 1, side="left"))
+        return LOW_MS / 2 if k == 0 else 10 ** (_LOG_LOW + (k - 0.5) / per_decade)
+
     out = []
     for q in qs:
-        k = int(np.searchsorted(cum, q * total, side="left"))
-        if k == 0:
-            out.append(LOW_MS)
-        else:
-            out.append(10 ** (_LOG_LOW + (k - 0.5) / per_decade))
+        h = (total - 1) * q
+        j = math.floor(h)
+        value = order_statistic(j)
+        if h > j:
+            value += (h - j) * (order_statistic(j + 1) - value)
+        out.append(value)
     return out
 
 

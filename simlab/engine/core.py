@@ -37,6 +37,7 @@ import simpy
 from simlab.config import FunctionConfig, PlatformRules, vcpu_share
 from simlab.dists import Sampler, as_distribution
 from simlab.engine.hosts import HostPool
+from simlab.engine.keepalive import check_idle_timeout
 from simlab.engine.records import ARCHITECTURES, EnvironmentRecorder, InvocationRecorder
 from simlab.streams import Streams
 
@@ -288,9 +289,9 @@ class Engine:
             run = fn.dur()
         else:
             run = fn.cpu() / fn.eff_vcpu + fn.io()
-        if not (run >= 0.0 and init >= 0.0):  # also catches NaN
-            self._bad_draw(fn, run, init)
         mem = fn.mem()
+        if not (run >= 0.0 and init >= 0.0 and mem >= 0.0):  # also catches NaN
+            self._bad_draw(fn, run, init, mem)
         u = fn.err()
         if run >= fn.timeout:
             status, run = TIMEOUT, fn.timeout
@@ -326,7 +327,12 @@ class Engine:
         return c
 
     @staticmethod
-    def _bad_draw(fn: _Fn, run: float, init: float) -> None:
+    def _bad_draw(fn: _Fn, run: float, init: float, mem: float) -> None:
+        if not mem >= 0.0:
+            raise ValueError(
+                f"{fn.name}.memory_used_mb drew {mem!r}; a distribution of memory used must only "
+                f"draw numbers >= 0 (MB)"
+            )
         what = "init_s" if not init >= 0.0 else (
             "duration_s" if fn.dur is not None else "cpu_s/io_s")
         value = init if not init >= 0.0 else run
@@ -398,6 +404,8 @@ class Engine:
             self._end(e, now, _LIFETIME)
             return
         ttl = self.policy.idle_timeout_s(fn.name, now)
+        if ttl.__class__ is not float or not ttl >= 0.0:  # NaN fails the comparison
+            ttl = check_idle_timeout(self.policy, fn.name, ttl)
         if ttl <= 0.0:
             self._end(e, now, _IDLE)
             return

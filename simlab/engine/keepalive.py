@@ -10,15 +10,20 @@ A policy is any object with ``idle_timeout_s(function, now_s) -> float`` (second
 ``function`` that has just become idle at ``now_s`` is kept) and, optionally,
 ``observe(function, arrival_s)``, called at every request so that adaptive policies can learn the
 arrival pattern. Returning ``math.inf`` keeps environments forever (until their maximum lifetime).
+Anything else that is not a number >= 0 (NaN, a negative number, text) stops the run with an error
+naming the policy, the function and the value: a NaN timeout would put the environment's timer out
+of time order.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-__all__ = ["KeepAlivePolicy", "FixedKeepAlive", "NoKeepAlive", "as_keep_alive"]
+__all__ = ["KeepAlivePolicy", "FixedKeepAlive", "NoKeepAlive", "as_keep_alive",
+           "check_idle_timeout"]
 
 
 @runtime_checkable
@@ -70,4 +75,19 @@ def as_keep_alive(value: object) -> KeepAlivePolicy:
     raise TypeError(
         f"keep_alive_s must be seconds (a number >= 0), None, or an object with "
         f"idle_timeout_s(function, now_s), got {value!r}"
+    )
+
+
+def check_idle_timeout(policy: object, function: str, value: object) -> float:
+    """``value`` (what ``policy.idle_timeout_s`` returned for ``function``) as a float, or a
+    ``ValueError`` naming the policy, the function and the value unless it is a real number >= 0
+    (``math.inf`` included: kept until the maximum lifetime)."""
+    if (isinstance(value, numbers.Real) and not isinstance(value, bool)
+            and float(value) >= 0.0):  # NaN fails the comparison
+        return float(value)
+    raise ValueError(
+        f"keep-alive policy {type(policy).__name__}: idle_timeout_s({function!r}, now_s) "
+        f"returned {value!r}; "
+        f"it must return a number of seconds >= 0 (0 reclaims at once, math.inf keeps until the "
+        f"maximum lifetime)"
     )

@@ -282,3 +282,40 @@ def test_lifetime_caps_a_long_keep_alive() -> None:
     r = run([0.0], until_s=200, keep_alive_s=600, max_lifetime_s=50)
     env = r.environments.iloc[0]
     assert env["ended_s"] == pytest.approx(50.0) and env["end_reason"] == "max_lifetime"
+
+
+# --------------------------------------------------------------------------------------------------
+# what a policy returns is checked
+# --------------------------------------------------------------------------------------------------
+
+
+class Returns:
+    """A policy whose first answer is ``value`` (then 60 s)."""
+
+    def __init__(self, value: object) -> None:
+        self.values = [value]
+
+    def idle_timeout_s(self, function: str, now_s: float) -> Any:
+        return self.values.pop(0) if self.values else 60.0
+
+
+@pytest.mark.parametrize("value", [math.nan, np.float64("nan"), -1.0, -1, "600", None,
+                                   True, [5.0]])
+def test_a_policy_returning_anything_but_a_number_ge_0_is_an_error(value: object) -> None:
+    # np.mean([]) in an adaptive policy is NaN: it must stop the run, not schedule a NaN timer
+    sim = simlab.Simulation(seed=1, keep_alive=Returns(value))
+    sim.add_function("resize", init_s=0.5, duration_s=1.0)
+    sim.add_source(Replay([0.0, 10.0]), target="resize")
+    with pytest.raises(ValueError) as err:
+        sim.run(until_s=50)
+    msg = str(err.value)
+    assert "keep-alive policy Returns" in msg
+    assert "idle_timeout_s('resize', now_s) returned " + repr(value) in msg
+    assert "number of seconds >= 0" in msg
+
+
+@pytest.mark.parametrize("value", [0, 30, np.float64(30.0), np.int64(30), math.inf])
+def test_a_policy_may_return_any_real_number_ge_0(value: object) -> None:
+    r = run([0.0, 10.0], until_s=50, keep_alive=Returns(value))
+    # math.inf is allowed as documented: kept until the maximum lifetime
+    assert r.invocations["cold"].tolist() == [True, float(value) == 0.0]
