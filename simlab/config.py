@@ -361,17 +361,10 @@ class FunctionConfig:
                 f"{name}.memory_mb ({m}) exceeds host_memory_mb ({rules.host_memory_mb}): no host "
                 f"could hold its environments; raise host_memory_mb"
             )
-        if self.provisioned_concurrency and rules.date < dt.date(2019, 12, 3):
-            raise ValueError(
-                f"{name}.provisioned_concurrency must be 0 in the {rules.era!r} era "
-                f"(provisioned concurrency launched in Dec 2019), got "
-                f"{self.provisioned_concurrency}"
-            )
-        if self.architecture == "arm64" and rules.date < dt.date(2021, 9, 29):
-            raise ValueError(
-                f"{name}.architecture 'arm64' did not exist in the {rules.era!r} era "
-                f"(Graviton2 functions launched Sep 2021)"
-            )
+        # Features newer than the era (provisioned concurrency, arm64, larger /tmp...).
+        from simlab.features import check_function
+
+        check_function(self, rules)
 
     def replace(self, **changes: Any) -> FunctionConfig:
         """Return a copy with ``changes`` applied (and validated).

@@ -28,6 +28,7 @@ import simpy
 
 from simlab.config import FunctionConfig, PlatformRules, check_concurrency, era_rules
 from simlab.engine.core import ASYNC, SYNC, Call, Engine
+from simlab.features import check_simulation
 from simlab.result import Result
 from simlab.sources.base import Source
 from simlab.streams import Streams
@@ -290,6 +291,7 @@ class Simulation:
             raise ValueError("add at least one function before running")
         functions = list(self.functions.values())
         check_concurrency(functions, self.rules)
+        check_simulation(self)
         sim = simpy.Environment()
         streams = Streams(self.seed)
         if not isinstance(progress, bool):

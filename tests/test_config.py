@@ -328,7 +328,8 @@ def test_arm64_did_not_exist_before_2021() -> None:
     f = FunctionConfig("f", architecture="arm64")
     f.check_against(ERAS["today"])
     for era in ("2018", "2020"):
-        with pytest.raises(ValueError, match="arm64' did not exist"):
+        with pytest.raises(ValueError, match=r"arm64 \(Graviton2\) functions did not exist.*"
+                                             r"launched on 2021-09-29"):
             f.check_against(ERAS[era])
 
 

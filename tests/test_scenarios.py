@@ -52,7 +52,7 @@ def test_etl_each_clean_file_is_catalogued() -> None:
     assert transforms["attempt"].max() <= 3
 
 
-def test_api_backend_answers_200_and_throttles_with_429() -> None:
+def test_api_backend_answers_200_lambda_throttles_with_500_and_the_stage_with_429() -> None:
     r = scenarios.api_backend(seed=1, rate_per_s=10).run(until_s=120)
     resp = r.extras["apigateway"].responses
     assert len(resp) == len(r.invocations)
@@ -60,7 +60,14 @@ def test_api_backend_answers_200_and_throttles_with_429() -> None:
     choked = scenarios.api_backend(seed=1, rate_per_s=20, reserved_concurrency=1,
                                    client_retries=0).run(until_s=60)
     statuses = set(choked.extras["apigateway"].responses["http_status"])
-    assert statuses == {200, 429}
+    assert statuses == {200, 500}
+    staged = scenarios.api_backend(seed=1, rate_per_s=20, stage_rate_per_s=5, stage_burst=5,
+                                   client_retries=0).run(until_s=60)
+    resp = staged.extras["apigateway"].responses
+    assert set(resp["http_status"]) == {200, 429}
+    # the stage admits at most its burst plus 5 a second; the rest is refused before Lambda
+    assert len(staged.invocations) <= 5 + 5 * 60
+    assert (resp["http_status"] == 429).sum() == len(resp) - len(staged.invocations)
 
 
 def test_mobile_backend_one_upload_sets_off_three_functions() -> None:

@@ -11,7 +11,12 @@ arrives (:meth:`Engine.invoke`) and goes through what Lambda does:
 2. **Warm or cold.** A provisioned environment that is idle is used first; then the *most recently
    used* idle environment (a stack, O(1)), so that the others age out. With none idle, a new
    environment is created: the scaling rule must allow it (else: throttled), it is placed on a host,
-   and the request waits for its INIT: a *cold start*.
+   and the request waits for its INIT: a *cold start*. On-demand INIT is capped at
+   :data:`INIT_LIMIT_S` (10 s): a longer one times out there, and Lambda runs it again inside the
+   first invocation, under the function's timeout (so a 15 s INIT with a 3 s timeout never
+   succeeds; the row gets ``init_timeout=True`` and its log an ``INIT_REPORT ... Status: timeout``
+   line). A provisioned environment's INIT may take up to ``max(130 s, timeout)``; past that the
+   attempt fails (end reason ``init_timeout``) and another starts.
 3. **Run.** The handler's time is ``cpu / min(vcpu_share, parallelism) + io`` (or ``duration_s``).
    Peak memory above the configured memory kills the runtime (``oom``); a run reaching the timeout
    is killed at exactly ``timeout_s`` (``timeout``); otherwise it fails with probability
@@ -42,14 +47,18 @@ from simlab.engine.records import ARCHITECTURES, EnvironmentRecorder, Invocation
 from simlab.streams import Streams
 
 __all__ = ["Engine", "Call", "OK", "ERROR", "TIMEOUT", "OOM", "THROTTLED", "DROPPED",
-           "SYNC", "ASYNC", "POLL"]
+           "SYNC", "ASYNC", "POLL", "INIT_LIMIT_S", "PROVISIONED_INIT_LIMIT_S"]
 
 # Status codes: indexes into simlab.observe.schema.STATUSES.
 OK, ERROR, TIMEOUT, OOM, THROTTLED, DROPPED = range(6)
 # Invocation types: indexes into simlab.engine.records.INVOCATION_TYPES.
 SYNC, ASYNC, POLL = range(3)
 # End reasons: indexes into simlab.engine.records.END_REASONS.
-_IDLE, _LIFETIME, _KILL_TIMEOUT, _KILL_OOM, _ALIVE, _UPDATED = range(6)
+_IDLE, _LIFETIME, _KILL_TIMEOUT, _KILL_OOM, _ALIVE, _UPDATED, _INIT_TIMEOUT = range(7)
+#: Longest on-demand INIT (s); past it INIT is retried inside the first invocation (LAMBDA_FACTS 3).
+INIT_LIMIT_S = 10.0
+#: A provisioned environment's INIT may last max(this, the function's timeout) (LAMBDA_FACTS 3).
+PROVISIONED_INIT_LIMIT_S = 130.0
 
 
 class _Env:
@@ -257,6 +266,7 @@ class Engine:
             return None
         # 2. warm or cold
         cold = False
+        retried_init = 0.0
         if fn.pidle:
             e = fn.pidle.pop()
             init = 0.0
@@ -270,6 +280,11 @@ class Engine:
                 return None
             host, new_host = self.hosts.place(fn.memory_mb, now)
             init = fn.init()
+            if init > INIT_LIMIT_S:
+                # INIT timed out at the limit; it runs again inside this invocation.
+                retried_init = init
+                init = INIT_LIMIT_S
+                self.recorder.extra("init_timeout", iid, True)
             if new_host:
                 init += self.rules.host_provision_delay_s
             e = _Env(self.next_env, fn, host, now, init, False)
@@ -292,6 +307,7 @@ class Engine:
         mem = fn.mem()
         if not (run >= 0.0 and init >= 0.0 and mem >= 0.0):  # also catches NaN
             self._bad_draw(fn, run, init, mem)
+        run += retried_init
         u = fn.err()
         if run >= fn.timeout:
             status, run = TIMEOUT, fn.timeout
@@ -451,6 +467,15 @@ class Engine:
         """Create a provisioned environment: initialised before the run (``ahead``) or now."""
         host, _ = self.hosts.place(fn.memory_mb, now)
         init = fn.init()
+        limit = max(PROVISIONED_INIT_LIMIT_S, fn.timeout)
+        if init > limit:
+            # This INIT attempt times out at the limit; Lambda starts another.
+            e = _Env(self.next_env, fn, host, now, limit, True)
+            self.next_env += 1
+            self.alive[e.env_id] = e
+            ev = simpy.Timeout(self.sim, limit, e)
+            ev.callbacks.append(self._provision_timed_out)
+            return
         created = now - init if ahead else now
         e = _Env(self.next_env, fn, host, created, init, True)
         self.next_env += 1
@@ -472,6 +497,15 @@ class Engine:
         self.unreserved_pool = self.account_concurrency - set_aside
         self.unreserved_in_flight = sum(max(f.in_flight - f.provisioned, 0)
                                         for f in self.fns if f.limit is None)
+
+    def _provision_timed_out(self, ev: simpy.Event) -> None:
+        e: _Env = ev._value
+        if not e.alive:
+            return  # replaced by a configuration update meanwhile
+        now = self.sim._now
+        self._end(e, now, _INIT_TIMEOUT)
+        if not self.closing and e.version == e.fn.version:
+            self._provision(e.fn, now, ahead=False)
 
     def _provisioned_ready(self, ev: simpy.Event) -> None:
         e: _Env = ev._value

@@ -4,8 +4,9 @@ A Lambda function is invoked in one of three ways, and the trigger decides which
 
 * **synchronously**: the caller waits for the answer. API Gateway, the SDK's ``RequestResponse``
   (also load balancers, function URLs, Cognito). Nobody retries for you: a function error comes
-  back to the caller at once (API Gateway: ``502``), so does a throttle (``429``), and API
-  Gateway stops waiting after 29 s (``504``) while the function runs on, billed;
+  back to the caller at once (API Gateway: ``502``), so does a throttle (Lambda's ``429``, which
+  API Gateway passes on as ``500 Internal server error``), and API Gateway stops waiting after
+  29 s (``504``) while the function runs on, billed;
 * **asynchronously**: the caller hands the event to Lambda's internal queue and gets ``202`` at
   once. S3, SNS, EventBridge (schedules included), the SDK's ``Event``. Lambda retries a failed
   event twice, 1 and 2 minutes later, then sends it to a dead-letter queue or an on-failure
@@ -241,7 +242,7 @@ def triggers_figure(result: Result, *, fig: Figure | None = None) -> Figure:
     status = resp["http_status"].to_numpy()
     _per_minute(resp["sent_s"].to_numpy(), [
         ("200 OK", status == 200, c["ok"]), ("502 function error", status == 502, c["error"]),
-        ("429 throttled", status == 429, c["throttled"]),
+        ("500 throttled by Lambda", status == 500, c["throttled"]),
         ("504 timeout", status == 504, c["timeout"])], top, until)
     top.set_title("API Gateway (sync): what the clients got", fontsize="medium", loc="left")
     inv = result.invocations
@@ -340,7 +341,8 @@ def triggers_readout(view: TriggersView) -> str:
     s = view.summary
     api, s3, k = s.loc["API Gateway"], s.loc["S3"], s.loc["Kinesis"]
     return (f"<b>API Gateway</b>: {api['failed_items']:,} of {api['items']:,} requests failed for "
-            f"the client ({api['throttles']:,} were 429s). <b>S3</b>: {s3['retries']:,} retries "
+            f"the client ({api['throttles']:,} were 500s: Lambda's throttles). <b>S3</b>: "
+            f"{s3['retries']:,} retries "
             f"({s3['throttles']:,} after throttles), {s3['failed_items']} events in the "
             f"dead-letter queue. <b>Kinesis</b>: {k['invocations']:,} batches, longest iterator "
             f"age {k['max_delay_s']:.1f} s, {k['pending_items']:,} records still waiting.")
@@ -553,7 +555,7 @@ def _throttle_feedback(answer: float, expected: float) -> str | None:
     "backoffs 1 + 2 + 4 + ...",
 ), why="A throttled asynchronous event waits in Lambda's queue and is retried with a backoff that "
         "doubles (1 s, 2 s, 4 s... up to 5 min): delayed, not lost, where an API client gets a "
-        "429 at once.", feedback=_throttle_feedback)
+        "500 at once.", feedback=_throttle_feedback)
 def _async_throttle_wait() -> float:
     result = three_triggers(failure_rate=0.0, reserved_concurrency=2)
     return float(trigger_summary(result).loc["S3", "max_delay_s"])

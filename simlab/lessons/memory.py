@@ -49,7 +49,7 @@ from simlab.lessons.power_tuning import EXAMPLE_E_SOURCE, example_e
 from simlab.prices import price_sheet_for
 from simlab.result import Result
 from simlab.simulation import Simulation
-from simlab.sources import FixedInterval
+from simlab.sources import FixedInterval, Replay
 from simlab.validate import number, whole
 
 __all__ = [
@@ -58,7 +58,7 @@ __all__ = [
     "oom_probability",
     "after_kills", "oom_figure", "timeout_run", "timeout_probability", "timeout_figure",
     "example_e_table", "cheapest", "power_tuning_figure", "PowerTuningView", "power_tuning_view",
-    "power_tuning_readout", "power_tuning_dashboard",
+    "power_tuning_readout", "power_tuning_dashboard", "init_limit_table",
 ]
 
 _C = plots.COLORS
@@ -625,3 +625,34 @@ exercise("03-cost-ratio-10240", rel_tolerance=0.02, hints=(
 ), why="Above one vCPU a single thread runs no faster, so every extra MB is billed for the same "
        "time: the cost grows in proportion to the memory.",
    feedback=_ratio_feedback)(_cost_ratio)
+
+
+def init_limit_table(init_s: float = 15.0, timeouts: Sequence[int] = (3, 30), *,
+                     requests: int = 3, interval_s: float = 60.0, era: str = "2020",
+                     seed: int = 0) -> tuple[pd.DataFrame, dict[int, Result]]:
+    """The INIT limit: a function whose INIT takes ``init_s`` (past the 10 s on-demand limit),
+    called ``requests`` times every ``interval_s`` s, once per timeout of ``timeouts``.
+
+    INIT stops at 10 s (an ``INIT_REPORT ... Status: timeout`` log line) and runs again inside the
+    first invocation, under the function's timeout: with a timeout shorter than ``init_s`` every
+    request times out in a new environment; with a longer one the first request pays
+    10 s + ``init_s`` and the others are warm. Returns one row per timeout (``ok``, ``timeouts``,
+    ``environments``, ``first_latency_s``, ``billed_s`` in the era's billing) and the runs.
+    """
+    init = number("init_s", init_s, 0.0, 900.0)
+    n = whole("requests", requests, 1, 1000)
+    runs: dict[int, Result] = {}
+    rows = {}
+    for t in timeouts:
+        t = whole("timeouts", t, 1, 900)
+        sim = Simulation(era=era, seed=seed)
+        sim.add_function("slow-init", timeout_s=t, init_s=init, duration_s=0.2)
+        sim.add_source(Replay([1.0 + interval_s * k for k in range(n)]), target="slow-init")
+        r = runs[t] = sim.run(until_s=interval_s * n + init + t + 1.0)
+        inv = r.invocations
+        rows[t] = {"ok": int((inv["status"] == "ok").sum()),
+                   "timeouts": int((inv["status"] == "timeout").sum()),
+                   "environments": len(r.environments),
+                   "first_latency_s": float(inv["latency_ms"].iloc[0]) / 1000.0,
+                   "billed_s": float(inv["billed_ms"].sum()) / 1000.0}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("timeout_s"), runs

@@ -15,7 +15,10 @@ For every request it runs, the platform writes three lines of its own around the
            Max Memory Used: 70 MB  Init Duration: 150.30 ms
 
 (the REPORT fields are separated by tabs, each followed by one). ``Init Duration`` appears only on a
-cold start; ``Max Memory Used`` is the peak of the environment so far, not of the request alone. A
+cold start; ``Max Memory Used`` is the peak of the environment so far, not of the request alone. An
+INIT that passed its 10 s limit writes ``INIT_REPORT Init Duration: 10000.00 ms  Phase: init
+Status: timeout`` before the START of the invocation that runs it again (its REPORT then has no
+``Init Duration``). A
 request killed at its timeout gets a ``Task timed out after 3.00 seconds`` line, one killed for
 running out of memory gets ``Runtime exited with error: signal: killed``. Newer logs drop those
 lines and put ``Status: timeout`` (or ``Status: error`` with an ``Error Type``) in the REPORT line
@@ -66,7 +69,7 @@ _NEEDED = (
 _ENV_NEEDED = ("env_id", "created_s")
 
 # Order of the lines one invocation writes at one instant.
-_SEQ_START, _SEQ_HANDLER, _SEQ_FAIL, _SEQ_END, _SEQ_REPORT = 0, 1, 2, 3, 4
+_SEQ_INIT, _SEQ_START, _SEQ_HANDLER, _SEQ_FAIL, _SEQ_END, _SEQ_REPORT = -1, 0, 1, 2, 3, 4
 
 
 def epoch_ms(epoch: datetime) -> int:
@@ -324,6 +327,14 @@ def log_events(
     def add(i: np.ndarray, t: np.ndarray, seq: int, message: np.ndarray) -> None:
         parts.append((i, t, seq, message))
 
+    # An INIT past the 10 s limit: its report, then the invocation that runs INIT again.
+    init_out = np.zeros(n, dtype=bool)
+    if "init_timeout" in ran.columns:
+        init_out = ran["init_timeout"].eq(True).to_numpy(dtype=bool)
+        it = np.flatnonzero(init_out)
+        add(it, start[it], _SEQ_INIT,
+            "INIT_REPORT Init Duration: " + _fmt(ran["init_ms"].to_numpy(dtype=float)[it], ".2f")
+            + " ms\tPhase: init\tStatus: timeout")
     add(np.arange(n), start, _SEQ_START, "START RequestId: " + rid + " Version: $LATEST")
 
     handled = np.zeros(n, dtype=bool)
@@ -358,7 +369,7 @@ def log_events(
         + " ms\tMemory Size: " + _fmt(ran["memory_mb"].to_numpy(dtype=float)[fin], ".0f")
         + " MB\tMax Memory Used: " + _fmt(peak_mb[fin], "d") + " MB\t"
     )  # fmt: skip
-    cold = ran["cold"].to_numpy(dtype=bool)[fin]
+    cold = ran["cold"].to_numpy(dtype=bool)[fin] & ~init_out[fin]
     init = "Init Duration: " + _fmt(ran["init_ms"].to_numpy(dtype=float)[fin], ".2f") + " ms\t"
     report = report + np.where(cold, init, "")
     if style == "status":

@@ -1,7 +1,8 @@
 """Web and mobile backends: HTTP requests through API Gateway, each one a synchronous invocation.
 
 API Gateway waits for the function's answer (for at most 29 s) and turns what goes wrong into HTTP
-status codes: a throttled invocation is a ``429``, a function error a ``502``, a timeout a ``504``.
+status codes: an invocation Lambda throttles is a ``500``, a function error a ``502``, a timeout a
+``504``; a ``429`` comes only from API Gateway's own throttle.
 A mobile backend adds what happens off the request path: uploads to S3 processed asynchronously,
 and SNS topics fanning one event out to several functions.
 """
@@ -15,6 +16,7 @@ from urllib.parse import unquote_plus
 from simlab.dists import LogNormal
 from simlab.simulation import Simulation
 from simlab.sources import APIGateway, Diurnal, Poisson, S3Bucket, SNSTopic
+from simlab.sources.apigateway import Throttle
 from simlab.sources.payloads import proxy_response
 from simlab.validate import number
 
@@ -23,12 +25,16 @@ __all__ = ["api_backend", "mobile_backend"]
 
 def api_backend(seed: int = 0, *, era: str = "today", rate_per_s: float = 5.0,
                 reserved_concurrency: int | None = None, client_retries: int = 1,
-                error_rate: float = 0.002) -> Simulation:
+                error_rate: float = 0.002, stage_rate_per_s: float | None = None,
+                stage_burst: int = 10) -> Simulation:
     """A REST API (``GET /products``) backed by one function behind API Gateway.
 
     ``products`` (512 MB) spends a little CPU and waits on a database (log-normal I/O), and returns
-    a proxy response. Requests are Poisson at ``rate_per_s``; clients retry 429/502/504 answers
-    ``client_retries`` times. Set ``reserved_concurrency`` to see throttling turn into 429s.
+    a proxy response. Requests are Poisson at ``rate_per_s``; clients retry 429/500/502/504
+    answers ``client_retries`` times. Set ``reserved_concurrency`` to see Lambda's throttling
+    turn into 500s (``{"message": "Internal server error"}``), and ``stage_rate_per_s`` to put
+    API Gateway's own stage throttle (burst ``stage_burst``) in front of it: its refusals are the
+    429s, and they never reach Lambda.
 
     Look at: ``result.extras["apigateway"].responses`` and ``.requests``, the ``http_status``
     column.
@@ -44,8 +50,10 @@ def api_backend(seed: int = 0, *, era: str = "today", rate_per_s: float = 5.0,
     sim.add_function("products", memory_mb=512, timeout_s=10, cpu_s=LogNormal(0.015, 0.4),
                      io_s=LogNormal(0.045, 0.6), error_rate=error_rate,
                      reserved_concurrency=reserved_concurrency, handler=products)
+    stage = None if stage_rate_per_s is None else Throttle(float(stage_rate_per_s), stage_burst)
     sim.add_source(APIGateway(Poisson(rate_per_s), path="/products", query={"page": "1"},
-                              client_retries=client_retries), target="products")
+                              client_retries=client_retries, stage_throttle=stage),
+                   target="products")
     return sim
 
 

@@ -4,9 +4,9 @@
   Replay: *when* requests come.
 * Triggers, each with AWS's invocation type and event shape: :class:`Schedule` (EventBridge
   ``rate()``/``cron()``, async), :class:`S3Bucket` (object notifications, async),
-  :class:`SNSTopic` (fan-out, async), :class:`APIGateway` (HTTP, sync, 429/502/504),
-  :class:`SDK` (the Invoke API: RequestResponse, Event, DryRun), :class:`TraceReplay` (Azure
-  Functions traces).
+  :class:`SNSTopic` (fan-out, async), :class:`APIGateway` (HTTP, sync, 500/502/504, and 429
+  from its own throttle), :class:`SDK` (the Invoke API: RequestResponse, Event, DryRun),
+  :class:`TraceReplay` (Azure Functions traces).
 * Event source mappings (pollers that invoke synchronously with batches): :class:`KinesisStream`,
   :class:`DynamoDBStream` (ordered shards, retries that block a shard, bisect, IteratorAge) and
   :class:`SQSQueue` (batches, visibility timeout, redrive).

@@ -4,14 +4,23 @@ Behind a REST or HTTP API, a function answers web requests. API Gateway invokes 
 **synchronously** with the whole request as the event (the *proxy* event: method, path, headers,
 body) and turns the outcome into an HTTP status for the client (LAMBDA_FACTS 3, 5, 7.5):
 
-=========================================  ===============================================
-what happened                              the client sees
-=========================================  ===============================================
-the function returned                      ``200`` (or the ``statusCode`` it returned)
-the function failed (error, timeout, OOM)  ``502 Bad Gateway``
-Lambda throttled the request               ``429 Too Many Requests``
-it ran longer than the integration timeout ``504 Gateway Timeout`` *at* the timeout
-=========================================  ===============================================
+==========================================  ===============================================
+what happened                               the client sees
+==========================================  ===============================================
+the function returned                       ``200`` (or the ``statusCode`` it returned)
+the function failed (error, timeout, OOM)   ``502 Bad Gateway``
+its answer is not a valid proxy response    ``502 Bad Gateway``
+Lambda refused the invoke (throttled)       ``500 Internal Server Error``
+it ran longer than the integration timeout  ``504 Gateway Timeout`` *at* the timeout
+API Gateway's own throttle refused it       ``429 Too Many Requests``, Lambda never sees it
+==========================================  ===============================================
+
+A throttle *by Lambda* (no concurrency left) is a 429 from Lambda's Invoke API, which API Gateway
+turns into a 500 with the body ``{"message": "Internal server error"}`` (the same body as a 502);
+API Gateway never retries (LAMBDA_FACTS 7.5). A 429 reaches the client only from API Gateway's own
+throttling: a token bucket per account and Region (10,000 requests/s, burst 5,000, shared by all
+the APIs of a run), and optional stage and method limits (:class:`Throttle`); each request takes
+one token from each bucket that applies, and a request finding one empty is answered 429 at once.
 
 The integration timeout is 29 s at most for a REST API (50 ms to 29 s; since June 2024 Regional
 REST APIs can ask for more through a quota increase, not simulated) and 30 s for an HTTP API. A
@@ -19,17 +28,19 @@ function that runs longer is **not** stopped: it keeps running, and is billed, u
 timeout, while the client already has its 504. A REST API also answers 502 when the handler's
 return value is not a valid proxy response (``{"statusCode": ..., "body": "<string>"}``).
 
-Clients may retry on 429, 502 and 504 (``client_retries``), after an exponential backoff: each
+Clients may retry on 429, 500, 502 and 504 (``client_retries``), after an exponential backoff: each
 retry is a new request to the platform, which is how retries can turn a throttling spike into a
 bigger one.
 
 Each invocation row gets an extra column ``http_status``; the client's view, one row per HTTP
-request and attempt, is ``result.extras[<name>].responses``.
+request and attempt, is ``result.extras[<name>].responses`` (a request refused by API Gateway's
+throttle has no invocation: its ``invocation_id`` is -1).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -48,32 +59,102 @@ from simlab.sources.payloads.apigateway import (
 )
 from simlab.sources.payloads.context import PayloadContext
 from simlab.sources.timeline import arrival_times, at_times, check_seconds, register_service
+from simlab.validate import number, whole
 
 if TYPE_CHECKING:  # pragma: no cover
     from simlab.simulation import Run
 
-__all__ = ["APIGateway", "APIGatewayLog", "MAX_INTEGRATION_TIMEOUT_S", "RETRY_STATUSES"]
+__all__ = ["APIGateway", "APIGatewayLog", "ACCOUNT_THROTTLE", "ERROR_BODIES",
+           "MAX_INTEGRATION_TIMEOUT_S", "RETRY_STATUSES", "Throttle"]
 
 #: Longest integration timeout by API type (s).
 MAX_INTEGRATION_TIMEOUT_S: dict[str, float] = {"rest": 29.0, "http": 30.0}
 #: Statuses a retrying client retries on.
-RETRY_STATUSES: tuple[int, ...] = (429, 502, 504)
+RETRY_STATUSES: tuple[int, ...] = (429, 500, 502, 504)
+#: The body API Gateway sends with the statuses it makes itself. 500 and 502: LAMBDA_FACTS 7.5;
+#: 429 and 504: API Gateway's default gateway responses (``THROTTLED``,
+#: ``INTEGRATION_TIMEOUT``).
+ERROR_BODIES: dict[int, str] = {
+    429: '{"message": "Too Many Requests"}',
+    500: '{"message": "Internal server error"}',
+    502: '{"message": "Internal server error"}',
+    504: '{"message": "Endpoint request timed out"}',
+}
 
 _COLUMNS = ["request", "attempt", "function", "invocation_id", "sent_s", "responded_s",
-            "http_status", "latency_ms"]
+            "http_status", "latency_ms", "gateway_body"]
+_NO_INVOCATION = -1
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """A token-bucket limit of API Gateway: ``rate_per_s`` tokens a second, at most ``burst``.
+
+    Each request takes one token; a request that finds the bucket empty is answered 429 and never
+    reaches Lambda. The bucket starts full.
+    """
+
+    rate_per_s: float
+    burst: int
+
+    def __post_init__(self) -> None:
+        number("Throttle rate_per_s", self.rate_per_s, 0, 1e6, low_open=True)
+        whole("Throttle burst", self.burst, 1, 1_000_000)
+
+
+#: API Gateway's default account-level limit per Region (LAMBDA_FACTS 7.5).
+ACCOUNT_THROTTLE = Throttle(rate_per_s=10_000.0, burst=5_000)
+
+
+class _Bucket:
+    """The state of one :class:`Throttle` during a run."""
+
+    __slots__ = ("limit", "tokens", "last_s")
+
+    def __init__(self, limit: Throttle) -> None:
+        self.limit = limit
+        self.tokens = float(limit.burst)
+        self.last_s = 0.0
+
+    def refill(self, now: float) -> None:
+        lim = self.limit
+        self.tokens = min(float(lim.burst), self.tokens + (now - self.last_s) * lim.rate_per_s)
+        self.last_s = now
+
+    def __repr__(self) -> str:
+        return f"<API Gateway throttle {self.limit}: {self.tokens:.1f} tokens>"
+
+
+def _admit(buckets: Sequence[_Bucket], now: float) -> bool:
+    """Take one token from every bucket, or from none if one of them is empty."""
+    for b in buckets:
+        b.refill(now)
+        if b.tokens < 1.0:
+            return False
+    for b in buckets:
+        b.tokens -= 1.0
+    return True
+
+
+def _check_throttle(name: str, value: Any) -> Throttle | None:
+    if value is not None and not isinstance(value, Throttle):
+        raise TypeError(f"{name} must be a simlab.sources.apigateway.Throttle or None, "
+                        f"got {value!r}")
+    return value
 
 
 class APIGatewayLog:
     """The client's side of an API during one run (``result.extras[<name>]``)."""
 
     def __init__(self) -> None:
-        self.rows: list[tuple[int, int, str, int, float, float, int, float]] = []
+        self.rows: list[tuple[int, int, str, int, float, float, int, float, str | None]] = []
 
     @property
     def responses(self) -> pd.DataFrame:
         """One row per HTTP attempt: ``request`` (the client's request number), ``attempt``
         (1, then retries), ``function``, ``invocation_id``, ``sent_s``, ``responded_s``,
-        ``http_status``, ``latency_ms``."""
+        ``http_status``, ``latency_ms``, ``gateway_body`` (the body of an answer API Gateway made
+        itself, see :data:`ERROR_BODIES`; ``None`` for the function's own answers)."""
         return pd.DataFrame(self.rows, columns=_COLUMNS)
 
     @property
@@ -114,9 +195,16 @@ class APIGateway(Source):
         With several target functions: ``{function: (method, path)}``; each request goes to one
         route, chosen at random with equal weights.
     client_retries
-        How many times a client retries a request answered 429, 502 or 504 (0 to 10).
+        How many times a client retries a request answered 429, 500, 502 or 504 (0 to 10).
     retry_backoff_s
         The client's first wait before a retry; it doubles for each further retry.
+    account_throttle
+        API Gateway's account-level limit (:data:`ACCOUNT_THROTTLE`, 10,000 requests/s with a
+        burst of 5,000), shared by every API of the run; ``None`` for none.
+    stage_throttle
+        A limit on this API's stage (all its routes together), or ``None``.
+    method_throttle
+        A limit applied to each route (method and path) separately, or ``None``.
     """
 
     kind = "apigateway"
@@ -125,7 +213,10 @@ class APIGateway(Source):
                  api: str = "rest", method: str = "GET", path: str = "/", body: Any = None,
                  headers: Mapping[str, str] | None = None, query: Mapping[str, str] | None = None,
                  routes: Mapping[str, Sequence[str]] | None = None, client_retries: int = 0,
-                 retry_backoff_s: float = 0.5) -> None:
+                 retry_backoff_s: float = 0.5,
+                 account_throttle: Throttle | None = ACCOUNT_THROTTLE,
+                 stage_throttle: Throttle | None = None,
+                 method_throttle: Throttle | None = None) -> None:
         if not isinstance(arrivals, ArrivalProcess):
             raise TypeError(f"arrivals must be an arrival process (e.g. "
                             f"simlab.sources.Poisson(rate_per_s=5)), got {arrivals!r}")
@@ -152,6 +243,9 @@ class APIGateway(Source):
                              f"got {client_retries!r}")
         self.client_retries = client_retries
         self.retry_backoff_s = check_seconds("retry_backoff_s", retry_backoff_s, 0.0, 3600.0)
+        self.account_throttle = _check_throttle("account_throttle", account_throttle)
+        self.stage_throttle = _check_throttle("stage_throttle", stage_throttle)
+        self.method_throttle = _check_throttle("method_throttle", method_throttle)
 
     @staticmethod
     def _method(method: Any) -> str:
@@ -178,17 +272,21 @@ class APIGateway(Source):
 
     def http_status(self, call: Call) -> int:
         """The status the client gets for a call that ended within the integration timeout."""
+        return self._answer(call)[0]
+
+    def _answer(self, call: Call) -> tuple[int, bool]:
+        """The status for a call that ended in time, and whether API Gateway made it itself."""
         if call.status != OK:
-            return 502
+            return 502, True
         if call.fn.cfg.handler is None:
-            return 200
+            return 200, False
         out = call.output
         if self.api == "http" and not (isinstance(out, dict) and "statusCode" in out):
-            return 200  # an HTTP API infers a 200 response from any JSON
+            return 200, False  # an HTTP API infers a 200 response from any JSON
         try:
-            return check_proxy_response(out)
+            return check_proxy_response(out), False
         except ValueError:
-            return 502  # "Malformed Lambda proxy response"
+            return 502, True  # "Malformed Lambda proxy response"
 
     def start(self, run: Run, targets: list[str]) -> None:
         name = self.name or self.kind
@@ -204,12 +302,27 @@ class APIGateway(Source):
                   for t in targets]
         pick = run.rng("source", name, "routes")
         counter = [0]
+        shared: list[_Bucket] = []
+        if self.account_throttle is not None:
+            account = run.service("apigateway-account-throttle",
+                                  lambda _: _Bucket(self.account_throttle))
+            if account.limit != self.account_throttle:
+                raise ValueError(f"the APIs of one run share one account throttle; this one has "
+                                 f"{self.account_throttle}, another {account.limit}")
+            shared.append(account)
+        if self.stage_throttle is not None:
+            shared.append(_Bucket(self.stage_throttle))
+        buckets: dict[str, list[_Bucket]] = {
+            fn.name: shared + ([_Bucket(self.method_throttle)] if self.method_throttle else [])
+            for fn, _ in routes}
 
         def respond(n: int, attempt: int, first: float, fname: str, iid: int, sent: float,
-                    status: int, route: tuple[Any, tuple[str, str]]) -> None:
+                    status: int, route: tuple[Any, tuple[str, str]], gateway: bool = True) -> None:
             now = sim.now
-            extra("http_status", iid, status)
-            log.rows.append((n, attempt, fname, iid, sent, now, status, (now - sent) * 1000.0))
+            if iid != _NO_INVOCATION:
+                extra("http_status", iid, status)
+            log.rows.append((n, attempt, fname, iid, sent, now, status, (now - sent) * 1000.0,
+                             ERROR_BODIES[status] if gateway else None))
             if status in RETRY_STATUSES and attempt <= self.client_retries and not engine.closing:
                 wait = self.retry_backoff_s * 2.0 ** (attempt - 1)
                 ev = simpy.Timeout(sim, wait)
@@ -218,6 +331,9 @@ class APIGateway(Source):
         def send(n: int, attempt: int, first: float, route: tuple[Any, tuple[str, str]]) -> None:
             fn, (method, path) = route
             now = sim.now
+            if not _admit(buckets[fn.name], now):
+                respond(n, attempt, first, fn.name, _NO_INVOCATION, now, 429, route)
+                return
             number = counter[0]
             counter[0] = number + 1
             iid = engine.new_invocation_id()
@@ -225,14 +341,17 @@ class APIGateway(Source):
             event = LazyPayload(self._event, method, path, now, number, ctx)
             call = engine.invoke(fn, src, SYNC, 1, None, event, None, iid)
             if call is None:
-                respond(n, attempt, first, fn.name, iid, now, 429, route)
+                respond(n, attempt, first, fn.name, iid, now, 500, route)
             elif call.end - now > timeout:
                 ev = simpy.Timeout(sim, timeout)
                 ev.callbacks.append(lambda _: respond(n, attempt, first, fn.name, iid, now, 504,
                                                       route))
             else:
-                call.on_done = lambda c: respond(n, attempt, first, fn.name, iid, now,
-                                                 self.http_status(c), route)
+                def done(c: Call) -> None:
+                    status, gateway = self._answer(c)
+                    respond(n, attempt, first, fn.name, iid, now, status, route, gateway)
+
+                call.on_done = done
 
         def fire(k: int, t: float) -> None:
             route = routes[0] if len(routes) == 1 else routes[int(pick.integers(len(routes)))]

@@ -232,3 +232,15 @@ def test_checks_accept_right_answers_and_unanswered() -> None:
     for i in exercises(3):
         assert check(i, ...).status == "unanswered"
         assert check(i, None).status == "unanswered"
+
+
+def test_init_limit_table_shows_the_init_that_never_succeeds() -> None:
+    table, runs = lesson.init_limit_table(15.0, (3, 30), requests=3)
+    assert table.loc[3].to_dict() == {"ok": 0, "timeouts": 3, "environments": 3,
+                                      "first_latency_s": 13.0, "billed_s": 9.0}
+    assert table.loc[30, "ok"] == 3 and table.loc[30, "environments"] == 1
+    assert table.loc[30, "first_latency_s"] == pytest.approx(10.0 + 15.0 + 0.2)
+    reports = runs[3].logs("slow-init").filter(pattern="INIT_REPORT")
+    assert len(reports) == 3
+    with pytest.raises(ValueError, match="init_s"):
+        lesson.init_limit_table(-1.0)

@@ -1,0 +1,178 @@
+"""Lambda features and the dates they launched: an era refuses what did not exist yet.
+
+An era (:data:`simlab.config.ERAS`) stands for a date. A simulation of the 2018 platform that
+configures, say, a stream's ``bisect_on_error`` (launched 25 Nov 2019) would teach something that
+never happened, so the run refuses it before any simulated time passes, with an error that names
+the feature, where it was used and the day it launched.
+
+:data:`FEATURES` is the one table of launch dates (sources in ``docs/lambda_facts.md``, section
+9b); :func:`refuse` is the one place that compares them with an era's date.
+:func:`check_function` is called when a function is added or reconfigured, and
+:func:`check_simulation` by :meth:`simlab.Simulation.run` for everything else (sources and
+asynchronous settings).
+
+>>> import simlab
+>>> sim = simlab.Simulation(era="2018")
+>>> _ = sim.add_function("f", ephemeral_storage_mb=1024)  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+ValueError: f.ephemeral_storage_mb=1024: ephemeral storage above 512 MB did not exist ... 2022-03-24
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from simlab.config import FunctionConfig, PlatformRules
+    from simlab.simulation import Simulation
+
+__all__ = ["Feature", "FEATURES", "refuse", "check_function", "check_simulation"]
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A feature of Lambda and the day it launched (in us-east-1)."""
+
+    title: str
+    launched: dt.date
+    source: str
+
+
+_NOV_2019_ASYNC = ("https://aws.amazon.com/about-aws/whats-new/2019/11/"
+                   "aws-lambda-supports-max-retry-attempts-event-age-asynchronous-invocations")
+_NOV_2019_STREAMS = ("https://aws.amazon.com/about-aws/whats-new/2019/11/"
+                     "aws-lambda-supports-failure-handling-features-for-kinesis-and-dynamodb-"
+                     "event-sources")
+
+#: Feature key -> :class:`Feature`. Sources: docs/lambda_facts.md section 9b.
+FEATURES: dict[str, Feature] = {
+    "sqs_event_source": Feature("SQS as an event source", dt.date(2018, 6, 28),
+                                "InfoQ 2018-07 'AWS Lambda Now Supports SQS as an Event Source'"),
+    "custom_runtime": Feature("custom runtimes ('provided')", dt.date(2018, 11, 29),
+                              "AWS News blog 2018-11-29 (Runtime API and Layers)"),
+    "async_max_retries": Feature("MaximumRetryAttempts of asynchronous invocation",
+                                 dt.date(2019, 11, 25), _NOV_2019_ASYNC),
+    "async_max_event_age": Feature("MaximumEventAgeInSeconds of asynchronous invocation",
+                                   dt.date(2019, 11, 25), _NOV_2019_ASYNC),
+    "async_destinations": Feature("destinations of asynchronous invocation",
+                                  dt.date(2019, 11, 25), "AWS Compute blog 'Introducing AWS "
+                                  "Lambda Destinations', 2019-11-25"),
+    "stream_bisect": Feature("BisectBatchOnFunctionError of stream event sources",
+                             dt.date(2019, 11, 25), _NOV_2019_STREAMS),
+    "stream_max_retries": Feature("MaximumRetryAttempts of stream event sources",
+                                  dt.date(2019, 11, 25), _NOV_2019_STREAMS),
+    "stream_max_record_age": Feature("MaximumRecordAgeInSeconds of stream event sources",
+                                     dt.date(2019, 11, 25), _NOV_2019_STREAMS),
+    "stream_on_failure": Feature("on-failure destinations of stream event sources",
+                                 dt.date(2019, 11, 25), _NOV_2019_STREAMS),
+    "stream_parallelization": Feature("ParallelizationFactor of stream event sources",
+                                      dt.date(2019, 11, 25), "What's New 2019-11-25 "
+                                      "'Parallelization Factor for Kinesis and DynamoDB'"),
+    "provisioned_concurrency": Feature("provisioned concurrency", dt.date(2019, 12, 3),
+                                       "LAMBDA_FACTS 1.3 (re:Invent 2019)"),
+    "sqs_batch_window": Feature("batching windows and batches above 10 for SQS",
+                                dt.date(2020, 11, 24), "What's New 2020-11 'batch windows of up "
+                                "to 5 minutes for functions with Amazon SQS'"),
+    "container_image": Feature("container image packaging", dt.date(2020, 12, 1),
+                               "AWS News blog 2020-12-01 'Container Image Support'"),
+    "stream_batch_item_failures": Feature("ReportBatchItemFailures of stream event sources",
+                                          dt.date(2020, 12, 15), "AWS Compute blog 2020-12 "
+                                          "'custom checkpoints' (day unconfirmed)"),
+    "arm64": Feature("arm64 (Graviton2) functions", dt.date(2021, 9, 29),
+                     "LAMBDA_FACTS 9 (DG-git 2021-09-30)"),
+    "sqs_batch_item_failures": Feature("ReportBatchItemFailures of SQS event sources",
+                                       dt.date(2021, 11, 29), "What's New 2021-11 'partial "
+                                       "batch response for SQS' (day unconfirmed)"),
+    "ephemeral_storage": Feature("ephemeral storage above 512 MB", dt.date(2022, 3, 24),
+                                 "AWS Compute blog 'Using larger ephemeral storage for AWS "
+                                 "Lambda', 2022-03-24"),
+}
+
+
+def refuse(rules: PlatformRules, key: str, where: str) -> None:
+    """Raise ValueError if feature ``key``, used at ``where``, did not exist on ``rules.date``."""
+    feature = FEATURES[key]
+    if rules.date < feature.launched:
+        raise ValueError(
+            f"{where}: {feature.title} did not exist in the {rules.era!r} era "
+            f"({rules.date.isoformat()}); it launched on {feature.launched.isoformat()}"
+        )
+
+
+def _function_uses(cfg: FunctionConfig) -> Iterator[tuple[str, str]]:
+    name = cfg.name
+    if cfg.ephemeral_storage_mb > 512:
+        yield "ephemeral_storage", f"{name}.ephemeral_storage_mb={cfg.ephemeral_storage_mb}"
+    if cfg.package_type == "image":
+        yield "container_image", f"{name}.package_type='image'"
+    if cfg.runtime.startswith("provided"):
+        yield "custom_runtime", f"{name}.runtime={cfg.runtime!r}"
+    if cfg.provisioned_concurrency:
+        yield ("provisioned_concurrency",
+               f"{name}.provisioned_concurrency={cfg.provisioned_concurrency}")
+    if cfg.architecture == "arm64":
+        yield "arm64", f"{name}.architecture='arm64'"
+
+
+def check_function(cfg: FunctionConfig, rules: PlatformRules) -> None:
+    """Refuse a function configuration that uses a feature ``rules``' era did not have."""
+    for key, where in _function_uses(cfg):
+        refuse(rules, key, where)
+
+
+def _source_uses(source: Any, label: str) -> Iterator[tuple[str, str]]:
+    from simlab.sources.sqs import SQSQueue
+    from simlab.sources.streams import _StreamSource
+
+    if isinstance(source, SQSQueue):
+        yield "sqs_event_source", label
+        if source.batching_window_s > 0:
+            yield "sqs_batch_window", f"{label} batching_window_s={source.batching_window_s:g}"
+        if source.batch_size > 10:
+            yield "sqs_batch_window", f"{label} batch_size={source.batch_size}"
+        if getattr(source, "report_batch_item_failures", False):
+            yield "sqs_batch_item_failures", f"{label} report_batch_item_failures=True"
+    elif isinstance(source, _StreamSource):
+        if source.bisect_on_error:
+            yield "stream_bisect", f"{label} bisect_on_error=True"
+        if source.max_retries != -1:
+            yield "stream_max_retries", f"{label} max_retries={source.max_retries}"
+        if source.max_record_age_s != -1:
+            yield "stream_max_record_age", f"{label} max_record_age_s={source.max_record_age_s:g}"
+        if source.on_failure is not None:
+            yield "stream_on_failure", f"{label} on_failure"
+        if source.parallelization_factor != 1:
+            yield ("stream_parallelization",
+                   f"{label} parallelization_factor={source.parallelization_factor}")
+        if getattr(source, "report_batch_item_failures", False):
+            yield "stream_batch_item_failures", f"{label} report_batch_item_failures=True"
+
+
+def _async_uses(function: str, cfg: Any) -> Iterator[tuple[str, str]]:
+    where = f"configure_async({function!r})"
+    if cfg.max_retries != 2:
+        yield "async_max_retries", f"{where} max_retries={cfg.max_retries}"
+    if cfg.max_event_age_s != 21_600:
+        yield "async_max_event_age", f"{where} max_event_age_s={cfg.max_event_age_s}"
+    for side in ("on_success", "on_failure"):
+        if getattr(cfg, side) is not None:
+            yield "async_destinations", f"{where} {side}"
+
+
+def check_simulation(sim: Simulation) -> None:
+    """Refuse, before the run, anything of ``sim`` that its era did not have yet."""
+    rules = sim.rules
+    for name, first in sim.functions.items():
+        for cfg in (first, *sim._history_of(name)[1]):
+            check_function(cfg, rules)
+    for source, _targets in sim.sources:
+        label = f"source {source.name or source.kind!r}"
+        for key, where in _source_uses(source, label):
+            refuse(rules, key, where)
+    for function, cfg in sim.async_configs.items():
+        for key, where in _async_uses(function, cfg):
+            refuse(rules, key, where)
