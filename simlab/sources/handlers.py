@@ -15,6 +15,12 @@ every invocation that runs, and records:
 * ``log_lines``: what it printed (stdout and stderr) and logged with :mod:`logging`, one string per
   line. Logging records look like the Python runtime's: ``[INFO]\\t<time>\\t<request id>\\t<msg>``.
 
+A handler that exits the runtime (``sys.exit()``, ``exit()``, ``raise SystemExit``) fails as on
+Lambda with ``Runtime.ExitError`` (``RequestId: <id> Error: Runtime exited with error: exit status
+1``, or ``Runtime exited without providing a reason`` for status 0), and its execution environment
+is reset: it ends when the invocation does (end reason ``runtime_exit``), so the next request
+starts cold.
+
 The handler receives a fresh copy of the event (as Lambda deserialises the JSON for every
 invocation), so mutating it does not change a retry's event. Its return value must be JSON
 (Lambda serialises it; anything else is a ``Runtime.MarshalError``), at most 6 MB.
@@ -214,6 +220,9 @@ class HandlerRunner:
                 result = handler(event, context)
         except Exception as exc:  # noqa: BLE001 - the handler's own error is the point
             failure = exc
+        except SystemExit as exc:  # the runtime process exits: Lambda resets the environment
+            failure = _runtime_exit(exc, context.aws_request_id, out)
+            call.env.exited = True
         finally:
             self.depth -= 1
             self._capture.stack.pop()
@@ -223,15 +232,17 @@ class HandlerRunner:
         if failure is None:
             failure = _marshal_error(result)
         if failure is not None:
-            kind = ("Runtime.MarshalError" if isinstance(failure, _MarshalError)
+            kind = (failure.kind if isinstance(failure, _RuntimeError)
                     else type(failure).__name__)
             text = f"{kind}: {failure}"
             lines.append(f"[ERROR] {text}")
             self.recorder.extra("error", iid, text)
             if call.status not in (TIMEOUT, OOM):
                 call.status = ERROR
-                call.output = {"errorMessage": str(failure), "errorType": kind,
-                               "requestId": context.aws_request_id, "stackTrace": []}
+                call.output = ({"errorType": kind, "errorMessage": str(failure)}
+                               if isinstance(failure, _ExitError) else
+                               {"errorMessage": str(failure), "errorType": kind,
+                                "requestId": context.aws_request_id, "stackTrace": []})
         if lines:
             self.recorder.extra("log_lines", iid, lines)
         if call.status == OK:
@@ -241,8 +252,32 @@ class HandlerRunner:
             call.output = response_payload(call, self.seed, self.ctx)
 
 
-class _MarshalError(Exception):
-    pass
+class _RuntimeError(Exception):
+    """An error the runtime reports (not the handler's own exception), of type ``kind``."""
+
+    kind = "Runtime.Error"
+
+
+class _MarshalError(_RuntimeError):
+    kind = "Runtime.MarshalError"
+
+
+class _ExitError(_RuntimeError):
+    kind = "Runtime.ExitError"
+
+
+def _runtime_exit(exc: SystemExit, rid: str, out: io.StringIO) -> _ExitError:
+    """The error of a handler that exited the runtime with ``exc`` (Python's exit rules: no code
+    or 0 is status 0, an integer is its status, anything else is printed and is status 1)."""
+    code = exc.code
+    if code is None or isinstance(code, bool | int):
+        status = int(code or 0)
+    else:
+        out.write(f"{code}\n")
+        status = 1
+    reason = (f"Runtime exited with error: exit status {status}" if status
+              else "Runtime exited without providing a reason")
+    return _ExitError(f"RequestId: {rid} Error: {reason}")
 
 
 def _marshal_error(result: Any) -> BaseException | None:

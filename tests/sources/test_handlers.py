@@ -143,3 +143,65 @@ def test_error_rate_still_applies_on_top_of_the_code() -> None:
     r = _run(lambda e, c: "ok", [(float(t), "f", {}) for t in range(1, 6)], error_rate=1.0)
     assert (r.invocations["status"] == "error").all()
     assert "output" not in r.invocations.columns
+
+
+# --------------------------------------------------------------------------------------------------
+# a handler that exits the runtime
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("code", "reason", "printed"), [
+    (1, "Runtime exited with error: exit status 1", []),
+    (3, "Runtime exited with error: exit status 3", []),
+    (None, "Runtime exited without providing a reason", []),
+    (0, "Runtime exited without providing a reason", []),
+    ("bad input", "Runtime exited with error: exit status 1", ["bad input"]),
+])
+def test_sys_exit_is_a_runtime_exit_error_and_resets_the_environment(
+        code: object, reason: str, printed: list[str]) -> None:
+    import sys
+
+    def quitter(event: dict, context: object) -> str:
+        if event["n"] == 2:
+            sys.exit(code)
+        return "fine"
+
+    calls = [(1.0, "f", {"n": 1}), (2.0, "f", {"n": 2}), (3.0, "f", {"n": 3})]
+    r = _run(quitter, calls)  # must not raise SystemExit out of run()
+    inv = r.invocations
+    rid = request_id(4, int(inv["invocation_id"].iloc[1]))
+    text = f"Runtime.ExitError: RequestId: {rid} Error: {reason}"
+    assert inv["status"].tolist() == ["ok", "error", "ok"]
+    assert inv["error"].iloc[1] == text
+    assert inv["log_lines"].iloc[1] == [*printed, f"[ERROR] {text}"]
+    payload = r.extras["sdk"].responses["payload"].iloc[1]
+    assert payload == {"errorType": "Runtime.ExitError",
+                       "errorMessage": f"RequestId: {rid} Error: {reason}"}
+    # the environment is reset: it ends with the request; the next request starts cold
+    assert inv["cold"].tolist() == [True, False, True]
+    assert inv["env_id"].iloc[0] == inv["env_id"].iloc[1] != inv["env_id"].iloc[2]
+    envs = r.environments.set_index("env_id")
+    first = envs.loc[inv["env_id"].iloc[1]]
+    assert first["end_reason"] == "runtime_exit"
+    assert first["ended_s"] == pytest.approx(inv["end_s"].iloc[1])
+
+
+def test_sys_exit_in_a_called_function_fails_that_call_only() -> None:
+    import sys
+
+    def leaf(event: dict, context: object) -> None:
+        sys.exit(2)
+
+    def caller(event: dict, context: object) -> dict:
+        resp = context.lambda_client.invoke(FunctionName="leaf", Payload=b"{}")
+        return {"leaf_error": resp.get("FunctionError")}
+
+    sim = simlab.Simulation(seed=4)
+    sim.add_function("f", handler=caller, duration_s=0.25, init_s=0.1)
+    sim.add_function("leaf", handler=leaf, duration_s=0.1, init_s=0.1)
+    sim.add_source(SDK(calls=[(1.0, "f", {})]), target="f")
+    inv = sim.run(until_s=20).invocations.set_index("function")
+    assert inv.loc["f", "status"] == "ok"
+    assert inv.loc["f", "output"] == {"leaf_error": "Unhandled"}
+    assert inv.loc["leaf", "status"] == "error"
+    assert inv.loc["leaf", "error"].endswith("Error: Runtime exited with error: exit status 2")
