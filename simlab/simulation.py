@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import math
+import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -33,10 +34,13 @@ from simlab.result import Result
 from simlab.sources.base import Source
 from simlab.streams import Streams
 
-__all__ = ["Simulation", "Run", "DEFAULT_EPOCH"]
+__all__ = ["Simulation", "Run", "DEFAULT_EPOCH", "MAX_EVENTS"]
 
 #: Simulated time 0 is this instant (UTC), for timestamps in logs and event payloads.
 DEFAULT_EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+#: Most requests a run's sources may be expected to send unless ``run(max_events=...)`` says more.
+MAX_EVENTS = 100_000_000
 
 
 class Run:
@@ -274,7 +278,8 @@ class Simulation:
 
     # -- running -------------------------------------------------------------------------------
     def run(self, until_s: float, *, progress: bool = False, record: str = "all",
-            period_s: float = 60.0) -> Result:
+            period_s: float = 60.0, max_events: float = MAX_EVENTS,
+            handler_budget_s: float | None = None) -> Result:
         """Simulate ``until_s`` seconds and return the :class:`~simlab.result.Result`.
 
         Sources stop at ``until_s``; requests still running then are allowed to finish, so every
@@ -283,6 +288,14 @@ class Simulation:
         row per invocation), ``"summary"`` (counts, time integrals and latency histograms only)
         or ``"metrics"`` (summary plus per-``period_s`` metrics); the last two keep memory flat
         however long the run.
+
+        A run whose sources are expected to send more than ``max_events`` requests (default
+        :data:`MAX_EVENTS`, 100 million: many minutes of computing) is refused before it starts,
+        as a run that would not finish (``Poisson(1e7)`` for an hour is 3.6e10); give a larger
+        ``max_events`` to run it anyway. ``handler_budget_s`` is the real time each call of a real
+        handler may take (default :data:`simlab.sources.handlers.DEFAULT_HANDLER_BUDGET_S`, 10 s;
+        ``math.inf`` for none): a handler that sleeps or loops stops the run with an error naming
+        the function instead of hanging it.
         """
         if (isinstance(until_s, bool) or not isinstance(until_s, int | float)
                 or not math.isfinite(until_s) or until_s <= 0):
@@ -301,6 +314,9 @@ class Simulation:
         if (isinstance(period_s, bool) or not isinstance(period_s, int | float)
                 or not math.isfinite(period_s) or period_s <= 0):
             raise ValueError(f"period_s must be a number of seconds > 0, got {period_s!r}")
+        _check_max_events(max_events)
+        budget = _handler_budget(handler_budget_s)
+        self._check_expected_requests(float(until_s), max_events)
         recorder = None
         if record != "all":
             from simlab.engine.aggregate import AggregateRecorder
@@ -309,6 +325,7 @@ class Simulation:
                                          float(period_s) if record == "metrics" else None)
         engine = Engine(sim, self.rules, functions, streams, recorder)
         run = Run(self, sim, engine, float(until_s))
+        run.handler_budget_s = budget
         if any(cfg.handler is not None for cfg in functions):
             from simlab.sources.handlers import install_handler_runner
 
@@ -323,6 +340,22 @@ class Simulation:
             sim.step()
         engine.finish(until_s)
         return Result.from_engine(engine, run)
+
+    def _check_expected_requests(self, until_s: float, max_events: float) -> None:
+        """Refuse a run whose sources are expected to send more than ``max_events`` requests."""
+        from simlab.sources.arrivals import expected_requests
+
+        counts = [(expected_requests(s, t, until_s), s) for s, t in self.sources]
+        total = sum(n for n, _ in counts)
+        if total > max_events:
+            n, worst = max(counts, key=lambda c: c[0])
+            raise ValueError(
+                f"this run's sources are expected to send about {total:.3g} requests in "
+                f"until_s={until_s:g} s ({n:.3g} from source {worst.name!r}: {worst!r}), more "
+                f"than max_events={max_events:.3g}; it would not finish in reasonable time. "
+                f"Lower the rate or the length, or run it anyway with "
+                f"sim.run(until_s, max_events=...)"
+            )
 
     def _start_actions(self, run: Run, functions: list[FunctionConfig]) -> None:
         """Schedule the control-plane actions; every function is created at time 0."""
@@ -373,3 +406,22 @@ def _public_config(cfg: FunctionConfig) -> dict[str, Any]:
             "package_type": cfg.package_type, "ephemeral_storage_mb": cfg.ephemeral_storage_mb,
             "reserved_concurrency": cfg.reserved_concurrency,
             "provisioned_concurrency": cfg.provisioned_concurrency}
+
+
+def _check_max_events(max_events: Any) -> None:
+    if (isinstance(max_events, bool) or not isinstance(max_events, numbers.Real)
+            or not max_events > 0):
+        raise ValueError(f"max_events must be a number of requests > 0 (default {MAX_EVENTS:,}), "
+                         f"got {max_events!r}")
+
+
+def _handler_budget(handler_budget_s: Any) -> float:
+    from simlab.sources.handlers import DEFAULT_HANDLER_BUDGET_S
+
+    if handler_budget_s is None:
+        return DEFAULT_HANDLER_BUDGET_S
+    if (isinstance(handler_budget_s, bool) or not isinstance(handler_budget_s, numbers.Real)
+            or not handler_budget_s > 0):
+        raise ValueError(f"handler_budget_s must be seconds of real time > 0 (math.inf for no "
+                         f"limit; default {DEFAULT_HANDLER_BUDGET_S:g}), got {handler_budget_s!r}")
+    return float(handler_budget_s)

@@ -20,7 +20,8 @@ arrives (:meth:`Engine.invoke`) and goes through what Lambda does:
 3. **Run.** The handler's time is ``cpu / min(vcpu_share, parallelism) + io`` (or ``duration_s``).
    Peak memory above the configured memory kills the runtime (``oom``); a run reaching the timeout
    is killed at exactly ``timeout_s`` (``timeout``); otherwise it fails with probability
-   ``error_rate`` (``error``) or succeeds (``ok``). A killed environment is discarded.
+   ``error_rate`` (``error``) or succeeds (``ok``). A killed environment is discarded, and so is
+   one whose real handler exited the runtime (``sys.exit()``: end reason ``runtime_exit``).
 4. **Keep-alive.** The environment becomes idle. The keep-alive policy says how long it is kept.
    One timer per environment checks, when it fires, whether the environment was used since; if so
    it re-arms for the new deadline. An environment older than the maximum lifetime is recycled when
@@ -54,7 +55,7 @@ OK, ERROR, TIMEOUT, OOM, THROTTLED, DROPPED = range(6)
 # Invocation types: indexes into simlab.engine.records.INVOCATION_TYPES.
 SYNC, ASYNC, POLL = range(3)
 # End reasons: indexes into simlab.engine.records.END_REASONS.
-_IDLE, _LIFETIME, _KILL_TIMEOUT, _KILL_OOM, _ALIVE, _UPDATED, _INIT_TIMEOUT = range(7)
+_IDLE, _LIFETIME, _KILL_TIMEOUT, _KILL_OOM, _ALIVE, _UPDATED, _INIT_TIMEOUT, _KILL_EXIT = range(8)
 #: Longest on-demand INIT (s); past it INIT is retried inside the first invocation (LAMBDA_FACTS 3).
 INIT_LIMIT_S = 10.0
 #: A provisioned environment's INIT may last max(this, the function's timeout) (LAMBDA_FACTS 3).
@@ -66,7 +67,7 @@ class _Env:
 
     __slots__ = ("env_id", "fn", "host", "created", "ready", "provisioned", "alive", "busy",
                  "deadline", "timer_at", "n", "busy_s", "init_s", "last_end", "max_mem",
-                 "mem_mb", "version", "arch")
+                 "mem_mb", "version", "arch", "exited")
 
     def __init__(self, env_id: int, fn: _Fn, host: Any, created: float, init_s: float,
                  provisioned: bool) -> None:
@@ -88,6 +89,8 @@ class _Env:
         self.mem_mb = fn.memory_mb
         self.version = fn.version
         self.arch = fn.arch
+        #: Set when the handler exited the runtime: the environment ends with its request.
+        self.exited = False
 
 
 class _Fn:
@@ -396,8 +399,9 @@ class Engine:
         if c.mem > e.max_mem:
             e.max_mem = c.mem
         status = c.status
-        if status == TIMEOUT or status == OOM:
-            self._end(e, now, _KILL_TIMEOUT if status == TIMEOUT else _KILL_OOM)
+        if status == TIMEOUT or status == OOM or e.exited:
+            self._end(e, now, _KILL_TIMEOUT if status == TIMEOUT
+                      else _KILL_OOM if status == OOM else _KILL_EXIT)
             if e.provisioned and not self.closing and e.version == fn.version:
                 self._provision(fn, now, ahead=False)
         else:

@@ -20,7 +20,7 @@ __all__ = ["InvocationRecorder", "EnvironmentRecorder", "INVOCATION_TYPES", "END
 
 INVOCATION_TYPES: tuple[str, ...] = ("sync", "async", "poll")
 END_REASONS: tuple[str, ...] = ("idle_timeout", "max_lifetime", "timeout", "oom", "alive",
-                                "updated", "init_timeout")
+                                "updated", "init_timeout", "runtime_exit")
 
 _INV_COLUMNS = (
     ("invocation_id", "q"), ("function", "i"), ("source", "i"), ("invocation_type", "b"),

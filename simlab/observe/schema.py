@@ -56,8 +56,8 @@ ENVIRONMENTS: dict[str, str] = {
     "ready_s": "float: INIT ended (s)",
     "ended_s": "float: reclaimed or killed (s); the run's end if still alive",
     "end_reason": "str: 'idle_timeout', 'max_lifetime', 'timeout', 'oom', 'updated' (a new "
-    "configuration replaced it), 'init_timeout' (a provisioned INIT past its limit), or 'alive' "
-    "at the end",
+    "configuration replaced it), 'init_timeout' (a provisioned INIT past its limit), "
+    "'runtime_exit' (the handler exited the runtime, e.g. sys.exit()), or 'alive' at the end",
     "invocations": "int: requests served",
     "busy_s": "float: total handler time (s)",
     "init_s": "float: INIT duration (s)",

@@ -10,6 +10,11 @@
 
 Arrival times are drawn in blocks with numpy and fed to the simulation one event per request.
 Each arrival invokes every target function, synchronously by default.
+
+Each process also knows how many arrivals it is expected to make before a time
+(:meth:`ArrivalProcess.expected_arrivals`), and :func:`expected_requests` adds up what a source
+will send, so that :meth:`simlab.Simulation.run` can refuse, before the run, one that could not
+finish (``Poisson(1e7)`` or ``FixedInterval(1e-9)`` over an hour).
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ from simlab.sources.base import Source
 if TYPE_CHECKING:  # pragma: no cover
     from simlab.simulation import Run
 
-__all__ = ["ArrivalProcess", "Poisson", "FixedInterval", "Bursty", "Diurnal", "Replay"]
+__all__ = ["ArrivalProcess", "Poisson", "FixedInterval", "Bursty", "Diurnal", "Replay",
+           "expected_requests"]
 
 _BLOCK = 8192
 _TYPES = ("sync", "async")
@@ -52,6 +58,11 @@ class ArrivalProcess(Source):
     def blocks(self, rng: np.random.Generator) -> Iterator[np.ndarray]:
         """Yield arrays of arrival times (s), increasing within and across blocks."""
         raise NotImplementedError
+
+    def expected_arrivals(self, until_s: float) -> float:
+        """The expected number of arrivals before ``until_s`` (0 when the process cannot tell,
+        as for a subclass that does not say)."""
+        return 0.0
 
     def times(self, rng: np.random.Generator, until_s: float) -> np.ndarray:
         """All arrival times before ``until_s`` (for plots and tests)."""
@@ -107,6 +118,9 @@ class Poisson(ArrivalProcess):
             t = float(block[-1])
             yield block
 
+    def expected_arrivals(self, until_s: float) -> float:
+        return self.rate_per_s * until_s
+
     def __repr__(self) -> str:
         return f"Poisson(rate_per_s={self.rate_per_s:g})"
 
@@ -127,6 +141,11 @@ class FixedInterval(ArrivalProcess):
         while True:
             yield self.start_s + self.interval_s * np.arange(k, k + _BLOCK, dtype=float)
             k += _BLOCK
+
+    def expected_arrivals(self, until_s: float) -> float:
+        if until_s <= self.start_s:
+            return 0.0
+        return float(math.ceil((until_s - self.start_s) / self.interval_s))
 
     def __repr__(self) -> str:
         return f"FixedInterval(interval_s={self.interval_s:g})"
@@ -159,6 +178,13 @@ class Bursty(ArrivalProcess):
                     parts.append(begin + np.sort(rng.uniform(0.0, length, n)))
             k += 64
             yield np.concatenate(parts)
+
+    def expected_arrivals(self, until_s: float) -> float:
+        cycle = self.on_s + self.off_s
+        full = math.floor(until_s / cycle)
+        rest = until_s - full * cycle
+        on = full * self.on_s + min(rest, self.on_s)
+        return self.on_rate_per_s * on + self.off_rate_per_s * (until_s - on)
 
     def __repr__(self) -> str:
         return (f"Bursty(on_rate_per_s={self.on_rate_per_s:g}, on_s={self.on_s:g}, "
@@ -199,6 +225,12 @@ class Diurnal(ArrivalProcess):
             keep = rng.random(_BLOCK) * peak < self.rate(cand)
             yield cand[keep]
 
+    def expected_arrivals(self, until_s: float) -> float:
+        # the integral of the rate over [0, until_s]
+        w = 2 * math.pi / self.period_s
+        wave = (math.sin(w * (until_s - self.peak_s)) - math.sin(-w * self.peak_s)) / w
+        return self.mean_rate_per_s * (until_s + self.amplitude * wave)
+
 
 class Replay(ArrivalProcess):
     """Requests at the given times (seconds from the start of the run)."""
@@ -226,5 +258,21 @@ class Replay(ArrivalProcess):
     def blocks(self, rng: np.random.Generator) -> Iterator[np.ndarray]:
         yield self.times_s
 
+    def expected_arrivals(self, until_s: float) -> float:
+        return float(np.searchsorted(self.times_s, until_s, side="left"))
+
     def __repr__(self) -> str:
         return f"Replay(n={self.times_s.size})"
+
+
+def expected_requests(source: Source, targets: list[str], until_s: float) -> float:
+    """How many requests ``source`` is expected to send to ``targets`` before ``until_s``.
+
+    An arrival process sends one request per arrival and target. Another source (a queue, a
+    stream, a bucket, a topic, an API) that is fed by arrival processes (its attributes) is
+    counted by those arrivals, one per target. Sources fed by a fixed list of items or a schedule
+    count 0 here (they cannot be unbounded).
+    """
+    processes = ([source] if isinstance(source, ArrivalProcess)
+                 else [v for v in vars(source).values() if isinstance(v, ArrivalProcess)])
+    return sum(p.expected_arrivals(until_s) for p in processes) * max(len(targets), 1)

@@ -15,6 +15,12 @@ every invocation that runs, and records:
 * ``log_lines``: what it printed (stdout and stderr) and logged with :mod:`logging`, one string per
   line. Logging records look like the Python runtime's: ``[INFO]\\t<time>\\t<request id>\\t<msg>``.
 
+A handler that exits the runtime (``sys.exit()``, ``exit()``, ``raise SystemExit``) fails as on
+Lambda with ``Runtime.ExitError`` (``RequestId: <id> Error: Runtime exited with error: exit status
+1``, or ``Runtime exited without providing a reason`` for status 0), and its execution environment
+is reset: it ends when the invocation does (end reason ``runtime_exit``), so the next request
+starts cold.
+
 The handler receives a fresh copy of the event (as Lambda deserialises the JSON for every
 invocation), so mutating it does not change a retry's event. Its return value must be JSON
 (Lambda serialises it; anything else is a ``Runtime.MarshalError``), at most 6 MB.
@@ -26,6 +32,15 @@ a topic, invoke another function) happens then. :meth:`LambdaContext.get_remaini
 returns the time that would be left at the end of the simulated run (0 for a run that times out).
 ``error_rate`` still applies on top of the code's own exceptions: leave it at 0 (the default) to let
 only the code fail.
+
+**Real-time budget.** Because the code takes no simulated time, a handler that sleeps or loops to
+"take time" would only hang the run. Each call (with the synchronous calls it makes to other
+functions) may run for at most ``handler_budget_s`` seconds of real time, by default
+:data:`DEFAULT_HANDLER_BUDGET_S` (10 s); past it the run stops with a :class:`HandlerBudgetError`
+naming the function. Set another budget with ``sim.run(until_s, handler_budget_s=60)`` (``math.inf``
+for none). The budget is enforced with ``SIGALRM`` in the main thread (it interrupts ``sleep``) and,
+in other threads, by raising the error in the handler's thread (which a blocking call delays). A
+handler that catches ``BaseException`` can swallow it.
 
 The context is shaped like the Python runtime's (``aws_request_id``, ``function_name``,
 ``function_version``, ``invoked_function_arn``, ``memory_limit_in_mb``, which is a *string* there
@@ -39,9 +54,15 @@ The runner is installed on the engine (``engine.handler_runner``) by :func:`inst
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import io
 import json
 import logging
+import math
+import signal
+import threading
+import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import simpy
@@ -62,7 +83,12 @@ __all__ = [
     "function_arn",
     "response_payload",
     "MAX_RESPONSE_BYTES",
+    "DEFAULT_HANDLER_BUDGET_S",
+    "HandlerBudgetError",
 ]
+
+#: Real time (s) a handler call may take before the run stops (``sim.run(handler_budget_s=...)``).
+DEFAULT_HANDLER_BUDGET_S = 10.0
 
 #: Largest response a synchronous invocation may return (6 MB, LAMBDA_FACTS 6).
 MAX_RESPONSE_BYTES = 6 * 1024 * 1024
@@ -137,6 +163,75 @@ class LambdaContext:
                 f"aws_request_id={self.aws_request_id!r})")
 
 
+class HandlerBudgetError(TimeoutError):
+    """A real handler ran longer than its budget of real time (the run stops)."""
+
+
+class _OverBudget(BaseException):
+    """Raised inside the handler when its real-time budget runs out (not an ``Exception``, so
+    that the handler's own ``except Exception`` does not catch it)."""
+
+
+class _Budget:
+    """Interrupts the handler call in progress once ``seconds`` of real time have passed."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.lock = threading.Lock()
+        self.armed = False
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        if self.seconds == math.inf:
+            yield
+            return
+        if (hasattr(signal, "setitimer")
+                and threading.current_thread() is threading.main_thread()):
+            with self._alarm():
+                yield
+        else:
+            with self._watchdog():
+                yield
+
+    @contextlib.contextmanager
+    def _alarm(self) -> Iterator[None]:
+        def expire(signum: int, frame: Any) -> None:
+            raise _OverBudget
+
+        previous = signal.signal(signal.SIGALRM, expire)
+        t0 = time.monotonic()
+        outer = signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+            if outer[0] > 0:  # someone else's timer was running: give it back what is left
+                left = max(outer[0] - (time.monotonic() - t0), 1e-6)
+                signal.setitimer(signal.ITIMER_REAL, left, outer[1])
+
+    @contextlib.contextmanager
+    def _watchdog(self) -> Iterator[None]:
+        thread_id = threading.get_ident()
+
+        def expire() -> None:
+            with self.lock:
+                if self.armed:
+                    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id),
+                                                               ctypes.py_object(_OverBudget))
+
+        timer = threading.Timer(self.seconds, expire)
+        timer.daemon = True
+        self.armed = True
+        timer.start()
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.armed = False
+            timer.cancel()
+
+
 class _LogCapture(logging.Handler):
     """Writes logging records into the output of the handler call in progress (the innermost)."""
 
@@ -165,8 +260,12 @@ class HandlerRunner:
     :class:`~simlab.sources.sdk.LambdaClient`) runs at once, because the caller waits for it.
     """
 
-    def __init__(self, run: Run) -> None:
+    def __init__(self, run: Run, budget_s: float = DEFAULT_HANDLER_BUDGET_S) -> None:
         self.run = run
+        self.budget_s = budget_s
+        self._budget = _Budget(budget_s)
+        self._running: list[tuple[str, int]] = []  # (function, invocation id), innermost last
+        self._overrun: tuple[str, int] | None = None
         self.seed = run.seed
         self.epoch = run.epoch
         self.ctx = PayloadContext(seed=run.seed, epoch=run.epoch)
@@ -209,13 +308,31 @@ class HandlerRunner:
         if self.depth == 0:
             root.addHandler(self._capture)
         self.depth += 1
+        self._running.append((fn.name, iid))
+        budget = self._budget() if self.depth == 1 else contextlib.nullcontext()
         try:
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            with budget, contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
                 result = handler(event, context)
+        except _OverBudget:
+            if self._overrun is None:  # the innermost call, where the budget ran out
+                self._overrun = self._running[-1]
+            if self.depth > 1:
+                raise
+            (name, inner), self._overrun = self._overrun, None
+            raise HandlerBudgetError(
+                f"the handler of function {name!r} (invocation {inner}) ran for more than "
+                f"handler_budget_s={self.budget_s:g} s of real time; a handler's code takes no "
+                f"simulated time, so a sleep or a loop to model time only hangs the run: take the "
+                f"time from duration_s, or allow more with sim.run(..., handler_budget_s=...)"
+            ) from None
         except Exception as exc:  # noqa: BLE001 - the handler's own error is the point
             failure = exc
+        except SystemExit as exc:  # the runtime process exits: Lambda resets the environment
+            failure = _runtime_exit(exc, context.aws_request_id, out)
+            call.env.exited = True
         finally:
             self.depth -= 1
+            self._running.pop()
             self._capture.stack.pop()
             if self.depth == 0:
                 root.removeHandler(self._capture)
@@ -223,15 +340,17 @@ class HandlerRunner:
         if failure is None:
             failure = _marshal_error(result)
         if failure is not None:
-            kind = ("Runtime.MarshalError" if isinstance(failure, _MarshalError)
+            kind = (failure.kind if isinstance(failure, _RuntimeError)
                     else type(failure).__name__)
             text = f"{kind}: {failure}"
             lines.append(f"[ERROR] {text}")
             self.recorder.extra("error", iid, text)
             if call.status not in (TIMEOUT, OOM):
                 call.status = ERROR
-                call.output = {"errorMessage": str(failure), "errorType": kind,
-                               "requestId": context.aws_request_id, "stackTrace": []}
+                call.output = ({"errorType": kind, "errorMessage": str(failure)}
+                               if isinstance(failure, _ExitError) else
+                               {"errorMessage": str(failure), "errorType": kind,
+                                "requestId": context.aws_request_id, "stackTrace": []})
         if lines:
             self.recorder.extra("log_lines", iid, lines)
         if call.status == OK:
@@ -241,8 +360,32 @@ class HandlerRunner:
             call.output = response_payload(call, self.seed, self.ctx)
 
 
-class _MarshalError(Exception):
-    pass
+class _RuntimeError(Exception):
+    """An error the runtime reports (not the handler's own exception), of type ``kind``."""
+
+    kind = "Runtime.Error"
+
+
+class _MarshalError(_RuntimeError):
+    kind = "Runtime.MarshalError"
+
+
+class _ExitError(_RuntimeError):
+    kind = "Runtime.ExitError"
+
+
+def _runtime_exit(exc: SystemExit, rid: str, out: io.StringIO) -> _ExitError:
+    """The error of a handler that exited the runtime with ``exc`` (Python's exit rules: no code
+    or 0 is status 0, an integer is its status, anything else is printed and is status 1)."""
+    code = exc.code
+    if code is None or isinstance(code, bool | int):
+        status = int(code or 0)
+    else:
+        out.write(f"{code}\n")
+        status = 1
+    reason = (f"Runtime exited with error: exit status {status}" if status
+              else "Runtime exited without providing a reason")
+    return _ExitError(f"RequestId: {rid} Error: {reason}")
 
 
 def _marshal_error(result: Any) -> BaseException | None:
@@ -283,7 +426,8 @@ def response_payload(call: Call, seed: int, ctx: PayloadContext) -> Any:
 
 
 def install_handler_runner(run: Run) -> HandlerRunner | None:
-    """Install a :class:`HandlerRunner` on ``run.engine`` if some function has a handler.
+    """Install a :class:`HandlerRunner` on ``run.engine`` if some function has a handler, with the
+    run's budget of real time per call (``run.handler_budget_s``, set by ``Simulation.run``).
 
     Idempotent: the runner is made once per run and kept as ``run.engine.handler_runner``.
     """
@@ -292,6 +436,6 @@ def install_handler_runner(run: Run) -> HandlerRunner | None:
         return engine.handler_runner
     if not any(f.cfg.handler is not None for f in engine.fns):
         return None
-    runner = HandlerRunner(run)
+    runner = HandlerRunner(run, getattr(run, "handler_budget_s", DEFAULT_HANDLER_BUDGET_S))
     engine.handler_runner = runner
     return runner

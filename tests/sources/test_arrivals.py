@@ -261,3 +261,38 @@ def test_replay_of_text_names_the_parameter() -> None:
 def test_replay_error_shows_the_bad_entry_as_a_plain_number() -> None:
     with pytest.raises(ValueError, match=r"entry 1 is -1.0$"):
         Replay([1.0, -1.0])
+
+
+# --------------------------------------------------------------------------------------------------
+# expected numbers of arrivals (what run() checks against max_events)
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("process", [
+    Poisson(2.0), FixedInterval(3.0, start_s=1.0), FixedInterval(0.5),
+    Bursty(on_rate_per_s=5.0, on_s=10.0, off_s=20.0, off_rate_per_s=1.0),
+    Bursty(on_rate_per_s=3.0, on_s=7.0, off_s=2.0),
+    Diurnal(3.0, amplitude=0.8, period_s=1000.0, peak_s=300.0),
+    Replay([1.0, 2.0, 3.0, 50.0, 2000.0]),
+], ids=repr)
+def test_expected_arrivals_is_the_mean_count(process: Any) -> None:
+    until = 1234.5
+    counts = np.array([len(process.times(np.random.default_rng(k), until)) for k in range(400)])
+    expected = process.expected_arrivals(until)
+    # the mean of 400 counts is within 5 standard errors (exact for deterministic processes)
+    assert abs(counts.mean() - expected) <= 5 * counts.std() / np.sqrt(len(counts)) + 1e-9
+
+
+def test_expected_arrivals_before_the_start() -> None:
+    assert FixedInterval(10.0, start_s=100.0).expected_arrivals(50.0) == 0.0
+    assert FixedInterval(10.0, start_s=100.0).expected_arrivals(100.5) == 1.0
+
+
+def test_expected_requests_count_every_target_and_wrapped_processes() -> None:
+    from simlab.sources import SQSQueue
+    from simlab.sources.arrivals import expected_requests
+
+    assert expected_requests(Poisson(1e7), ["f", "g"], 3600.0) == pytest.approx(7.2e10)
+    queue = SQSQueue("orders", messages=FixedInterval(1e-9))
+    assert expected_requests(queue, ["f"], 3600.0) == pytest.approx(3.6e12)
+    assert expected_requests(Replay([1.0, 2.0]), ["f"], 10.0) == 2.0

@@ -143,3 +143,167 @@ def test_error_rate_still_applies_on_top_of_the_code() -> None:
     r = _run(lambda e, c: "ok", [(float(t), "f", {}) for t in range(1, 6)], error_rate=1.0)
     assert (r.invocations["status"] == "error").all()
     assert "output" not in r.invocations.columns
+
+
+# --------------------------------------------------------------------------------------------------
+# a handler that exits the runtime
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("code", "reason", "printed"), [
+    (1, "Runtime exited with error: exit status 1", []),
+    (3, "Runtime exited with error: exit status 3", []),
+    (None, "Runtime exited without providing a reason", []),
+    (0, "Runtime exited without providing a reason", []),
+    ("bad input", "Runtime exited with error: exit status 1", ["bad input"]),
+])
+def test_sys_exit_is_a_runtime_exit_error_and_resets_the_environment(
+        code: object, reason: str, printed: list[str]) -> None:
+    import sys
+
+    def quitter(event: dict, context: object) -> str:
+        if event["n"] == 2:
+            sys.exit(code)
+        return "fine"
+
+    calls = [(1.0, "f", {"n": 1}), (2.0, "f", {"n": 2}), (3.0, "f", {"n": 3})]
+    r = _run(quitter, calls)  # must not raise SystemExit out of run()
+    inv = r.invocations
+    rid = request_id(4, int(inv["invocation_id"].iloc[1]))
+    text = f"Runtime.ExitError: RequestId: {rid} Error: {reason}"
+    assert inv["status"].tolist() == ["ok", "error", "ok"]
+    assert inv["error"].iloc[1] == text
+    assert inv["log_lines"].iloc[1] == [*printed, f"[ERROR] {text}"]
+    payload = r.extras["sdk"].responses["payload"].iloc[1]
+    assert payload == {"errorType": "Runtime.ExitError",
+                       "errorMessage": f"RequestId: {rid} Error: {reason}"}
+    # the environment is reset: it ends with the request; the next request starts cold
+    assert inv["cold"].tolist() == [True, False, True]
+    assert inv["env_id"].iloc[0] == inv["env_id"].iloc[1] != inv["env_id"].iloc[2]
+    envs = r.environments.set_index("env_id")
+    first = envs.loc[inv["env_id"].iloc[1]]
+    assert first["end_reason"] == "runtime_exit"
+    assert first["ended_s"] == pytest.approx(inv["end_s"].iloc[1])
+
+
+def test_sys_exit_in_a_called_function_fails_that_call_only() -> None:
+    import sys
+
+    def leaf(event: dict, context: object) -> None:
+        sys.exit(2)
+
+    def caller(event: dict, context: object) -> dict:
+        resp = context.lambda_client.invoke(FunctionName="leaf", Payload=b"{}")
+        return {"leaf_error": resp.get("FunctionError")}
+
+    sim = simlab.Simulation(seed=4)
+    sim.add_function("f", handler=caller, duration_s=0.25, init_s=0.1)
+    sim.add_function("leaf", handler=leaf, duration_s=0.1, init_s=0.1)
+    sim.add_source(SDK(calls=[(1.0, "f", {})]), target="f")
+    inv = sim.run(until_s=20).invocations.set_index("function")
+    assert inv.loc["f", "status"] == "ok"
+    assert inv.loc["f", "output"] == {"leaf_error": "Unhandled"}
+    assert inv.loc["leaf", "status"] == "error"
+    assert inv.loc["leaf", "error"].endswith("Error: Runtime exited with error: exit status 2")
+
+
+# --------------------------------------------------------------------------------------------------
+# the real-time budget of a handler call
+# --------------------------------------------------------------------------------------------------
+
+
+def _hang_sim(handler: object, **extra: object) -> simlab.Simulation:
+    sim = simlab.Simulation(seed=4)
+    sim.add_function("stuck", handler=handler, duration_s=0.25, init_s=0.1)
+    for name, h in extra.items():
+        sim.add_function(name, handler=h, duration_s=0.1, init_s=0.1)
+    sim.add_source(SDK(calls=[(1.0, "stuck", {}), (2.0, "stuck", {})]), target="stuck")
+    return sim
+
+
+def _sleeps(event: dict, context: object) -> None:
+    import time
+
+    time.sleep(3600)
+
+
+def _loops(event: dict, context: object) -> None:
+    while True:
+        pass
+
+
+BUDGET_MESSAGE = (r"^the handler of function '{name}' \(invocation \d+\) ran for more than "
+                  r"handler_budget_s=0.3 s of real time; a handler's code takes no simulated "
+                  r"time, .* or allow more with sim.run\(\.\.\., handler_budget_s=\.\.\.\)$")
+
+
+@pytest.mark.parametrize("handler", [_sleeps, _loops], ids=["sleep", "loop"])
+def test_a_handler_that_hangs_stops_the_run_with_an_error_naming_the_function(
+        handler: object) -> None:
+    import signal
+    import time
+
+    from simlab.sources.handlers import HandlerBudgetError
+
+    before = signal.getsignal(signal.SIGALRM)
+    t0 = time.perf_counter()
+    with pytest.raises(HandlerBudgetError, match=BUDGET_MESSAGE.format(name="stuck")):
+        _hang_sim(handler).run(until_s=10, handler_budget_s=0.3)
+    assert time.perf_counter() - t0 < 10
+    assert signal.getsignal(signal.SIGALRM) == before  # the run leaves no alarm handler behind
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_a_handler_catching_exception_cannot_swallow_the_budget() -> None:
+    from simlab.sources.handlers import HandlerBudgetError
+
+    def stubborn(event: dict, context: object) -> None:
+        while True:
+            try:
+                _loops(event, context)
+            except Exception:  # noqa: BLE001, S112 - what a student might write
+                continue
+
+    with pytest.raises(HandlerBudgetError, match=BUDGET_MESSAGE.format(name="stuck")):
+        _hang_sim(stubborn).run(until_s=10, handler_budget_s=0.3)
+
+
+def test_the_budget_names_the_called_function_that_hangs() -> None:
+    from simlab.sources.handlers import HandlerBudgetError
+
+    def caller(event: dict, context: object) -> None:
+        context.lambda_client.invoke(FunctionName="leaf", Payload=b"{}")
+
+    with pytest.raises(HandlerBudgetError, match=BUDGET_MESSAGE.format(name="leaf")):
+        _hang_sim(caller, leaf=_loops).run(until_s=10, handler_budget_s=0.3)
+
+
+def test_the_budget_also_holds_outside_the_main_thread() -> None:
+    import threading
+
+    from simlab.sources.handlers import HandlerBudgetError
+
+    caught: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            _hang_sim(_loops).run(until_s=10, handler_budget_s=0.3)
+        except BaseException as exc:  # noqa: BLE001 - handed back to the test
+            caught.append(exc)
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert len(caught) == 1 and isinstance(caught[0], HandlerBudgetError)
+    assert "the handler of function 'stuck'" in str(caught[0])
+
+
+def test_fast_handlers_run_within_the_default_budget() -> None:
+    from simlab.sources.handlers import DEFAULT_HANDLER_BUDGET_S
+
+    assert DEFAULT_HANDLER_BUDGET_S == 10.0
+    r = _run(lambda event, context: "fine", [(1.0, "f", {}), (2.0, "f", {})])
+    assert r.invocations["output"].tolist() == ["fine", "fine"]
+    r = _run(lambda event, context: "fine", [(1.0, "f", {})])
+    assert r.invocations["status"].tolist() == ["ok"]
