@@ -409,6 +409,7 @@ def bill(
     run_seconds: float | None = None,
     months: float = 1.0,
     provisioned_gb_s: dict[str, float] | None = None,
+    provisioned_init_gb_s: dict[str, float] | None = None,
 ) -> pd.DataFrame:
     """Return the bill of a run: one row per function, architecture and line item.
 
@@ -436,6 +437,11 @@ def bill(
         x seconds, each configured span already rounded up to 5-minute blocks), for runs whose
         provisioned concurrency changed. When given, it replaces ``provisioned_concurrency`` x
         ``run_seconds`` and decides which functions had provisioned concurrency (no free tier).
+    provisioned_init_gb_s
+        INIT of provisioned environments, per function (GB-s: INIT seconds x memory GB). Their
+        INIT happens when the concurrency is allocated, outside any invocation, and is billed
+        (LAMBDA_FACTS 1.4); it is added to ``provisioned_duration``, at that rate (AWS does not
+        say at which rate; simlab assumes the provisioned duration price).
 
     Returns
     -------
@@ -484,6 +490,13 @@ def bill(
     pc = per_key(np.where(r["provisioned"], r["billed_gb_s"], 0.0))
     billed_s = per_key(r["billed_s"])
     own_acode = pd.Index(ARCHITECTURES).get_indexer(funcs["architecture"])
+    for f, v in (provisioned_init_gb_s or {}).items():
+        if f not in funcs.index:
+            raise ValueError(f"provisioned_init_gb_s names a function not in the table: {f!r}")
+        i = funcs.index.get_loc(f)
+        pc[i, own_acode[i]] += _number(f"provisioned_init_gb_s[{f!r}]", v,
+                                       "a finite number of GB-s >= 0",
+                                       lambda x: math.isfinite(x) and x >= 0)
     own = np.zeros((nf, na), dtype=bool)
     own[np.arange(nf), own_acode] = True
     listed = own | (per_key(r["billed"].astype(float)) > 0)

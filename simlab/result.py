@@ -148,7 +148,19 @@ class Result:
                             granularity_ms=(self.rules.billing_granularity_ms
                                             if granularity_ms is None else granularity_ms),
                             prices=prices, free_tier=free_tier, run_seconds=self.until_s,
-                            months=months, provisioned_gb_s=self.provisioned_gb_s())
+                            months=months, provisioned_gb_s=self.provisioned_gb_s(),
+                            provisioned_init_gb_s=self.provisioned_init_gb_s())
+
+    def provisioned_init_gb_s(self) -> dict[str, float]:
+        """GB-s of the INIT of provisioned environments per function (billed: LAMBDA_FACTS 1.4),
+        including those initialised before the run starts."""
+        env = self.environments
+        pc = env[env["provisioned"].astype(bool)]
+        if pc.empty:
+            return {}
+        gb_s = pc["init_s"].to_numpy(dtype=float) * pc["memory_mb"].to_numpy(dtype=float) / 1024
+        return {str(f): float(v) for f, v in
+                pd.Series(gb_s).groupby(pc["function"].astype(str).to_numpy()).sum().items()}
 
     def provisioned_gb_s(self) -> dict[str, float]:
         """GB-s of provisioned concurrency configured per function, as billed.

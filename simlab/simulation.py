@@ -130,15 +130,20 @@ class Simulation:
     seed
         Seed of every random stream of the run (a whole number >= 0).
     epoch
-        The UTC instant that simulated time 0 stands for (log and payload timestamps).
+        The UTC instant that simulated time 0 stands for (log, trail and payload timestamps).
+        Default: :data:`DEFAULT_EPOCH` (2026-01-01), or midnight UTC of the era's date when that
+        is earlier, so that a 2018 run is dated in 2018.
     **rules
         Overrides of the era's rules (see :class:`simlab.config.PlatformRules`), for example
         ``keep_alive_s=600``, ``account_concurrency=200``, ``billing_granularity_ms=100``.
     """
 
     def __init__(self, era: str = "today", seed: int = 0, *,
-                 epoch: dt.datetime = DEFAULT_EPOCH, **rules: Any) -> None:
+                 epoch: dt.datetime | None = None, **rules: Any) -> None:
         self.rules: PlatformRules = era_rules(era, **rules)
+        if epoch is None:
+            epoch = min(DEFAULT_EPOCH, dt.datetime.combine(self.rules.date, dt.time(),
+                                                           tzinfo=dt.UTC))
         Streams(seed)  # validates the seed
         self.seed = int(seed)
         if not isinstance(epoch, dt.datetime) or epoch.tzinfo is None:

@@ -484,3 +484,46 @@ def _nights_feedback(answer: float, expected: float) -> str | None:
    feedback=_nights_feedback)
 def _nightly_failed_nights() -> float:
     return float(nights(nightly_run(0.5))["in_failure_queue"].sum())
+
+
+# -- partial batch responses -----------------------------------------------------------------------
+def partial_batch_runs(*, messages: int = 100, poison_every: int = 25, batch_size: int = 10,
+                       max_receive_count: int = 3,
+                       seed: int = 0) -> tuple[pd.DataFrame, dict[str, Result]]:
+    """An SQS queue of ``messages`` orders, every ``poison_every``-th one poison (it always fails),
+    read in batches of ``batch_size`` with a redrive policy of ``max_receive_count`` receipts,
+    once without and once with ``ReportBatchItemFailures``.
+
+    Without it a poison message fails its whole batch, so the good messages that share its
+    batches are received again and again and end in the dead-letter queue with it. With it the
+    handler reports the poison message alone: its batch-mates are deleted after one receipt.
+    Returns one row per configuration (``processed``, ``dead_lettered``,
+    ``good_dead_lettered``, ``invocations``, ``receipts``) and the runs.
+    """
+    from simlab.simulation import Simulation
+    from simlab.sources import SQSQueue
+
+    n = int(number("messages", messages, 1, 10_000))
+    every = int(number("poison_every", poison_every, 1, 10_000))
+    size = int(number("batch_size", batch_size, 1, 10))
+    receives = int(number("max_receive_count", max_receive_count, 1, 100))
+    orders = [(1.0 + 0.01 * i, json.dumps({"order": i})) for i in range(n)]
+    rows, runs = {}, {}
+    for label, report in (("whole batch fails", False), ("ReportBatchItemFailures", True)):
+        sim = Simulation(seed=seed)
+        sim.add_function("orders", duration_s=0.2, timeout_s=5)
+        queue = SQSQueue("orders", orders, batch_size=size, visibility_timeout_s=30,
+                         max_receive_count=receives, dead_letter_queue=SQSQueue("orders-dlq"),
+                         poison=lambda m: (m.message_number + 1) % every == 0,
+                         report_batch_item_failures=report)
+        sim.add_source(queue, target="orders")
+        result = runs[label] = sim.run(until_s=30.0 * (receives + 2))
+        frame = result.extras["sqs:orders"].frame
+        dead = frame["outcome"] == "dead_letter"
+        poison = (frame["message_number"] + 1) % every == 0
+        rows[label] = {"processed": int((frame["outcome"] == "ok").sum()),
+                       "dead_lettered": int(dead.sum()),
+                       "good_dead_lettered": int((dead & ~poison).sum()),
+                       "invocations": len(result.invocations),
+                       "receipts": int(frame["receive_count"].sum())}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("configuration"), runs

@@ -19,9 +19,10 @@ that is the point of this module (numbers from LAMBDA_FACTS.md sections 5 and 6)
 Each attempt is a row of ``result.invocations`` with ``invocation_type`` ``async``, ``attempt`` 1,
 2, 3, and two extra columns: ``event_id`` (the invocation id of the event's first attempt, shared
 by all its attempts, so ``groupby("event_id")`` follows one event) and ``event_age_ms`` (how long
-the event had been queued when the attempt was made). simlab gives every attempt its own
-invocation id, hence its own request id in the logs; AWS keeps the first attempt's request id for
-the retries, which is the id destination records carry here too.
+the event had been queued when the attempt was made). Every attempt has its own invocation id (its
+row), but, as on AWS, all the attempts of one event carry the first attempt's **request id**: in
+the logs' START/END/REPORT lines, in the handler's ``context.aws_request_id``, in error documents
+and in the records sent to destinations.
 
 Configure a function with :func:`configure_async` (AWS's ``PutFunctionEventInvokeConfig``)::
 

@@ -45,7 +45,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["StreamLog", "OUTCOMES", "MAX_BATCH_BYTES", "force_error", "later", "check_whole",
            "check_seconds", "check_destination", "run_destination", "check_predicate",
-           "backoff_s"]
+           "backoff_s", "reported_failures"]
 
 #: A batch never carries more than this many bytes of event (AWS's 6 MB invocation payload).
 MAX_BATCH_BYTES = 6 * 1024 * 1024
@@ -137,6 +137,30 @@ def later(sim: simpy.Environment, delay: float, action: Callable[..., Any], *arg
     """Call ``action(*args)`` after ``delay`` simulated seconds."""
     ev = simpy.Timeout(sim, max(delay, 0.0))
     ev.callbacks.append(lambda _ev: action(*args))
+
+
+def reported_failures(output: Any, ids: Callable[[], list[str]]) -> list[int] | None:
+    """The items a partial batch response (``ReportBatchItemFailures``) reports as failed.
+
+    ``output`` is what the handler returned, ``ids()`` the batch's item identifiers in order
+    (message ids, or sequence numbers). Returns the failed positions, sorted (empty when the
+    response reports none: no ``batchItemFailures``, or an empty one), or ``None`` when the
+    response names an item that is not in the batch, or no item at all: Lambda then counts the
+    whole batch as failed (AWS: with-sqs.html, "Reporting batch item failures").
+    """
+    if not isinstance(output, dict) or not output.get("batchItemFailures"):
+        return []
+    failures = output["batchItemFailures"]
+    if not isinstance(failures, list):
+        return None
+    where = {x: i for i, x in enumerate(ids())}
+    out = set()
+    for item in failures:
+        ident = item.get("itemIdentifier") if isinstance(item, dict) else None
+        if not isinstance(ident, str) or ident not in where:
+            return None
+        out.add(where[ident])
+    return sorted(out)
 
 
 class StreamRecords:
@@ -249,10 +273,19 @@ class _Lane:
         """The batch's invocation ended: move on, retry, bisect or discard."""
         m = self.m
         m.log.status[batch.row] = call.status
-        if not call.failed:
+        partial = False
+        if not call.failed and m.src.report_batch_item_failures:
+            failures = m.item_failures(self, batch, call)
+            partial = failures is None or bool(failures)
+            if failures:  # checkpoint: the records before the first failure are done
+                first = batch.a + failures[0]
+                if first > batch.a:
+                    m.settle(self, batch, batch.a, first, _OK)
+                    batch.a = first
+        if not call.failed and not partial:
             m.settle(self, batch, batch.a, batch.b, _OK)
             self.next()
-        elif m.src.bisect_on_error and batch.b - batch.a > 1:
+        elif call.failed and m.src.bisect_on_error and batch.b - batch.a > 1:
             mid = (batch.a + batch.b) // 2
             self.work.appendleft(batch.half(mid, batch.b))
             self.work.appendleft(batch.half(batch.a, mid))
@@ -323,9 +356,22 @@ class StreamMapping:
                                  -1 if call is not None else THROTTLED)
         if call is not None:
             batch.invokes += 1
-            if self.recs.poison is not None and self.recs.poison[lane.idx[a:b]].any():
+            if (self.recs.poison is not None and not self.src.report_batch_item_failures
+                    and self.recs.poison[lane.idx[a:b]].any()):
                 force_error(call)
         return call
+
+    def item_failures(self, lane: _Lane, batch: _Batch, call: Call) -> list[int] | None:
+        """Positions in ``batch`` of the records reported failed (poison records, and what a real
+        handler's partial batch response names); None if the response is invalid."""
+        idx = lane.idx[batch.a:batch.b]
+        reported = reported_failures(call.output, lambda: [
+            self.src.sequence_string(int(i)) for i in idx])
+        if reported is None:
+            return None
+        if self.recs.poison is not None:
+            reported = sorted(set(reported) | set(np.flatnonzero(self.recs.poison[idx]).tolist()))
+        return reported
 
     def settle(self, lane: _Lane, batch: _Batch, a: int, b: int, outcome: int) -> None:
         idx = lane.idx[a:b]

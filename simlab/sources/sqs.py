@@ -54,6 +54,7 @@ from simlab.sources.pollers import (
     check_whole,
     force_error,
     later,
+    reported_failures,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -166,20 +167,34 @@ class _Mapping:
             self.backoff_until = now + backoff_s(self.throttles)
             return
         self.in_flight += 1
-        if any(m.poison for m in batch):
+        if not self.src.report_batch_item_failures and any(m.poison for m in batch):
             force_error(call)
 
     def done(self, call: Call, batch: list[_Message], row: int) -> None:
         q = self.q
         q.log.status[row] = call.status
         self.in_flight -= 1
-        if not call.failed:
+        failed: list[int] | None = []
+        if not call.failed and self.src.report_batch_item_failures:
+            failed = self.item_failures(call, batch)
+        if not call.failed and failed is not None:
             self.throttles = 0
             now = q.sim._now
-            for m in batch:
-                if m.outcome == _PENDING:  # delete (a duplicate may still be in flight)
+            keep = set(failed)  # reported failures reappear after their visibility timeout
+            for i, m in enumerate(batch):
+                # delete the others (a duplicate may still be in flight)
+                if i not in keep and m.outcome == _PENDING:
                     m.outcome, m.done_s, m.function, m.iid = _OK, now, self.fn.name, call.iid
         q.pump()
+
+    def item_failures(self, call: Call, batch: list[_Message]) -> list[int] | None:
+        """Positions in ``batch`` of the messages reported failed (poison messages, and what a
+        real handler's partial batch response names); None if the response is invalid."""
+        reported = reported_failures(call.output,
+                                     lambda: [self.q.record(m)["messageId"] for m in batch])
+        if reported is None:
+            return None
+        return sorted(set(reported) | {i for i, m in enumerate(batch) if m.poison})
 
 
 class _Queue:
@@ -458,6 +473,11 @@ class SQSQueue(Source):
     poison
         Optional predicate on a :class:`QueueMessage`: any batch holding a message for which it
         is true fails (whatever the function's ``error_rate``).
+    report_batch_item_failures
+        ``FunctionResponseTypes: ReportBatchItemFailures`` (since Nov 2021): the handler reports
+        the messages it failed (``{"batchItemFailures": [{"itemIdentifier": <messageId>}]}``;
+        poison messages count as reported) and only those return to the queue; the others are
+        deleted. A function error still fails the whole batch.
     """
 
     kind = "sqs"
@@ -467,7 +487,8 @@ class SQSQueue(Source):
                  visibility_timeout_s: float = 30.0, max_receive_count: int | None = None,
                  dead_letter_queue: SQSQueue | None = None, max_concurrency: int | None = None,
                  retention_s: float = 345_600.0,
-                 poison: Callable[[QueueMessage], bool] | None = None) -> None:
+                 poison: Callable[[QueueMessage], bool] | None = None,
+                 report_batch_item_failures: bool = False) -> None:
         if not (isinstance(name, str) and 1 <= len(name) <= 80 and name.isascii()
                 and all(c.isalnum() or c in "-_" for c in name)):
             hint = " (FIFO queues are not modelled)" if str(name).endswith(".fifo") else ""
@@ -495,6 +516,10 @@ class SQSQueue(Source):
                                 check_whole("max_concurrency", max_concurrency, 2, 1_000))
         self.retention_s = check_seconds("retention_s", retention_s, 60, 1_209_600)
         self.poison = check_predicate("poison", poison)
+        if not isinstance(report_batch_item_failures, bool):
+            raise TypeError(f"report_batch_item_failures must be True or False, "
+                            f"got {report_batch_item_failures!r}")
+        self.report_batch_item_failures = report_batch_item_failures
         self.process: ArrivalProcess | None = None
         self.times: np.ndarray | None = None
         self.bodies: list[str] | None = None

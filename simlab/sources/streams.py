@@ -116,6 +116,12 @@ class _StreamSource(Source):
         self.on_failure = check_destination("on_failure", on_failure)
         self.poison = check_predicate("poison", poison)
 
+    def _partial(self, report_batch_item_failures: Any) -> None:
+        if not isinstance(report_batch_item_failures, bool):
+            raise TypeError(f"report_batch_item_failures must be True or False, "
+                            f"got {report_batch_item_failures!r}")
+        self.report_batch_item_failures = report_batch_item_failures
+
     def start(self, run: Run, targets: list[str]) -> None:
         recs = self.records(run)
         if self.poison is not None:
@@ -180,6 +186,11 @@ class KinesisStream(_StreamSource):
     poison
         Optional predicate on a :class:`StreamRecord`: any batch holding a record for which it is
         true fails (whatever the function's ``error_rate``).
+    report_batch_item_failures
+        ``FunctionResponseTypes: ReportBatchItemFailures`` (since Dec 2020): the handler reports
+        failed records by sequence number (``{"batchItemFailures": [{"itemIdentifier": ...}]}``;
+        poison records count as reported); the records before the first failure are checkpointed
+        and the batch is retried from it. A function error still fails the whole batch.
     """
 
     kind = "kinesis"
@@ -194,11 +205,13 @@ class KinesisStream(_StreamSource):
                  starting_position_timestamp_s: float | None = None, max_retries: int = -1,
                  max_record_age_s: float = -1, bisect_on_error: bool = False,
                  on_failure: Any = None, retention_s: float = 86_400.0,
+                 report_batch_item_failures: bool = False,
                  poison: Callable[[StreamRecord], bool] | None = None) -> None:
         self.stream_name = _check_stream_name("name", name)
         self._settings(shards, batch_size, batching_window_s, parallelization_factor,
                        starting_position, max_retries, max_record_age_s, bisect_on_error,
                        on_failure, poison)
+        self._partial(report_batch_item_failures)
         self.retention_s = check_seconds("retention_s", retention_s, 86_400, 31_536_000)
         if (starting_position == "AT_TIMESTAMP") != (starting_position_timestamp_s is not None):
             raise ValueError("starting_position_timestamp_s is needed with starting_position "
@@ -297,7 +310,7 @@ class DynamoDBStream(_StreamSource):
     stream_view_type
         ``"KEYS_ONLY"``, ``"NEW_IMAGE"``, ``"OLD_IMAGE"`` or ``"NEW_AND_OLD_IMAGES"``.
     batch_size, batching_window_s, parallelization_factor, starting_position, max_retries,
-    max_record_age_s, bisect_on_error, on_failure, poison
+    max_record_age_s, bisect_on_error, on_failure, poison, report_batch_item_failures
         As for :class:`KinesisStream` (starting position ``"LATEST"`` or ``"TRIM_HORIZON"``);
         the stream keeps records 24 hours and is polled four times a second per shard.
     """
@@ -313,12 +326,13 @@ class DynamoDBStream(_StreamSource):
                  batching_window_s: float = 0.0, parallelization_factor: int = 1,
                  starting_position: str = "LATEST", max_retries: int = -1,
                  max_record_age_s: float = -1, bisect_on_error: bool = False,
-                 on_failure: Any = None,
+                 on_failure: Any = None, report_batch_item_failures: bool = False,
                  poison: Callable[[StreamRecord], bool] | None = None) -> None:
         self.stream_name = self.table = _check_stream_name("table", table)
         self._settings(shards, batch_size, batching_window_s, parallelization_factor,
                        starting_position, max_retries, max_record_age_s, bisect_on_error,
                        on_failure, poison)
+        self._partial(report_batch_item_failures)
         self.items = check_whole("items", items, 1, 10**7)
         if not (isinstance(remove_fraction, int | float) and 0 <= remove_fraction <= 1):
             raise ValueError(f"remove_fraction must be from 0 to 1, got {remove_fraction!r}")

@@ -195,3 +195,14 @@ def test_feedback_names_the_common_mistakes(etl, mobile, capsys) -> None:
     assert "expected number" in check("07-validation-rejected", 360).message
     assert "expectation" in check("07-nightly-failed-nights", 3.75).message
     capsys.readouterr()
+
+
+def test_partial_batch_runs_keep_good_messages_out_of_the_dlq() -> None:
+    table, runs = uc.partial_batch_runs(messages=100, poison_every=25, batch_size=10)
+    whole, part = table.loc["whole batch fails"], table.loc["ReportBatchItemFailures"]
+    assert part["dead_lettered"] == 4 and part["good_dead_lettered"] == 0
+    assert part["processed"] == 96
+    # each poison message drags its (up to) 9 batch-mates to the dead-letter queue
+    assert whole["good_dead_lettered"] > 0 and whole["dead_lettered"] > part["dead_lettered"]
+    assert whole["processed"] + whole["dead_lettered"] == 100
+    assert whole["receipts"] > part["receipts"]
