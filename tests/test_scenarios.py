@@ -58,11 +58,11 @@ def test_api_backend_answers_200_lambda_throttles_with_500_and_the_stage_with_42
     assert len(resp) == len(r.invocations)
     assert (resp["http_status"] == 200).mean() > 0.98
     choked = scenarios.api_backend(seed=1, rate_per_s=20, reserved_concurrency=1,
-                                   client_retries=0).run(until_s=60)
+                                   client_retries=0, error_rate=0.0).run(until_s=60)
     statuses = set(choked.extras["apigateway"].responses["http_status"])
     assert statuses == {200, 500}
     staged = scenarios.api_backend(seed=1, rate_per_s=20, stage_rate_per_s=5, stage_burst=5,
-                                   client_retries=0).run(until_s=60)
+                                   client_retries=0, error_rate=0.0).run(until_s=60)
     resp = staged.extras["apigateway"].responses
     assert set(resp["http_status"]) == {200, 429}
     # the stage admits at most its burst plus 5 a second; the rest is refused before Lambda

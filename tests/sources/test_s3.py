@@ -110,7 +110,8 @@ def test_handlers_put_and_read_objects_and_deletes_notify_removal_listeners() ->
     sim.add_source(out, target="watch")
     r = sim.run(until_s=60)
     assert bodies == [b"hello world"]
-    assert names == ["ObjectCreated:Put", "ObjectRemoved:Delete"]
+    # two notifications of the same instant are separate async events: S3 does not order them
+    assert sorted(names) == ["ObjectCreated:Put", "ObjectRemoved:Delete"]
     assert r.extras["s3-2"].objects == {}
     with pytest.raises(KeyError, match="NoSuchKey"):
         raw.get_object("missing")
