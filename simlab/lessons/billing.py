@@ -81,23 +81,27 @@ _C = plots.COLORS
 def price_sheet_table() -> pd.DataFrame:
     """The price sheets of :mod:`simlab.prices`, one row each, oldest first (US East, USD).
 
-    Prices are per million requests and per million GB-s, so that they read as AWS writes them
-    ($0.20 per million requests; $16.6667 per million GB-s is $0.0000166667 per GB-s). Empty cells
-    (NaN) are things that did not exist yet (Arm, provisioned concurrency, larger /tmp).
+    Duration prices are per million GB-s, so that they read as AWS writes them ($16.6667 per
+    million GB-s is $0.0000166667 per GB-s): ``x86`` and ``arm64`` on demand, ``pc`` the
+    provisioned-concurrency charge, ``pc_duration`` the duration price of requests served by it;
+    ``tiers`` says whether volume discounts apply. Empty cells (NaN) are things that did not exist
+    yet (Arm, provisioned concurrency). Columns that are the same in every sheet (the request
+    price, the free tier) are left out, and named narrow so the table fits a notebook's width.
     """
+    constant = {"requests_usd_per_million": {s.request_usd_per_million for s in SHEETS},
+                "free_gb_s_per_month": {s.free_gb_s_per_month for s in SHEETS}}
+    for name, values in constant.items():
+        if len(values) != 1:
+            raise AssertionError(f"{name} differs between price sheets: {sorted(values)}")
     rows = []
     for s in SHEETS:
         arm = s.arm64.first_tier_price * 1e6 if s.arm64 else math.nan
         pc, pcd = s.x86.provisioned_per_gb_s, s.x86.provisioned_duration_per_gb_s
         rows.append({
-            "sheet": s.name, "effective_from": s.effective_from.isoformat(),
-            "requests_usd_per_million": s.request_usd_per_million,
-            "x86_usd_per_million_gb_s": s.x86.first_tier_price * 1e6,
-            "arm64_usd_per_million_gb_s": arm,
-            "pc_usd_per_million_gb_s": pc * 1e6 if pc else math.nan,
-            "pc_duration_usd_per_million_gb_s": pcd * 1e6 if pcd else math.nan,
-            "volume_tiers": len(s.x86.duration_tiers) > 1,
-            "free_gb_s_per_month": s.free_gb_s_per_month,
+            "sheet": s.name, "from": s.effective_from.isoformat(),
+            "x86": s.x86.first_tier_price * 1e6, "arm64": arm,
+            "pc": pc * 1e6 if pc else math.nan, "pc_duration": pcd * 1e6 if pcd else math.nan,
+            "tiers": len(s.x86.duration_tiers) > 1,
         })
     return pd.DataFrame(rows).set_index("sheet")
 
@@ -512,20 +516,32 @@ exercise("04-pc-break-even-rate", rel_tolerance=0.03, unit="req/s", hints=(
    feedback=_pc_feedback)(_pc_break_even)
 
 
-def _billed_share_2020() -> float:
-    pv = provider_view_table(("2020",))["2020"]
+#: Exercise 04-billed-share-2020: section 6's function, called once every 30 s on average.
+SHARE_RATE_PER_S = 1 / 30
+
+
+def _billed_share(rate_per_s: float) -> float:
+    pv = provider_view_table(("2020",), rate_per_s=rate_per_s)["2020"]
     return float(pv["billed_gb_s"] / pv["environment_held_gb_s"])
+
+
+def _billed_share_2020() -> float:
+    return _billed_share(SHARE_RATE_PER_S)
 
 
 def _share_feedback(answer: float, expected: float) -> str | None:
     if answer > 1:
         return "Give a fraction between 0 and 1, not a percentage."
+    if abs(answer - _billed_share(0.2)) < 0.0003:
+        return ("That is the share of section 6's run (a request every 5 s); this function is "
+                "called once every 30 s.")
     return None
 
 
-exercise("04-billed-share-2020", tolerance=0.002, hints=(
-    "lesson.provider_view_table(('2020',)) gives the provider's side of the 2020 run.",
+exercise("04-billed-share-2020", tolerance=0.0003, hints=(
+    "lesson.provider_view_table(('2020',), rate_per_s=1/30) gives the provider's side of that run.",
     "Divide the GB-s billed by the GB-s held by all environments (environment_held_gb_s).",
 ), why="Warm environments wait idle for the next request for minutes; the provider holds their "
-       "memory and bills only the time the code ran (plus the rounding). Keep-alive is paid for "
-       "by the provider.", feedback=_share_feedback)(_billed_share_2020)
+       "memory and bills only the time the code ran (plus the rounding). The rarer the requests, "
+       "the more of each keep-alive is idle: keep-alive is paid for by the provider.",
+   feedback=_share_feedback)(_billed_share_2020)

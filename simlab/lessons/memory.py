@@ -1,8 +1,9 @@
 """Lesson 3: memory, CPU and timeouts, the one dial Lambda gives you and what it turns.
 
 A Lambda function has no CPU setting. You choose its **memory** (128 MB to 10,240 MB today), and
-the platform gives it a share of CPU in proportion: 1,769 MB buys one full vCPU, 10,240 MB about
-5.8, never more than 6 (:func:`simlab.vcpu_share`). So memory sets speed:
+the platform gives it a share of CPU in proportion: 1,769 MB buys one full vCPU; the linear model
+(:func:`simlab.vcpu_share`) gives 5.8 at 10,240 MB, where AWS documents "up to 6 vCPUs". So
+memory sets speed:
 
 * code that computes on **one thread** runs ``1769 / memory_mb`` times slower than on a full vCPU
   below 1,769 MB, and gains nothing above it: the extra vCPUs sit idle;
@@ -45,7 +46,7 @@ from simlab import plots
 from simlab.config import ERAS, MAX_VCPUS, MB_PER_VCPU, era_rules, vcpu_share
 from simlab.dists import LogNormal
 from simlab.exercises import exercise
-from simlab.lessons.power_tuning import EXAMPLE_E_SOURCE, example_e
+from simlab.lessons.power_tuning import EXAMPLE_E_SOURCE, example_e, example_e_cpu_s
 from simlab.prices import price_sheet_for
 from simlab.result import Result
 from simlab.simulation import Simulation
@@ -69,10 +70,11 @@ MEMORY_GRID: tuple[int, ...] = (128, 256, 512, 768, 1024, 1536, 1769, 2048, 3008
 
 #: The lesson's three functions (:class:`simlab.config.FunctionConfig` arguments). The CPU-bound
 #: one needs the CPU time that makes it run 11.722 s at 128 MB, as Example E's prime-number
-#: function did; the I/O-bound one waits 0.4 s for a database; the multi-threaded one encodes
-#: images on four threads.
+#: function did (:func:`~simlab.lessons.power_tuning.example_e_cpu_s`, the fit lesson 4 uses
+#: too); the I/O-bound one waits 0.4 s for a database; the multi-threaded one encodes images on
+#: four threads.
 WORKLOADS: Mapping[str, Mapping[str, float]] = MappingProxyType({
-    "cpu-bound": MappingProxyType({"cpu_s": round(11.722 * 128 / MB_PER_VCPU, 4), "io_s": 0.0,
+    "cpu-bound": MappingProxyType({"cpu_s": round(example_e_cpu_s(), 4), "io_s": 0.0,
                                    "parallelism": 1}),
     "io-bound": MappingProxyType({"cpu_s": 0.05, "io_s": 0.4, "parallelism": 1}),
     "multi-threaded": MappingProxyType({"cpu_s": 4.0, "io_s": 0.0, "parallelism": 4}),
@@ -526,7 +528,7 @@ def power_tuning_dashboard(show: bool = True, **defaults: Any) -> Any:
 #: Settings of the exercises (the notebook prints them).
 EXERCISES: dict[str, Any] = {
     "cpu_s": 2.0, "io_s": 0.3, "memory_mb": 4096,
-    "threads": 4,
+    "threads": 3,
     "oom_memory_mb": 512, "oom_median_mb": 400.0, "oom_sigma": 0.25,
     "ratio_high_mb": 10240, "ratio_low_mb": 1769,
 }
@@ -565,18 +567,18 @@ def _gains_stop() -> float:
 
 def _gains_feedback(answer: float, expected: float) -> str | None:
     if abs(answer - MB_PER_VCPU) < 1:
-        return "That is where one thread stops gaining; this code has four."
+        return "That is where one thread stops gaining; this code has three."
     if abs(answer - 10240) < 1:
-        return "The share grows up to 10,240 MB, but can four threads use 5.8 vCPUs?"
+        return "The share grows up to 10,240 MB, but can three threads use the model's 5.8 vCPUs?"
     return None
 
 
 exercise("03-memory-where-gains-stop", tolerance=1.0, unit="MB", hints=(
     "A function with parallelism p gains from more CPU share until the share reaches p vCPUs.",
     "One vCPU costs 1,769 MB (simlab.config.MB_PER_VCPU).",
-    "Check: lesson.model_duration_s(m, cpu_s=4, parallelism=4) stops falling at your answer.",
-), why="Multi-threaded code keeps gaining until it has one vCPU per thread: four threads need "
-       "four times the memory of one.", feedback=_gains_feedback)(_gains_stop)
+    "Check: lesson.model_duration_s(m, cpu_s=3, parallelism=3) stops falling at your answer.",
+), why="Multi-threaded code keeps gaining until it has one vCPU per thread: three threads need "
+       "three times the memory of one.", feedback=_gains_feedback)(_gains_stop)
 
 
 def _oom_fraction() -> float:

@@ -377,11 +377,12 @@ def _cold_feedback(answer: float, expected: float) -> str | None:
 
 
 @exercise("00-cold-requests", tolerance=0.5, unit="requests", hints=(
-    "A cold request waited for a new environment (INIT). The REPORT line of a cold request "
-    "carries 'Init Duration'.",
-    "run.result.invocations has a column 'cold' (True/False).",
-    "run.result.invocations['cold'].sum(), or len(run.result.logs('word-count')"
-    ".filter(pattern='Init Duration'))",
+    "A request is cold when no idle environment is ready for it. Go down the upload times and ask, "
+    "for each one: is there an environment alive and free when it arrives?",
+    "Three things make a request cold: no environment exists yet; every environment is still busy "
+    "(a run takes about 0.1 s); or the last request ended more than the keep-alive (about 360 s) "
+    "ago, so its environment was reclaimed.",
+    "Look at the gap between each upload and the one before it: under 0.1 s, or over 360 s?",
 ), why="A request is cold when no idle environment is waiting: the first one, one that comes while "
         "the only environment is busy, and one that comes after the keep-alive (about 6 minutes "
         "today) has run out.", feedback=_cold_feedback)

@@ -199,7 +199,7 @@ def test_exercises_are_registered_with_hints() -> None:
 
 def test_expected_answers_come_from_simlab() -> None:
     assert REGISTRY["03-duration-at-4096"].expected() == pytest.approx(2.3)
-    assert REGISTRY["03-memory-where-gains-stop"].expected() == 7076
+    assert REGISTRY["03-memory-where-gains-stop"].expected() == 5307
     assert REGISTRY["03-oom-fraction"].expected() == pytest.approx(
         lesson.oom_probability(512, 400, 0.25))
     assert REGISTRY["03-cost-ratio-10240"].expected() == pytest.approx(10240 / 1769, rel=0.02)
@@ -214,7 +214,7 @@ def test_a_simulated_oom_fraction_passes_the_check() -> None:
 @pytest.mark.parametrize("exercise_id, wrong, says", [
     ("03-duration-at-4096", 2 * 1769 / 4096 + 0.3, "one thread"),
     ("03-duration-at-4096", 0.86, "I/O"),
-    ("03-memory-where-gains-stop", 1769, "four"),
+    ("03-memory-where-gains-stop", 1769, "three"),
     ("03-memory-where-gains-stop", 10240, "5.8 vCPUs"),
     ("03-oom-fraction", 16.2, "percentage"),
     ("03-oom-fraction", 1 - 0.1617, "fits"),
@@ -227,7 +227,7 @@ def test_common_mistakes_get_targeted_feedback(exercise_id, wrong, says) -> None
 
 def test_checks_accept_right_answers_and_unanswered() -> None:
     assert check("03-duration-at-4096", 2.3).correct
-    assert check("03-memory-where-gains-stop", 4 * MB_PER_VCPU).correct
+    assert check("03-memory-where-gains-stop", 3 * MB_PER_VCPU).correct
     assert check("03-cost-ratio-10240", 10240 / MB_PER_VCPU).correct
     for i in exercises(3):
         assert check(i, ...).status == "unanswered"

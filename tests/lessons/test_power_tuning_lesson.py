@@ -15,6 +15,7 @@ import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from simlab.config import MB_PER_VCPU  # noqa: E402
+from simlab.lessons import memory  # noqa: E402
 from simlab.lessons import power_tuning as pt  # noqa: E402
 
 
@@ -35,17 +36,17 @@ def test_example_e_is_aws_table() -> None:
     assert pt.EXAMPLE_E_SOURCE.startswith("https://docs.aws.amazon.com/lambda/")
 
 
-def test_example_e_fit_minimises_log_error() -> None:
-    e = pt.example_e()
-
-    def error(cpu_s: float) -> float:
-        model = cpu_s * MB_PER_VCPU / np.minimum(e["memory_mb"], MB_PER_VCPU)
-        return float(((np.log(model) - np.log(e["duration_s"])) ** 2).sum())
-
+def test_example_e_fit_is_the_row_whose_columns_agree() -> None:
+    e = pt.example_e().set_index("memory_mb")
+    # The cost each published duration implies, against the published cost: only 128 MB agrees.
+    implied = (e["cost_per_1000_usd"] / 1000 - 0.2e-6) / (e.index / 1024 * 0.0000166667)
+    ratio = e["duration_s"] / implied
+    assert ratio.loc[128] == pytest.approx(1.0, abs=0.001)
+    assert list(ratio.loc[[512, 1024, 1536]].round(2)) == [2.0, 2.0, 1.5]
     best = pt.example_e_cpu_s()
-    assert 1.3 < best < 1.5
-    assert error(best) < error(best * 1.01) and error(best) < error(best * 0.99)
-    assert pt.WORKLOADS["cpu-bound"]["cpu_s"] == round(best, 3)
+    assert best == pytest.approx(11.722 * 128 / MB_PER_VCPU)
+    assert pt.WORKLOADS["cpu-bound"]["cpu_s"] == round(best, 4)
+    assert memory.WORKLOADS["cpu-bound"]["cpu_s"] == round(best, 4)  # one fit in both lessons
 
 
 def test_cpu_bound_duration_follows_the_share(table) -> None:
