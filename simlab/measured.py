@@ -10,7 +10,7 @@ before a request needs them. These overrides model that, as mechanisms with para
 >>> sim = simlab.Simulation(era="2020", **simlab.measured.MEASURED_2020)
 
 :data:`MEASURED_2020`
-    ``DemandKeepAlive(base_s=600, per_request_s=20, window_s=600, max_s=1260)`` and
+    ``DemandKeepAlive(base_s=600, per_request_s=10, window_s=600, max_s=1260)`` and
     ``recycle_prewarm=True``. Sources: the aws_lambda_2020 experiments (Mahmoudi and Khazaei,
     2020; lesson 8): about 10 min for a function left alone, idle spare environments of a busy
     function surviving up to 21 min (``max_s``), and 23 of the 37 new environments at 0.050
@@ -34,11 +34,11 @@ __all__ = ["MEASURED_2020", "MEASURED_TODAY"]
 
 #: Overrides of the "2020" era: the platform as the 2020 measurements show it.
 MEASURED_2020: dict[str, Any] = {
-    "keep_alive": DemandKeepAlive(base_s=600.0, per_request_s=20.0, window_s=600.0, max_s=1260.0),
+    "keep_alive": DemandKeepAlive(base_s=600.0, per_request_s=10.0, window_s=600.0, max_s=1260.0),
     "recycle_prewarm": True,
 }
 #: Overrides of the "today" era (assumed: see the module's description).
 MEASURED_TODAY: dict[str, Any] = {
-    "keep_alive": DemandKeepAlive(base_s=300.0, per_request_s=10.0, window_s=600.0, max_s=420.0),
+    "keep_alive": DemandKeepAlive(base_s=300.0, per_request_s=5.0, window_s=600.0, max_s=420.0),
     "recycle_prewarm": True,
 }
