@@ -14,9 +14,14 @@ of it on SimPy, and returns what happened as pandas DataFrames.
 0.1
 """
 
-from simlab import dists, sources
+from simlab import dists, measured, sources
 from simlab.config import ERAS, FunctionConfig, PlatformRules, era_rules, vcpu_share
-from simlab.engine.keepalive import FixedKeepAlive, KeepAlivePolicy, NoKeepAlive
+from simlab.engine.keepalive import (
+    DemandKeepAlive,
+    FixedKeepAlive,
+    KeepAlivePolicy,
+    NoKeepAlive,
+)
 from simlab.engine.scaling import AccountBurstScaling, PerFunctionScaling
 from simlab.result import Result
 from simlab.simulation import Simulation
@@ -27,7 +32,7 @@ __all__ = [
     "Simulation", "Result", "FunctionConfig", "PlatformRules", "ERAS", "era_rules",
     "vcpu_share", "FixedKeepAlive", "NoKeepAlive", "KeepAlivePolicy", "PerFunctionScaling",
     "AccountBurstScaling", "dists", "sources", "theory", "configure_async", "sweep",
-    "summarise", "pareto_front",
+    "summarise", "pareto_front", "DemandKeepAlive", "measured",
 ]
 __version__ = "0.1.0"
 

@@ -88,6 +88,10 @@ class PlatformRules:
         Memory of one host (EC2 instance) available to environments.
     host_provision_delay_s
         Extra delay of a cold start that needs a new host.
+    recycle_prewarm
+        When an environment is recycled at ``max_lifetime_s``, initialise its replacement at once
+        (AWS documents that it may pre-initialise environments, LAMBDA_FACTS 4.1); the next
+        request then starts warm in a new environment.
     """
 
     era: str = "today"
@@ -104,6 +108,7 @@ class PlatformRules:
     unreserved_minimum: int = 100
     host_memory_mb: int = 10240
     host_provision_delay_s: float = 0.0
+    recycle_prewarm: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "keep_alive", as_keep_alive(self.keep_alive))
@@ -122,6 +127,8 @@ class PlatformRules:
             raise TypeError(
                 f"scaling must be PerFunctionScaling or AccountBurstScaling, got {self.scaling!r}"
             )
+        if not isinstance(self.recycle_prewarm, bool):
+            raise TypeError(f"recycle_prewarm must be True or False, got {self.recycle_prewarm!r}")
         if not isinstance(self.date, dt.date):
             raise TypeError(f"date must be a datetime.date, got {self.date!r}")
 

@@ -87,6 +87,8 @@ FEATURES: dict[str, Feature] = {
     "sqs_batch_item_failures": Feature("ReportBatchItemFailures of SQS event sources",
                                        dt.date(2021, 11, 29), "What's New 2021-11 'partial "
                                        "batch response for SQS' (day unconfirmed)"),
+    "sqs_max_concurrency": Feature("ScalingConfig.MaximumConcurrency of SQS event sources",
+                                   dt.date(2023, 1, 12), "LAMBDA_FACTS 7.4 and 9 (Jan 2023)"),
     "ephemeral_storage": Feature("ephemeral storage above 512 MB", dt.date(2022, 3, 24),
                                  "AWS Compute blog 'Using larger ephemeral storage for AWS "
                                  "Lambda', 2022-03-24"),
@@ -136,6 +138,8 @@ def _source_uses(source: Any, label: str) -> Iterator[tuple[str, str]]:
             yield "sqs_batch_window", f"{label} batch_size={source.batch_size}"
         if getattr(source, "report_batch_item_failures", False):
             yield "sqs_batch_item_failures", f"{label} report_batch_item_failures=True"
+        if source.max_concurrency is not None:
+            yield "sqs_max_concurrency", f"{label} max_concurrency={source.max_concurrency}"
     elif isinstance(source, _StreamSource):
         if source.bisect_on_error:
             yield "stream_bisect", f"{label} bisect_on_error=True"

@@ -115,6 +115,7 @@ OVERRIDES = {
     "unreserved_minimum": 0,
     "host_memory_mb": 4096,
     "host_provision_delay_s": 1.5,
+    "recycle_prewarm": True,
 }
 
 

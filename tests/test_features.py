@@ -117,3 +117,14 @@ def test_the_table_is_dated_and_refuse_compares_with_the_era_date() -> None:
     refuse(rules, "ephemeral_storage", "here")  # on the launch day: allowed
     with pytest.raises(ValueError, match="^here: ephemeral storage"):
         refuse(simlab.config.era_rules("2020"), "ephemeral_storage", "here")
+
+
+def test_sqs_max_concurrency_came_in_jan_2023_and_the_dates_agree() -> None:
+    from simlab.sources.sqs import MAX_CONCURRENCY_SINCE
+
+    assert FEATURES["sqs_max_concurrency"].launched == MAX_CONCURRENCY_SINCE
+    sim = _sim("2020")
+    _sqs(max_concurrency=10)(sim)
+    with pytest.raises(ValueError, match=r"max_concurrency=10: ScalingConfig.MaximumConcurrency"
+                                         r".*launched on 2023-01-12"):
+        sim.run(until_s=10)

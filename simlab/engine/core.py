@@ -25,7 +25,8 @@ arrives (:meth:`Engine.invoke`) and goes through what Lambda does:
 4. **Keep-alive.** The environment becomes idle. The keep-alive policy says how long it is kept.
    One timer per environment checks, when it fires, whether the environment was used since; if so
    it re-arms for the new deadline. An environment older than the maximum lifetime is recycled when
-   it next becomes idle.
+   it next becomes idle; with the ``recycle_prewarm`` rule a replacement is initialised at once,
+   so the next request finds it warm (a new environment all the same).
 
 Each request costs two SimPy events (its arrival, made by the source, and its completion), whatever
 the number of live environments; keep-alive timers fire about once per idle period.
@@ -200,7 +201,10 @@ class Engine:
         self._recount_pool()
         self.in_flight = 0
         self.max_in_flight = 0
-        self.policy = rules.keep_alive
+        # A policy with run state (e.g. recent demand) gives each run its own copy.
+        fresh = getattr(rules.keep_alive, "fresh", None)
+        self.policy = fresh() if fresh is not None else rules.keep_alive
+        self.prewarm = rules.recycle_prewarm
         self.observe: Callable[[str, float], Any] | None = getattr(self.policy, "observe", None)
         self.max_life = rules.max_lifetime_s
         self.sources: list[str] = []
@@ -276,6 +280,9 @@ class Engine:
         elif fn.idle:
             e = fn.idle.pop()
             init = 0.0
+            if e.ready > now:  # a replacement still initialising: wait for the rest of INIT
+                init = e.ready - now
+                cold = True
         else:
             cold = True
             if not fn.bucket.take(now):
@@ -421,7 +428,7 @@ class Engine:
             return
         life_end = e.created + self.max_life
         if now >= life_end:
-            self._end(e, now, _LIFETIME)
+            self._recycle(e, now)
             return
         ttl = self.policy.idle_timeout_s(fn.name, now)
         if ttl.__class__ is not float or not ttl >= 0.0:  # NaN fails the comparison
@@ -455,9 +462,28 @@ class Engine:
             return  # _release re-arms when this request ends
         if now >= e.deadline:
             e.fn.idle.remove(e)
-            self._end(e, now, _LIFETIME if now >= e.created + self.max_life else _IDLE)
+            if now >= e.created + self.max_life:
+                self._recycle(e, now)
+            else:
+                self._end(e, now, _IDLE)
         else:
             self._arm(e, e.deadline, now)
+
+    def _recycle(self, e: _Env, now: float) -> None:
+        """End ``e`` at its maximum lifetime; with the platform's ``recycle_prewarm`` rule, start
+        a replacement now, initialised ahead of the next request (a new environment, idle)."""
+        self._end(e, now, _LIFETIME)
+        if not self.prewarm or self.closing:
+            return
+        fn = e.fn
+        host, _ = self.hosts.place(fn.memory_mb, now)
+        r = _Env(self.next_env, fn, host, now, fn.init(), False)
+        self.next_env += 1
+        self.alive[r.env_id] = r
+        r.busy = False
+        r.deadline = r.ready + self.policy.idle_timeout_s(fn.name, now)
+        fn.idle.append(r)  # where the recycled one was: the next request takes it
+        self._arm(r, r.deadline, now)
 
     def _end(self, e: _Env, now: float, reason: int) -> None:
         e.alive = False

@@ -66,7 +66,7 @@ __all__ = ["SQSQueue", "QueueLog", "QueueMessage", "MESSAGE_OUTCOMES", "FAST_SCA
 #: The mapping's faster scale-up (+300/min up to 1,250) is used for eras from this date on
 #: (announced in 2023; the exact day is not confirmed, see LAMBDA_FACTS section 10).
 FAST_SCALING_SINCE = dt.date(2023, 11, 1)
-#: ScalingConfig.MaximumConcurrency exists from this date on.
+#: ScalingConfig.MaximumConcurrency exists from this date on (checked by simlab.features).
 MAX_CONCURRENCY_SINCE = dt.date(2023, 1, 12)
 _START_BATCHES = 5
 #: What became of a message: still in the queue at the end, deleted after a successful batch,
@@ -559,9 +559,8 @@ class SQSQueue(Source):
         return log.runtime
 
     def start(self, run: Run, targets: list[str]) -> None:
-        if self.max_concurrency is not None and run.simulation.rules.date < MAX_CONCURRENCY_SINCE:
-            raise ValueError(f"max_concurrency exists only from {MAX_CONCURRENCY_SINCE} on; the "
-                             f"{run.simulation.rules.era!r} era is {run.simulation.rules.date}")
+        # Whether the era had max_concurrency is checked with the other launch dates
+        # (simlab.features), before the run.
         for target in targets:
             timeout = run.engine.function(target).timeout
             if self.visibility_timeout_s < timeout:
