@@ -30,6 +30,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from simlab import validate
+
 __all__ = [
     "Distribution",
     "Constant",
@@ -94,8 +96,7 @@ class LogNormal:
 
     def __post_init__(self) -> None:
         _check_positive("median", self.median)
-        if not (_is_number(self.sigma) and math.isfinite(self.sigma) and self.sigma >= 0):
-            raise ValueError(f"sigma must be a finite number >= 0, got {self.sigma!r}")
+        validate.real("sigma", self.sigma, 0)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.lognormal(math.log(self.median), self.sigma, size)
@@ -112,9 +113,10 @@ class Uniform:
     high: float
 
     def __post_init__(self) -> None:
-        if not (_is_number(self.low) and _is_number(self.high) and math.isfinite(self.low)
-                and math.isfinite(self.high) and self.low <= self.high):
-            raise ValueError(
+        if not (validate.is_real(self.low) and validate.is_real(self.high)
+                and math.isfinite(self.low) and math.isfinite(self.high)
+                and self.low <= self.high):
+            raise validate.BadInput(
                 f"Uniform needs finite low <= high, got low={self.low!r}, high={self.high!r}"
             )
 
@@ -160,13 +162,8 @@ class ScipyDistribution:
         return f"ScipyDistribution({self.frozen.dist.name}{self.frozen.args})"
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
-
-
 def _check_positive(name: str, value: float) -> None:
-    if not (_is_number(value) and math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    validate.real(name, value, 0, low_open=True)
 
 
 def as_distribution(value: Any, name: str, *, low: float = 0.0, high: float = math.inf) -> Any:
@@ -176,20 +173,18 @@ def as_distribution(value: Any, name: str, *, low: float = 0.0, high: float = ma
     distributions are wrapped; any object with a ``sample(rng, size)`` method is kept as it is.
     """
     if isinstance(value, bool):
-        raise TypeError(f"{name} must be a number or a distribution, got {value!r}")
-    if isinstance(value, int | float | np.integer | np.floating):
+        raise validate.fail(name, value, "a number or a distribution")
+    if validate.is_real(value):
         v = float(value)
         if not (math.isfinite(v) and low <= v <= high):
-            raise ValueError(f"{name} must be between {low:g} and {high:g}, got {value!r}")
+            raise validate.BadInput(f"{name} must be between {low:g} and {high:g}, got {value!r}")
         return Constant(v)
     if hasattr(value, "sample") and callable(value.sample):
         return value
     if hasattr(value, "rvs") and hasattr(value, "dist"):
         return ScipyDistribution(value)
-    raise TypeError(
-        f"{name} must be a number, a frozen scipy.stats distribution or an object with "
-        f"sample(rng, size), got {value!r}"
-    )
+    raise validate.fail(name, value, "a number, a frozen scipy.stats distribution or an object "
+                                     "with sample(rng, size)")
 
 
 class Sampler:

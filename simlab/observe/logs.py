@@ -29,7 +29,6 @@ Insights; :func:`parse_report` reads a REPORT line back into numbers.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -38,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simlab import validate
 from simlab.ids import environment_hex_id, request_id
 
 __all__ = [
@@ -270,8 +270,7 @@ def log_events(
     _check_frame(environments, "environments", _ENV_NEEDED)
     if style not in _STYLES:
         raise ValueError(f"style must be one of {_STYLES}, got {style!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__} {seed!r}")
+    validate.integer("seed", seed, 0)
     base_ms = epoch_ms(epoch)
     billed_all = _billed(invocations, billed_ms)
 
@@ -591,19 +590,13 @@ class LogView:
 
 
 def _count(n: int) -> int:
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
-        raise ValueError(f"n must be a non-negative int, got {n!r}")
-    return int(n)
+    return validate.integer("n", n, 0)
 
 
 def _time_bound(value: float | None, name: str) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
-        raise TypeError(f"{name} must be a number of seconds, got {type(value).__name__}")
-    if math.isnan(value):
-        raise ValueError(f"{name} must be a number of seconds, got NaN")
-    return float(value)
+    return validate.real(name, value, allow_inf=True, unit="seconds")
 
 
 def _match(messages: pd.Series, pattern: str | re.Pattern[str]) -> np.ndarray:

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import simpy
 
+from simlab import validate
 from simlab.engine.core import OK, SYNC, Call
 from simlab.sources.arrivals import ArrivalProcess
 from simlab.sources.base import Source
@@ -146,11 +147,7 @@ class APIGateway(Source):
         self.request = {"body": body, "headers": headers, "query": query}
         # Build one event now so that bad bodies, headers or queries fail before the run.
         self._event(self.method, self.path, 0.0, 0, PayloadContext())
-        if isinstance(client_retries, bool) or not isinstance(client_retries, int) \
-                or not 0 <= client_retries <= 10:
-            raise ValueError(f"client_retries must be a whole number from 0 to 10, "
-                             f"got {client_retries!r}")
-        self.client_retries = client_retries
+        self.client_retries = validate.integer("client_retries", client_retries, 0, 10)
         self.retry_backoff_s = check_seconds("retry_backoff_s", retry_backoff_s, 0.0, 3600.0)
 
     @staticmethod

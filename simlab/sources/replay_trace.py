@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from simlab import validate
 from simlab.dists import Empirical
 from simlab.engine.core import SYNC
 from simlab.sources.base import Source
@@ -248,10 +249,7 @@ class TraceReplay(Source):
         if durations is not None and not isinstance(durations, Mapping):
             raise TypeError(f"durations must map (app, func) to distributions, got {durations!r}")
         self.durations = durations
-        if (isinstance(time_offset_s, bool) or not isinstance(time_offset_s, int | float)
-                or not np.isfinite(time_offset_s)):
-            raise ValueError(f"time_offset_s must be a finite number, got {time_offset_s!r}")
-        self.time_offset_s = float(time_offset_s)
+        self.time_offset_s = validate.real("time_offset_s", time_offset_s)
         if not isinstance(use_durations, bool):
             raise TypeError(f"use_durations must be True or False, got {use_durations!r}")
         self.use_durations = use_durations

@@ -26,12 +26,12 @@ source) with :meth:`S3Bucket.put_object`, which a handler can read back with
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from simlab import validate
 from simlab.dists import Sampler, as_distribution
 from simlab.sources.arrivals import ArrivalProcess
 from simlab.sources.base import Source
@@ -208,9 +208,7 @@ class S3Bucket(Source):
                                  f"size, body), got {u!r}")
             t, key, size = u[0], u[1], u[2]
             body = u[3] if len(u) == 4 else None
-            if (isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t)
-                    or t < 0):
-                raise ValueError(f"uploads[{i}] time_s must be a finite number >= 0, got {t!r}")
+            t = validate.real(f"uploads[{i}] time_s", t, 0)
             if not isinstance(key, str) or not key or len(key.encode()) > 1024:
                 raise ValueError(f"uploads[{i}] key must be a non-empty string of at most 1,024 "
                                  f"bytes, got {key!r}")
@@ -219,9 +217,7 @@ class S3Bucket(Source):
                                 f"{type(body).__name__}")
             if size is None and body is not None:
                 size = len(body)
-            if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-                raise ValueError(f"uploads[{i}] size must be a whole number of bytes >= 0, "
-                                 f"got {size!r}")
+            size = validate.integer(f"uploads[{i}] size", size, 0, unit="bytes")
             out.append((float(t), key, size, None if body is None else bytes(body)))
         return sorted(out, key=lambda u: u[0])
 
@@ -316,8 +312,7 @@ class S3Bucket(Source):
             raise TypeError(f"body must be bytes or None, got {type(body).__name__}")
         if size is None:
             size = 0 if body is None else len(body)
-        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-            raise ValueError(f"size must be a whole number of bytes >= 0, got {size!r}")
+        size = validate.integer("size", size, 0, unit="bytes")
         st = self._state()
         now = st["run"].now
         st["contents"].objects[key] = (now, size, None if body is None else bytes(body))

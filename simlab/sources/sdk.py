@@ -32,12 +32,12 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from simlab import validate
 from simlab.engine.core import OK, SYNC, Call
 from simlab.ids import request_id
 from simlab.sources.base import Source
@@ -357,10 +357,7 @@ class SDK(Source):
                                  f"invocation_type]), got {c!r}")
             t, fname, payload = c[0], c[1], c[2]
             itype = c[3] if len(c) == 4 else "RequestResponse"
-            if (isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t)
-                    or t < 0):
-                raise ValueError(f"calls[{i}] time_s must be a finite number of seconds >= 0, "
-                                 f"got {t!r}")
+            t = validate.real(f"calls[{i}] time_s", t, 0, unit="seconds")
             if not isinstance(fname, str) or not fname:
                 raise ValueError(f"calls[{i}] function must be a function name, got {fname!r}")
             if itype not in INVOCATION_TYPES:

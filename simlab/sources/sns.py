@@ -16,12 +16,12 @@ are not simulated: Lambda's asynchronous queue always accepts the event.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from simlab import validate
 from simlab.sources.arrivals import ArrivalProcess
 from simlab.sources.base import Source
 from simlab.sources.handlers import install_handler_runner
@@ -119,10 +119,7 @@ class SNSTopic(Source):
             if isinstance(m, str | bytes) or not isinstance(m, Sequence) or len(m) not in (2, 3):
                 raise ValueError(f"messages[{i}] must be (time_s, message) or (time_s, message, "
                                  f"subject), got {m!r}")
-            t = m[0]
-            if (isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t)
-                    or t < 0):
-                raise ValueError(f"messages[{i}] time_s must be a finite number >= 0, got {t!r}")
+            t = validate.real(f"messages[{i}] time_s", m[0], 0)
             _check_message(f"messages[{i}] message", m[1])
             out.append((float(t), m[1], m[2] if len(m) == 3 else None))
         return sorted(out, key=lambda m: m[0])

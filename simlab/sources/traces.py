@@ -38,7 +38,6 @@ Examples
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,6 +46,8 @@ from typing import IO, Literal
 
 import numpy as np
 import pandas as pd
+
+from simlab import validate
 
 __all__ = [
     "AZURE_2021_COLUMNS",
@@ -318,10 +319,7 @@ def arrivals_from_counts(
         raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
     if spread not in ("uniform", "even"):
         raise ValueError(f"spread must be 'uniform' or 'even', got {spread!r}")
-    if isinstance(offset_s, bool) or not isinstance(offset_s, int | float):
-        raise TypeError(f"offset_s must be a number of seconds, got {offset_s!r}")
-    if not math.isfinite(offset_s):
-        raise ValueError(f"offset_s must be finite, got {offset_s!r}")
+    offset_s = validate.real("offset_s", offset_s, unit="seconds")
     flat = counts.counts.ravel()  # function-major: cell k is function k // M, minute k % M
     n = int(flat.sum())
     cell = np.repeat(np.arange(flat.size), flat)
