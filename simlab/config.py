@@ -387,8 +387,18 @@ class FunctionConfig:
     def replace(self, **changes: Any) -> FunctionConfig:
         """Return a copy with ``changes`` applied (and validated).
 
-        Giving ``cpu_s`` or ``io_s`` replaces a ``duration_s`` shorthand, and the reverse.
+        Giving ``cpu_s`` or ``io_s`` replaces a ``duration_s`` shorthand, and the reverse. The
+        name cannot change (the update API names the function; it cannot rename it).
         """
+        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
+        if unknown:
+            allowed = [f.name for f in dataclasses.fields(self) if f.name != "name"]
+            raise validate.BadInput(f"{self.name}: unknown configuration key(s) {unknown}; "
+                                    f"allowed: {allowed}")
+        if "name" in changes and changes["name"] != self.name:
+            raise validate.BadInput(f"{self.name}: name cannot be changed (got "
+                                    f"name={changes['name']!r}); a function keeps the name it "
+                                    f"was created with")
         if ("cpu_s" in changes or "io_s" in changes) and "duration_s" not in changes:
             changes["duration_s"] = None
         if "duration_s" in changes and changes["duration_s"] is not None:

@@ -276,8 +276,7 @@ def log_events(
 
     keep = ~invocations["status"].isin(_NOT_RUN).to_numpy()
     if function is not None:
-        names = [function] if isinstance(function, str) else list(function)
-        keep &= invocations["function"].isin(names).to_numpy()
+        keep &= invocations["function"].isin(_function_names(function, invocations)).to_numpy()
     ran = invocations.loc[keep].reset_index(drop=True)
     billed = billed_all[keep]
     if ran.empty:
@@ -587,6 +586,26 @@ class LogView:
         if len(self) <= 40:
             return str(self)
         return f"({len(self)} log events; the last 20 below, print() shows all)\n{self.tail(20)}"
+
+
+def _function_names(function: Any, invocations: pd.DataFrame) -> list[str]:
+    """``function`` (a name or names) as a list, each a function of the run, else BadInput."""
+    column = invocations["function"]
+    known = (list(column.cat.categories) if isinstance(column.dtype, pd.CategoricalDtype)
+             else sorted(set(column)))
+    if isinstance(function, str):
+        names = [function]
+    elif isinstance(function, Iterable) and not isinstance(function, bytes | Mapping):
+        names = list(function)
+    else:
+        names = [function]
+    for name in names:
+        if not isinstance(name, str):
+            raise validate.fail("function", function, f"a function name, a list of names or None "
+                                                      f"(functions: {known})")
+        if name not in known:
+            raise validate.BadInput(f"no function named {name!r}; functions: {known}")
+    return names
 
 
 def _count(n: int) -> int:

@@ -125,9 +125,21 @@ def _check_table(trace: Any) -> pd.DataFrame:
     if missing:
         raise ValueError(f"trace is missing columns {missing}; expected arrival_s, app, func "
                          f"(and duration_s), as simlab.sources.traces.read_azure_2021 returns")
+    for column in ("arrival_s", "duration_s"):
+        if column in trace.columns and not pd.api.types.is_numeric_dtype(trace[column]):
+            bad = next(v for v in trace[column] if not validate.is_real(v))
+            raise validate.BadInput(f"trace {column} must be numbers of seconds, got {bad!r} "
+                                    f"(column of dtype {trace[column].dtype})")
     t = trace["arrival_s"].to_numpy(dtype=float)
     if t.size and (not np.all(np.isfinite(t)) or (np.diff(t) < 0).any()):
-        raise ValueError("trace arrival_s must be finite and sorted (the readers sort it)")
+        raise validate.BadInput("trace arrival_s must be finite and sorted (the readers sort it)")
+    if "duration_s" in trace.columns:
+        d = trace["duration_s"].to_numpy(dtype=float)
+        bad = ~np.isfinite(d) | (d < 0)
+        if bad.any():
+            row = int(np.argmax(bad))
+            raise validate.BadInput(f"trace duration_s must be finite numbers of seconds >= 0, "
+                                    f"got {float(d[row])!r} in row {row}")
     return trace
 
 

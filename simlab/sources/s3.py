@@ -275,7 +275,7 @@ class S3Bucket(Source):
             template = self.key_template
 
             def fire_drawn(k: int, t: float) -> None:
-                self.put_object(template.format(n=k), size=max(0, int(round(sizes()))))
+                self.put_object(template.format(n=k), size=int(round(sizes())))
 
             at_times(run, arrival_times(self.uploads, rng), fire_drawn)
         else:

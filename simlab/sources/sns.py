@@ -58,9 +58,9 @@ class TopicLog:
 
 
 def _check_message(where: str, message: Any) -> str:
-    if not isinstance(message, str):
-        raise TypeError(f"{where} must be a string (SNS messages are text; use json.dumps for "
-                        f"data), got {type(message).__name__}")
+    if not isinstance(message, str) or not message:
+        raise validate.fail(where, message, "a non-empty string (SNS messages are text of 1 byte "
+                                            "to 256 KB; use json.dumps for data)")
     if len(message.encode()) > MAX_MESSAGE_BYTES:
         raise ValueError(f"{where} is {len(message.encode()):,} bytes; SNS messages are at most "
                          f"{MAX_MESSAGE_BYTES:,} bytes (256 KB)")
