@@ -49,6 +49,7 @@ from simlab.sources.payloads.apigateway import (
 )
 from simlab.sources.payloads.context import PayloadContext
 from simlab.sources.timeline import arrival_times, at_times, check_seconds, register_service
+from simlab.validate import BadInput
 
 if TYPE_CHECKING:  # pragma: no cover
     from simlab.simulation import Run
@@ -128,11 +129,11 @@ class APIGateway(Source):
                  routes: Mapping[str, Sequence[str]] | None = None, client_retries: int = 0,
                  retry_backoff_s: float = 0.5) -> None:
         if not isinstance(arrivals, ArrivalProcess):
-            raise TypeError(f"arrivals must be an arrival process (e.g. "
+            raise BadInput(f"arrivals must be an arrival process (e.g. "
                             f"simlab.sources.Poisson(rate_per_s=5)), got {arrivals!r}")
         self.arrivals = arrivals
         if api not in MAX_INTEGRATION_TIMEOUT_S:
-            raise ValueError(f"api must be 'rest' or 'http', got {api!r}")
+            raise BadInput(f"api must be 'rest' or 'http', got {api!r}")
         self.api = api
         top = MAX_INTEGRATION_TIMEOUT_S[api]
         self.integration_timeout_s = check_seconds("integration_timeout_s", integration_timeout_s,
@@ -140,7 +141,7 @@ class APIGateway(Source):
         self.routes: dict[str, tuple[str, str]] = {}
         for fname, route in (routes or {}).items():
             if (isinstance(route, str) or not isinstance(route, Sequence) or len(route) != 2):
-                raise ValueError(f"routes[{fname!r}] must be (method, path), got {route!r}")
+                raise BadInput(f"routes[{fname!r}] must be (method, path), got {route!r}")
             self.routes[fname] = (self._method(route[0]), self._path(route[1]))
         self.method = self._method(method)
         self.path = self._path(path)
@@ -153,13 +154,13 @@ class APIGateway(Source):
     @staticmethod
     def _method(method: Any) -> str:
         if method not in _HTTP_METHODS:
-            raise ValueError(f"method must be one of {_HTTP_METHODS}, got {method!r}")
+            raise BadInput(f"method must be one of {_HTTP_METHODS}, got {method!r}")
         return method
 
     @staticmethod
     def _path(path: Any) -> str:
         if not isinstance(path, str) or not path.startswith("/"):
-            raise ValueError(f"path must be a string starting with '/', got {path!r}")
+            raise BadInput(f"path must be a string starting with '/', got {path!r}")
         return path
 
     def _event(self, method: str, path: str, t: float, number: int,
@@ -170,7 +171,7 @@ class APIGateway(Source):
     def validate(self, targets: list[str]) -> None:
         unknown = set(self.routes) - set(targets)
         if unknown:
-            raise ValueError(f"routes name functions that are not targets of the API: "
+            raise BadInput(f"routes name functions that are not targets of the API: "
                              f"{sorted(unknown)} (targets: {targets})")
 
     def http_status(self, call: Call) -> int:

@@ -22,6 +22,7 @@ import numpy as np
 
 from simlab import validate
 from simlab.sources.base import Source
+from simlab.validate import BadInput
 
 if TYPE_CHECKING:  # pragma: no cover
     from simlab.simulation import Run
@@ -205,15 +206,15 @@ class Replay(ArrivalProcess):
         if raw.dtype.kind not in "iuf" or (raw.ndim == 1 and raw.size == 0):
             raw = np.asarray(raw, dtype=object)
             if raw.ndim != 1 or not all(validate.is_real(x) for x in raw):
-                raise validate.BadInput(f"times_s must be a sequence of numbers (seconds), got "
+                raise BadInput(f"times_s must be a sequence of numbers (seconds), got "
                                         f"{times_s!r:.80}")
         arr = raw.astype(float)
         if arr.ndim != 1:
-            raise validate.BadInput(
+            raise BadInput(
                 f"times_s must be a 1-D sequence of seconds, got shape {arr.shape}")
         bad = ~np.isfinite(arr) | (arr < 0)
         if bad.any():
-            raise validate.BadInput(
+            raise BadInput(
                 f"times_s must be finite and >= 0; entry {int(np.argmax(bad))} is "
                 f"{float(arr[np.argmax(bad)])!r}"
             )

@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
+from simlab import validate
 from simlab.engine.core import ASYNC, Call
 from simlab.ids import request_id
 from simlab.sources.destinations import DeadLetterQueue, Destination, LambdaDestination
@@ -97,14 +98,11 @@ class AsyncConfig:
     dead_letter_queue: DeadLetterQueue | None = None
 
     def __post_init__(self) -> None:
-        r = self.max_retries
-        if isinstance(r, bool) or not isinstance(r, int) or not 0 <= r <= 2:
-            raise ValueError(f"max_retries (MaximumRetryAttempts) must be a whole number from 0 "
-                             f"to 2, got {r!r}")
-        a = self.max_event_age_s
-        if isinstance(a, bool) or not isinstance(a, int) or not 60 <= a <= 21_600:
-            raise ValueError(f"max_event_age_s (MaximumEventAgeInSeconds) must be a whole number "
-                             f"of seconds from 60 to 21,600, got {a!r}")
+        object.__setattr__(self, "max_retries", validate.integer(
+            "max_retries (MaximumRetryAttempts)", self.max_retries, 0, 2))
+        object.__setattr__(self, "max_event_age_s", validate.integer(
+            "max_event_age_s (MaximumEventAgeInSeconds)", self.max_event_age_s, 60, 21_600,
+            unit="seconds"))
         for name in ("on_success", "on_failure"):
             d = getattr(self, name)
             if d is not None and not isinstance(d, Destination):
