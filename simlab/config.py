@@ -390,11 +390,7 @@ class FunctionConfig:
         Giving ``cpu_s`` or ``io_s`` replaces a ``duration_s`` shorthand, and the reverse. The
         name cannot change (the update API names the function; it cannot rename it).
         """
-        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
-        if unknown:
-            allowed = [f.name for f in dataclasses.fields(self) if f.name != "name"]
-            raise validate.BadInput(f"{self.name}: unknown configuration key(s) {unknown}; "
-                                    f"allowed: {allowed}")
+        check_function_keys(self.name, {k: v for k, v in changes.items() if k != "name"})
         if "name" in changes and changes["name"] != self.name:
             raise validate.BadInput(f"{self.name}: name cannot be changed (got "
                                     f"name={changes['name']!r}); a function keeps the name it "
@@ -405,6 +401,15 @@ class FunctionConfig:
             changes.setdefault("cpu_s", None)
             changes.setdefault("io_s", None)
         return dataclasses.replace(self, **changes)
+
+
+def check_function_keys(name: str, config: dict[str, Any]) -> None:
+    """Raise :class:`~simlab.validate.BadInput` for keys ``FunctionConfig`` does not take."""
+    allowed = [f.name for f in dataclasses.fields(FunctionConfig) if f.name != "name"]
+    unknown = sorted(set(config) - set(allowed))
+    if unknown:
+        raise validate.BadInput(f"{name}: unknown configuration key(s) {unknown}; "
+                                f"allowed: {allowed}")
 
 
 def check_concurrency(functions: list[FunctionConfig], rules: PlatformRules) -> None:

@@ -26,7 +26,13 @@ import numpy as np
 import simpy
 
 from simlab import validate
-from simlab.config import FunctionConfig, PlatformRules, check_concurrency, era_rules
+from simlab.config import (
+    FunctionConfig,
+    PlatformRules,
+    check_concurrency,
+    check_function_keys,
+    era_rules,
+)
 from simlab.engine.core import ASYNC, SYNC, Call, Engine
 from simlab.result import Result
 from simlab.sources.base import Source
@@ -153,6 +159,7 @@ class Simulation:
         """Add a function; see :class:`simlab.config.FunctionConfig` for the parameters."""
         if name in self.functions:
             raise ValueError(f"a function named {name!r} exists already")
+        check_function_keys(str(name), config)
         cfg = FunctionConfig(name, **config)
         cfg.check_against(self.rules)
         self.functions[name] = cfg

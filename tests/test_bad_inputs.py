@@ -4,6 +4,7 @@ gets (parameter, value, allowed range)."""
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
 from pathlib import Path
@@ -201,3 +202,318 @@ def test_s3_sizes_are_never_clamped() -> None:
 def test_updates_that_would_be_ignored_are_refused(changes, match) -> None:
     with pytest.raises(BadInput, match=match):
         _sim().update_function_configuration(10.0, "f", **changes)
+
+
+# --------------------------------------------------------------------------------------------------
+# the table: every public parameter, a bad value and the message it gets
+# --------------------------------------------------------------------------------------------------
+
+# Overrides of the era's rules (Simulation(**rules), TOML [platform]): value, message.
+RULES = {
+    "date": ("2020-01-01", r"date must be a datetime.date, got '2020-01-01'"),
+    "keep_alive": (-1, r"keep_alive_s must be a number >= 0 \(seconds\), got -1"),
+    "keep_alive_s": (-5, r"keep_alive_s must be a number >= 0 \(seconds\), got -5"),
+    "max_lifetime_s": (0, r"max_lifetime_s must be a number of seconds > 0 \(inf: never "
+                          r"recycled\), got 0"),
+    "memory_min_mb": (0, r"memory_min_mb must be a whole number from 1 to 1,000,000, got 0"),
+    "memory_max_mb": (64, r"memory_max_mb must be a whole number from 128 to 1,000,000, got 64"),
+    "memory_step_mb": (0, r"memory_step_mb must be a whole number from 1 to 10,240, got 0"),
+    "timeout_max_s": (0.5, r"timeout_max_s must be a number from 1 to 86400, got 0.5"),
+    "scaling": ("fast", r"scaling must be .*got '?fast'?"),
+    "billing_granularity_ms": (0, r"billing_granularity_ms must be a number > 0 and <= "
+                                  r"3.6e\+06, got 0"),
+    "account_concurrency": (0, r"account_concurrency must be a whole number from 1 to "
+                               r"10,000,000, got 0"),
+    "unreserved_minimum": (-1, r"unreserved_minimum must be a whole number from 0 to 1,000, "
+                               r"got -1"),
+    "host_memory_mb": (64, r"host_memory_mb must be a whole number from 128 to 100,000,000 "
+                           r"\(a host must hold .*\), got 64"),
+    "host_provision_delay_s": (-1, r"host_provision_delay_s must be a number from 0 to 86400, "
+                                   r"got -1"),
+}
+
+# add_function(name, **config), TOML [functions.f]: value, message.
+FUNCTION = {
+    "name": ("bad name", r"function name must be 1 to 64 letters, digits, '-' or '_', "
+                         r"got 'bad name'"),
+    "memory_mb": (100, r"f.memory_mb must be 128 to 10,240 MB in 1 MB steps in the 'today' era, "
+                       r"got 100"),
+    "timeout_s": (0, r"f.timeout_s must be whole seconds from 1 to 900 in the 'today' era, got 0"),
+    "architecture": ("sparc", r"f.architecture must be one of \('x86_64', 'arm64'\), "
+                              r"got 'sparc'"),
+    "runtime": ("", r"f.runtime must be a non-empty label, got ''"),
+    "package_type": ("jar", r"f.package_type must be one of \('zip', 'image'\), got 'jar'"),
+    "ephemeral_storage_mb": (100, r"f.ephemeral_storage_mb must be a whole number from 512 to "
+                                  r"10,240, got 100"),
+    "reserved_concurrency": (-2, r"f.reserved_concurrency must be a whole number from 0 to "
+                                 r"10,000,000, got -2"),
+    "provisioned_concurrency": (-1, r"f.provisioned_concurrency must be a whole number from 0 to "
+                                    r"10,000,000, got -1"),
+    "init_s": (-1, r"f.init_s must be between 0 and inf, got -1"),
+    "cpu_s": (-1, r"f.cpu_s must be between 0 and inf, got -1"),
+    "io_s": ({"dist": "uniform", "low": -1, "high": 1},
+             r"f.io_s must draw values from 0 to inf, but Uniform\(low=-1, high=1\) can draw "
+             r"values from -1 to 1"),
+    "duration_s": (-0.5, r"f.duration_s must be between 0 and inf, got -0.5"),
+    "parallelism": (0, r"f.parallelism must be a whole number from 1 to 64, got 0"),
+    "memory_used_mb": (math.inf, r"f.memory_used_mb must be between 0 and inf, got inf"),
+    "error_rate": (1.5, r"f.error_rate must be a number from 0 to 1, got 1.5"),
+    "handler": ("h", r"f.handler must be callable\(event, context\), got 'h'"),
+}
+_DISTS = {"uniform": simlab.dists.Uniform}
+
+
+def _py(value):
+    """A value of the tables as Python gives it (dist tables become distributions)."""
+    if isinstance(value, dict) and "dist" in value:
+        spec = dict(value)
+        return _DISTS[spec.pop("dist")](**spec)
+    return value
+
+
+_POISSON = {"type": "poisson", "rate_per_s": 1}
+
+# Valid required arguments of each source: for Python, and for a TOML [[sources]] table.
+REQUIRED = {
+    "Poisson": {"rate_per_s": 1.0}, "FixedInterval": {"interval_s": 1.0},
+    "Bursty": {"on_rate_per_s": 1.0, "on_s": 1.0, "off_s": 1.0},
+    "Diurnal": {"mean_rate_per_s": 1.0}, "Replay": {"times_s": [1.0]},
+    "Schedule": {"expression": "rate(5 minutes)"}, "S3Bucket": {"name": "bucket"},
+    "SNSTopic": {"name": "topic"}, "APIGateway": {"arrivals": _POISSON},
+    "SDK": {"calls": [[1.0, "f", "{}"]]}, "TraceReplay": {"trace": "azure_2021_sample"},
+    "KinesisStream": {"name": "s", "records": _POISSON},
+    "DynamoDBStream": {"table": "t", "changes": _POISSON}, "SQSQueue": {"name": "q"},
+}
+_ARRIVAL = {
+    "rate_per_s": (0, r"rate_per_s must be a finite number > 0, got 0"),
+    "interval_s": (-1, r"interval_s must be a finite number > 0, got -1"),
+    "start_s": (-1, r"start_s must be a finite number >= 0, got -1"),
+    "on_rate_per_s": (-1, r"on_rate_per_s must be a finite number > 0, got -1"),
+    "on_s": (0, r"on_s must be a finite number > 0, got 0"),
+    "off_s": (0, r"off_s must be a finite number > 0, got 0"),
+    "off_rate_per_s": (-1, r"off_rate_per_s must be a finite number >= 0, got -1"),
+    "mean_rate_per_s": (0, r"mean_rate_per_s must be a finite number > 0, got 0"),
+    "amplitude": (1.5, r"amplitude must be a number from 0 to 1, got 1.5"),
+    "period_s": (0, r"period_s must be a finite number > 0, got 0"),
+    "peak_s": (-1, r"peak_s must be a finite number >= 0, got -1"),
+    "times_s": ([1, -2], r"times_s must be finite and >= 0; entry 1 is -2.0"),
+    "invocation_type": ("later", r"invocation_type must be one of \('sync', 'async'\), "
+                                 r"got 'later'"),
+}
+_STREAM = {
+    "shards": (0, r"shards must be a whole number, 1 to 500; got 0"),
+    "batch_size": (0, r"batch_size must be a whole number, 1 to 10,000; got 0"),
+    "batching_window_s": (-1, r"batching_window_s must be 0 to 300 seconds; got -1"),
+    "parallelization_factor": (11, r"parallelization_factor must be a whole number, 1 to 10; "
+                                   r"got 11"),
+    "max_retries": (-2, r"max_retries must be a whole number, -1 or 0 to 10,000; got -2"),
+    "max_record_age_s": (10, r"max_record_age_s must be -1 or 60 to 604,800 seconds; got 10"),
+    "bisect_on_error": ("yes", r"bisect_on_error must be True or False, got 'yes'"),
+    "on_failure": (5, r"on_failure must be None or a destination with a deliver.*; got 5"),
+    "poison": (5, r"poison must be None or a function of one record, got 5"),
+}
+SOURCES = {
+    "Poisson": _ARRIVAL, "FixedInterval": _ARRIVAL, "Bursty": _ARRIVAL, "Diurnal": _ARRIVAL,
+    "Replay": _ARRIVAL,
+    "Schedule": {
+        "expression": ("rate(5 minute)", r"invalid schedule expression 'rate\(5 minute\)': with "
+                                         r"value 5 the unit must be 'minutes'"),
+        "rule_name": ("", r"rule_name must be 1 to 64 letters, digits, '.', '-' or '_', got ''"),
+    },
+    "S3Bucket": {
+        "name": ("B", r"bucket name must be 3 to 63 lower-case letters, .* got 'B'"),
+        "uploads": ("x", r"uploads must be an arrival process .* got 'x'"),
+        "prefix": (5, r"prefix must be a string of at most 1,024 characters, got 5"),
+        "suffix": (5, r"suffix must be a string of at most 1,024 characters, got 5"),
+        "events": ("s3:Bogus", r"events: 's3:Bogus' is not an S3 event type; allowed: "
+                               r"\['s3:IntelligentTiering'"),
+        "filters": (5, r"filters must map function names to dicts of prefix/suffix/events, "
+                       r"got 5"),
+        "key_template": (5, r"key_template must be a string with \{n\}, got 5"),
+        "size_bytes": (-1, r"size_bytes must be between 0 and inf, got -1"),
+    },
+    "SNSTopic": {
+        "name": ("", r"topic name must be 1 to 256 letters, digits, '-' or '_', got ''"),
+        "messages": ("x", r"messages must be an arrival process or a list of .* got 'x'"),
+        "message": ("", r"message must be a non-empty string .* got ''"),
+        "subject": ("", r"subject must be a non-empty string of at most 100 characters or None, "
+                        r"got ''"),
+    },
+    "APIGateway": {
+        "arrivals": ("x", r"arrivals must be an arrival process .* got 'x'"),
+        "integration_timeout_s": (40, r"integration_timeout_s must be a finite number of "
+                                      r"seconds >= 0.05 and <= 29, got 40"),
+        "api": ("soap", r"api must be 'rest' or 'http', got 'soap'"),
+        "method": ("FETCH", r"method must be one of \('GET', .*\), got 'FETCH'"),
+        "path": ("x", r"path must be a string starting with '/', got 'x'"),
+        "body": (5, r"body must be str, bytes, dict, list or None, got int"),
+        "headers": ({"a": 1}, r"headers\['a'\] must be a string or a list of strings, got 1"),
+        "query": ({"q": 1}, r"query\['q'\] must be a string or a list of strings, got 1"),
+        "routes": ({"f": "x"}, r"routes\['f'\] must be \(method, path\), got 'x'"),
+        "client_retries": (11, r"client_retries must be a whole number from 0 to 10, got 11"),
+        "retry_backoff_s": (-1, r"retry_backoff_s must be a finite number of seconds >= 0 and "
+                                r"<= 3600, got -1"),
+    },
+    "SDK": {
+        "calls": ([[-1.0, "f", "{}"]], r"calls\[0\] time_s must be a finite number of seconds "
+                                       r">= 0, got -1.0"),
+    },
+    "TraceReplay": {
+        "trace": (5, r"trace must be a replay table .* got int"),
+        "mapping": (5, r"mapping must be a dict, a function of the key, or None, got 5"),
+        "by": ("user", r"by must be one of \('func', 'app', 'app_func'\) .* got 'user'"),
+        "unmapped": ("maybe", r"unmapped must be 'error' or 'skip', got 'maybe'"),
+        "invocation_type": ("later", r"invocation_type must be one of \('sync', 'async', "
+                                     r"'auto'\), got 'later'"),
+        "spread": ("odd", r"spread must be 'uniform' or 'even', got 'odd'"),
+        "durations": (5, r"durations must map \(app, func\) to distributions, got 5"),
+        "time_offset_s": (math.nan, r"time_offset_s must be a finite number, got nan"),
+        "use_durations": ("yes", r"use_durations must be True or False, got 'yes'"),
+    },
+    "KinesisStream": {
+        **_STREAM,
+        "name": ("", r"name must be 1 to 255 letters, digits, '-', '_' or '.', got ''"),
+        "records": ("x", r"records must be an arrival process or a list of tuples, got 'x'"),
+        "partition_keys": ("abc", r"partition_keys must be a whole number of keys from 1 to "
+                                  r"1,000,000 or a list of keys, got 'abc'"),
+        "starting_position": ("MIDDLE", r"starting_position must be one of \('LATEST', "
+                                        r"'TRIM_HORIZON', 'AT_TIMESTAMP'\), got 'MIDDLE'"),
+        "starting_position_timestamp_s": (math.nan, r"starting_position_timestamp_s is needed "
+                                                    r"with starting_position 'AT_TIMESTAMP' "
+                                                    r"and only with it"),
+        "retention_s": (10, r"retention_s must be 86,400 to 3.1536e\+07 seconds; got 10"),
+    },
+    "DynamoDBStream": {
+        **_STREAM,
+        "table": ("", r"table must be 1 to 255 letters, digits, '-', '_' or '.', got ''"),
+        "changes": ("x", r"changes must be an arrival process or a list of tuples, got 'x'"),
+        "items": (0, r"items must be a whole number, 1 to 10,000,000; got 0"),
+        "remove_fraction": (1.5, r"remove_fraction must be from 0 to 1, got 1.5"),
+        "stream_view_type": ("ALL", r"stream_view_type must be one of \('KEYS_ONLY', .*\), "
+                                    r"got 'ALL'"),
+        "starting_position": ("AT_TIMESTAMP", r"starting_position must be one of \('LATEST', "
+                                              r"'TRIM_HORIZON'\), got 'AT_TIMESTAMP'"),
+    },
+    "SQSQueue": {
+        "name": ("bad name", r"name must be 1 to 80 letters, digits, '-' or '_', got 'bad name'"),
+        "messages": ("x", r"messages must be an arrival process, a list of \(time_s, body\) or "
+                          r"None, got 'x'"),
+        "batch_size": (0, r"batch_size must be a whole number, 1 to 10,000; got 0"),
+        "batching_window_s": (-1, r"batching_window_s must be 0 to 300 seconds; got -1"),
+        "visibility_timeout_s": (-1, r"visibility_timeout_s must be 0 to 43,200 seconds; got -1"),
+        "max_receive_count": (0, r"max_receive_count must be a whole number, 1 to 1,000; got 0"),
+        "dead_letter_queue": (5, r"dead_letter_queue must be None or an SQSQueue, got 5"),
+        "max_concurrency": (1, r"max_concurrency must be a whole number, 2 to 1,000; got 1"),
+        "retention_s": (10, r"retention_s must be 60 to 1.2096e\+06 seconds; got 10"),
+        "poison": (5, r"poison must be None or a function of one record, got 5"),
+    },
+}
+
+
+def _built(value):
+    """A required TOML-style value as Python takes it (a nested source table becomes one)."""
+    if isinstance(value, dict) and "type" in value:
+        spec = dict(value)
+        return simlab.scenario_files.source_types()[spec.pop("type")](**spec)
+    if isinstance(value, str) and value == "azure_2021_sample":
+        from simlab.sources.traces import load_azure_2021_sample
+
+        return load_azure_2021_sample()
+    return value
+
+
+def _ran() -> simlab.Result:
+    sim = _sim()
+    sim.add_source(Poisson(1.0), target="f")
+    return sim.run(10)
+
+
+# Everything else: (what, parameter) -> (call, message).
+OTHER = {
+    ("Simulation", "era"): (lambda: simlab.Simulation(era="1999"),
+                            r"era must be one of \['2018', '2020', 'today'\], got '1999'"),
+    ("Simulation", "seed"): (lambda: simlab.Simulation(seed=-1),
+                             r"seed must be a whole number >= 0, got -1"),
+    ("Simulation", "epoch"): (lambda: simlab.Simulation(epoch="2020"),
+                              r"epoch must be a timezone-aware datetime, got '2020'"),
+    ("Simulation", "**rules"): (lambda: simlab.Simulation(keepalive=1),
+                                r"unknown platform rule\(s\) \['keepalive'\]; allowed: era, date"),
+    ("add_function", "**config"): (lambda: _sim().add_function("g", memroy_mb=1),
+                                   r"g: unknown configuration key\(s\) \['memroy_mb'\]"),
+    ("configure_async", "function"): (lambda: _sim().configure_async("g"),
+                                      r"function 'g' is not a function of this simulation"),
+    ("configure_async", "max_retries"): (lambda: _sim().configure_async("f", max_retries=3),
+                                         r"max_retries \(MaximumRetryAttempts\) must be a whole "
+                                         r"number from 0 to 2, got 3"),
+    ("configure_async", "max_event_age_s"): (
+        lambda: _sim().configure_async("f", max_event_age_s=30),
+        r"max_event_age_s \(MaximumEventAgeInSeconds\) must be a whole number of seconds from 60 "
+        r"to 21,600, got 30"),
+    ("configure_async", "on_success"): (lambda: _sim().configure_async("f", on_success=5),
+                                        r"on_success must be a destination .* or None, got 5"),
+    ("configure_async", "on_failure"): (lambda: _sim().configure_async("f", on_failure=5),
+                                        r"on_failure must be a destination .* or None, got 5"),
+    ("configure_async", "dead_letter_queue"): (
+        lambda: _sim().configure_async("f", dead_letter_queue=5),
+        r"dead_letter_queue must be a simlab.sources.DeadLetterQueue or None, got 5"),
+    ("configure_async", "**settings"): (lambda: _sim().configure_async("f", retries=1),
+                                        r"f: unknown asynchronous invocation setting\(s\) "
+                                        r"\['retries'\]; allowed: \['max_retries'"),
+    ("run", "until_s"): (lambda: _sim().run(0),
+                         r"until_s must be a finite number of seconds > 0, got 0"),
+    ("run", "progress"): (lambda: _sim().run(10, progress="yes"),
+                          r"progress must be True or False, got 'yes'"),
+    ("run", "record"): (lambda: _sim().run(10, record="rows"),
+                        r"record must be 'all', 'summary' or 'metrics', got 'rows'"),
+    ("run", "period_s"): (lambda: _sim().run(10, record="metrics", period_s=0),
+                          r"period_s must be a finite number of seconds > 0, got 0"),
+    ("bill", "granularity_ms"): (lambda: _ran().bill(granularity_ms=0),
+                                 r"granularity_ms must be a finite number of milliseconds from "
+                                 r"1e-09 to 3,600,000 \(1 hour\), got 0"),
+    ("bill", "prices"): (lambda: _ran().bill(prices=5),
+                         r"prices must be a PriceSheet or None, got int"),
+    ("bill", "free_tier"): (lambda: _ran().bill(free_tier="yes"),
+                            r"free_tier must be True or False, got 'yes'"),
+    ("bill", "months"): (lambda: _ran().bill(months=-1),
+                         r"months must be a positive finite number of months, got -1"),
+    ("logs", "function"): (lambda: _ran().logs("g"), r"no function named 'g'; functions: \['f'\]"),
+    ("logs", "style"): (lambda: _ran().logs(style="fancy"),
+                        r"style must be one of \('classic', 'status'\), got 'fancy'"),
+    ("metrics", "period_s"): (lambda: _ran().metrics(period_s=0),
+                              r"period_s must be a finite number of seconds > 0, got 0"),
+}
+
+
+def _python_cases():
+    for param, (value, match) in RULES.items():
+        yield ("Simulation", param), (lambda p=param, v=value: simlab.Simulation(**{p: v})), match
+    for param, (value, match) in FUNCTION.items():
+        if param == "name":
+            yield ("add_function", param), (lambda v=value: _sim().add_function(v)), match
+        else:
+            yield (("add_function", param),
+                   (lambda p=param, v=value: simlab.Simulation().add_function("f", **{p: _py(v)})),
+                   match)
+    types = {cls.__name__: cls for cls in simlab.scenario_files.source_types().values()}
+    for name, table in SOURCES.items():
+        cls = types[name]
+        for param in inspect.signature(cls).parameters:
+            value, match = table[param]
+            kwargs = {k: _built(v) for k, v in REQUIRED[name].items()}
+
+            def make(cls=cls, kwargs=kwargs, param=param, value=value):
+                return cls(**{**kwargs, param: value})
+
+            yield (name, param), make, match
+    for key, (call, match) in OTHER.items():
+        yield key, call, match
+
+
+PYTHON = list(_python_cases())
+
+
+@pytest.mark.parametrize(("call", "match"), [(c, m) for _, c, m in PYTHON],
+                         ids=[f"{w}.{p}" for (w, p), _, _ in PYTHON])
+def test_python_bad_input_table(call, match) -> None:
+    with pytest.raises((ValueError, TypeError), match=match):
+        call()

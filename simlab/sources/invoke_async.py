@@ -38,6 +38,7 @@ waiting when the run ends stay in :attr:`AsyncEventQueue.pending`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -146,6 +147,11 @@ def configure_async(sim: Simulation, function: str, **config: Any) -> AsyncConfi
     if function not in sim.functions:
         raise ValueError(f"function {function!r} is not a function of this simulation; add it "
                          f"first with add_function (functions: {sorted(sim.functions)})")
+    allowed = [f.name for f in dataclasses.fields(AsyncConfig)]
+    unknown = sorted(set(config) - set(allowed))
+    if unknown:
+        raise validate.BadInput(f"{function}: unknown asynchronous invocation setting(s) "
+                                f"{unknown}; allowed: {allowed}")
     cfg = AsyncConfig(**config)
     for d in cfg.destinations():
         if isinstance(d, LambdaDestination) and d.function not in sim.functions:
