@@ -181,7 +181,8 @@ def _seeds(text: str) -> list[int]:
     values = [_seed(p.strip()) for p in parts]
     if len(values) == 1 and "," not in text:
         if values[0] < 1:
-            raise argparse.ArgumentTypeError("a count of seeds must be >= 1")
+            raise argparse.ArgumentTypeError(f"a count of seeds must be >= 1 (or a list '1,2,7'), "
+                                             f"got {text!r}")
         return list(range(values[0]))
     if not values or len(set(values)) != len(values):
         raise argparse.ArgumentTypeError(f"give a count or distinct seeds like 1,2,7; "

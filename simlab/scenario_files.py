@@ -554,6 +554,10 @@ def _build(data: dict[str, Any], ctx: _Context, seed: int | None) -> Simulation:
 
     section = ctx.table(data.get("simulation", {}), ("simulation",))
     _known(ctx, section, _SIMULATION_KEYS, ("simulation",))
+    for key in ("name", "description"):
+        if key in section and not (isinstance(section[key], str) and section[key].strip()):
+            raise ctx.error(("simulation", key), f"{key} must be a non-empty text, "
+                                                 f"got {section[key]!r}")
     rules = _platform(ctx, ctx.table(data.get("platform", {}), ("platform",)))
     era = section.get("era", "today")
     use_seed = section.get("seed", 0) if seed is None else seed

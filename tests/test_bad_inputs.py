@@ -517,3 +517,241 @@ PYTHON = list(_python_cases())
 def test_python_bad_input_table(call, match) -> None:
     with pytest.raises((ValueError, TypeError), match=match):
         call()
+
+
+# --------------------------------------------------------------------------------------------------
+# the CLI
+# --------------------------------------------------------------------------------------------------
+
+_EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+_RUN = ["run", str(_EXAMPLES / "api.toml")]
+_SWEEP = ["sweep", str(_EXAMPLES / "sweep_keepalive.toml")]
+
+# (command, option's dest) -> (argv, message on stderr)
+CLI = {
+    ("run", "scenario"): (["run", "nowhere.toml"], r"nowhere.toml: no such file"),
+    ("run", "until"): ([*_RUN, "--until", "soon"], r"argument --until: cannot read 'soon' as a "
+                                                   r"duration"),
+    ("run", "seed"): ([*_RUN, "--seed", "-1"], r"argument --seed: must be a whole number >= 0, "
+                                               r"got '-1'"),
+    ("run", "values"): ([*_RUN, "--set", "memory_mb"], r"--set: expected KEY=VALUE .*got "
+                                                       r"'memory_mb'"),
+    ("run", "record"): ([*_RUN, "--record", "rows"], r"argument --record: invalid choice: 'rows' "
+                                                     r"\(choose from 'all', 'summary', "
+                                                     r"'metrics'\)"),
+    ("run", "period"): ([*_RUN, "--period", "0"], r"argument --period: must be longer than 0 s, "
+                                                  r"got '0'"),
+    ("run", "out"): ([*_RUN, "--out", "{file}"], r"--out must be a directory \(new or "
+                                                 r"existing\), got '.*': it is an existing file"),
+    ("run", "format"): ([*_RUN, "--format", "xls"], r"argument --format: invalid choice: 'xls' "
+                                                    r"\(choose from 'csv', 'parquet'\)"),
+    ("run", "no_figures"): ([*_RUN, "--no-figures=yes"], r"argument --no-figures: ignored "
+                                                         r"explicit argument 'yes'"),
+    ("run", "progress"): ([*_RUN, "--progress=yes"], r"argument --progress/--no-progress: "
+                                                     r"ignored explicit argument 'yes'"),
+    ("sweep", "file"): (["sweep", "nowhere.toml"], r"nowhere.toml: no such file"),
+    ("sweep", "seeds"): ([*_SWEEP, "--seeds", "0"], r"argument --seeds: a count of seeds must be "
+                                                    r">= 1 \(or a list '1,2,7'\), got '0'"),
+    ("sweep", "until"): ([*_SWEEP, "--until", "0"], r"argument --until: must be longer than 0 s, "
+                                                    r"got '0'"),
+    ("sweep", "values"): ([*_SWEEP, "--set", "x"], r"--set: expected KEY=VALUE .*got 'x'"),
+    ("sweep", "workers"): ([*_SWEEP, "--workers", "0"], r"argument --workers: must be >= 1, "
+                                                        r"got '0'"),
+    ("sweep", "scheduler"): ([*_SWEEP, "--scheduler"], r"argument --scheduler: expected one "
+                                                       r"argument"),
+    ("sweep", "out"): ([*_SWEEP, "--out", "{dir}"], r"--out must be a file name \(new or "
+                                                    r"existing\), got '.*': it is an existing "
+                                                    r"directory"),
+    ("sweep", "format"): ([*_SWEEP, "--format", "xls"], r"argument --format: invalid choice: "
+                                                        r"'xls'"),
+    ("sweep", "confidence"): ([*_SWEEP, "--confidence", "1.5"], r"--confidence must be between "
+                                                                r"0 and 1, got 1.5"),
+    ("sweep", "no_progress"): ([*_SWEEP, "--no-progress=1"], r"argument --no-progress: ignored "
+                                                             r"explicit argument '1'"),
+    ("check", "file"): (["check", "nowhere.toml"], r"nowhere.toml: no such file"),
+}
+
+
+@pytest.mark.parametrize(("argv", "match"), list(CLI.values()),
+                         ids=[f"{c}.{d}" for c, d in CLI])
+def test_cli_bad_input_table(argv, match, tmp_path, capsys) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("x")
+    argv = [a.format(file=taken, dir=tmp_path) for a in argv]
+    try:
+        code = main(argv)
+    except SystemExit as exit_:  # argparse's own errors
+        code = exit_.code
+    assert code == 2
+    assert re.search(match, capsys.readouterr().err)
+
+
+# --------------------------------------------------------------------------------------------------
+# scenario files (TOML)
+# --------------------------------------------------------------------------------------------------
+
+
+def _toml(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and math.isnan(value):
+        return "nan"
+    if isinstance(value, float) and math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f'"{k}" = {_toml(v)}' for k, v in value.items()) + " }"
+    raise TypeError(value)
+
+
+_FILE = "[functions.f]\nduration_s = 0.1\n"
+# Where a file says it differently from Python: key -> (value, message).
+TOML_ONLY = {
+    ("simulation", "era"): ("1999", r"era must be one of \['2018', '2020', 'today'\], "
+                                    r"got '1999'"),
+    ("simulation", "seed"): (-1, r"seed must be a whole number >= 0, got -1"),
+    ("simulation", "until"): ("soon", r"cannot read 'soon' as a duration"),
+    ("simulation", "name"): (5, r"name must be a non-empty text, got 5"),
+    ("simulation", "description"): ("", r"description must be a non-empty text, got ''"),
+    ("platform", "scaling"): ("fast", r"key 'platform.scaling': must be a table, got 'fast'"),
+    ("sources", "type"): ("bogus", r"type must be one of \[.*\], got 'bogus'"),
+    ("sources", "target"): (5, r"target must be a function name or a non-empty list of function "
+                               r"names, got 5"),
+    ("sources", "name"): ("", r"name must be a non-empty text, got ''"),
+    ("actions", "at"): (-1, r"key 'actions.0.at': a duration must be a finite number of seconds "
+                            r">= 0, got -1"),
+    ("actions", "function"): ("g", r"key 'actions.0.function': no function named 'g'; "
+                                   r"functions: \['f'\]"),
+    ("sweep", "grid"): ({"function.memory_mb": 512}, r"key 'sweep.grid.function.memory_mb': "
+                                                     r"must be a non-empty list of values, "
+                                                     r"got 512"),
+    ("sweep", "seeds"): (0, r"key 'sweep.seeds': must be a count >= 1 or a list"),
+    ("sweep", "until"): ("soon", r"key 'sweep.until': cannot read 'soon' as a duration"),
+    ("sweep", "metrics"): ("cold", r"key 'sweep.metrics': must be a list of names, got 'cold'"),
+    ("sweep", "seed_mode"): ("fresh", r"key 'sweep.seed_mode': must be one of .* got 'fresh'"),
+    ("sweep", "record"): ("rows", r"key 'sweep.record': must be one of .* got 'rows'"),
+}
+
+
+def _lines(entry: dict) -> str:
+    return "".join(f"{k} = {_toml(v)}\n" for k, v in entry.items())
+
+
+def _toml_cases():
+    for (section, key), (value, match) in TOML_ONLY.items():
+        if section == "simulation":
+            text = f"[simulation]\n{key} = {_toml(value)}\n{_FILE}"
+        elif section == "platform":
+            text = f"[platform]\n{key} = {_toml(value)}\n{_FILE}"
+        elif section == "sources":
+            entry = {"type": "poisson", "target": "f", "rate_per_s": 1, key: value}
+            text = _FILE + "[[sources]]\n" + _lines(entry)
+        elif section == "actions":
+            entry = {"at": 10, "function": "f", "memory_mb": 256, key: value}
+            text = _FILE + "[[actions]]\n" + _lines(entry)
+        else:
+            spec = {"grid": {"function.memory_mb": [256, 512]}, key: value}
+            grid = spec.pop("grid")
+            text = (_FILE + "[sweep]\n" + "".join(f"{k} = {_toml(v)}\n" for k, v in spec.items())
+                    + "[sweep.grid]\n" + "".join(f'"{k}" = {_toml(v)}\n' for k, v in grid.items()))
+        yield (section, key), text, match
+    for key, (value, match) in RULES.items():
+        if ("platform", key) not in TOML_ONLY:
+            yield ("platform", key), f"[platform]\n{key} = {_toml(value)}\n{_FILE}", match
+    for key, (value, match) in FUNCTION.items():
+        if key not in ("name", "handler"):
+            yield ("functions", key), f"[functions.f]\n{key} = {_toml(value)}\n", match
+    types = {cls.__name__: cls for cls in simlab.scenario_files.source_types().values()}
+    for name, table in SOURCES.items():
+        kind = name.lower()
+        for key in inspect.signature(types[name]).parameters:
+            if key == "name":
+                continue  # a file's name key: ("sources", "name")
+            value, match = table[key]
+            entry = {"type": kind, "target": "f", **REQUIRED[name], key: value}
+            text = _FILE + "[[sources]]\n" + _lines(entry)
+            yield (f"sources.{kind}", key), text, match
+
+
+TOML = list(_toml_cases())
+
+
+@pytest.mark.parametrize(("text", "match"), [(t, m) for _, t, m in TOML],
+                         ids=[f"{s}.{k}" for (s, k), _, _ in TOML])
+def test_toml_bad_input_table(text, match) -> None:
+    from simlab.cli import sweep_spec
+
+    scenario = loads(text, "bad.toml")
+    with pytest.raises(ScenarioFileError, match=match) as info:
+        scenario.build()
+        _ = scenario.until_s
+        if "sweep" in scenario.data:
+            sweep_spec(scenario)
+    assert info.value.file == "bad.toml" and info.value.key is not None
+
+
+# --------------------------------------------------------------------------------------------------
+# coverage: a public parameter without an entry fails
+# --------------------------------------------------------------------------------------------------
+
+
+def _parameters(fn) -> list[str]:
+    out = []
+    for p in inspect.signature(fn).parameters.values():
+        if p.name in ("self", "sim"):
+            continue
+        out.append(f"**{p.name}" if p.kind is p.VAR_KEYWORD else p.name)
+    return out
+
+
+def test_every_public_parameter_has_an_entry() -> None:
+    import dataclasses
+
+    from simlab.cli import _SWEEP_KEYS, build_parser
+    from simlab.config import FunctionConfig
+    from simlab.result import Result
+    from simlab.scenario_files import _SIMULATION_KEYS, rule_names, source_types
+    from simlab.sources.invoke_async import AsyncConfig
+
+    python = {key for key, _, _ in PYTHON}
+    missing = []
+    wanted = {
+        "Simulation": _parameters(simlab.Simulation.__init__) + rule_names() + ["keep_alive"],
+        "add_function": _parameters(simlab.Simulation.add_function)
+        + [f.name for f in dataclasses.fields(FunctionConfig)],
+        "configure_async": _parameters(simlab.Simulation.configure_async)
+        + [f.name for f in dataclasses.fields(AsyncConfig)],
+        "run": _parameters(simlab.Simulation.run),
+        "bill": _parameters(Result.bill),
+        "logs": _parameters(Result.logs),
+        "metrics": _parameters(Result.metrics),
+    }
+    for cls in set(source_types().values()):
+        wanted[cls.__name__] = _parameters(cls)
+    for what, params in wanted.items():
+        missing += [f"{what}({p})" for p in params if (what, p) not in python]
+
+    parser = build_parser()
+    for command, sub in parser._subparsers._group_actions[0].choices.items():
+        for action in sub._actions:
+            if action.dest != "help" and (command, action.dest) not in CLI:
+                missing.append(f"simlab {command} {action.dest}")
+
+    toml = {key for key, _, _ in TOML}
+    keys = ([("simulation", k) for k in _SIMULATION_KEYS] + [("platform", k) for k in rule_names()]
+            + [("functions", f.name) for f in dataclasses.fields(FunctionConfig)
+               if f.name not in ("name", "handler")]
+            + [("sources", k) for k in ("type", "target", "name")]
+            + [("actions", k) for k in ("at", "function")] + [("sweep", k) for k in _SWEEP_KEYS])
+    for kind, cls in source_types().items():
+        if kind == cls.__dict__.get("kind", "").lower() or kind in (
+                "fixed", "s3", "sns", "apigateway", "sdk", "trace", "kinesis", "dynamodb", "sqs"):
+            keys += [(f"sources.{cls.__name__.lower()}", p) for p in _parameters(cls)
+                     if p != "name"]
+    missing += [f"TOML {s}.{k}" for s, k in keys if (s, k) not in toml]
+    assert not missing, f"public parameters without a bad-input entry: {sorted(set(missing))}"
