@@ -114,8 +114,15 @@ def integer(name: str, value: Any, low: float = -math.inf, high: float = math.in
 
 def number(name: str, value: Any, low: float, high: float, *, low_open: bool = False) -> float:
     """Return ``value`` as a float if it is a finite number in range, else raise
-    :class:`BadInput` (a number ``> low``/``>= low`` and ``<= high``)."""
-    return real(name, value, low, high, low_open=low_open)
+    :class:`BadInput` ("<name> must be a number >= low and <= high", the dashboards' wording)."""
+    ok = is_real(value)
+    if ok:
+        v = float(value)
+        ok = math.isfinite(v) and (v > low if low_open else v >= low) and v <= high
+    if not ok:
+        lo = f"> {low:g}" if low_open else f">= {low:g}"
+        raise fail(name, value, f"a number {lo} and <= {high:g}")
+    return v
 
 
 def whole(name: str, value: Any, low: int, high: int) -> int:
