@@ -181,7 +181,8 @@ def _seeds(text: str) -> list[int]:
     values = [_seed(p.strip()) for p in parts]
     if len(values) == 1 and "," not in text:
         if values[0] < 1:
-            raise argparse.ArgumentTypeError("a count of seeds must be >= 1")
+            raise argparse.ArgumentTypeError(f"a count of seeds must be >= 1 (or a list '1,2,7'), "
+                                             f"got {text!r}")
         return list(range(values[0]))
     if not values or len(set(values)) != len(values):
         raise argparse.ArgumentTypeError(f"give a count or distinct seeds like 1,2,7; "
@@ -483,6 +484,7 @@ def _run(args: argparse.Namespace) -> int:
     until_s = args.until or file_until or 3600.0
     out = args.out or Path("simlab-runs") / _safe(name)
     progress = sys.stderr.isatty() if args.progress is None else args.progress
+    _check_out(out, directory=True)
 
     result = sim.run(until_s, progress=progress, record=args.record, period_s=args.period)
 
@@ -549,6 +551,8 @@ def _sweep(args: argparse.Namespace) -> int:
     build = FileBuild(scenario.text, scenario.file, tuple(values.items()))
     out = args.out or Path(f"{args.file.stem}-sweep.{args.format}")
 
+    _check_out(out, directory=False)
+
     executor, client = None, None
     if args.scheduler:
         try:
@@ -578,6 +582,18 @@ def _sweep(args: argparse.Namespace) -> int:
     failed = int(df["error"].notna().sum())
     print(f"{len(df)} runs ({failed} failed); wrote {runs_path} and {summary_path}")
     return 0
+
+
+def _check_out(out: Path, *, directory: bool) -> None:
+    """Refuse, before anything runs, an ``--out`` that cannot be written."""
+    want = "a directory (new or existing)" if directory else "a file name (new or existing)"
+    if directory and out.exists() and not out.is_dir():
+        raise UsageError(f"--out must be {want}, got {str(out)!r}: it is an existing file")
+    if not directory and out.is_dir():
+        raise UsageError(f"--out must be {want}, got {str(out)!r}: it is an existing directory")
+    for parent in out.parents:
+        if parent.exists() and not parent.is_dir():
+            raise UsageError(f"--out must be {want}, got {str(out)!r}: {str(parent)!r} is a file")
 
 
 def _list(args: argparse.Namespace) -> int:

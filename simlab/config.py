@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from simlab import validate
 from simlab.dists import Constant, LogNormal, as_distribution
 from simlab.engine.keepalive import FixedKeepAlive, KeepAlivePolicy, as_keep_alive
 from simlab.engine.scaling import AccountBurstScaling, PerFunctionScaling, ScalingRule
@@ -34,18 +35,12 @@ MB_PER_VCPU = 1769.0
 MAX_VCPUS = 6.0
 
 
-def _int_in(name: str, value: Any, low: float, high: float, why: str = "") -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        extra = f" {why}" if why else ""
-        raise ValueError(f"{name} must be a whole number from {low:,} to {high:,}{extra}, "
-                         f"got {value!r}")
+def _int_in(name: str, value: Any, low: float, high: float, why: str = "") -> int:
+    return validate.integer(name, value, low, high, why=why)
 
 
-def _num_in(name: str, value: Any, low: float, high: float) -> None:
-    if (isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value)
-            or not low <= value <= high):
-        raise ValueError(f"{name} must be a number from {low:g} to {high:g}, got {value!r}")
-
+def _num_in(name: str, value: Any, low: float, high: float) -> float:
+    return validate.real(name, value, low, high)
 
 
 def vcpu_share(memory_mb: float) -> float:
@@ -111,26 +106,41 @@ class PlatformRules:
     recycle_prewarm: bool = False
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "keep_alive", as_keep_alive(self.keep_alive))
-        _int_in("account_concurrency", self.account_concurrency, 1, 10_000_000)
-        _int_in("unreserved_minimum", self.unreserved_minimum, 0, self.account_concurrency)
-        _int_in("memory_min_mb", self.memory_min_mb, 1, 1_000_000)
-        _int_in("memory_max_mb", self.memory_max_mb, self.memory_min_mb, 1_000_000)
-        _int_in("memory_step_mb", self.memory_step_mb, 1, self.memory_max_mb)
-        _num_in("timeout_max_s", self.timeout_max_s, 1, 86_400)
-        _num_in("max_lifetime_s", self.max_lifetime_s, 1e-9, math.inf)
-        _num_in("billing_granularity_ms", self.billing_granularity_ms, 1e-9, 3_600_000)
-        _int_in("host_memory_mb", self.host_memory_mb, self.memory_min_mb, 100_000_000,
-                why="(a host must hold at least one environment of the smallest memory size)")
-        _num_in("host_provision_delay_s", self.host_provision_delay_s, 0, 86_400)
+        set_ = object.__setattr__
+        keep_alive = self.keep_alive
+        if validate.is_real(keep_alive):
+            keep_alive = validate.real("keep_alive_s", keep_alive, 0, allow_inf=True,
+                                       why="(seconds)")
+        set_(self, "keep_alive", as_keep_alive(keep_alive))
+        set_(self, "account_concurrency",
+             _int_in("account_concurrency", self.account_concurrency, 1, 10_000_000))
+        set_(self, "unreserved_minimum",
+             _int_in("unreserved_minimum", self.unreserved_minimum, 0, self.account_concurrency))
+        set_(self, "memory_min_mb", _int_in("memory_min_mb", self.memory_min_mb, 1, 1_000_000))
+        set_(self, "memory_max_mb",
+             _int_in("memory_max_mb", self.memory_max_mb, self.memory_min_mb, 1_000_000))
+        set_(self, "memory_step_mb",
+             _int_in("memory_step_mb", self.memory_step_mb, 1, self.memory_max_mb))
+        set_(self, "timeout_max_s", _num_in("timeout_max_s", self.timeout_max_s, 1, 86_400))
+        set_(self, "max_lifetime_s",
+             validate.real("max_lifetime_s", self.max_lifetime_s, 0, low_open=True,
+                           allow_inf=True, unit="seconds", why="(inf: never recycled)"))
+        set_(self, "billing_granularity_ms",
+             validate.real("billing_granularity_ms", self.billing_granularity_ms, 0,
+                           3_600_000, low_open=True))
+        set_(self, "host_memory_mb", _int_in(
+            "host_memory_mb", self.host_memory_mb, self.memory_min_mb, 100_000_000,
+            why="(a host must hold at least one environment of the smallest memory size)"))
+        set_(self, "host_provision_delay_s",
+             _num_in("host_provision_delay_s", self.host_provision_delay_s, 0, 86_400))
         if not isinstance(self.scaling, PerFunctionScaling | AccountBurstScaling):
-            raise TypeError(
-                f"scaling must be PerFunctionScaling or AccountBurstScaling, got {self.scaling!r}"
-            )
+            raise validate.fail("scaling", self.scaling,
+                                "PerFunctionScaling or AccountBurstScaling")
         if not isinstance(self.recycle_prewarm, bool):
-            raise TypeError(f"recycle_prewarm must be True or False, got {self.recycle_prewarm!r}")
+            raise validate.fail("recycle_prewarm", self.recycle_prewarm, "True or False")
         if not isinstance(self.date, dt.date):
-            raise TypeError(f"date must be a datetime.date, got {self.date!r}")
+            raise validate.fail("date", self.date, "a datetime.date")
+        validate.text("era", self.era)
 
     @property
     def keep_alive_policy(self) -> KeepAlivePolicy:
@@ -142,12 +152,12 @@ class PlatformRules:
         unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
         if unknown:
             allowed = ", ".join(f.name for f in dataclasses.fields(self))
-            raise TypeError(f"unknown platform rule(s) {sorted(unknown)}; allowed: {allowed}")
+            raise validate.BadInput(
+                f"unknown platform rule(s) {sorted(unknown)}; allowed: {allowed}")
         account = changes.get("account_concurrency")
-        if ("unreserved_minimum" not in changes and isinstance(account, int)
-                and not isinstance(account, bool)):
+        if "unreserved_minimum" not in changes and validate.is_whole(account):
             # AWS keeps 100 unreserved, or less on accounts whose limit is lower (seen: 50).
-            changes["unreserved_minimum"] = min(self.unreserved_minimum, max(account, 0))
+            changes["unreserved_minimum"] = min(self.unreserved_minimum, max(int(account), 0))
         return dataclasses.replace(self, **changes)
 
 
@@ -217,11 +227,10 @@ def era_rules(era: str = "today", **overrides: Any) -> PlatformRules:
 
     ``keep_alive_s`` is accepted as an alias of ``keep_alive``.
     """
-    if era not in ERAS:
-        raise ValueError(f"era must be one of {sorted(ERAS)}, got {era!r}")
+    validate.one_of("era", era, sorted(ERAS))
     if "keep_alive_s" in overrides:
         if "keep_alive" in overrides:
-            raise TypeError("give keep_alive_s or keep_alive, not both")
+            raise validate.BadInput("give keep_alive_s or keep_alive, not both")
         overrides["keep_alive"] = overrides.pop("keep_alive_s")
     return ERAS[era].replace(**overrides) if overrides else ERAS[era]
 
@@ -302,11 +311,11 @@ class FunctionConfig:
         name = self.name
         if not (isinstance(name, str) and 1 <= len(name) <= 64
                 and all(c.isalnum() or c in "-_" for c in name) and name.isascii()):
-            raise ValueError(
+            raise validate.BadInput(
                 f"function name must be 1 to 64 letters, digits, '-' or '_', got {name!r}"
             )
         if self.duration_s is not None and (self.cpu_s is not None or self.io_s is not None):
-            raise ValueError(
+            raise validate.BadInput(
                 f"function {name!r}: give duration_s, or cpu_s and/or io_s, not both"
             )
         if self.duration_s is None and self.cpu_s is None and self.io_s is None:
@@ -320,51 +329,53 @@ class FunctionConfig:
             set_(self, "io_s", as_distribution(self.io_s or 0.0, f"{name}.io_s"))
         set_(self, "memory_used_mb",
              as_distribution(self.memory_used_mb, f"{name}.memory_used_mb"))
-        _num_in(f"{name}.error_rate", self.error_rate, 0.0, 1.0)
-        _int_in(f"{name}.parallelism", self.parallelism, 1, 64)
-        _int_in(f"{name}.ephemeral_storage_mb", self.ephemeral_storage_mb, 512, 10240)
-        _int_in(f"{name}.provisioned_concurrency", self.provisioned_concurrency, 0, 10_000_000)
+        set_(self, "error_rate", _num_in(f"{name}.error_rate", self.error_rate, 0.0, 1.0))
+        set_(self, "parallelism", _int_in(f"{name}.parallelism", self.parallelism, 1, 64))
+        set_(self, "ephemeral_storage_mb", _int_in(
+            f"{name}.ephemeral_storage_mb", self.ephemeral_storage_mb, 512, 10240))
+        set_(self, "provisioned_concurrency", _int_in(
+            f"{name}.provisioned_concurrency", self.provisioned_concurrency, 0, 10_000_000))
+        # Whole numbers of any integer type are kept as int; the era's limits are checked by
+        # check_against.
+        if validate.is_whole(self.memory_mb):
+            set_(self, "memory_mb", int(self.memory_mb))
+        if validate.is_real(self.timeout_s) and not validate.is_whole(self.timeout_s):
+            set_(self, "timeout_s", float(self.timeout_s))
+        elif validate.is_whole(self.timeout_s):
+            set_(self, "timeout_s", int(self.timeout_s))
         if self.reserved_concurrency is not None:
-            _int_in(f"{name}.reserved_concurrency", self.reserved_concurrency, 0, 10_000_000)
+            set_(self, "reserved_concurrency", _int_in(
+                f"{name}.reserved_concurrency", self.reserved_concurrency, 0, 10_000_000))
             if self.provisioned_concurrency > self.reserved_concurrency:
-                raise ValueError(
+                raise validate.BadInput(
                     f"{name}.provisioned_concurrency ({self.provisioned_concurrency}) must not "
                     f"exceed its reserved_concurrency ({self.reserved_concurrency})"
                 )
-        if self.architecture not in ARCHITECTURES:
-            raise ValueError(
-                f"{name}.architecture must be one of {ARCHITECTURES}, got {self.architecture!r}"
-            )
-        if self.package_type not in PACKAGE_TYPES:
-            raise ValueError(
-                f"{name}.package_type must be one of {PACKAGE_TYPES}, got {self.package_type!r}"
-            )
-        if not isinstance(self.runtime, str) or not self.runtime:
-            raise ValueError(f"{name}.runtime must be a non-empty label, got {self.runtime!r}")
+        validate.one_of(f"{name}.architecture", self.architecture, ARCHITECTURES)
+        validate.one_of(f"{name}.package_type", self.package_type, PACKAGE_TYPES)
+        validate.text(f"{name}.runtime", self.runtime, what="label")
         if self.handler is not None and not callable(self.handler):
-            raise TypeError(
-                f"{name}.handler must be callable(event, context), got {self.handler!r}"
-            )
+            raise validate.fail(f"{name}.handler", self.handler, "callable(event, context)")
 
     def check_against(self, rules: PlatformRules) -> None:
         """Raise a clear error if this function breaks a limit of ``rules``."""
         name, m = self.name, self.memory_mb
         lo, hi, step = rules.memory_min_mb, rules.memory_max_mb, rules.memory_step_mb
-        if isinstance(m, bool) or not isinstance(m, int) or not lo <= m <= hi or (m - lo) % step:
+        if not validate.is_whole(m) or not lo <= m <= hi or (m - lo) % step:
             steps = "in 1 MB steps" if step == 1 else f"in {step} MB steps ({lo}, {lo + step}, ...)"
-            raise ValueError(
+            raise validate.BadInput(
                 f"{name}.memory_mb must be {lo:,} to {hi:,} MB {steps} in the {rules.era!r} era, "
                 f"got {m!r}"
             )
         t = self.timeout_s
-        if (isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t)
-                or t != int(t) or not 1 <= t <= rules.timeout_max_s):
-            raise ValueError(
+        if (not validate.is_real(t) or not math.isfinite(t) or t != int(t)
+                or not 1 <= t <= rules.timeout_max_s):
+            raise validate.BadInput(
                 f"{name}.timeout_s must be whole seconds from 1 to {rules.timeout_max_s:g} in the "
                 f"{rules.era!r} era, got {t!r}"
             )
         if m > rules.host_memory_mb:
-            raise ValueError(
+            raise validate.BadInput(
                 f"{name}.memory_mb ({m}) exceeds host_memory_mb ({rules.host_memory_mb}): no host "
                 f"could hold its environments; raise host_memory_mb"
             )
@@ -376,14 +387,29 @@ class FunctionConfig:
     def replace(self, **changes: Any) -> FunctionConfig:
         """Return a copy with ``changes`` applied (and validated).
 
-        Giving ``cpu_s`` or ``io_s`` replaces a ``duration_s`` shorthand, and the reverse.
+        Giving ``cpu_s`` or ``io_s`` replaces a ``duration_s`` shorthand, and the reverse. The
+        name cannot change (the update API names the function; it cannot rename it).
         """
+        check_function_keys(self.name, {k: v for k, v in changes.items() if k != "name"})
+        if "name" in changes and changes["name"] != self.name:
+            raise validate.BadInput(f"{self.name}: name cannot be changed (got "
+                                    f"name={changes['name']!r}); a function keeps the name it "
+                                    f"was created with")
         if ("cpu_s" in changes or "io_s" in changes) and "duration_s" not in changes:
             changes["duration_s"] = None
         if "duration_s" in changes and changes["duration_s"] is not None:
             changes.setdefault("cpu_s", None)
             changes.setdefault("io_s", None)
         return dataclasses.replace(self, **changes)
+
+
+def check_function_keys(name: str, config: dict[str, Any]) -> None:
+    """Raise :class:`~simlab.validate.BadInput` for keys ``FunctionConfig`` does not take."""
+    allowed = [f.name for f in dataclasses.fields(FunctionConfig) if f.name != "name"]
+    unknown = sorted(set(config) - set(allowed))
+    if unknown:
+        raise validate.BadInput(f"{name}: unknown configuration key(s) {unknown}; "
+                                f"allowed: {allowed}")
 
 
 def check_concurrency(functions: list[FunctionConfig], rules: PlatformRules) -> None:
@@ -394,7 +420,7 @@ def check_concurrency(functions: list[FunctionConfig], rules: PlatformRules) -> 
         reserved += r if r is not None else f.provisioned_concurrency
     limit = rules.account_concurrency - rules.unreserved_minimum
     if reserved > limit:
-        raise ValueError(
+        raise validate.BadInput(
             f"reserved plus provisioned concurrency of all functions ({reserved:,}) decreases the "
             f"account's unreserved concurrency below its minimum value of "
             f"{rules.unreserved_minimum:,}: at most {max(limit, 0):,} of the account's "

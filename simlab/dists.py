@@ -30,6 +30,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from simlab import validate
+
 __all__ = [
     "Distribution",
     "Constant",
@@ -39,6 +41,7 @@ __all__ = [
     "Empirical",
     "ScipyDistribution",
     "as_distribution",
+    "Checked",
     "Sampler",
 ]
 
@@ -94,8 +97,7 @@ class LogNormal:
 
     def __post_init__(self) -> None:
         _check_positive("median", self.median)
-        if not (_is_number(self.sigma) and math.isfinite(self.sigma) and self.sigma >= 0):
-            raise ValueError(f"sigma must be a finite number >= 0, got {self.sigma!r}")
+        validate.real("sigma", self.sigma, 0)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.lognormal(math.log(self.median), self.sigma, size)
@@ -112,9 +114,10 @@ class Uniform:
     high: float
 
     def __post_init__(self) -> None:
-        if not (_is_number(self.low) and _is_number(self.high) and math.isfinite(self.low)
-                and math.isfinite(self.high) and self.low <= self.high):
-            raise ValueError(
+        if not (validate.is_real(self.low) and validate.is_real(self.high)
+                and math.isfinite(self.low) and math.isfinite(self.high)
+                and self.low <= self.high):
+            raise validate.BadInput(
                 f"Uniform needs finite low <= high, got low={self.low!r}, high={self.high!r}"
             )
 
@@ -160,36 +163,114 @@ class ScipyDistribution:
         return f"ScipyDistribution({self.frozen.dist.name}{self.frozen.args})"
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
-
-
 def _check_positive(name: str, value: float) -> None:
-    if not (_is_number(value) and math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    validate.real(name, value, 0, low_open=True)
 
 
 def as_distribution(value: Any, name: str, *, low: float = 0.0, high: float = math.inf) -> Any:
     """Turn ``value`` into a distribution, or raise a clear error naming ``name``.
 
     Numbers become :class:`Constant` and must lie in ``[low, high]``; frozen ``scipy.stats``
-    distributions are wrapped; any object with a ``sample(rng, size)`` method is kept as it is.
+    distributions are wrapped; any other object with a ``sample(rng, size)`` method is kept,
+    behind a check of every block it draws.
+
+    What can be checked before a run is: a distribution whose support reaches outside
+    ``[low, high]`` (a normal distribution for a duration, a uniform from -1) is refused here, and
+    a custom object is asked for a small sample that must be ``size`` finite numbers in range.
     """
     if isinstance(value, bool):
-        raise TypeError(f"{name} must be a number or a distribution, got {value!r}")
-    if isinstance(value, int | float | np.integer | np.floating):
+        raise validate.fail(name, value, "a number or a distribution")
+    if validate.is_real(value):
         v = float(value)
         if not (math.isfinite(v) and low <= v <= high):
-            raise ValueError(f"{name} must be between {low:g} and {high:g}, got {value!r}")
+            raise validate.BadInput(f"{name} must be between {low:g} and {high:g}, got {value!r}")
         return Constant(v)
-    if hasattr(value, "sample") and callable(value.sample):
+    if isinstance(value, Checked):
+        value = value.dist
+    if hasattr(value, "rvs") and hasattr(value, "dist") and not hasattr(value, "sample"):
+        value = ScipyDistribution(value)
+    if not (hasattr(value, "sample") and callable(value.sample)):
+        raise validate.fail(name, value, "a number, a frozen scipy.stats distribution or an "
+                                         "object with sample(rng, size)")
+    support = _support(value)
+    if support is not None:
+        lo, hi = support
+        if not (lo >= low and hi <= high):
+            raise validate.BadInput(
+                f"{name} must draw values from {low:g} to {high:g}, but {value!r} can draw "
+                f"values from {lo:g} to {hi:g}")
         return value
-    if hasattr(value, "rvs") and hasattr(value, "dist"):
-        return ScipyDistribution(value)
-    raise TypeError(
-        f"{name} must be a number, a frozen scipy.stats distribution or an object with "
-        f"sample(rng, size), got {value!r}"
-    )
+    checked = Checked(value, name, low, high)
+    checked.sample(np.random.default_rng(0), _PROBE)  # refuse a bad distribution before a run
+    return checked
+
+
+#: Draws asked of a custom distribution to check it before a run.
+_PROBE = 64
+
+
+def _support(dist: Any) -> tuple[float, float] | None:
+    """The smallest and largest value ``dist`` can draw, when known without drawing."""
+    if isinstance(dist, Constant):
+        return float(dist.value), float(dist.value)
+    if isinstance(dist, Exponential | LogNormal):
+        return 0.0, math.inf
+    if isinstance(dist, Uniform):
+        return float(dist.low), float(dist.high)
+    if isinstance(dist, Empirical):
+        return float(dist.values.min()), float(dist.values.max())
+    if isinstance(dist, ScipyDistribution):
+        try:
+            lo, hi = dist.frozen.support()
+        except Exception:  # noqa: BLE001 - no support to read: the draws are checked instead
+            return None
+        return float(lo), float(hi)
+    return None
+
+
+class Checked:
+    """A custom distribution whose every draw is checked: ``size`` finite numbers in
+    ``[low, high]``, else an error naming the quantity (``"api.duration_s"``) and the value.
+
+    Attributes other than :meth:`sample` are those of the wrapped ``dist``.
+    """
+
+    def __init__(self, dist: Any, name: str, low: float, high: float) -> None:
+        self.dist, self.name, self.low, self.high = dist, name, low, high
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        what = f"{self.name}: {self.dist!r}.sample(rng, {size})"
+        try:
+            draws = self.dist.sample(rng, size)
+        except Exception as err:
+            raise validate.BadInput(f"{what} raised {type(err).__name__}: {err}") from err
+        arr = np.asarray(draws)
+        if arr.dtype.kind not in "iuf":
+            raise validate.BadInput(f"{what} must return {size} numbers, returned "
+                                    f"{draws!r:.100}")
+        if arr.shape != (size,):
+            raise validate.BadInput(f"{what} must return {size} values, returned {arr.size} "
+                                    f"(shape {arr.shape})")
+        arr = arr.astype(float)
+        bad = ~np.isfinite(arr) | (arr < self.low) | (arr > self.high)
+        if bad.any():
+            raise validate.BadInput(
+                f"{self.name} must be a finite number from {self.low:g} to {self.high:g}, but "
+                f"{self.dist!r} drew {float(arr[np.argmax(bad)])!r}")
+        return arr
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr == "dist":  # not set yet (copy, pickle)
+            raise AttributeError(attr)
+        return getattr(self.dist, attr)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Checked) and self.dist == other.dist and self.name == other.name
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self.dist)
 
 
 class Sampler:

@@ -44,6 +44,8 @@ from typing import Any
 
 import numpy as np
 
+from simlab import validate
+
 __all__ = [
     "ARCHITECTURES",
     "ERA_DATES",
@@ -81,8 +83,8 @@ _PRICING_PAGE = "https://aws.amazon.com/lambda/pricing/"
 
 def _check_price(name: str, value: Any) -> float:
     """Return ``value`` as a float if it is a positive finite number, else raise."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a number in USD, got {value!r}")
+    if not validate.is_real(value):
+        raise validate.fail(name, value, "a number in USD")
     value = float(value)
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a positive finite price in USD (> 0), got {value!r}")

@@ -24,6 +24,12 @@ A file has up to six sections::
     target = "api"               # or a list of functions
     rate_per_s = 5
 
+    [[sources]]                  # every source type can be written (see simlab.scenario_sources
+    type = "sqs"                 # and the example per type in examples/sources)
+    name = "orders"
+    target = "api"
+    messages = { type = "poisson", rate_per_s = 2 }
+
     [[actions]]                  # control-plane calls during the run
     at = "30m"
     function = "api"
@@ -548,10 +554,15 @@ def _platform(ctx: _Context, table: dict[str, Any]) -> dict[str, Any]:
 
 def _build(data: dict[str, Any], ctx: _Context, seed: int | None) -> Simulation:
     from simlab.config import FunctionConfig
+    from simlab.scenario_sources import build_source
     from simlab.simulation import Simulation
 
     section = ctx.table(data.get("simulation", {}), ("simulation",))
     _known(ctx, section, _SIMULATION_KEYS, ("simulation",))
+    for key in ("name", "description"):
+        if key in section and not (isinstance(section[key], str) and section[key].strip()):
+            raise ctx.error(("simulation", key), f"{key} must be a non-empty text, "
+                                                 f"got {section[key]!r}")
     rules = _platform(ctx, ctx.table(data.get("platform", {}), ("platform",)))
     era = section.get("era", "today")
     use_seed = section.get("seed", 0) if seed is None else seed
@@ -583,21 +594,7 @@ def _build(data: dict[str, Any], ctx: _Context, seed: int | None) -> Simulation:
     types = source_types()
     for i, table in enumerate(entries):
         path = ("sources", str(i))
-        spec = dict(ctx.table(table, path))
-        kind = spec.pop("type", None)
-        if not isinstance(kind, str) or kind.lower() not in types:
-            raise ctx.error((*path, "type"), f"must be one of {sorted(types)}, got {kind!r}")
-        if "target" not in spec:
-            raise ctx.error(path, "a source needs a target (a function name or a list)")
-        target = spec.pop("target")
-        name = spec.pop("name", None)
-        kwargs = {k: ctx.value(v, (*path, k)) for k, v in spec.items()}
-        cls = types[kind.lower()]
-        _known_parameters(ctx, cls, kwargs, path, f"a {kind} source")
-        try:
-            source = cls(**kwargs)
-        except (TypeError, ValueError) as err:
-            raise ctx.guess(err, path, list(kwargs)) from None
+        source, target, name = build_source(ctx, table, path, types)
         try:
             sim.add_source(source, target=target, name=name)
         except (TypeError, ValueError) as err:

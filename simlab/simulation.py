@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import math
 import numbers
 from collections.abc import Callable
 from typing import Any
@@ -27,7 +26,14 @@ from typing import Any
 import numpy as np
 import simpy
 
-from simlab.config import FunctionConfig, PlatformRules, check_concurrency, era_rules
+from simlab import validate
+from simlab.config import (
+    FunctionConfig,
+    PlatformRules,
+    check_concurrency,
+    check_function_keys,
+    era_rules,
+)
 from simlab.engine.core import ASYNC, SYNC, Call, Engine
 from simlab.features import check_simulation
 from simlab.result import Result
@@ -163,6 +169,7 @@ class Simulation:
         """Add a function; see :class:`simlab.config.FunctionConfig` for the parameters."""
         if name in self.functions:
             raise ValueError(f"a function named {name!r} exists already")
+        check_function_keys(str(name), config)
         cfg = FunctionConfig(name, **config)
         cfg.check_against(self.rules)
         self.functions[name] = cfg
@@ -233,9 +240,7 @@ class Simulation:
         if function not in self.functions:
             raise ValueError(f"no function named {function!r}; functions: "
                              f"{sorted(self.functions)}")
-        if (isinstance(at_s, bool) or not isinstance(at_s, int | float)
-                or not math.isfinite(at_s) or at_s < 0):
-            raise ValueError(f"at_s must be a finite number of seconds >= 0, got {at_s!r}")
+        at_s = validate.real("at_s", at_s, 0, unit="seconds")
         if not changes:
             raise ValueError("give at least one configuration change")
         # Validate against everything configured so far, applied in time order.
@@ -302,9 +307,7 @@ class Simulation:
         ``math.inf`` for none): a handler that sleeps or loops stops the run with an error naming
         the function instead of hanging it.
         """
-        if (isinstance(until_s, bool) or not isinstance(until_s, int | float)
-                or not math.isfinite(until_s) or until_s <= 0):
-            raise ValueError(f"until_s must be a finite number of seconds > 0, got {until_s!r}")
+        until_s = validate.real("until_s", until_s, 0, low_open=True, unit="seconds")
         if not self.functions:
             raise ValueError("add at least one function before running")
         functions = list(self.functions.values())
@@ -316,9 +319,7 @@ class Simulation:
             raise TypeError(f"progress must be True or False, got {progress!r}")
         if record not in ("all", "summary", "metrics"):
             raise ValueError(f"record must be 'all', 'summary' or 'metrics', got {record!r}")
-        if (isinstance(period_s, bool) or not isinstance(period_s, int | float)
-                or not math.isfinite(period_s) or period_s <= 0):
-            raise ValueError(f"period_s must be a number of seconds > 0, got {period_s!r}")
+        period_s = validate.real("period_s", period_s, 0, low_open=True, unit="seconds")
         _check_max_events(max_events)
         budget = _handler_budget(handler_budget_s)
         self._check_expected_requests(float(until_s), max_events)

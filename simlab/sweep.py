@@ -54,6 +54,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from simlab import validate
+
 if TYPE_CHECKING:  # pragma: no cover
     from simlab.result import Result
     from simlab.simulation import Simulation
@@ -104,7 +106,7 @@ def _canonical(name: str, value: Any) -> Any:
     """A JSON-able form of a parameter value that does not depend on its Python type's width."""
     if isinstance(value, bool | np.bool_) or value is None or isinstance(value, str):
         return value.item() if isinstance(value, np.bool_) else value
-    if isinstance(value, int | float | np.integer | np.floating):
+    if validate.is_real(value):
         return float(value)
     if isinstance(value, list | tuple):
         return [_canonical(name, v) for v in value]
@@ -190,9 +192,8 @@ def _check_grid(grid: Any) -> dict[str, list[Any]]:
 
 
 def _check_seeds(seeds: Any) -> list[int]:
-    if isinstance(seeds, int | np.integer) and not isinstance(seeds, bool):
-        if seeds < 1:
-            raise ValueError(f"seeds must be a number of replications >= 1 or a list, got {seeds}")
+    if validate.is_whole(seeds):
+        validate.integer("seeds", seeds, 1, why="(replications) or a list of seeds")
         return list(range(int(seeds)))
     if isinstance(seeds, str | bytes) or not isinstance(seeds, Iterable):
         raise TypeError(f"seeds must be a whole number or a list of whole numbers, got {seeds!r}")
@@ -200,8 +201,8 @@ def _check_seeds(seeds: Any) -> list[int]:
     if not out:
         raise ValueError("seeds is empty: give at least one seed")
     for s in out:
-        if isinstance(s, bool) or not isinstance(s, int | np.integer) or s < 0:
-            raise ValueError(f"seeds must be whole numbers >= 0, got {s!r} in {out!r}")
+        if not validate.is_whole(s) or s < 0:
+            raise validate.BadInput(f"seeds must be whole numbers >= 0, got {s!r} in {out!r}")
     if len(set(out)) != len(out):
         raise ValueError(f"seeds must not repeat, got {out!r}")
     return [int(s) for s in out]
@@ -313,15 +314,12 @@ def sweep(
         raise ValueError(f"seed_mode must be one of {_SEED_MODES}, got {seed_mode!r}")
     if record not in _RECORDS:
         raise ValueError(f"record must be one of {_RECORDS}, got {record!r}")
-    if (isinstance(until_s, bool) or not isinstance(until_s, int | float)
-            or not math.isfinite(until_s) or until_s <= 0):
-        raise ValueError(f"until_s must be a finite number of seconds > 0, got {until_s!r}")
+    until_s = validate.real("until_s", until_s, 0, low_open=True, unit="seconds")
     if executor is not None and not isinstance(executor, cf.Executor):
         raise TypeError(f"executor must be a concurrent.futures.Executor (or None for a local "
                         f"process pool), got {executor!r}")
-    if max_workers is not None and (isinstance(max_workers, bool)
-                                    or not isinstance(max_workers, int) or max_workers < 1):
-        raise ValueError(f"max_workers must be a whole number >= 1, got {max_workers!r}")
+    if max_workers is not None:
+        max_workers = validate.integer("max_workers", max_workers, 1)
     known = summary_names()
     names = None if metrics is None else list(metrics)
     if names is not None:
@@ -460,10 +458,8 @@ def summarise(df: pd.DataFrame, by: Sequence[str] | None = None,
     missing = [c for c in by + metrics if c not in df.columns]
     if missing:
         raise ValueError(f"df has no columns {missing}; columns: {list(df.columns)}")
-    if (isinstance(confidence, bool) or not isinstance(confidence, int | float)
-            or not 0 < confidence < 1):
-        raise ValueError(f"confidence must be a number strictly between 0 and 1, "
-                         f"got {confidence!r}")
+    if not (validate.is_real(confidence) and 0 < confidence < 1):
+        raise validate.fail("confidence", confidence, "a number strictly between 0 and 1")
     if not by:
         keyed = df.assign(_all=0)
         by_cols = ["_all"]

@@ -36,14 +36,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from simlab import plots
+from simlab import plots, validate
 from simlab.config import ERAS, era_rules
 from simlab.engine.keepalive import FixedKeepAlive
 from simlab.result import Result
 from simlab.simulation import Simulation
 from simlab.sources import Poisson
 from simlab.theory import p_cold_ttl
-from simlab.validate import number
 
 __all__ = [
     "dashboard", "keep_alive_slider", "rate_slider", "memory_slider", "timeout_slider",
@@ -219,9 +218,7 @@ def dashboard(compute: Callable[..., tuple[Any, Figure]], controls: Mapping[str,
 
 # -- lesson 1: cold starts and keep-alive ----------------------------------------------------------
 def _check_requests(requests: Any) -> None:
-    if isinstance(requests, bool) or not isinstance(requests, int) or not (
-            10 <= requests <= 1_000_000):
-        raise ValueError(f"requests must be a whole number from 10 to 1,000,000, got {requests!r}")
+    validate.integer("requests", requests, 10, 1_000_000)
 
 
 def _run_one(rate_per_s: float, keep_alive_s: float, era: str, requests: int, seed: int,
@@ -269,16 +266,16 @@ def cold_start_sweep(rate_per_s: float | Sequence[float], keep_alive_s: Sequence
         ``standard_error`` (binomial), ``theory_cold_start_fraction`` (``exp(-lambda T)``),
         ``mean_environments``, ``mean_idle_environments``.
     """
-    rates = [rate_per_s] if isinstance(rate_per_s, int | float) else list(rate_per_s)
+    rates = [rate_per_s] if validate.is_real(rate_per_s) else list(rate_per_s)
     for r in rates:
-        number("rate_per_s", r, 0.0, 10.0, low_open=True)
+        validate.number("rate_per_s", r, 0.0, 10.0, low_open=True)
     kas = list(keep_alive_s)
     if not kas:
         raise ValueError("keep_alive_s must list at least one keep-alive (s)")
     for ka in kas:
-        number("keep_alive_s", ka, 0.0, math.inf)
+        validate.number("keep_alive_s", ka, 0.0, math.inf)
     _check_requests(requests)
-    number("duration_s", duration_s, 0.0, 900.0)
+    validate.number("duration_s", duration_s, 0.0, 900.0)
     era_rules(era)  # validates the era
     rows = []
     for rate in rates:
@@ -347,9 +344,9 @@ def cold_start_view(keep_alive_min: float = 6, rate_per_s: float = 10 ** -2.5,
     -------
     (ColdStartView, matplotlib.figure.Figure)
     """
-    ka_min = number("keep_alive_min", keep_alive_min, 0.0, 120.0)
-    rate = number("rate_per_s", rate_per_s, 0.0, 10.0, low_open=True)
-    window = number("window_h", window_h, 0.0, 1e6, low_open=True)
+    ka_min = validate.number("keep_alive_min", keep_alive_min, 0.0, 120.0)
+    rate = validate.number("rate_per_s", rate_per_s, 0.0, 10.0, low_open=True)
+    window = validate.number("window_h", window_h, 0.0, 1e6, low_open=True)
     _check_requests(requests)
     era_rules(era)
     ka_s = ka_min * 60.0

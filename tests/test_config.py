@@ -184,9 +184,10 @@ BAD_RULES = [
     ("memory_step_mb", 0, r"memory_step_mb must be a whole number from 1 to 10,240.*got 0"),
     ("timeout_max_s", 0.5, r"timeout_max_s must be a number from 1 to 86400, got 0.5"),
     ("timeout_max_s", math.nan, r"timeout_max_s must be a number from 1 to 86400, got nan"),
-    ("max_lifetime_s", 0, r"max_lifetime_s must be a number from 1e-09 to inf, got 0"),
+    ("max_lifetime_s", 0,
+     r"max_lifetime_s must be a number of seconds > 0 \(inf: never recycled\), got 0"),
     ("max_lifetime_s", -5.0, r"max_lifetime_s .* got -5.0"),
-    ("billing_granularity_ms", 0, r"billing_granularity_ms must be a number from 1e-09 to "
+    ("billing_granularity_ms", 0, r"billing_granularity_ms must be a number > 0 and <= "
                                   r"3.6e\+06, got 0"),
     ("host_memory_mb", 64, r"host_memory_mb must be a whole number from 128 to .*got 64"),
     ("host_provision_delay_s", -1, r"host_provision_delay_s must be a number from 0 to 86400, "

@@ -127,7 +127,10 @@ def test_as_distribution_keeps_objects_with_sample() -> None:
             return np.full(size, 2.0)
 
     two = Two()
-    assert as_distribution(two, "x") is two
+    kept = as_distribution(two, "x")
+    assert kept.dist is two and repr(kept) == repr(two)
+    assert kept.sample(np.random.default_rng(1), 3).tolist() == [2.0, 2.0, 2.0]
+    assert as_distribution(kept, "x").dist is two  # not wrapped twice
     e = Exponential(1.0)
     assert as_distribution(e, "x") is e
 

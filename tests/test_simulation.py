@@ -263,8 +263,8 @@ BAD_SIMULATION = [
      r"account_concurrency must be a whole number from 1 to 10,000,000, got 0"),
     ({"unreserved_minimum": -1}, ValueError,
      r"unreserved_minimum must be a whole number from 0 to 1,000, got -1"),
-    ({"max_lifetime_s": 0}, ValueError, r"max_lifetime_s must be a number from 1e-09 to inf, "
-                                        r"got 0"),
+    ({"max_lifetime_s": 0}, ValueError, r"max_lifetime_s must be a number of seconds > 0 "
+                                        r"\(inf: never recycled\), got 0"),
     ({"memory_min_mb": 0}, ValueError, r"memory_min_mb must be a whole number from 1 to "
                                        r"1,000,000, got 0"),
     ({"memory_max_mb": 64}, ValueError, r"memory_max_mb must be a whole number from 128 to "
@@ -273,7 +273,7 @@ BAD_SIMULATION = [
                                         r"10,240, got 0"),
     ({"timeout_max_s": 0}, ValueError, r"timeout_max_s must be a number from 1 to 86400, got 0"),
     ({"billing_granularity_ms": -1}, ValueError,
-     r"billing_granularity_ms must be a number from 1e-09 to 3.6e\+06, got -1"),
+     r"billing_granularity_ms must be a number > 0 and <= 3.6e\+06, got -1"),
     ({"host_memory_mb": 100}, ValueError,
      r"host_memory_mb must be a whole number from 128 to 100,000,000 \(a host must hold at "
      r"least one environment of the smallest memory size\), got 100"),
@@ -365,9 +365,10 @@ def test_a_run_with_functions_and_no_sources_is_empty() -> None:
 
 @pytest.mark.parametrize(("kw", "match"), [
     ({"record": "rows"}, r"record must be 'all', 'summary' or 'metrics', got 'rows'"),
-    ({"record": "metrics", "period_s": 0}, r"period_s must be a number of seconds > 0, got 0"),
-    ({"record": "metrics", "period_s": math.nan}, r"period_s must be a number of seconds > 0, "
-                                                  r"got nan"),
+    ({"record": "metrics", "period_s": 0},
+     r"period_s must be a finite number of seconds > 0, got 0"),
+    ({"record": "metrics", "period_s": math.nan},
+     r"period_s must be a finite number of seconds > 0, got nan"),
 ])
 def test_bad_record_options(kw: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):

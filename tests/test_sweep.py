@@ -73,7 +73,7 @@ def test_table_shape_order_and_failed_points(serial_table: pd.DataFrame) -> None
         == expected
     assert df.attrs["parameters"] == ["keep_alive_s", "rate_per_s"]
     bad = df["keep_alive_s"] == -1
-    assert df.loc[bad, "error"].str.startswith("ValueError: keep_alive").all()
+    assert df.loc[bad, "error"].str.startswith("BadInput: keep_alive").all()
     assert df.loc[bad, ["requests", "cold_start_fraction"]].isna().all().all()
     assert df.loc[~bad, "error"].isna().all()
     assert (df.loc[~bad, "requests"] > 0).all()
@@ -140,6 +140,27 @@ def test_a_build_that_ignores_its_seed_is_reported() -> None:
         df = sweep(_no_seed, {"keep_alive_s": [60]}, [0], executor=SerialExecutor(),
                    until_s=60.0, progress=False)
     assert "build ignored its seed" in df.loc[0, "error"]
+
+
+def _memory_model(memory_mb: int, seed: int):
+    import simlab
+
+    sim = simlab.Simulation(seed=seed)
+    sim.add_function("f", memory_mb=memory_mb, cpu_s=0.2)
+    sim.add_source(simlab.sources.Poisson(rate_per_s=1.0), target="f")
+    return sim
+
+
+def test_a_grid_of_numpy_numbers_runs_every_point() -> None:
+    # np.arange gives numpy integers: every real number is a valid parameter value.
+    df = sweep(_memory_model, {"memory_mb": np.arange(256, 1025, 256)}, [0, 1],
+               executor=SerialExecutor(), until_s=120.0,
+               metrics=["requests", "warm_latency_p50_ms"], progress=False)
+    assert df["error"].isna().all(), df["error"].dropna().tolist()
+    assert sorted(set(df["memory_mb"])) == [256, 512, 768, 1024]
+    # More memory, more CPU: the CPU-bound function gets faster at every step.
+    means = df.groupby("memory_mb")["warm_latency_p50_ms"].mean()
+    assert means.is_monotonic_decreasing and means.iloc[0] > means.iloc[-1]
 
 
 @pytest.mark.parametrize(("kwargs", "error", "match"), [

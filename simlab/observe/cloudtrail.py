@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from simlab import validate
 from simlab.observe.logs import DEFAULT_EPOCH
 from simlab.observe.trail import (
     EVENT_NAMES,
@@ -408,8 +409,7 @@ class TrailDeliveries:
 
 
 def _whole_seconds(name: str, value: Any, low: int) -> float:
-    ok = (isinstance(value, int | float) and not isinstance(value, bool)
-          and float(value).is_integer() and value >= low)
+    ok = validate.is_real(value) and float(value).is_integer() and value >= low
     if not ok:
         raise ValueError(f"{name} must be a whole number of seconds >= {low}, got {value!r}")
     return float(value)

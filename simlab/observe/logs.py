@@ -32,7 +32,6 @@ Insights; :func:`parse_report` reads a REPORT line back into numbers.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -41,6 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simlab import validate
 from simlab.ids import environment_hex_id, request_id
 
 __all__ = [
@@ -273,15 +273,13 @@ def log_events(
     _check_frame(environments, "environments", _ENV_NEEDED)
     if style not in _STYLES:
         raise ValueError(f"style must be one of {_STYLES}, got {style!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__} {seed!r}")
+    validate.integer("seed", seed, 0)
     base_ms = epoch_ms(epoch)
     billed_all = _billed(invocations, billed_ms)
 
     keep = ~invocations["status"].isin(_NOT_RUN).to_numpy()
     if function is not None:
-        names = [function] if isinstance(function, str) else list(function)
-        keep &= invocations["function"].isin(names).to_numpy()
+        keep &= invocations["function"].isin(_function_names(function, invocations)).to_numpy()
     ran = invocations.loc[keep].reset_index(drop=True)
     billed = billed_all[keep]
     if ran.empty:
@@ -601,20 +599,34 @@ class LogView:
         return f"({len(self)} log events; the last 20 below, print() shows all)\n{self.tail(20)}"
 
 
+def _function_names(function: Any, invocations: pd.DataFrame) -> list[str]:
+    """``function`` (a name or names) as a list, each a function of the run, else BadInput."""
+    column = invocations["function"]
+    known = (list(column.cat.categories) if isinstance(column.dtype, pd.CategoricalDtype)
+             else sorted(set(column)))
+    if isinstance(function, str):
+        names = [function]
+    elif isinstance(function, Iterable) and not isinstance(function, bytes | Mapping):
+        names = list(function)
+    else:
+        names = [function]
+    for name in names:
+        if not isinstance(name, str):
+            raise validate.fail("function", function, f"a function name, a list of names or None "
+                                                      f"(functions: {known})")
+        if name not in known:
+            raise validate.BadInput(f"no function named {name!r}; functions: {known}")
+    return names
+
+
 def _count(n: int) -> int:
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
-        raise ValueError(f"n must be a non-negative int, got {n!r}")
-    return int(n)
+    return validate.integer("n", n, 0)
 
 
 def _time_bound(value: float | None, name: str) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
-        raise TypeError(f"{name} must be a number of seconds, got {type(value).__name__}")
-    if math.isnan(value):
-        raise ValueError(f"{name} must be a number of seconds, got NaN")
-    return float(value)
+    return validate.real(name, value, allow_inf=True, unit="seconds")
 
 
 def _match(messages: pd.Series, pattern: str | re.Pattern[str]) -> np.ndarray:

@@ -36,6 +36,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simlab import validate
+
 __all__ = ["ACCOUNT", "METRIC_COLUMNS", "metrics", "to_wide", "max_concurrency"]
 
 #: The ``function`` of the account-level (all functions) rows.
@@ -297,11 +299,7 @@ def metrics(
 
 
 def _positive(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
-        raise TypeError(f"{name} must be a number of seconds, got {type(value).__name__}")
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a finite number of seconds > 0, got {value}")
-    return float(value)
+    return validate.real(name, value, 0, low_open=True, unit="seconds")
 
 
 def _labels(column: pd.Series) -> np.ndarray:

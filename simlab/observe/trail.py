@@ -27,15 +27,13 @@ import copy
 import gzip
 import hashlib
 import json
-import math
 import re
 import string
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-import numpy as np
-
+from simlab import validate
 from simlab.observe.logs import DEFAULT_EPOCH, epoch_ms
 
 __all__ = [
@@ -176,21 +174,11 @@ def _utc(epoch: datetime, seconds: float) -> datetime:
 
 
 def _check_int(value: Any, name: str, low: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
-    return int(value)
+    return validate.integer(name, value, low)
 
 
 def _check_time(value: Any, name: str, positive: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
-        raise TypeError(f"{name} must be a number of seconds, got {type(value).__name__}")
-    ok = math.isfinite(value) and (value > 0 if positive else value >= 0)
-    if not ok:
-        raise ValueError(f"{name} must be a finite number of seconds {'>' if positive else '>='}"
-                         f" 0, got {value}")  # fmt: skip
-    return float(value)
+    return validate.real(name, value, 0, low_open=positive, unit="seconds")
 
 
 def _check_place(account_id: str, region: str) -> None:

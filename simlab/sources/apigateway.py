@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import simpy
 
+from simlab import validate
 from simlab.engine.core import OK, SYNC, Call
 from simlab.sources.arrivals import ArrivalProcess
 from simlab.sources.base import Source
@@ -59,7 +60,7 @@ from simlab.sources.payloads.apigateway import (
 )
 from simlab.sources.payloads.context import PayloadContext
 from simlab.sources.timeline import arrival_times, at_times, check_seconds, register_service
-from simlab.validate import number, whole
+from simlab.validate import BadInput, number, whole
 
 if TYPE_CHECKING:  # pragma: no cover
     from simlab.simulation import Run
@@ -218,11 +219,11 @@ class APIGateway(Source):
                  stage_throttle: Throttle | None = None,
                  method_throttle: Throttle | None = None) -> None:
         if not isinstance(arrivals, ArrivalProcess):
-            raise TypeError(f"arrivals must be an arrival process (e.g. "
+            raise BadInput(f"arrivals must be an arrival process (e.g. "
                             f"simlab.sources.Poisson(rate_per_s=5)), got {arrivals!r}")
         self.arrivals = arrivals
         if api not in MAX_INTEGRATION_TIMEOUT_S:
-            raise ValueError(f"api must be 'rest' or 'http', got {api!r}")
+            raise BadInput(f"api must be 'rest' or 'http', got {api!r}")
         self.api = api
         top = MAX_INTEGRATION_TIMEOUT_S[api]
         self.integration_timeout_s = check_seconds("integration_timeout_s", integration_timeout_s,
@@ -230,18 +231,14 @@ class APIGateway(Source):
         self.routes: dict[str, tuple[str, str]] = {}
         for fname, route in (routes or {}).items():
             if (isinstance(route, str) or not isinstance(route, Sequence) or len(route) != 2):
-                raise ValueError(f"routes[{fname!r}] must be (method, path), got {route!r}")
+                raise BadInput(f"routes[{fname!r}] must be (method, path), got {route!r}")
             self.routes[fname] = (self._method(route[0]), self._path(route[1]))
         self.method = self._method(method)
         self.path = self._path(path)
         self.request = {"body": body, "headers": headers, "query": query}
         # Build one event now so that bad bodies, headers or queries fail before the run.
         self._event(self.method, self.path, 0.0, 0, PayloadContext())
-        if isinstance(client_retries, bool) or not isinstance(client_retries, int) \
-                or not 0 <= client_retries <= 10:
-            raise ValueError(f"client_retries must be a whole number from 0 to 10, "
-                             f"got {client_retries!r}")
-        self.client_retries = client_retries
+        self.client_retries = validate.integer("client_retries", client_retries, 0, 10)
         self.retry_backoff_s = check_seconds("retry_backoff_s", retry_backoff_s, 0.0, 3600.0)
         self.account_throttle = _check_throttle("account_throttle", account_throttle)
         self.stage_throttle = _check_throttle("stage_throttle", stage_throttle)
@@ -250,13 +247,13 @@ class APIGateway(Source):
     @staticmethod
     def _method(method: Any) -> str:
         if method not in _HTTP_METHODS:
-            raise ValueError(f"method must be one of {_HTTP_METHODS}, got {method!r}")
+            raise BadInput(f"method must be one of {_HTTP_METHODS}, got {method!r}")
         return method
 
     @staticmethod
     def _path(path: Any) -> str:
         if not isinstance(path, str) or not path.startswith("/"):
-            raise ValueError(f"path must be a string starting with '/', got {path!r}")
+            raise BadInput(f"path must be a string starting with '/', got {path!r}")
         return path
 
     def _event(self, method: str, path: str, t: float, number: int,
@@ -267,7 +264,7 @@ class APIGateway(Source):
     def validate(self, targets: list[str]) -> None:
         unknown = set(self.routes) - set(targets)
         if unknown:
-            raise ValueError(f"routes name functions that are not targets of the API: "
+            raise BadInput(f"routes name functions that are not targets of the API: "
                              f"{sorted(unknown)} (targets: {targets})")
 
     def http_status(self, call: Call) -> int:

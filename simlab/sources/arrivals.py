@@ -25,7 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from simlab import validate
 from simlab.sources.base import Source
+from simlab.validate import BadInput
 
 if TYPE_CHECKING:  # pragma: no cover
     from simlab.simulation import Run
@@ -38,11 +40,7 @@ _TYPES = ("sync", "async")
 
 
 def _positive(name: str, value: Any, allow_zero: bool = False) -> float:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or value < 0 or (value == 0 and not allow_zero):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
-    return float(value)
+    return validate.real(name, value, 0, low_open=not allow_zero)
 
 
 class ArrivalProcess(Source):
@@ -51,8 +49,7 @@ class ArrivalProcess(Source):
     kind = "arrivals"
 
     def __init__(self, invocation_type: str = "sync") -> None:
-        if invocation_type not in _TYPES:
-            raise ValueError(f"invocation_type must be one of {_TYPES}, got {invocation_type!r}")
+        validate.one_of("invocation_type", invocation_type, _TYPES)
         self.invocation_type = invocation_type
 
     def blocks(self, rng: np.random.Generator) -> Iterator[np.ndarray]:
@@ -204,10 +201,7 @@ class Diurnal(ArrivalProcess):
                  invocation_type: str = "sync") -> None:
         super().__init__(invocation_type)
         self.mean_rate_per_s = _positive("mean_rate_per_s", mean_rate_per_s)
-        if (isinstance(amplitude, bool) or not isinstance(amplitude, int | float)
-                or not 0 <= amplitude <= 1):
-            raise ValueError(f"amplitude must be from 0 to 1, got {amplitude!r}")
-        self.amplitude = float(amplitude)
+        self.amplitude = validate.real("amplitude", amplitude, 0, 1)
         self.period_s = _positive("period_s", period_s)
         self.peak_s = _positive("peak_s", peak_s, allow_zero=True)
 
@@ -240,16 +234,19 @@ class Replay(ArrivalProcess):
     def __init__(self, times_s: Sequence[float] | np.ndarray,
                  invocation_type: str = "sync") -> None:
         super().__init__(invocation_type)
-        try:
-            arr = np.asarray(times_s, dtype=float)
-        except (TypeError, ValueError):
-            raise ValueError(f"times_s must be a sequence of numbers (seconds), got "
-                             f"{times_s!r:.80}") from None
+        raw = np.asarray(times_s) if not isinstance(times_s, str | bytes) else np.array(None)
+        if raw.dtype.kind not in "iuf" or (raw.ndim == 1 and raw.size == 0):
+            raw = np.asarray(raw, dtype=object)
+            if raw.ndim != 1 or not all(validate.is_real(x) for x in raw):
+                raise BadInput(f"times_s must be a sequence of numbers (seconds), got "
+                                        f"{times_s!r:.80}")
+        arr = raw.astype(float)
         if arr.ndim != 1:
-            raise ValueError(f"times_s must be a 1-D sequence of seconds, got shape {arr.shape}")
+            raise BadInput(
+                f"times_s must be a 1-D sequence of seconds, got shape {arr.shape}")
         bad = ~np.isfinite(arr) | (arr < 0)
         if bad.any():
-            raise ValueError(
+            raise BadInput(
                 f"times_s must be finite and >= 0; entry {int(np.argmax(bad))} is "
                 f"{float(arr[np.argmax(bad)])!r}"
             )

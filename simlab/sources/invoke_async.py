@@ -39,6 +39,7 @@ waiting when the run ends stay in :attr:`AsyncEventQueue.pending`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -46,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import simpy
 
+from simlab import validate
 from simlab.engine.core import ASYNC, Call
 from simlab.ids import request_id
 from simlab.sources.destinations import DeadLetterQueue, Destination, LambdaDestination
@@ -102,14 +104,11 @@ class AsyncConfig:
     dead_letter_queue: DeadLetterQueue | None = None
 
     def __post_init__(self) -> None:
-        r = self.max_retries
-        if isinstance(r, bool) or not isinstance(r, int) or not 0 <= r <= 2:
-            raise ValueError(f"max_retries (MaximumRetryAttempts) must be a whole number from 0 "
-                             f"to 2, got {r!r}")
-        a = self.max_event_age_s
-        if isinstance(a, bool) or not isinstance(a, int) or not 60 <= a <= 21_600:
-            raise ValueError(f"max_event_age_s (MaximumEventAgeInSeconds) must be a whole number "
-                             f"of seconds from 60 to 21,600, got {a!r}")
+        object.__setattr__(self, "max_retries", validate.integer(
+            "max_retries (MaximumRetryAttempts)", self.max_retries, 0, 2))
+        object.__setattr__(self, "max_event_age_s", validate.integer(
+            "max_event_age_s (MaximumEventAgeInSeconds)", self.max_event_age_s, 60, 21_600,
+            unit="seconds"))
         for name in ("on_success", "on_failure"):
             d = getattr(self, name)
             if d is not None and not isinstance(d, Destination):
@@ -153,6 +152,11 @@ def configure_async(sim: Simulation, function: str, **config: Any) -> AsyncConfi
     if function not in sim.functions:
         raise ValueError(f"function {function!r} is not a function of this simulation; add it "
                          f"first with add_function (functions: {sorted(sim.functions)})")
+    allowed = [f.name for f in dataclasses.fields(AsyncConfig)]
+    unknown = sorted(set(config) - set(allowed))
+    if unknown:
+        raise validate.BadInput(f"{function}: unknown asynchronous invocation setting(s) "
+                                f"{unknown}; allowed: {allowed}")
     cfg = AsyncConfig(**config)
     for d in cfg.destinations():
         if isinstance(d, LambdaDestination) and d.function not in sim.functions:

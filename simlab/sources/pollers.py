@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from simlab import validate
 from simlab.engine.core import ERROR, OK, POLL, THROTTLED, Call
 from simlab.ids import request_id
 from simlab.observe.schema import STATUSES
@@ -66,21 +67,20 @@ def backoff_s(throttles: int) -> float:
 
 def check_whole(name: str, value: Any, low: int, high: int, *, also: tuple[int, ...] = ()) -> int:
     """Return ``value`` if it is a whole number in ``[low, high]`` or in ``also``; else raise."""
-    ok = isinstance(value, int | np.integer) and not isinstance(value, bool)
-    if not ok or not (low <= value <= high or value in also):
+    if not validate.is_whole(value) or not (low <= value <= high or value in also):
         alt = "".join(f"{a} or " for a in also)
-        raise ValueError(f"{name} must be a whole number, {alt}{low:,} to {high:,}; got {value!r}")
+        raise validate.BadInput(
+            f"{name} must be a whole number, {alt}{low:,} to {high:,}; got {value!r}")
     return int(value)
 
 
 def check_seconds(name: str, value: Any, low: float, high: float, *,
                   also: tuple[float, ...] = ()) -> float:
     """Return ``value`` as float if it is a finite number in ``[low, high]`` or in ``also``."""
-    ok = (isinstance(value, int | float | np.number) and not isinstance(value, bool)
-          and math.isfinite(value))
+    ok = validate.is_real(value) and math.isfinite(value)
     if not ok or not (low <= value <= high or value in also):
         alt = "".join(f"{a:g} or " for a in also)
-        raise ValueError(f"{name} must be {alt}{low:,g} to {high:,g} seconds; got {value!r}")
+        raise validate.BadInput(f"{name} must be {alt}{low:,g} to {high:,g} seconds; got {value!r}")
     return float(value)
 
 

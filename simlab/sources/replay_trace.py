@@ -46,12 +46,14 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from simlab import validate
 from simlab.dists import Empirical
 from simlab.engine.core import SYNC
 from simlab.sources.base import Source
 from simlab.sources.handlers import install_handler_runner
 from simlab.sources.trace_blocks import BLOCK, MinuteBlocks, check_durations
 from simlab.sources.traces import MinuteCounts
+from simlab.validate import BadInput
 
 if TYPE_CHECKING:  # pragma: no cover
     from simlab.simulation import Run, Simulation
@@ -68,7 +70,7 @@ _Block = tuple[list[float], list[Any], list[bool] | None, list[float | None]]
 
 def _check_by(by: Any) -> str:
     if by not in _BY:
-        raise ValueError(f"by must be one of {_BY} (map each function hash, each application "
+        raise BadInput(f"by must be one of {_BY} (map each function hash, each application "
                          f"hash, or each (app, func) pair), got {by!r}")
     return by
 
@@ -118,15 +120,27 @@ def key_codes(trace: pd.DataFrame, by: str = "func") -> tuple[np.ndarray, list[A
 
 def _check_table(trace: Any) -> pd.DataFrame:
     if not isinstance(trace, pd.DataFrame):
-        raise TypeError(f"trace must be a replay table (read_azure_2021, arrivals_from_counts) or "
+        raise BadInput(f"trace must be a replay table (read_azure_2021, arrivals_from_counts) or "
                         f"a MinuteCounts (read_azure_2019_invocations), got {type(trace).__name__}")
     missing = [c for c in ("arrival_s", "app", "func") if c not in trace.columns]
     if missing:
-        raise ValueError(f"trace is missing columns {missing}; expected arrival_s, app, func "
+        raise BadInput(f"trace is missing columns {missing}; expected arrival_s, app, func "
                          f"(and duration_s), as simlab.sources.traces.read_azure_2021 returns")
+    for column in ("arrival_s", "duration_s"):
+        if column in trace.columns and not pd.api.types.is_numeric_dtype(trace[column]):
+            bad = next(v for v in trace[column] if not validate.is_real(v))
+            raise BadInput(f"trace {column} must be numbers of seconds, got {bad!r} "
+                                    f"(column of dtype {trace[column].dtype})")
     t = trace["arrival_s"].to_numpy(dtype=float)
     if t.size and (not np.all(np.isfinite(t)) or (np.diff(t) < 0).any()):
-        raise ValueError("trace arrival_s must be finite and sorted (the readers sort it)")
+        raise BadInput("trace arrival_s must be finite and sorted (the readers sort it)")
+    if "duration_s" in trace.columns:
+        d = trace["duration_s"].to_numpy(dtype=float)
+        bad = ~np.isfinite(d) | (d < 0)
+        if bad.any():
+            row = int(np.argmax(bad))
+            raise BadInput(f"trace duration_s must be finite numbers of seconds >= 0, "
+                                    f"got {float(d[row])!r} in row {row}")
     return trace
 
 
@@ -158,10 +172,10 @@ def add_trace_functions(sim: Simulation, trace: pd.DataFrame, by: str = "func",
     """
     trace = _check_table(trace)
     if "duration_s" not in trace.columns:
-        raise ValueError("trace has no duration_s column; add durations first (for the 2019 "
+        raise BadInput("trace has no duration_s column; add durations first (for the 2019 "
                          "trace: simlab.sources.traces.attach_durations)")
     if "duration_s" in config or "cpu_s" in config or "io_s" in config:
-        raise ValueError("add_trace_functions sets duration_s from the trace; do not pass "
+        raise BadInput("add_trace_functions sets duration_s from the trace; do not pass "
                          "duration_s, cpu_s or io_s")
     _check_by(by)
     codes, keys = key_codes(trace, by)
@@ -233,27 +247,24 @@ class TraceReplay(Source):
             self.counts = None
             self.table = _check_table(trace)
         if mapping is not None and not (isinstance(mapping, Mapping) or callable(mapping)):
-            raise TypeError(f"mapping must be a dict, a function of the key, or None, "
+            raise BadInput(f"mapping must be a dict, a function of the key, or None, "
                             f"got {mapping!r}")
         self.mapping = mapping
         if unmapped not in ("error", "skip"):
-            raise ValueError(f"unmapped must be 'error' or 'skip', got {unmapped!r}")
+            raise BadInput(f"unmapped must be 'error' or 'skip', got {unmapped!r}")
         self.unmapped = unmapped
         if invocation_type not in _TYPES:
-            raise ValueError(f"invocation_type must be one of {_TYPES}, got {invocation_type!r}")
+            raise BadInput(f"invocation_type must be one of {_TYPES}, got {invocation_type!r}")
         self.invocation_type = invocation_type
         if spread not in ("uniform", "even"):
-            raise ValueError(f"spread must be 'uniform' or 'even', got {spread!r}")
+            raise BadInput(f"spread must be 'uniform' or 'even', got {spread!r}")
         self.spread = spread
         if durations is not None and not isinstance(durations, Mapping):
-            raise TypeError(f"durations must map (app, func) to distributions, got {durations!r}")
+            raise BadInput(f"durations must map (app, func) to distributions, got {durations!r}")
         self.durations = durations
-        if (isinstance(time_offset_s, bool) or not isinstance(time_offset_s, int | float)
-                or not np.isfinite(time_offset_s)):
-            raise ValueError(f"time_offset_s must be a finite number, got {time_offset_s!r}")
-        self.time_offset_s = float(time_offset_s)
+        self.time_offset_s = validate.real("time_offset_s", time_offset_s)
         if not isinstance(use_durations, bool):
-            raise TypeError(f"use_durations must be True or False, got {use_durations!r}")
+            raise BadInput(f"use_durations must be True or False, got {use_durations!r}")
         self.use_durations = use_durations
         if self.counts is not None and durations is not None:
             check_durations(self.counts, durations)  # missing ones fail now, before any run
@@ -280,7 +291,7 @@ class TraceReplay(Source):
             names = [self.mapping(k) for k in keys]  # type: ignore[misc]
         missing = [k for k, v in zip(keys, names, strict=True) if v is None]
         if missing and self.unmapped == "error":
-            raise ValueError(f"the mapping has no function for {len(missing)} of {len(keys)} "
+            raise BadInput(f"the mapping has no function for {len(missing)} of {len(keys)} "
                              f"trace keys (by={self.by!r}), for example {missing[0]!r}; map them "
                              f"or pass unmapped='skip'")
         return names
@@ -288,7 +299,7 @@ class TraceReplay(Source):
     def validate(self, targets: list[str]) -> None:
         if self.mapping is None:
             if len(targets) != 1:
-                raise ValueError(f"a TraceReplay without a mapping needs exactly one target, got "
+                raise BadInput(f"a TraceReplay without a mapping needs exactly one target, got "
                                  f"{targets}")
             return
         names = set(self.mapping.values()) if isinstance(self.mapping, Mapping) else set()
@@ -296,7 +307,7 @@ class TraceReplay(Source):
             names = {n for n in self._names(self._units()[1]) if n is not None}
         stray = sorted(n for n in names if n not in targets)
         if stray:
-            raise ValueError(f"the mapping sends invocations to {stray}, which are not targets "
+            raise BadInput(f"the mapping sends invocations to {stray}, which are not targets "
                              f"of this source (targets: {targets})")
 
     def _targets(self, targets: list[str]) -> tuple[np.ndarray, list[str]]:

@@ -26,12 +26,12 @@ source) with :meth:`S3Bucket.put_object`, which a handler can read back with
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from simlab import validate
 from simlab.dists import Sampler, as_distribution
 from simlab.sources.arrivals import ArrivalProcess
 from simlab.sources.base import Source
@@ -40,6 +40,7 @@ from simlab.sources.lazy import LazyPayload
 from simlab.sources.payloads.context import PayloadContext, records_event
 from simlab.sources.payloads.notifications import S3_EVENT_NAMES, s3_record
 from simlab.sources.timeline import arrival_times, at_times, register_service
+from simlab.validate import BadInput
 
 if TYPE_CHECKING:  # pragma: no cover
     from simlab.simulation import Run
@@ -67,7 +68,7 @@ def _check_bucket_name(name: Any) -> str:
           and all(c.islower() or c.isdigit() or c in ".-" for c in name)
           and name[0].isalnum() and name[-1].isalnum() and name.isascii())
     if not ok:
-        raise ValueError(f"bucket name must be 3 to 63 lower-case letters, digits, '.' or '-', "
+        raise BadInput(f"bucket name must be 3 to 63 lower-case letters, digits, '.' or '-', "
                          f"starting and ending with a letter or digit (S3's rules), got {name!r}")
     return name
 
@@ -79,16 +80,16 @@ class _Notification:
         if isinstance(events, str):
             events = (events,)
         if not isinstance(events, Sequence) or not events:
-            raise ValueError(f"{where}events must be a non-empty list of S3 event types such as "
+            raise BadInput(f"{where}events must be a non-empty list of S3 event types such as "
                              f"'s3:ObjectCreated:*', got {events!r}")
         for e in events:
             if e not in S3_CONFIG_EVENTS:
                 hint = " (add the 's3:' prefix)" if f"s3:{e}" in S3_CONFIG_EVENTS else ""
-                raise ValueError(f"{where}events: {e!r} is not an S3 event type{hint}; allowed: "
+                raise BadInput(f"{where}events: {e!r} is not an S3 event type{hint}; allowed: "
                                  f"{list(S3_CONFIG_EVENTS)}")
         for label, v in (("prefix", prefix), ("suffix", suffix)):
             if not isinstance(v, str) or len(v) > 1024:
-                raise ValueError(f"{where}{label} must be a string of at most 1,024 characters, "
+                raise BadInput(f"{where}{label} must be a string of at most 1,024 characters, "
                                  f"got {v!r}")
         self.events = tuple(events)
         self.prefix = prefix
@@ -172,22 +173,22 @@ class S3Bucket(Source):
         self.filters: dict[str, _Notification] = {}
         if filters is not None:
             if not isinstance(filters, Mapping):
-                raise TypeError(f"filters must map function names to dicts of prefix/suffix/"
+                raise BadInput(f"filters must map function names to dicts of prefix/suffix/"
                                 f"events, got {filters!r}")
             for fname, spec in filters.items():
                 if not isinstance(spec, Mapping) or set(spec) - {"prefix", "suffix", "events"}:
-                    raise ValueError(f"filters[{fname!r}] must be a dict with keys among prefix, "
+                    raise BadInput(f"filters[{fname!r}] must be a dict with keys among prefix, "
                                      f"suffix, events, got {spec!r}")
                 self.filters[fname] = _Notification(
                     f"filters[{fname!r}]: ", spec.get("events", self.default.events),
                     spec.get("prefix", self.default.prefix),
                     spec.get("suffix", self.default.suffix))
         if not isinstance(key_template, str):
-            raise TypeError(f"key_template must be a string with {{n}}, got {key_template!r}")
+            raise BadInput(f"key_template must be a string with {{n}}, got {key_template!r}")
         try:
             key_template.format(n=0)
         except (KeyError, IndexError, ValueError) as exc:
-            raise ValueError(f"key_template must format with n only, e.g. "
+            raise BadInput(f"key_template must format with n only, e.g. "
                              f"'uploads/{{n:06d}}.jpg', got {key_template!r}") from exc
         self.key_template = key_template
         self.size_bytes = as_distribution(size_bytes, "size_bytes")
@@ -199,29 +200,25 @@ class S3Bucket(Source):
         if uploads is None or isinstance(uploads, ArrivalProcess):
             return uploads
         if isinstance(uploads, str | bytes) or not isinstance(uploads, Sequence):
-            raise TypeError(f"uploads must be an arrival process (e.g. simlab.sources.Poisson) or "
+            raise BadInput(f"uploads must be an arrival process (e.g. simlab.sources.Poisson) or "
                             f"a list of (time_s, key, size[, body]), got {uploads!r}")
         out = []
         for i, u in enumerate(uploads):
             if isinstance(u, str | bytes) or not isinstance(u, Sequence) or len(u) not in (3, 4):
-                raise ValueError(f"uploads[{i}] must be (time_s, key, size) or (time_s, key, "
+                raise BadInput(f"uploads[{i}] must be (time_s, key, size) or (time_s, key, "
                                  f"size, body), got {u!r}")
             t, key, size = u[0], u[1], u[2]
             body = u[3] if len(u) == 4 else None
-            if (isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t)
-                    or t < 0):
-                raise ValueError(f"uploads[{i}] time_s must be a finite number >= 0, got {t!r}")
+            t = validate.real(f"uploads[{i}] time_s", t, 0)
             if not isinstance(key, str) or not key or len(key.encode()) > 1024:
-                raise ValueError(f"uploads[{i}] key must be a non-empty string of at most 1,024 "
+                raise BadInput(f"uploads[{i}] key must be a non-empty string of at most 1,024 "
                                  f"bytes, got {key!r}")
             if body is not None and not isinstance(body, bytes | bytearray):
-                raise TypeError(f"uploads[{i}] body must be bytes or absent, got "
+                raise BadInput(f"uploads[{i}] body must be bytes or absent, got "
                                 f"{type(body).__name__}")
             if size is None and body is not None:
                 size = len(body)
-            if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-                raise ValueError(f"uploads[{i}] size must be a whole number of bytes >= 0, "
-                                 f"got {size!r}")
+            size = validate.integer(f"uploads[{i}] size", size, 0, unit="bytes")
             out.append((float(t), key, size, None if body is None else bytes(body)))
         return sorted(out, key=lambda u: u[0])
 
@@ -238,7 +235,7 @@ class S3Bucket(Source):
                 note = self.notification(t)
                 if not any(key.startswith(note.prefix) and key.endswith(note.suffix)
                            for key in sample):
-                    raise ValueError(
+                    raise BadInput(
                         f"bucket {self.bucket!r}: the generated keys ({sample[0]!r}, ...) never "
                         f"match the prefix {note.prefix!r} and suffix {note.suffix!r} that "
                         f"notify {t!r}, so it would never be invoked; set key_template to keys "
@@ -246,12 +243,12 @@ class S3Bucket(Source):
                         f"{note.suffix or '.dat'}')")
         unknown = set(self.filters) - set(targets)
         if unknown:
-            raise ValueError(f"filters name functions that are not targets of bucket "
+            raise BadInput(f"filters name functions that are not targets of bucket "
                              f"{self.bucket!r}: {sorted(unknown)} (targets: {targets})")
         for i, a in enumerate(targets):
             for b in targets[i + 1:]:
                 if self.notification(a).overlaps(self.notification(b)):
-                    raise ValueError(
+                    raise BadInput(
                         f"bucket {self.bucket!r}: the notifications of {a!r} and {b!r} overlap "
                         f"(same event type, prefix and suffix filters that one key can match); "
                         f"S3 rejects that. Give them disjoint filters with filters=, or publish "
@@ -279,7 +276,7 @@ class S3Bucket(Source):
             template = self.key_template
 
             def fire_drawn(k: int, t: float) -> None:
-                self.put_object(template.format(n=k), size=max(0, int(round(sizes()))))
+                self.put_object(template.format(n=k), size=int(round(sizes())))
 
             at_times(run, arrival_times(self.uploads, rng), fire_drawn)
         else:
@@ -311,13 +308,12 @@ class S3Bucket(Source):
             Its size in bytes (default ``len(body)``, or 0).
         """
         if not isinstance(key, str) or not key:
-            raise ValueError(f"key must be a non-empty string, got {key!r}")
+            raise BadInput(f"key must be a non-empty string, got {key!r}")
         if body is not None and not isinstance(body, bytes | bytearray):
-            raise TypeError(f"body must be bytes or None, got {type(body).__name__}")
+            raise BadInput(f"body must be bytes or None, got {type(body).__name__}")
         if size is None:
             size = 0 if body is None else len(body)
-        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-            raise ValueError(f"size must be a whole number of bytes >= 0, got {size!r}")
+        size = validate.integer("size", size, 0, unit="bytes")
         st = self._state()
         now = st["run"].now
         st["contents"].objects[key] = (now, size, None if body is None else bytes(body))

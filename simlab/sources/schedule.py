@@ -55,6 +55,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 
+from simlab import validate
+
 __all__ = [
     "DEFAULT_EPOCH",
     "ScheduleError",
@@ -110,19 +112,13 @@ def to_datetime(t_s: float, epoch: datetime = DEFAULT_EPOCH) -> datetime:
     >>> to_datetime(90.0).isoformat()
     '2026-01-01T00:01:30+00:00'
     """
-    if isinstance(t_s, bool) or not isinstance(t_s, int | float | np.integer | np.floating):
-        raise TypeError(f"t_s must be a number of seconds, got {t_s!r}")
-    if not math.isfinite(t_s):
-        raise ValueError(f"t_s must be finite, got {t_s!r}")
+    validate.real("t_s", t_s, unit="seconds")
     return _as_utc(epoch, "epoch") + timedelta(seconds=float(t_s))
 
 
 def _check_window(start_s: float, end_s: float) -> None:
     for name, v in (("start_s", start_s), ("end_s", end_s)):
-        if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating):
-            raise TypeError(f"{name} must be a number of seconds, got {v!r}")
-        if not math.isfinite(v):
-            raise ValueError(f"{name} must be finite, got {v!r}")
+        validate.real(name, v, unit="seconds")
     if end_s < start_s:
         raise ValueError(f"end_s must be >= start_s, got start_s={start_s!r}, end_s={end_s!r}")
 
@@ -209,7 +205,7 @@ class RateSchedule(Schedule):
     expression: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
-        if isinstance(self.value, bool) or not isinstance(self.value, int) or self.value < 1:
+        if not validate.is_whole(self.value) or self.value < 1:
             raise ScheduleError(f"rate value must be a whole number >= 1, got {self.value!r}")
         if self.unit not in _RATE_UNITS:
             raise ScheduleError(

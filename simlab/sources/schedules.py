@@ -33,6 +33,7 @@ from simlab.sources.payloads.notifications import scheduled_event
 from simlab.sources.schedule import DEFAULT_EPOCH, parse_schedule
 from simlab.sources.schedule import Schedule as Expression
 from simlab.sources.timeline import at_times
+from simlab.validate import BadInput
 
 if TYPE_CHECKING:  # pragma: no cover
     from simlab.simulation import Run
@@ -63,7 +64,7 @@ class Schedule(Source):
         self.expression = self.schedule.expression
         if rule_name is not None and not (isinstance(rule_name, str)
                                            and _RULE_NAME.match(rule_name)):
-            raise ValueError(f"rule_name must be 1 to 64 letters, digits, '.', '-' or '_', "
+            raise BadInput(f"rule_name must be 1 to 64 letters, digits, '.', '-' or '_', "
                              f"got {rule_name!r}")
         self.rule_name = rule_name
 

@@ -32,18 +32,19 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from simlab import validate
 from simlab.engine.core import OK, SYNC, Call
 from simlab.ids import request_id
 from simlab.sources.base import Source
 from simlab.sources.handlers import HandlerRunner, install_handler_runner, response_payload
 from simlab.sources.payloads.context import PayloadContext
 from simlab.sources.timeline import at_times, register_service
+from simlab.validate import BadInput
 
 if TYPE_CHECKING:  # pragma: no cover
     from simlab.simulation import Run
@@ -165,11 +166,11 @@ def _parse_payload(payload: Any) -> tuple[Any, int]:
 
 def _function_name(name: Any) -> str:
     if not isinstance(name, str) or not name:
-        raise TypeError(f"FunctionName must be a function name or ARN, got {name!r}")
+        raise BadInput(f"FunctionName must be a function name or ARN, got {name!r}")
     if name.startswith("arn:"):
         parts = name.split(":")
         if len(parts) < 7 or parts[5] != "function":
-            raise ValueError(f"FunctionName {name!r} is not a function ARN "
+            raise BadInput(f"FunctionName {name!r} is not a function ARN "
                              f"(arn:aws:lambda:<region>:<account>:function:<name>)")
         return parts[6]
     return name
@@ -225,11 +226,11 @@ class LambdaClient:
                 qualifier: str | None) -> tuple[dict[str, Any], Call | None, int | None]:
         """The response, the call in flight (synchronous calls) and the invocation id."""
         if itype not in INVOCATION_TYPES:
-            raise ValueError(f"InvocationType must be one of {INVOCATION_TYPES}, got {itype!r}")
+            raise BadInput(f"InvocationType must be one of {INVOCATION_TYPES}, got {itype!r}")
         if log_type not in ("None", "Tail"):
-            raise ValueError(f"LogType must be 'None' or 'Tail', got {log_type!r}")
+            raise BadInput(f"LogType must be 'None' or 'Tail', got {log_type!r}")
         if qualifier not in (None, "$LATEST"):
-            raise ValueError(f"Qualifier: only '$LATEST' is simulated, got {qualifier!r}")
+            raise BadInput(f"Qualifier: only '$LATEST' is simulated, got {qualifier!r}")
         name = _function_name(function_name)
         engine = self.run.engine
         if name not in engine.by_name:
@@ -348,35 +349,32 @@ class SDK(Source):
 
     def __init__(self, calls: Sequence[Sequence[Any]]) -> None:
         if isinstance(calls, str | bytes) or not isinstance(calls, Sequence):
-            raise TypeError(f"calls must be a list of (time_s, function, payload[, "
+            raise BadInput(f"calls must be a list of (time_s, function, payload[, "
                             f"invocation_type]) tuples, got {calls!r}")
         parsed = []
         for i, c in enumerate(calls):
             if isinstance(c, str | bytes) or not isinstance(c, Sequence) or len(c) not in (3, 4):
-                raise ValueError(f"calls[{i}] must be (time_s, function, payload[, "
+                raise BadInput(f"calls[{i}] must be (time_s, function, payload[, "
                                  f"invocation_type]), got {c!r}")
             t, fname, payload = c[0], c[1], c[2]
             itype = c[3] if len(c) == 4 else "RequestResponse"
-            if (isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t)
-                    or t < 0):
-                raise ValueError(f"calls[{i}] time_s must be a finite number of seconds >= 0, "
-                                 f"got {t!r}")
+            t = validate.real(f"calls[{i}] time_s", t, 0, unit="seconds")
             if not isinstance(fname, str) or not fname:
-                raise ValueError(f"calls[{i}] function must be a function name, got {fname!r}")
+                raise BadInput(f"calls[{i}] function must be a function name, got {fname!r}")
             if itype not in INVOCATION_TYPES:
-                raise ValueError(f"calls[{i}] invocation_type must be one of {INVOCATION_TYPES}, "
+                raise BadInput(f"calls[{i}] invocation_type must be one of {INVOCATION_TYPES}, "
                                  f"got {itype!r}")
             try:
                 _parse_payload(payload)
             except InvalidRequestContentException as exc:
-                raise ValueError(f"calls[{i}] payload is not JSON data: {exc}") from exc
+                raise BadInput(f"calls[{i}] payload is not JSON data: {exc}") from exc
             parsed.append((float(t), _function_name(fname), payload, itype))
         self.calls = sorted(parsed, key=lambda c: c[0])
 
     def validate(self, targets: list[str]) -> None:
         for i, (_, fname, _, _) in enumerate(self.calls):
             if fname not in targets:
-                raise ValueError(f"SDK call {i} invokes {fname!r}, which is not among the "
+                raise BadInput(f"SDK call {i} invokes {fname!r}, which is not among the "
                                  f"source's targets {targets}; add it to target=")
 
     def start(self, run: Run, targets: list[str]) -> None:

@@ -16,12 +16,12 @@ are not simulated: Lambda's asynchronous queue always accepts the event.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from simlab import validate
 from simlab.sources.arrivals import ArrivalProcess
 from simlab.sources.base import Source
 from simlab.sources.handlers import install_handler_runner
@@ -29,6 +29,7 @@ from simlab.sources.lazy import LazyPayload
 from simlab.sources.payloads.context import PayloadContext, records_event
 from simlab.sources.payloads.notifications import sns_record
 from simlab.sources.timeline import arrival_times, at_times, register_service
+from simlab.validate import BadInput
 
 if TYPE_CHECKING:  # pragma: no cover
     from simlab.simulation import Run
@@ -58,11 +59,11 @@ class TopicLog:
 
 
 def _check_message(where: str, message: Any) -> str:
-    if not isinstance(message, str):
-        raise TypeError(f"{where} must be a string (SNS messages are text; use json.dumps for "
-                        f"data), got {type(message).__name__}")
+    if not isinstance(message, str) or not message:
+        raise validate.fail(where, message, "a non-empty string (SNS messages are text of 1 byte "
+                                            "to 256 KB; use json.dumps for data)")
     if len(message.encode()) > MAX_MESSAGE_BYTES:
-        raise ValueError(f"{where} is {len(message.encode()):,} bytes; SNS messages are at most "
+        raise BadInput(f"{where} is {len(message.encode()):,} bytes; SNS messages are at most "
                          f"{MAX_MESSAGE_BYTES:,} bytes (256 KB)")
     return message
 
@@ -91,17 +92,17 @@ class SNSTopic(Source):
                  *, message: str | Callable[[int], str] = "message",
                  subject: str | None = None) -> None:
         if not (isinstance(name, str) and 1 <= len(name) <= 256 and set(name) <= _TOPIC_CHARS):
-            raise ValueError(f"topic name must be 1 to 256 letters, digits, '-' or '_', "
+            raise BadInput(f"topic name must be 1 to 256 letters, digits, '-' or '_', "
                              f"got {name!r}")
         self.topic = name
         if isinstance(message, str):
             _check_message("message", message)
         elif not callable(message):
-            raise TypeError(f"message must be a string or a function of n, got {message!r}")
+            raise BadInput(f"message must be a string or a function of n, got {message!r}")
         self.message = message
         if subject is not None and (not isinstance(subject, str) or not subject
                                     or len(subject) > 100):
-            raise ValueError(f"subject must be a non-empty string of at most 100 characters or "
+            raise BadInput(f"subject must be a non-empty string of at most 100 characters or "
                              f"None, got {subject!r}")
         self.subject = subject
         self.messages = self._check_messages(messages)
@@ -112,17 +113,14 @@ class SNSTopic(Source):
         if messages is None or isinstance(messages, ArrivalProcess):
             return messages
         if isinstance(messages, str | bytes) or not isinstance(messages, Sequence):
-            raise TypeError(f"messages must be an arrival process or a list of (time_s, "
+            raise BadInput(f"messages must be an arrival process or a list of (time_s, "
                             f"message[, subject]), got {messages!r}")
         out = []
         for i, m in enumerate(messages):
             if isinstance(m, str | bytes) or not isinstance(m, Sequence) or len(m) not in (2, 3):
-                raise ValueError(f"messages[{i}] must be (time_s, message) or (time_s, message, "
+                raise BadInput(f"messages[{i}] must be (time_s, message) or (time_s, message, "
                                  f"subject), got {m!r}")
-            t = m[0]
-            if (isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t)
-                    or t < 0):
-                raise ValueError(f"messages[{i}] time_s must be a finite number >= 0, got {t!r}")
+            t = validate.real(f"messages[{i}] time_s", m[0], 0)
             _check_message(f"messages[{i}] message", m[1])
             out.append((float(t), m[1], m[2] if len(m) == 3 else None))
         return sorted(out, key=lambda m: m[0])

@@ -42,11 +42,12 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from simlab import validate
 from simlab.sources.arrivals import ArrivalProcess
 from simlab.sources.base import Source
 from simlab.sources.handlers import install_handler_runner
@@ -222,9 +223,13 @@ class KinesisStream(_StreamSource):
             self.starting_position_timestamp_s = check_seconds(
                 "starting_position_timestamp_s", starting_position_timestamp_s, -math.inf,
                 math.inf)
-        if isinstance(partition_keys, int) and not isinstance(partition_keys, bool):
+        if validate.is_whole(partition_keys):
             self.partition_keys = [f"key-{k}" for k in
                                    range(check_whole("partition_keys", partition_keys, 1, 10**6))]
+        elif isinstance(partition_keys, str | bytes | Mapping) or not isinstance(partition_keys,
+                                                                                 Iterable):
+            raise validate.fail("partition_keys", partition_keys,
+                                "a whole number of keys from 1 to 1,000,000 or a list of keys")
         else:
             self.partition_keys = [_check_key(f"partition_keys[{i}]", k)
                                    for i, k in enumerate(partition_keys)]

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import simpy
 
+from simlab import validate
 from simlab.sources.arrivals import ArrivalProcess
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -79,14 +80,13 @@ def register_service(run: Run, key: str, obj: Any) -> Any:
 def check_seconds(name: str, value: Any, low: float = 0.0, high: float = math.inf,
                   allow_low: bool = True) -> float:
     """Return ``value`` as a float if it is a finite number of seconds in range, else raise."""
-    ok = (isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
-          and math.isfinite(value))
+    ok = validate.is_real(value) and math.isfinite(value)
     if ok:
         v = float(value)
         ok = (v >= low if allow_low else v > low) and v <= high
     if not ok:
         lo = ">=" if allow_low else ">"
         hi = "" if high == math.inf else f" and <= {high:g}"
-        raise ValueError(f"{name} must be a finite number of seconds {lo} {low:g}{hi}, "
+        raise validate.BadInput(f"{name} must be a finite number of seconds {lo} {low:g}{hi}, "
                          f"got {value!r}")
     return float(value)

@@ -38,7 +38,6 @@ Examples
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,6 +46,9 @@ from typing import IO, Literal
 
 import numpy as np
 import pandas as pd
+
+from simlab import validate
+from simlab.validate import BadInput
 
 __all__ = [
     "AZURE_2021_COLUMNS",
@@ -110,7 +112,7 @@ def _read(source: Source, required: Sequence[str], what: str, **kwargs: object) 
         raise FileNotFoundError(f"{what} file not found: {_name(source)}") from err
     missing = [c for c in required if c not in df.columns]
     if missing:
-        raise ValueError(
+        raise BadInput(
             f"{_name(source)} is not a {what} file: missing columns {missing} "
             f"(it has {list(df.columns)[:12]}{'...' if len(df.columns) > 12 else ''})"
         )
@@ -124,7 +126,7 @@ def _numeric(df: pd.DataFrame, columns: Sequence[str], source: Source) -> None:
         bad = ~np.isfinite(values)
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
-            raise ValueError(
+            raise BadInput(
                 f"{_name(source)}: column {c!r} must hold finite numbers; row {row} has "
                 f"{df[c].iloc[row]!r}"
             )
@@ -162,7 +164,7 @@ def read_azure_2021(source: Source, *, start_at_zero: bool = False) -> pd.DataFr
     _numeric(df, ["end_timestamp", "duration"], source)
     if (df["duration"] < 0).any():
         row = int(np.flatnonzero(df["duration"].to_numpy() < 0)[0])
-        raise ValueError(f"{_name(source)}: duration must be >= 0; row {row} has a negative one")
+        raise BadInput(f"{_name(source)}: duration must be >= 0; row {row} has a negative one")
     end = df["end_timestamp"].to_numpy(dtype=float)
     duration = df["duration"].to_numpy(dtype=float)
     arrival = end - duration
@@ -216,11 +218,11 @@ class MinuteCounts:
     def __post_init__(self) -> None:
         c = self.counts
         if c.ndim != 2 or c.shape[0] != len(self.functions):
-            raise ValueError(
+            raise BadInput(
                 f"counts must have shape (functions={len(self.functions)}, minutes), got {c.shape}"
             )
         if not np.issubdtype(c.dtype, np.integer) or (c < 0).any():
-            raise ValueError("counts must be whole numbers >= 0")
+            raise BadInput("counts must be whole numbers >= 0")
 
     @property
     def n_minutes(self) -> int:
@@ -235,7 +237,7 @@ class MinuteCounts:
         """Keep some functions (a boolean mask or positions), e.g. the busiest few for a lesson."""
         sel = np.asarray(rows)
         if sel.dtype == bool and sel.shape != (len(self.functions),):
-            raise ValueError(f"a boolean mask must have {len(self.functions)} entries")
+            raise BadInput(f"a boolean mask must have {len(self.functions)} entries")
         return MinuteCounts(self.functions.iloc[sel].reset_index(drop=True), self.counts[sel])
 
 
@@ -253,13 +255,13 @@ def read_azure_2019_invocations(source: Source) -> MinuteCounts:
     )
     minute_cols = [c for c in df.columns if str(c).isdigit()]
     if not minute_cols:
-        raise ValueError(
+        raise BadInput(
             f"{_name(source)} is not a {what} file: missing columns ['1', ..., '1440']"
         )
     last = max(int(c) for c in minute_cols)
     missing = sorted(set(range(1, last + 1)) - {int(c) for c in minute_cols})
     if missing:
-        raise ValueError(
+        raise BadInput(
             f"{_name(source)}: missing minute columns {[str(m) for m in missing[:20]]}"
         )
     ordered = [str(m) for m in range(1, last + 1)]
@@ -270,7 +272,7 @@ def read_azure_2019_invocations(source: Source) -> MinuteCounts:
     bad = ~np.isfinite(values) | (values < 0) | (values != np.floor(values))
     if bad.any():
         row, col = (int(x[0]) for x in np.nonzero(bad))
-        raise ValueError(
+        raise BadInput(
             f"{_name(source)}: counts must be whole numbers >= 0; row {row}, minute column "
             f"{ordered[col]!r} has {df[ordered[col]].iloc[row]!r}"
         )
@@ -313,15 +315,12 @@ def arrivals_from_counts(
         ``arrival_s``, ``app``, ``func``, ``trigger`` (categoricals), sorted by ``arrival_s``.
     """
     if not isinstance(counts, MinuteCounts):
-        raise TypeError(f"counts must be a MinuteCounts, got {type(counts).__name__}")
+        raise BadInput(f"counts must be a MinuteCounts, got {type(counts).__name__}")
     if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        raise BadInput(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
     if spread not in ("uniform", "even"):
-        raise ValueError(f"spread must be 'uniform' or 'even', got {spread!r}")
-    if isinstance(offset_s, bool) or not isinstance(offset_s, int | float):
-        raise TypeError(f"offset_s must be a number of seconds, got {offset_s!r}")
-    if not math.isfinite(offset_s):
-        raise ValueError(f"offset_s must be finite, got {offset_s!r}")
+        raise BadInput(f"spread must be 'uniform' or 'even', got {spread!r}")
+    offset_s = validate.real("offset_s", offset_s, unit="seconds")
     flat = counts.counts.ravel()  # function-major: cell k is function k // M, minute k % M
     n = int(flat.sum())
     cell = np.repeat(np.arange(flat.size), flat)
@@ -362,11 +361,11 @@ def attach_durations(
         If some function of ``arrivals`` has no distribution (the real files do not cover all).
     """
     if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        raise BadInput(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
     groups = arrivals.groupby(["app", "func"], observed=True, sort=True).indices
     missing = [k for k in groups if k not in distributions]
     if missing:
-        raise ValueError(
+        raise BadInput(
             f"no duration distribution for {len(missing)} of {len(groups)} functions, for "
             f"example {missing[0]}; drop them with counts.subset(...) first"
         )
@@ -410,16 +409,16 @@ class QuantileDistribution:
         p = np.asarray(probabilities, dtype=float)
         v = np.asarray(values, dtype=float)
         if p.ndim != 1 or p.shape != v.shape or p.size < 1:
-            raise ValueError(
+            raise BadInput(
                 f"probabilities and values must be 1-D of the same non-zero length, got "
                 f"{p.shape} and {v.shape}"
             )
         if not (np.all(np.isfinite(p)) and p[0] >= 0 and p[-1] <= 1 and np.all(np.diff(p) > 0)):
-            raise ValueError(
+            raise BadInput(
                 f"probabilities must increase strictly within [0, 1], got {p.tolist()}"
             )
         if not (np.all(np.isfinite(v)) and np.all(np.diff(v) >= 0)):
-            raise ValueError(f"values must be finite and non-decreasing, got {v.tolist()}")
+            raise BadInput(f"values must be finite and non-decreasing, got {v.tolist()}")
         self.probabilities = p
         self.values = v
 
@@ -475,10 +474,10 @@ def duration_distributions(durations: pd.DataFrame) -> dict[tuple[str, str], Qua
     cols = [f"p{p}_ms" for p in _DURATION_PCTS]
     missing = [c for c in ["app", "func", *cols] if c not in durations.columns]
     if missing:
-        raise ValueError(f"durations is missing columns {missing}; use read_azure_2019_durations")
+        raise BadInput(f"durations is missing columns {missing}; use read_azure_2019_durations")
     keys = list(zip(durations["app"], durations["func"], strict=True))
     if len(set(keys)) != len(keys):
-        raise ValueError("durations has several rows for one (app, func)")
+        raise BadInput("durations has several rows for one (app, func)")
     probs = np.array(_DURATION_PCTS) / 100
     values = durations[cols].to_numpy(dtype=float) / 1000.0
     out: dict[tuple[str, str], QuantileDistribution] = {}
@@ -486,7 +485,7 @@ def duration_distributions(durations: pd.DataFrame) -> dict[tuple[str, str], Qua
         try:
             out[key] = QuantileDistribution(probs, row)
         except ValueError as err:
-            raise ValueError(f"function {key}: {err}") from err
+            raise BadInput(f"function {key}: {err}") from err
     return out
 
 
@@ -521,14 +520,14 @@ def memory_distributions(memory: pd.DataFrame) -> dict[str, QuantileDistribution
     cols = [f"p{p}_mb" for p in _MEMORY_PCTS]
     missing = [c for c in ["app", *cols] if c not in memory.columns]
     if missing:
-        raise ValueError(f"memory is missing columns {missing}; use read_azure_2019_memory")
+        raise BadInput(f"memory is missing columns {missing}; use read_azure_2019_memory")
     if memory["app"].duplicated().any():
-        raise ValueError("memory has several rows for one app")
+        raise BadInput("memory has several rows for one app")
     probs = np.array(_MEMORY_PCTS) / 100
     out: dict[str, QuantileDistribution] = {}
     for app, row in zip(memory["app"], memory[cols].to_numpy(dtype=float), strict=True):
         try:
             out[app] = QuantileDistribution(probs, row)
         except ValueError as err:
-            raise ValueError(f"app {app!r}: {err}") from err
+            raise BadInput(f"app {app!r}: {err}") from err
     return out

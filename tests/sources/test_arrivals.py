@@ -231,8 +231,8 @@ BAD = [
     (lambda: Bursty(on_rate_per_s=1, on_s=1, off_s=1, off_rate_per_s=-0.5),
      r"off_rate_per_s must be a finite number >= 0, got -0.5"),
     (lambda: Diurnal(mean_rate_per_s=0), r"mean_rate_per_s must be a finite number > 0, got 0"),
-    (lambda: Diurnal(1.0, amplitude=1.5), r"amplitude must be from 0 to 1, got 1.5"),
-    (lambda: Diurnal(1.0, amplitude=math.nan), r"amplitude must be from 0 to 1, got nan"),
+    (lambda: Diurnal(1.0, amplitude=1.5), r"amplitude must be a number from 0 to 1, got 1.5"),
+    (lambda: Diurnal(1.0, amplitude=math.nan), r"amplitude must be a number from 0 to 1, got nan"),
     (lambda: Diurnal(1.0, period_s=0), r"period_s must be a finite number > 0, got 0"),
     (lambda: Diurnal(1.0, peak_s=-1), r"peak_s must be a finite number >= 0, got -1"),
     (lambda: Replay([1.0, -1.0]), r"times_s must be finite and >= 0; entry 1 is .*-1.0"),
@@ -249,7 +249,7 @@ def test_bad_arrival_parameters_are_rejected(make, match: str) -> None:
 
 
 def test_diurnal_amplitude_rejects_booleans() -> None:
-    with pytest.raises(ValueError, match="amplitude must be from 0 to 1, got True"):
+    with pytest.raises(ValueError, match="amplitude must be a number from 0 to 1, got True"):
         Diurnal(1.0, amplitude=True)
 
 

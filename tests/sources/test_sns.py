@@ -77,7 +77,9 @@ def test_publish_from_a_handler_and_messages_from_an_arrival_process() -> None:
     ({"name": "t", "messages": "hello"}, "messages must be an arrival process"),
     ({"name": "t", "messages": [(1.0,)]}, r"messages\[0\] must be"),
     ({"name": "t", "messages": [(-2.0, "x")]}, r"messages\[0\] time_s"),
-    ({"name": "t", "messages": [(2.0, {"a": 1})]}, r"messages\[0\] message must be a string"),
+    ({"name": "t", "messages": [(2.0, {"a": 1})]},
+     r"messages\[0\] message must be a non-empty string.*got \{.a.: 1\}"),
+    ({"name": "t", "message": ""}, r"message must be a non-empty string .*got ''"),
 ])
 def test_bad_topic_configuration_is_rejected(kwargs: dict, match: str) -> None:
     with pytest.raises((ValueError, TypeError), match=match):

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
+from simlab import validate
 from simlab.sources.payloads.context import (
     DEFAULT_CONTEXT,
     Body,
@@ -36,11 +37,18 @@ def _multi(name: str, values: Multi) -> dict[str, list[str]]:
     if values is None:
         return {}
     if not isinstance(values, Mapping):
-        raise TypeError(f"{name} must be a mapping of names to a string or a list of strings")
-    out = {str(k): [v] if isinstance(v, str) else [str(x) for x in v] for k, v in values.items()}
-    for k, v in out.items():
-        if not v:
-            raise ValueError(f"{name}[{k!r}] must have at least one value")
+        raise validate.fail(name, values, "a mapping of names to a string or a list of strings")
+    out = {}
+    for k, v in values.items():
+        if not isinstance(k, str) or not k:
+            raise validate.fail(f"{name} names", k, "non-empty strings")
+        ok = isinstance(v, str) or (isinstance(v, Sequence) and not isinstance(v, bytes)
+                                    and all(isinstance(x, str) for x in v))
+        if not ok:
+            raise validate.fail(f"{name}[{k!r}]", v, "a string or a list of strings")
+        out[k] = [v] if isinstance(v, str) else list(v)
+        if not out[k]:
+            raise validate.BadInput(f"{name}[{k!r}] must have at least one value")
     return out
 
 
