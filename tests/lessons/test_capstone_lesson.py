@@ -289,6 +289,7 @@ def test_policy_hint(capsys) -> None:
     text = capstone.policy_hint()
     assert text.startswith("💡 09-beat-the-baseline, hint 1 of 3") and "policy_hint(2)" in text
     assert "self.gaps" in capstone.policy_hint(3)
+    assert capsys.readouterr().out == "" and repr(text) == str(text)
     for bad in (0, 4, 1.0, True):
         with pytest.raises(ValueError, match="n must"):
             capstone.policy_hint(bad)
