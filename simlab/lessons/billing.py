@@ -69,7 +69,8 @@ __all__ = [
     "RoundingView", "CHEAPEST_CPU_S", "break_even_rate", "example_e", "example_e_cpu_s",
     "monthly_cost_curve", "monthly_cost_view", "pc_break_even_theory", "pc_costs", "pc_view",
     "power_tuning", "power_tuning_dashboard", "power_tuning_readout", "power_tuning_run",
-    "power_tuning_table", "power_tuning_view", "price_sheet_table", "provider_view_table",
+    "power_tuning_table", "power_tuning_view", "price_sheet_table", "PRICE_ROWS",
+    "provider_view_table",
     "provider_figure", "reprice", "rounding_dashboard", "rounding_readout", "rounding_run",
     "rounding_view",
 ]
@@ -78,28 +79,45 @@ _C = plots.COLORS
 
 
 # -- price sheets ----------------------------------------------------------------------------------
-def price_sheet_table() -> pd.DataFrame:
-    """The price sheets of :mod:`simlab.prices`, one row each, oldest first (US East, USD).
+#: The rows of :func:`price_sheet_table`: what each price is, with its unit.
+PRICE_ROWS: dict[str, str] = {
+    "effective_from": "in force from",
+    "requests": "requests (USD per million)",
+    "x86": "x86 duration (USD per million GB-s)",
+    "arm64": "Arm duration (USD per million GB-s)",
+    "pc": "provisioned, enabled (USD per million GB-s)",
+    "pc_duration": "provisioned, duration (USD per million GB-s)",
+    "volume_tiers": "volume discount tiers",
+    "free_gb_s": "free tier (GB-s per month)",
+}
 
-    Prices are per million requests and per million GB-s, so that they read as AWS writes them
-    ($0.20 per million requests; $16.6667 per million GB-s is $0.0000166667 per GB-s). Empty cells
-    (NaN) are things that did not exist yet (Arm, provisioned concurrency, larger /tmp).
+
+def price_sheet_table() -> pd.DataFrame:
+    """The price sheets of :mod:`simlab.prices`, one column each, oldest first (US East, USD).
+
+    One row per price (:data:`PRICE_ROWS`: the label says what and in which unit), one column per
+    sheet, so the table fits a notebook without scrolling. Prices are per million requests and per
+    million GB-s, so that they read as AWS writes them (0.20 USD per million requests; 16.6667 USD
+    per million GB-s is 0.0000166667 USD per GB-s). Empty cells (NaN) are things that did not
+    exist yet (Arm, provisioned concurrency).
     """
-    rows = []
+    cols = {}
     for s in SHEETS:
         arm = s.arm64.first_tier_price * 1e6 if s.arm64 else math.nan
         pc, pcd = s.x86.provisioned_per_gb_s, s.x86.provisioned_duration_per_gb_s
-        rows.append({
-            "sheet": s.name, "effective_from": s.effective_from.isoformat(),
-            "requests_usd_per_million": s.request_usd_per_million,
-            "x86_usd_per_million_gb_s": s.x86.first_tier_price * 1e6,
-            "arm64_usd_per_million_gb_s": arm,
-            "pc_usd_per_million_gb_s": pc * 1e6 if pc else math.nan,
-            "pc_duration_usd_per_million_gb_s": pcd * 1e6 if pcd else math.nan,
+        cols[s.name] = pd.Series({
+            "effective_from": s.effective_from.isoformat(),
+            "requests": s.request_usd_per_million,
+            "x86": s.x86.first_tier_price * 1e6,
+            "arm64": arm,
+            "pc": pc * 1e6 if pc else math.nan,
+            "pc_duration": pcd * 1e6 if pcd else math.nan,
             "volume_tiers": len(s.x86.duration_tiers) > 1,
-            "free_gb_s_per_month": s.free_gb_s_per_month,
-        })
-    return pd.DataFrame(rows).set_index("sheet")
+            "free_gb_s": int(s.free_gb_s_per_month),
+        }, dtype=object).rename(PRICE_ROWS)
+    out = pd.DataFrame(cols)
+    out.columns.name = "price sheet"
+    return out
 
 
 # -- 1. the rounding of short functions ------------------------------------------------------------
@@ -159,22 +177,22 @@ def rounding_view(granularity_ms: float = 100.0, median_ms: float = 30.0, *, n_s
     left.bar(x, first["duration_ms"], width=0.5, color=_C["busy"], label="run time")
     left.xaxis.set_major_locator(MaxNLocator(integer=True))
     _label(left, "invocation (in order of arrival)", "time (ms)",
-           f"Run time inside billed time, {g:g} ms granularity", "upper right")
+           f"Run time inside billed time, {g:g} ms granularity")
     labels = [f"{v:g} ms" for v in totals["granularity_ms"]]
     right.bar(labels, totals["run_gb_s"], color=_C["busy"], label="code ran")
     right.bar(labels, totals["rounding_gb_s"], bottom=totals["run_gb_s"], color=_C["cold"],
               label="rounding (billed, not run)")
     _label(right, "billing granularity", "GB-s in the run",
-           f"{len(inv):,} invocations, {result.until_s / 60:g} min", "upper left")
+           f"{len(inv):,} invocations, {result.until_s / 60:g} min")
     return RoundingView(result, g, inv, totals), fig
 
 
 def rounding_readout(view: RoundingView) -> str:
     """One line: how much more than the run time the chosen granularity bills."""
     t = view.totals.iloc[-1]
-    return (f"{view.granularity_ms:g} ms granularity: billed <b>{t['extra_fraction']:+.0%}</b> "
-            f"more than the code ran ({t['rounding_gb_s']:.1f} GB-s kept by the provider); "
-            f"run cost ${t['cost_usd']:.4f}")
+    return (f"{view.granularity_ms:g} ms granularity: billed <b>{t['extra_fraction']:.0%} "
+            f"more</b> than the code ran ({t['rounding_gb_s']:.1f} GB-s billed but not run); "
+            f"the run costs ${t['cost_usd']:.4f}")
 
 
 def rounding_dashboard(show: bool = True) -> Any:
@@ -182,7 +200,7 @@ def rounding_dashboard(show: bool = True) -> Any:
     :func:`rounding_view`."""
     import ipywidgets as w
 
-    from simlab.widgets import dashboard
+    from simlab.widgets import choice_slider, dashboard, nice_values
 
     runs: dict[float, Result] = {}  # by median run time: a new granularity only re-prices
 
@@ -191,13 +209,10 @@ def rounding_dashboard(show: bool = True) -> Any:
             runs[median_ms] = rounding_run(median_ms)
         return rounding_view(granularity_ms, median_ms, result=runs[median_ms])
 
-    style = {"style": {"description_width": "initial"}, "continuous_update": False}
     controls = {
         "granularity_ms": w.IntSlider(value=100, min=1, max=200, step=1,
-                                      description="billing granularity (ms)", **style),
-        "median_ms": w.FloatLogSlider(value=30, base=10, min=0.7, max=3, step=0.1,
-                                      readout_format=".3g", description="median run time (ms)",
-                                      **style),
+                                      description="granularity (ms)"),
+        "median_ms": choice_slider(nice_values(5.0, 1000.0), 30.0, "median run time (ms)"),
     }
     return dashboard(compute, controls, readout=rounding_readout, show=show)
 
@@ -430,7 +445,7 @@ def provider_figure(table: pd.DataFrame) -> Figure:
     ax.set_xscale("log")
     ax.set_xlim(0.1, float(table.loc[shown].to_numpy().max()) * 8)
     _label(ax, "memory-time (GB-s, log scale)", "",
-           "What the provider holds against what it bills", "upper right")
+           "What the provider holds against what it bills")
     return fig
 
 

@@ -39,16 +39,17 @@ def provider() -> pd.DataFrame:
 
 # -- price sheets ----------------------------------------------------------------------------------
 def test_price_table_lists_every_sheet_with_its_date() -> None:
-    t = lesson.price_sheet_table()
+    t = lesson.price_sheet_table().T  # one column per sheet: transposed, one row per sheet
+    r = lesson.PRICE_ROWS
     assert list(t.index) == [s.name for s in SHEETS]
-    assert t["effective_from"].is_monotonic_increasing
-    assert t.loc["2018", "x86_usd_per_million_gb_s"] == pytest.approx(16.67)
-    assert t.loc["2022-08", "x86_usd_per_million_gb_s"] == pytest.approx(16.6667)
-    assert (t["requests_usd_per_million"] == 0.20).all()
-    assert math.isnan(t.loc["2019-12", "arm64_usd_per_million_gb_s"])  # Arm came in 2021
-    assert t.loc["2021-09", "arm64_usd_per_million_gb_s"] == pytest.approx(13.3334)
-    assert math.isnan(t.loc["2018", "pc_usd_per_million_gb_s"])  # PC came in Dec 2019
-    assert list(t["volume_tiers"]) == [False, False, False, False, True]
+    assert t[r["effective_from"]].is_monotonic_increasing
+    assert t.loc["2018", r["x86"]] == pytest.approx(16.67)
+    assert t.loc["2022-08", r["x86"]] == pytest.approx(16.6667)
+    assert (t[r["requests"]] == 0.20).all()
+    assert math.isnan(t.loc["2019-12", r["arm64"]])  # Arm came in 2021
+    assert t.loc["2021-09", r["arm64"]] == pytest.approx(13.3334)
+    assert math.isnan(t.loc["2018", r["pc"]])  # PC came in Dec 2019
+    assert list(t[r["volume_tiers"]]) == [False, False, False, False, True]
 
 
 # -- rounding --------------------------------------------------------------------------------------
