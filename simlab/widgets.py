@@ -74,7 +74,7 @@ RATE_RANGE_PER_S: tuple[float, float] = (1e-3, 1e-1)
 #: with JupyterLab's file browser open, a slider keeps a track of at least 200 px (the browser
 #: test measures it). A longer description is cut with an ellipsis; its full text is the tooltip.
 DESCRIPTION_WIDTH = "165px"
-CONTROL_WIDTH = "470px"
+CONTROL_WIDTH = "490px"
 
 
 def fit(control: Any) -> Any:

@@ -29,6 +29,7 @@ _CODE_SPAN = re.compile(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)
 # paragraph break (ends an unclosed span).
 _SPLIT = re.compile(r"\$\$|\\[{}$]|\$|\n[ \t]*\n")
 _TEXT_ARG = re.compile(r"\\(?:text\w*|math\w+|operatorname)\s*\{[^{}]*\}")
+_ANY_AMOUNT = re.compile(r"(?:\$|&#0*36;|&#x0*24;|&dollar;)(\d[\d,]*(?:\.\d+)?)", re.IGNORECASE)
 _WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
 
 
@@ -38,6 +39,8 @@ class MathSpan:
 
     delimiter: str
     content: str
+    start: int = 0  #: offset of the opening delimiter in :func:`without_code`'s text
+    end: int = 0  #: offset just after the closing delimiter
 
 
 def without_code(source: str) -> str:
@@ -68,7 +71,8 @@ def math_spans(source: str) -> tuple[list[MathSpan], list[int]]:
         if open_at is None:
             open_at, opener = m.start(), token
         elif token == opener:
-            spans.append(MathSpan(opener, text[open_at + len(opener):m.start()]))
+            spans.append(MathSpan(opener, text[open_at + len(opener):m.start()], open_at,
+                                  m.end()))
             open_at = None
     if open_at is not None:
         unpaired.append(open_at)
@@ -103,8 +107,14 @@ def currency_problems(source: str) -> list[str]:
 
 
 def dollar_amounts(source: str) -> list[str]:
-    """The amounts written ``\\\\$N`` in ``source``, as a reader should see them: ``"$N"``."""
-    return [f"${m.group(1)}" for m in AMOUNT.finditer(without_code(source))]
+    """Every dollar amount of ``source``, as a reader should see it: ``"$1.50"``, whichever way it
+    was written (``\\\\$1.50``, ``\\$1.50``, ``$1.50``, an entity), except a number that opens
+    a formula (``$0.05^3$``)."""
+    text = without_code(source)
+    spans, _ = math_spans(source)
+    formulas = [(s.start, s.end) for s in spans if not looks_like_prose(s)]
+    return [f"${m.group(1)}" for m in _ANY_AMOUNT.finditer(text)
+            if not any(a <= m.start() < b for a, b in formulas)]
 
 
 def holds_math(source: str) -> bool:

@@ -71,6 +71,10 @@ def test_amounts_and_math_are_found() -> None:
     assert dollar_amounts(source) == ["$0.0246", "$1,234.50"]
     assert holds_math(source) and not holds_math(r"only \\$3 here")
     spans, unpaired = math_spans("$a$ and $$b$$ and $c\n\nd$")
-    assert spans == [MathSpan("$", "a"), MathSpan("$$", "b")] and len(unpaired) == 2
+    assert [(s.delimiter, s.content) for s in spans] == [("$", "a"), ("$$", "b")]
+    assert len(unpaired) == 2
+    # Amounts however written (the browser looks for each as text), formulas left out.
+    assert dollar_amounts(r"$0.0246 to $0.0280, \$1.50, &#36;2 and $0.05^3$") == [
+        "$0.0246", "$0.0280", "$1.50", "$2"]
     assert looks_like_prose(MathSpan("$", "12; the duration cost "))
     assert not looks_like_prose(MathSpan("$", r"2 \times 0.5 = 1"))
