@@ -396,7 +396,8 @@ SWEEP_KEEP_ALIVE_MIN: tuple[float, ...] = (0, 2, 5, 10, 15, 20, 30)
 
 def cold_start_view(keep_alive_min: float = 6, rate_per_s: float = 10 ** -2.5,
                     era: str = "today", *, requests: int = 1000, window_h: float = 3.0,
-                    seed: int = 1, max_lifetime: bool = False) -> tuple[ColdStartView, Figure]:
+                    seed: int = 1, max_lifetime: bool = False,
+                    cache: dict[Any, Any] | None = None) -> tuple[ColdStartView, Figure]:
     """Lesson 1's dashboard, as a pure function: one run, a sweep and their figure.
 
     Top: the environments of the first ``window_h`` hours of a run at the chosen keep-alive and
@@ -420,6 +421,10 @@ def cold_start_view(keep_alive_min: float = 6, rate_per_s: float = 10 ** -2.5,
         Seed of every run.
     max_lifetime
         Recycle environments at the era's maximum lifetime (see :func:`cold_start_sweep`).
+    cache
+        A dict that keeps the runs that do not depend on the keep-alive (the sweep, the era's
+        keep-alive) between calls, as a dashboard does: the same results, without running them
+        again when only the keep-alive changes.
 
     Returns
     -------
@@ -432,9 +437,13 @@ def cold_start_view(keep_alive_min: float = 6, rate_per_s: float = 10 ** -2.5,
     era_rules(era)
     ka_s = ka_min * 60.0
     result = _run_one(rate, ka_s, era, requests, seed, 0.2, max_lifetime)
-    sweep = cold_start_sweep(rate, [m * 60.0 for m in SWEEP_KEEP_ALIVE_MIN], era=era,
-                             requests=max(requests // 10, 100), seed=seed,
-                             max_lifetime=max_lifetime)
+    cache = {} if cache is None else cache
+    key = (rate, era, requests, seed, max_lifetime)
+    if ("sweep",) + key not in cache:
+        cache[("sweep",) + key] = cold_start_sweep(
+            rate, [m * 60.0 for m in SWEEP_KEEP_ALIVE_MIN], era=era,
+            requests=max(requests // 10, 100), seed=seed, max_lifetime=max_lifetime)
+    sweep = cache[("sweep",) + key]
     summary = result.summary()
     frac = float(summary["cold_start_fraction"])
     theory = float(p_cold_ttl(rate, ka_s))
@@ -449,9 +458,12 @@ def cold_start_view(keep_alive_min: float = 6, rate_per_s: float = 10 ** -2.5,
     era_ka = _era_keep_alive_min(era)
     era_frac = math.nan
     if era_ka is not None:
-        era_frac = frac if era_ka == ka_min else float(_run_one(
-            rate, era_ka * 60.0, era, requests, seed, 0.2, max_lifetime).summary()[
-                "cold_start_fraction"])
+        if era_ka == ka_min:
+            cache[("era",) + key] = frac
+        if ("era",) + key not in cache:
+            cache[("era",) + key] = float(_run_one(rate, era_ka * 60.0, era, requests, seed, 0.2,
+                                                   max_lifetime).summary()["cold_start_fraction"])
+        era_frac = cache[("era",) + key]
         bottom.axvline(era_ka, color="0.3", ls="--", lw=1,
                        label=f"{era}'s keep-alive ({era_frac:.1%})")
     bottom.set_xlim(0, max(SWEEP_KEEP_ALIVE_MIN[-1], ka_min) * 1.02)
@@ -496,4 +508,9 @@ def cold_start_dashboard(show: bool = True, **defaults: Any) -> Any:
         "rate_per_s": rate_slider(defaults.get("rate_per_s", 0.003)),
         "era": era_dropdown(defaults.get("era", "today")),
     }
-    return dashboard(cold_start_view, controls, readout=cold_start_readout, show=show)
+    cache: dict[Any, Any] = {}  # runs that only the arrival rate and the era change
+
+    def compute(**values: Any) -> tuple[ColdStartView, Figure]:
+        return cold_start_view(**values, cache=cache)
+
+    return dashboard(compute, controls, readout=cold_start_readout, show=show)
