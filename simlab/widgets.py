@@ -11,8 +11,15 @@ A dashboard has two layers, kept apart on purpose:
    run takes longer than about a quarter of a second get a Run button instead.
 
 Controls come from factories (:func:`keep_alive_slider`, :func:`rate_slider`,
-:func:`memory_slider`...) whose descriptions carry units and whose ranges come from the
-platform's limits in :data:`simlab.config.ERAS`, so a new lesson's dashboard is a few lines::
+:func:`memory_slider`, :func:`choice_slider`...) whose descriptions carry units and whose ranges
+come from the platform's limits in :data:`simlab.config.ERAS`. :func:`dashboard` gives every
+control the same label width and width (:func:`fit`), so a slider keeps a usable track whatever
+its description; sliders over several powers of ten offer round values (:func:`nice_values`),
+and readouts and titles print numbers for people (:func:`format_number`: "398", not "398.107").
+Figures are shown as PNGs :data:`FIGURE_WIDTH_PX` wide, the width of JupyterLab's output area. A
+dollar sign in a description is written ``\\$`` (descriptions are typeset as math); in a
+readout (an HTML widget, not typeset) it is written as is. So a new lesson's dashboard is a few
+lines::
 
     def memory_dashboard(show=True):
         return dashboard(memory_view, {"memory_mb": memory_slider(1024),
