@@ -439,7 +439,7 @@ def provider_figure(table: pd.DataFrame) -> Figure:
         values = table.loc[shown, era].to_numpy(dtype=float)
         ax.barh(y + k * h, values, height=h, color=color, label=f"{era} rules")
         for yi, v in zip(y + k * h, values, strict=True):
-            ax.text(max(v, 0.1), yi, f" {v:,.1f}", va="center", fontsize="x-small")
+            ax.text(max(v, 0.1), yi, f" {v:,.1f}", va="center", fontsize="small")
     ax.set_yticks(y + h * (len(table.columns) - 1) / 2, [s.replace("_gb_s", "") for s in shown])
     ax.invert_yaxis()
     ax.set_xscale("log")

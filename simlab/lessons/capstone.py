@@ -204,7 +204,7 @@ def pareto(summary: pd.DataFrame, x: str, y: str, *, by: str | None = None,
                 value = row[label]
                 tag = f"{value:g}" if isinstance(value, int | float | np.number) else str(value)
                 ax.annotate(tag, (row[x], row[y]), xytext=(4, 4), textcoords="offset points",
-                            fontsize="x-small", color="0.25")
+                            fontsize="small", color="0.25")
     ax.margins(x=0.1, y=0.06)  # room for the labels at the ends
     ax.set_xlabel(_axis_label(x))
     ax.set_ylabel(_axis_label(y))

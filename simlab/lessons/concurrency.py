@@ -300,9 +300,9 @@ def burst_figure(results: Mapping[str, Result], *, period_s: float = 5.0) -> Fig
         top.plot(t, scaling_allowance(r.rules, t), color=_C["cold"], ls=":", lw=1.6,
                  label="scaling rule allows")
         top.set_title(f"{label}: concurrency (peak {int(r.summary()['max_concurrency']):,})")
-        top.legend(loc="lower right", fontsize="x-small")
+        top.legend(loc="lower right", fontsize="small")
         plots.outcomes(r, ax=bottom, period_s=period_s)
-        bottom.legend(loc="lower right", fontsize="x-small")
+        bottom.legend(loc="lower right", fontsize="small")
         bottom.set_title(f"{label}: outcomes")
         if k:
             top.set_ylabel("")

@@ -436,8 +436,8 @@ def power_tuning_figure(sweep: pd.DataFrame, workload: str = "cpu-bound", *,
                                                 else ""))
     cost.set(ylabel="cost of 1,000 invocations (USD)", title="...but is it cheaper?")
     cost.set_ylim(bottom=0)
-    dur.legend(loc="best", fontsize="x-small")
-    cost.legend(loc="best", fontsize="x-small")
+    dur.legend(loc="best", fontsize="small")
+    cost.legend(loc="best", fontsize="small")
     return fig
 
 

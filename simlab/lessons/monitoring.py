@@ -178,7 +178,7 @@ def _mark_changes(axes: list[Axes], result: Result, function: str) -> None:
         what = row["request_parameters"].replace('"functionName":"' + function + '",', "")
         axes[1].annotate(f"{row['action']}\n{what}", (row["time_s"] / 60, 0.6),
                          xycoords=("data", "axes fraction"), xytext=(4, 0),
-                         textcoords="offset points", va="top", fontsize="x-small", color="0.25")
+                         textcoords="offset points", va="top", fontsize="small", color="0.25")
 
 
 def metrics_figure(result: Result, function: str = FUNCTION, period_s: float = 60.0, *,
