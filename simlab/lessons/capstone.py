@@ -338,14 +338,12 @@ def tradeoff_dashboard(sweep_table: pd.DataFrame | None = None, show: bool = Tru
 
     table = ttl_sweep(progress=False) if sweep_table is None else sweep_table
     options = sorted(set(table["keep_alive_min"]))
-    style = {"description_width": "initial"}
     controls = {
-        "keep_alive_min": w.SelectionSlider(options=options, value=10 if 10 in options else
-                                            options[0], description="fixed keep-alive (min)",
-                                            continuous_update=False, style=style),
+        "keep_alive_min": w.SelectionSlider(options=[(f"{m:g}", m) for m in options],
+                                            value=10 if 10 in options else options[0],
+                                            description="keep-alive (min)"),
         "weight": w.FloatSlider(value=WEIGHT, min=0.0, max=2.0, step=0.05,
-                                description="weight of idle memory", continuous_update=False,
-                                style=style),
+                                description="idle-memory weight"),
     }
 
     def compute(keep_alive_min: float, weight: float) -> tuple[TradeoffView, Figure]:

@@ -373,18 +373,16 @@ def triggers_dashboard(show: bool = True, **defaults: Any) -> Any:
     if set(defaults) - allowed:
         raise TypeError(f"unknown default(s) {sorted(set(defaults) - allowed)}; allowed: "
                         f"{sorted(allowed)}")
-    style = {"style": {"description_width": "initial"}, "continuous_update": False}
     controls = {
         "failure_rate": w.FloatSlider(value=defaults.get("failure_rate", LESSON5["failure_rate"]),
                                       min=0.0, max=0.5, step=0.01, readout_format=".2f",
-                                      description="failure rate (per invocation)", **style),
+                                      description="failure rate"),
         "batch_size": w.IntSlider(value=defaults.get("batch_size", LESSON5["batch_size"]), min=1,
-                                  max=100, step=1, description="batch size (records)", **style),
+                                  max=100, step=1, description="batch size (records)"),
         "reserved_concurrency": concurrency_slider(
             defaults.get("reserved_concurrency", LESSON5["reserved_concurrency"]), high=10,
-            description="reserved concurrency (environments)"),
+            low=1),
     }
-    controls["reserved_concurrency"].min = 1
     return dashboard(triggers_view, controls, readout=triggers_readout, run_button=True,
                      show=show)
 

@@ -320,7 +320,8 @@ def test_tradeoff_dashboard_builds_its_controls(table) -> None:
     assert isinstance(box, w.VBox) and "simlab-dashboard" in box._dom_classes
     ttl, weight = box.children[0].children
     assert isinstance(ttl, w.SelectionSlider) and ttl.value == 10
-    assert list(ttl.options) == [float(m) for m in CAPSTONE["keep_alive_min"]]
+    # Labelled for people: "10", not "10.0".
+    assert list(ttl.options) == [(f"{m:g}", float(m)) for m in CAPSTONE["keep_alive_min"]]
     assert weight.value == WEIGHT and weight.continuous_update is False
 
 
