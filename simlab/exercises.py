@@ -32,7 +32,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Exercise", "CheckResult", "exercise", "check", "hint", "exercises", "REGISTRY"]
+__all__ = ["Exercise", "CheckResult", "Hint", "exercise", "check", "hint", "exercises",
+           "REGISTRY"]
 
 
 @dataclass(frozen=True)
@@ -174,8 +175,28 @@ def check(exercise_id: str, answer: Any) -> CheckResult:
                 f"{direction}.{more} Try hint(\"{exercise_id}\").")
 
 
-def hint(exercise_id: str, n: int = 1) -> str:
-    """Print and return hint ``n`` (1 = the gentlest) of exercise ``exercise_id``."""
+class Hint(str):
+    """A hint's text, shown once: as a cell's value it displays as the plain text (no quotes);
+    nothing is printed on the side, so ``hint(...)`` alone in a cell shows it exactly once."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
+
+
+def hint(exercise_id: str, n: int = 1) -> Hint:
+    """Hint ``n`` (1 = the gentlest) of exercise ``exercise_id``, shown as the cell's value.
+
+    Returns
+    -------
+    Hint
+        The text (a ``str``), displayed once when it is the cell's last expression; inside a
+        loop or function, ``print()`` it.
+    """
     ex = _get(exercise_id)
     if not ex.hints:
         raise ValueError(f"exercise {exercise_id!r} has no hints")
@@ -183,9 +204,7 @@ def hint(exercise_id: str, n: int = 1) -> str:
         raise ValueError(f"n must be a whole number from 1 to {len(ex.hints)} for "
                          f"{exercise_id!r}, got {n!r}")
     more = f" (hint({exercise_id!r}, {n + 1}) for more)" if n < len(ex.hints) else ""
-    text = f"💡 {exercise_id}, hint {n} of {len(ex.hints)}: {ex.hints[n - 1]}{more}"
-    print(text)
-    return text
+    return Hint(f"💡 {exercise_id}, hint {n} of {len(ex.hints)}: {ex.hints[n - 1]}{more}")
 
 
 # ==================================================================================================

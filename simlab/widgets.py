@@ -11,8 +11,15 @@ A dashboard has two layers, kept apart on purpose:
    run takes longer than about a quarter of a second get a Run button instead.
 
 Controls come from factories (:func:`keep_alive_slider`, :func:`rate_slider`,
-:func:`memory_slider`...) whose descriptions carry units and whose ranges come from the
-platform's limits in :data:`simlab.config.ERAS`, so a new lesson's dashboard is a few lines::
+:func:`memory_slider`, :func:`choice_slider`...) whose descriptions carry units and whose ranges
+come from the platform's limits in :data:`simlab.config.ERAS`. :func:`dashboard` gives every
+control the same label width and width (:func:`fit`), so a slider keeps a usable track whatever
+its description; sliders over several powers of ten offer round values (:func:`nice_values`),
+and readouts and titles print numbers for people (:func:`format_number`: "398", not "398.107").
+Figures are shown as PNGs :data:`FIGURE_WIDTH_PX` wide, the width of JupyterLab's output area. A
+dollar sign in a description is written ``\\$`` (descriptions are typeset as math); in a
+readout (an HTML widget, not typeset) it is written as is. So a new lesson's dashboard is a few
+lines::
 
     def memory_dashboard(show=True):
         return dashboard(memory_view, {"memory_mb": memory_slider(1024),
@@ -45,10 +52,13 @@ from simlab.sources import Poisson
 from simlab.theory import p_cold_ttl
 
 __all__ = [
-    "dashboard", "keep_alive_slider", "rate_slider", "memory_slider", "timeout_slider",
+    "dashboard", "DashboardParts", "fit", "format_number", "nice_values", "choice_slider",
+    "png_bytes",
+    "keep_alive_slider", "rate_slider", "memory_slider", "timeout_slider",
     "concurrency_slider", "era_dropdown", "granularity_dropdown", "ColdStartView",
     "cold_start_sweep", "cold_start_view", "cold_start_readout", "cold_start_dashboard",
-    "KEEP_ALIVE_MAX_MIN", "RATE_RANGE_PER_S", "SWEEP_KEEP_ALIVE_MIN",
+    "KEEP_ALIVE_MAX_MIN", "RATE_RANGE_PER_S", "SWEEP_KEEP_ALIVE_MIN", "DESCRIPTION_WIDTH",
+    "CONTROL_WIDTH", "FIGURE_WIDTH_PX",
 ]
 
 
@@ -66,57 +76,103 @@ RATE_RANGE_PER_S: tuple[float, float] = (1e-3, 1e-1)
 
 
 # -- controls --------------------------------------------------------------------------------------
-def _style() -> dict[str, Any]:
-    return {"style": {"description_width": "initial"}, "continuous_update": False}
+#: Width of every control's description (its label) and of the control: at a 1,280 px window
+#: with JupyterLab's file browser open, a slider keeps a track of at least 200 px (the browser
+#: test measures it). A longer description is cut with an ellipsis; its full text is the tooltip.
+DESCRIPTION_WIDTH = "165px"
+CONTROL_WIDTH = "490px"
+
+
+def fit(control: Any) -> Any:
+    """Give ``control`` the dashboards' label width, width and tooltip; sliders send their
+    value when released (``continuous_update=False``). Returns the control."""
+    control.style.description_width = DESCRIPTION_WIDTH
+    control.layout.width = CONTROL_WIDTH
+    if getattr(control, "description", "") and not getattr(control, "tooltip", None):
+        control.tooltip = control.description
+    if hasattr(control, "continuous_update"):
+        control.continuous_update = False
+    return control
+
+
+def format_number(x: float, digits: int = 3) -> str:
+    """``x`` for people: ``digits`` significant digits, thousands separators, no exponent, no
+    trailing zeros (398.107 -> "398", 1234.5 -> "1,235", 0.0031623 -> "0.00316", 0.5 -> "0.5")."""
+    if not math.isfinite(x):
+        return str(x)
+    if x == 0:
+        return "0"
+    decimals = max(digits - 1 - int(math.floor(math.log10(abs(x)))), 0)
+    text = f"{round(x, decimals):,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def nice_values(low: float, high: float, *extra: float) -> list[float]:
+    """The 1-1.5-2-3-5-7 series between ``low`` and ``high`` (with ``extra`` values): round
+    numbers for a slider over a range of several powers of ten."""
+    out = set(extra)
+    for k in range(math.floor(math.log10(low)) - 1, math.ceil(math.log10(high)) + 1):
+        for m in (1, 1.5, 2, 3, 5, 7):
+            v = float(f"{m * 10.0 ** k:.6g}")
+            if low * (1 - 1e-9) <= v <= high * (1 + 1e-9):
+                out.add(v)
+    return sorted(out)
+
+
+def choice_slider(values: Sequence[float], value: float, description: str) -> Any:
+    """A slider over ``values`` (round numbers), each labelled for people (:func:`format_number`);
+    ``value`` is added to them if missing."""
+    import ipywidgets as w
+
+    options = sorted(set(values) | {value})
+    return fit(w.SelectionSlider(options=[(format_number(v), v) for v in options], value=value,
+                                 description=description))
 
 
 def keep_alive_slider(value: int = 6) -> Any:
     """Keep-alive in minutes, 0 to :data:`KEEP_ALIVE_MAX_MIN` (beyond the longest measured)."""
     import ipywidgets as w
 
-    return w.IntSlider(value=value, min=0, max=KEEP_ALIVE_MAX_MIN, step=1,
-                       description="keep-alive (min)", **_style())
+    return fit(w.IntSlider(value=value, min=0, max=KEEP_ALIVE_MAX_MIN, step=1,
+                           description="keep-alive (min)"))
 
 
-def rate_slider(value: float = 10 ** -2.5, low: float = RATE_RANGE_PER_S[0],
+def rate_slider(value: float = 0.003, low: float = RATE_RANGE_PER_S[0],
                 high: float = RATE_RANGE_PER_S[1]) -> Any:
-    """Arrival rate in requests per second, on a logarithmic scale from ``low`` to ``high``."""
-    import ipywidgets as w
-
-    return w.FloatLogSlider(value=value, base=10, min=math.log10(low), max=math.log10(high),
-                            step=0.1, readout_format=".3g", description="arrival rate (req/s)",
-                            **_style())
+    """Arrival rate in requests per second: round values (1, 1.5, 2, 3, 5, 7 x 10^k) from
+    ``low`` to ``high``."""
+    return choice_slider(nice_values(low, high), value, "arrival rate (req/s)")
 
 
-def memory_slider(value: int = 1024, era: str | None = None) -> Any:
+def memory_slider(value: int = 1024, era: str | None = None, step: int | None = None) -> Any:
     """Function memory in MB over the range (and step) of ``era``, or of every era together
-    (128 to 10,240 MB)."""
+    (128 to 10,240 MB, 64 MB steps); ``step`` overrides the step."""
     import ipywidgets as w
 
     rules = [ERAS[era]] if era is not None else list(ERAS.values())
     low = min(r.memory_min_mb for r in rules)
     high = max(r.memory_max_mb for r in rules)
-    step = ERAS[era].memory_step_mb if era is not None else 64
-    return w.IntSlider(value=value, min=low, max=high, step=step, description="memory (MB)",
-                       **_style())
+    if step is None:
+        step = ERAS[era].memory_step_mb if era is not None else 64
+    return fit(w.IntSlider(value=value, min=low, max=high, step=step, description="memory (MB)"))
 
 
 def timeout_slider(value: int = 3, era: str = "today") -> Any:
     """Function timeout in whole seconds, 1 to the era's maximum (300 s in 2018, 900 s since)."""
     import ipywidgets as w
 
-    return w.IntSlider(value=value, min=1, max=int(ERAS[era].timeout_max_s), step=1,
-                       description="timeout (s)", **_style())
+    return fit(w.IntSlider(value=value, min=1, max=int(ERAS[era].timeout_max_s), step=1,
+                           description="timeout (s)"))
 
 
 def concurrency_slider(value: int = 100, high: int | None = None,
-                       description: str = "reserved concurrency (environments)") -> Any:
-    """A concurrency limit, 0 to the default account limit (1,000 environments)."""
+                       description: str = "reserved concurrency", low: int = 0) -> Any:
+    """A concurrency limit (environments), ``low`` to ``high`` (default: the default account
+    limit, 1,000)."""
     import ipywidgets as w
 
     top = high if high is not None else max(r.account_concurrency for r in ERAS.values())
-    return w.IntSlider(value=value, min=0, max=top, step=1, description=description,
-                       **_style())
+    return fit(w.IntSlider(value=value, min=low, max=top, step=1, description=description))
 
 
 def era_dropdown(value: str = "today") -> Any:
@@ -127,31 +183,55 @@ def era_dropdown(value: str = "today") -> Any:
         ka = _era_keep_alive_min(era)
         return f"{era} (keep-alive {ka:g} min)" if ka is not None else era
 
-    return w.Dropdown(options=[(label(e), e) for e in ERAS], value=value, description="era",
-                      style={"description_width": "initial"})
+    return fit(w.Dropdown(options=[(label(e), e) for e in ERAS], value=value,
+                          description="era"))
 
 
 def granularity_dropdown(value: float = 1.0) -> Any:
     """Billing granularity: 1 ms (since Dec 2020) or 100 ms (before)."""
     import ipywidgets as w
 
-    return w.Dropdown(options=[("1 ms (since Dec 2020)", 1.0), ("100 ms (until Nov 2020)", 100.0)],
-                      value=value, description="billing granularity",
-                      style={"description_width": "initial"})
+    return fit(w.Dropdown(options=[("1 ms (since Dec 2020)", 1.0),
+                                   ("100 ms (until Nov 2020)", 100.0)],
+                          value=value, description="billing granularity"))
 
 
 # -- the generic dashboard -------------------------------------------------------------------------
-def _png(fig: Figure, dpi: int) -> Any:
+#: Width of a dashboard's figure as a PNG (px): JupyterLab's output area is about 1,008 px wide
+#: at a 1,280 px window; a narrower one scales the image down.
+FIGURE_WIDTH_PX = 1000
+
+
+def png_bytes(fig: Figure, width_px: int = FIGURE_WIDTH_PX) -> bytes:
+    """``fig`` as a PNG ``width_px`` wide (its resolution follows its width in inches)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=width_px / fig.get_figwidth())
+    return buf.getvalue()
+
+
+def _png(fig: Figure, width_px: int) -> Any:
     from IPython.display import Image
 
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return Image(data=buf.getvalue(), format="png")
+    return Image(data=png_bytes(fig, width_px), format="png")
+
+
+@dataclass(frozen=True)
+class DashboardParts:
+    """What a dashboard is made of: its pure function, its controls by parameter name, and the
+    function that turns the pure function's data into the readout."""
+
+    compute: Callable[..., tuple[Any, Figure]]
+    controls: dict[str, Any]
+    readout: Callable[[Any], str] | None
+
+    def values(self, **changes: Any) -> dict[str, Any]:
+        """The controls' values, with ``changes`` applied."""
+        return {name: c.value for name, c in self.controls.items()} | changes
 
 
 def dashboard(compute: Callable[..., tuple[Any, Figure]], controls: Mapping[str, Any], *,
               readout: Callable[[Any], str] | None = None, run_button: bool = False,
-              show: bool = True, dpi: int = 80) -> Any:
+              show: bool = True, width_px: int = FIGURE_WIDTH_PX) -> Any:
     """Controls, a figure and a readout over a pure function.
 
     Parameters
@@ -159,7 +239,8 @@ def dashboard(compute: Callable[..., tuple[Any, Figure]], controls: Mapping[str,
     compute
         ``compute(**values) -> (data, figure)``, called with the controls' values by name.
     controls
-        Parameter name -> ipywidgets control. Sliders are set to ``continuous_update=False``.
+        Parameter name -> ipywidgets control, each given the same label width and width
+        (:func:`fit`); sliders are set to ``continuous_update=False``.
     readout
         ``readout(data) -> str`` (HTML allowed), shown above the figure after each run.
     run_button
@@ -167,13 +248,15 @@ def dashboard(compute: Callable[..., tuple[Any, Figure]], controls: Mapping[str,
         recompute when a control is released.
     show
         Display the dashboard now (so a notebook cell can be ``_ = dashboard(...)``).
-    dpi
-        Resolution of the figure's PNG.
+    width_px
+        Width of the figure's PNG (px), whatever its size in inches.
 
     Returns
     -------
     ipywidgets.VBox
-        The dashboard (CSS class ``simlab-dashboard``; its readout has ``simlab-readout``).
+        The dashboard (CSS class ``simlab-dashboard``; its readout has ``simlab-readout``). Its
+        ``parts`` attribute, a :class:`DashboardParts`, holds ``compute``, ``controls`` and
+        ``readout``, so a test can call the pure function with the controls' values.
     """
     import ipywidgets as w
     from IPython.display import display
@@ -183,14 +266,13 @@ def dashboard(compute: Callable[..., tuple[Any, Figure]], controls: Mapping[str,
     if not controls or not all(isinstance(c, w.ValueWidget) for c in controls.values()):
         raise TypeError("controls must map parameter names to ipywidgets controls")
     for control in controls.values():
-        if hasattr(control, "continuous_update"):
-            control.continuous_update = False
+        fit(control)
     text = w.HTML()
     text.add_class("simlab-readout")
 
     def render(**values: Any) -> None:
         data, fig = compute(**values)
-        display(_png(fig, dpi))
+        display(_png(fig, width_px))
         if readout is not None:
             text.value = readout(data)
 
@@ -211,6 +293,7 @@ def dashboard(compute: Callable[..., tuple[Any, Figure]], controls: Mapping[str,
         out = w.interactive_output(render, dict(controls))
     box = w.VBox([w.HBox(row, layout=w.Layout(flex_flow="row wrap")), text, out])
     box.add_class("simlab-dashboard")
+    box.parts = DashboardParts(compute, dict(controls), readout)
     if show:
         display(box)
     return box
@@ -307,6 +390,8 @@ class ColdStartView:
     invocations: int
     cold_start_fraction: float
     theory_cold_start_fraction: float
+    era_keep_alive_min: float | None = None  #: the era's measured keep-alive (min)
+    era_cold_start_fraction: float = math.nan  #: the same traffic under the era's keep-alive
 
 
 #: Keep-alive values (min) of the sweep behind lesson 1's curve.
@@ -315,7 +400,8 @@ SWEEP_KEEP_ALIVE_MIN: tuple[float, ...] = (0, 2, 5, 10, 15, 20, 30)
 
 def cold_start_view(keep_alive_min: float = 6, rate_per_s: float = 10 ** -2.5,
                     era: str = "today", *, requests: int = 1000, window_h: float = 3.0,
-                    seed: int = 1, max_lifetime: bool = False) -> tuple[ColdStartView, Figure]:
+                    seed: int = 1, max_lifetime: bool = False,
+                    cache: dict[Any, Any] | None = None) -> tuple[ColdStartView, Figure]:
     """Lesson 1's dashboard, as a pure function: one run, a sweep and their figure.
 
     Top: the environments of the first ``window_h`` hours of a run at the chosen keep-alive and
@@ -339,6 +425,10 @@ def cold_start_view(keep_alive_min: float = 6, rate_per_s: float = 10 ** -2.5,
         Seed of every run.
     max_lifetime
         Recycle environments at the era's maximum lifetime (see :func:`cold_start_sweep`).
+    cache
+        A dict that keeps the runs that do not depend on the keep-alive (the sweep, the era's
+        keep-alive) between calls, as a dashboard does: the same results, without running them
+        again when only the keep-alive changes.
 
     Returns
     -------
@@ -351,9 +441,13 @@ def cold_start_view(keep_alive_min: float = 6, rate_per_s: float = 10 ** -2.5,
     era_rules(era)
     ka_s = ka_min * 60.0
     result = _run_one(rate, ka_s, era, requests, seed, 0.2, max_lifetime)
-    sweep = cold_start_sweep(rate, [m * 60.0 for m in SWEEP_KEEP_ALIVE_MIN], era=era,
-                             requests=max(requests // 10, 100), seed=seed,
-                             max_lifetime=max_lifetime)
+    cache = {} if cache is None else cache
+    key = (rate, era, requests, seed, max_lifetime)
+    if ("sweep",) + key not in cache:
+        cache[("sweep",) + key] = cold_start_sweep(
+            rate, [m * 60.0 for m in SWEEP_KEEP_ALIVE_MIN], era=era,
+            requests=max(requests // 10, 100), seed=seed, max_lifetime=max_lifetime)
+    sweep = cache[("sweep",) + key]
     summary = result.summary()
     frac = float(summary["cold_start_fraction"])
     theory = float(p_cold_ttl(rate, ka_s))
@@ -366,22 +460,42 @@ def cold_start_view(keep_alive_min: float = 6, rate_per_s: float = 10 ** -2.5,
     bottom.plot([ka_min], [frac], marker="*", ms=13, ls="", color=plots.COLORS["cold"],
                 label=f"this run ({frac:.1%})")
     era_ka = _era_keep_alive_min(era)
+    era_frac = math.nan
     if era_ka is not None:
-        bottom.axvline(era_ka, color="0.3", ls="--", lw=1, label=f"{era}'s keep-alive")
+        if era_ka == ka_min:
+            cache[("era",) + key] = frac
+        if ("era",) + key not in cache:
+            cache[("era",) + key] = float(_run_one(rate, era_ka * 60.0, era, requests, seed, 0.2,
+                                                   max_lifetime).summary()["cold_start_fraction"])
+        era_frac = cache[("era",) + key]
+        bottom.axvline(era_ka, color="0.3", ls="--", lw=1,
+                       label=f"{era}'s keep-alive ({era_frac:.1%})")
     bottom.set_xlim(0, max(SWEEP_KEEP_ALIVE_MIN[-1], ka_min) * 1.02)
     bottom.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     view = ColdStartView(result=result, sweep=sweep, keep_alive_s=ka_s, rate_per_s=rate, era=era,
                          invocations=int(summary["invocations"]), cold_start_fraction=frac,
-                         theory_cold_start_fraction=theory)
+                         theory_cold_start_fraction=theory, era_keep_alive_min=era_ka,
+                         era_cold_start_fraction=era_frac)
     return view, fig
 
 
 def cold_start_readout(view: ColdStartView) -> str:
-    """One line: the chosen setting, the simulated cold-start fraction and the theory's."""
+    """Two lines: the chosen setting, the simulated cold-start fraction and the theory's; then
+    the same traffic under the era's measured keep-alive."""
     n = view.invocations
-    return (f"keep-alive {view.keep_alive_s / 60:g} min, arrival rate {view.rate_per_s:.3g} "
-            f"req/s ({view.era}): <b>cold-start fraction {view.cold_start_fraction:.1%}</b> of "
-            f"{n:,} requests; theory e<sup>−λT</sup> = {view.theory_cold_start_fraction:.1%}")
+    text = (f"keep-alive {view.keep_alive_s / 60:g} min, arrival rate "
+            f"{format_number(view.rate_per_s)} req/s (one request every "
+            f"{format_number(1 / view.rate_per_s / 60)} min): <b>cold-start fraction "
+            f"{view.cold_start_fraction:.1%}</b> of {n:,} requests; theory e<sup>−λT</sup> = "
+            f"{view.theory_cold_start_fraction:.1%}")
+    if view.era_keep_alive_min is not None:
+        diff = round((view.cold_start_fraction - view.era_cold_start_fraction) * 1000)
+        text += (f"<br>{view.era}'s measured keep-alive, {view.era_keep_alive_min:g} min: "
+                 f"<b>{view.era_cold_start_fraction:.1%} cold</b>")
+        if diff:
+            text += (f", {abs(diff):,} {'fewer' if diff > 0 else 'more'} cold starts per 1,000 "
+                     f"requests than at {view.keep_alive_s / 60:g} min")
+    return text
 
 
 def cold_start_dashboard(show: bool = True, **defaults: Any) -> Any:
@@ -395,7 +509,12 @@ def cold_start_dashboard(show: bool = True, **defaults: Any) -> Any:
                         f"rate_per_s, era")
     controls = {
         "keep_alive_min": keep_alive_slider(defaults.get("keep_alive_min", 6)),
-        "rate_per_s": rate_slider(defaults.get("rate_per_s", 10 ** -2.5)),
+        "rate_per_s": rate_slider(defaults.get("rate_per_s", 0.003)),
         "era": era_dropdown(defaults.get("era", "today")),
     }
-    return dashboard(cold_start_view, controls, readout=cold_start_readout, show=show)
+    cache: dict[Any, Any] = {}  # runs that only the arrival rate and the era change
+
+    def compute(**values: Any) -> tuple[ColdStartView, Figure]:
+        return cold_start_view(**values, cache=cache)
+
+    return dashboard(compute, controls, readout=cold_start_readout, show=show)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import IPython.lib.pretty
 import pytest
 
 from simlab import exercises
@@ -97,7 +98,9 @@ def test_unknown_exercise_is_an_error() -> None:
 def test_hints(capsys) -> None:
     text = hint("01-keep-alive-for-5-percent")
     assert "hint 1 of 3" in text and "hint('01-keep-alive-for-5-percent', 2)" in text
-    assert text in capsys.readouterr().out
+    # Shown once: as the cell's value (plain text, no quotes), nothing printed besides.
+    assert capsys.readouterr().out == ""
+    assert repr(text) == str(text) and IPython.lib.pretty.pretty(text) == str(text)
     assert "for more" not in hint("01-keep-alive-for-5-percent", 3)
     for bad in (0, 4, 1.5, True):
         with pytest.raises(ValueError, match="n must be a whole number from 1 to 3"):

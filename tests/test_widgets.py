@@ -129,13 +129,43 @@ def test_controls_carry_units_and_platform_ranges() -> None:
     assert ka.max >= max(r.keep_alive.ttl_s for r in ERAS.values()) / 60
     assert "(min)" in ka.description and ka.value == 6
     rate = widgets.rate_slider()
-    assert "(req/s)" in rate.description
-    assert rate.min == pytest.approx(-3) and rate.max == pytest.approx(-1)
+    assert "(req/s)" in rate.description and rate.value == 0.003
+    values = [v for _, v in rate.options]
+    assert values[0] == pytest.approx(1e-3) and values[-1] == pytest.approx(0.1)
+    # Round values, labelled for people.
+    assert [label for label, _ in rate.options][:4] == ["0.001", "0.0015", "0.002", "0.003"]
     assert widgets.concurrency_slider().max == 1000
     assert [v for _, v in widgets.era_dropdown().options] == list(ERAS)
     assert widgets.granularity_dropdown(100.0).value == 100.0
     for c in (mem, ka, rate):
         assert c.continuous_update is False
+        # A label of fixed width and a fixed control width: the track keeps its room.
+        assert c.style.description_width == widgets.DESCRIPTION_WIDTH
+        assert c.layout.width == widgets.CONTROL_WIDTH and c.tooltip == c.description
+
+
+@pytest.mark.parametrize(("x", "text"), [
+    (398.107, "398"), (1234.4, "1,234"), (0.0031623, "0.00316"), (0.5, "0.5"), (12, "12"),
+    (1200.0, "1,200"), (0, "0"), (-2.5, "-2.5"), (5.5555, "5.56"),
+])
+def test_format_number_for_people(x: float, text: str) -> None:
+    assert widgets.format_number(x) == text
+
+
+def test_nice_values_are_round_and_in_range() -> None:
+    assert widgets.nice_values(1, 250) == [1, 1.5, 2, 3, 5, 7, 10, 15, 20, 30, 50, 70, 100, 150,
+                                          200]
+    assert widgets.nice_values(0.01, 0.02, 0.0123) == [0.01, 0.0123, 0.015, 0.02]
+
+
+def test_png_is_as_wide_as_the_output_area() -> None:
+    import io
+
+    from PIL import Image
+
+    for inches in (6.0, 9.0, 12.0):
+        png = widgets.png_bytes(Figure(figsize=(inches, 3.0)))
+        assert Image.open(io.BytesIO(png)).size[0] == widgets.FIGURE_WIDTH_PX
 
 
 class _Calls:
@@ -198,9 +228,16 @@ def test_cold_start_dashboard_readout_follows_the_slider() -> None:
     assert "keep-alive 6 min" in readout.value and "cold-start fraction" in readout.value
     keep_alive.value = 7
     assert "keep-alive 7 min" in readout.value
-    expected, _ = widgets.cold_start_view(keep_alive_min=7)
+    expected, _ = widgets.cold_start_view(keep_alive_min=7, rate_per_s=rate.value)
     assert f"{expected.cold_start_fraction:.1%}" in readout.value
+    today = readout.value
     era.value = "2018"
-    assert "(2018)" in readout.value
+    # The era's measured keep-alive (26 min in 2018) is simulated on the same traffic.
+    older, _ = widgets.cold_start_view(keep_alive_min=7, rate_per_s=rate.value, era="2018")
+    assert older.era_keep_alive_min == 26
+    assert older.era_cold_start_fraction < older.cold_start_fraction
+    assert f"2018's measured keep-alive, 26 min: <b>{older.era_cold_start_fraction:.1%}" in (
+        readout.value)
+    assert readout.value != today
     with pytest.raises(TypeError, match="unknown default"):
         widgets.cold_start_dashboard(show=False, memory_mb=128)

@@ -69,7 +69,8 @@ __all__ = [
     "RoundingView", "CHEAPEST_CPU_S", "break_even_rate", "example_e", "example_e_cpu_s",
     "monthly_cost_curve", "monthly_cost_view", "pc_break_even_theory", "pc_costs", "pc_view",
     "power_tuning", "power_tuning_dashboard", "power_tuning_readout", "power_tuning_run",
-    "power_tuning_table", "power_tuning_view", "price_sheet_table", "provider_view_table",
+    "power_tuning_table", "power_tuning_view", "price_sheet_table",
+    "provider_view_table",
     "provider_figure", "reprice", "rounding_dashboard", "rounding_readout", "rounding_run",
     "rounding_view",
 ]
@@ -163,22 +164,22 @@ def rounding_view(granularity_ms: float = 100.0, median_ms: float = 30.0, *, n_s
     left.bar(x, first["duration_ms"], width=0.5, color=_C["busy"], label="run time")
     left.xaxis.set_major_locator(MaxNLocator(integer=True))
     _label(left, "invocation (in order of arrival)", "time (ms)",
-           f"Run time inside billed time, {g:g} ms granularity", "upper right")
+           f"Run time inside billed time, {g:g} ms granularity")
     labels = [f"{v:g} ms" for v in totals["granularity_ms"]]
     right.bar(labels, totals["run_gb_s"], color=_C["busy"], label="code ran")
     right.bar(labels, totals["rounding_gb_s"], bottom=totals["run_gb_s"], color=_C["cold"],
               label="rounding (billed, not run)")
     _label(right, "billing granularity", "GB-s in the run",
-           f"{len(inv):,} invocations, {result.until_s / 60:g} min", "upper left")
+           f"{len(inv):,} invocations, {result.until_s / 60:g} min")
     return RoundingView(result, g, inv, totals), fig
 
 
 def rounding_readout(view: RoundingView) -> str:
     """One line: how much more than the run time the chosen granularity bills."""
     t = view.totals.iloc[-1]
-    return (f"{view.granularity_ms:g} ms granularity: billed <b>{t['extra_fraction']:+.0%}</b> "
-            f"more than the code ran ({t['rounding_gb_s']:.1f} GB-s kept by the provider); "
-            f"run cost ${t['cost_usd']:.4f}")
+    return (f"{view.granularity_ms:g} ms granularity: billed <b>{t['extra_fraction']:.0%} "
+            f"more</b> than the code ran ({t['rounding_gb_s']:.1f} GB-s billed but not run); "
+            f"the run costs ${t['cost_usd']:.4f}")
 
 
 def rounding_dashboard(show: bool = True) -> Any:
@@ -186,7 +187,7 @@ def rounding_dashboard(show: bool = True) -> Any:
     :func:`rounding_view`."""
     import ipywidgets as w
 
-    from simlab.widgets import dashboard
+    from simlab.widgets import choice_slider, dashboard, nice_values
 
     runs: dict[float, Result] = {}  # by median run time: a new granularity only re-prices
 
@@ -195,13 +196,10 @@ def rounding_dashboard(show: bool = True) -> Any:
             runs[median_ms] = rounding_run(median_ms)
         return rounding_view(granularity_ms, median_ms, result=runs[median_ms])
 
-    style = {"style": {"description_width": "initial"}, "continuous_update": False}
     controls = {
         "granularity_ms": w.IntSlider(value=100, min=1, max=200, step=1,
-                                      description="billing granularity (ms)", **style),
-        "median_ms": w.FloatLogSlider(value=30, base=10, min=0.7, max=3, step=0.1,
-                                      readout_format=".3g", description="median run time (ms)",
-                                      **style),
+                                      description="granularity (ms)"),
+        "median_ms": choice_slider(nice_values(5.0, 1000.0), 30.0, "median run time (ms)"),
     }
     return dashboard(compute, controls, readout=rounding_readout, show=show)
 
@@ -428,13 +426,13 @@ def provider_figure(table: pd.DataFrame) -> Figure:
         values = table.loc[shown, era].to_numpy(dtype=float)
         ax.barh(y + k * h, values, height=h, color=color, label=f"{era} rules")
         for yi, v in zip(y + k * h, values, strict=True):
-            ax.text(max(v, 0.1), yi, f" {v:,.1f}", va="center", fontsize="x-small")
+            ax.text(max(v, 0.1), yi, f" {v:,.1f}", va="center", fontsize="small")
     ax.set_yticks(y + h * (len(table.columns) - 1) / 2, [s.replace("_gb_s", "") for s in shown])
     ax.invert_yaxis()
     ax.set_xscale("log")
     ax.set_xlim(0.1, float(table.loc[shown].to_numpy().max()) * 8)
     _label(ax, "memory-time (GB-s, log scale)", "",
-           "What the provider holds against what it bills", "upper right")
+           "What the provider holds against what it bills")
     return fig
 
 

@@ -204,7 +204,7 @@ def pareto(summary: pd.DataFrame, x: str, y: str, *, by: str | None = None,
                 value = row[label]
                 tag = f"{value:g}" if isinstance(value, int | float | np.number) else str(value)
                 ax.annotate(tag, (row[x], row[y]), xytext=(4, 4), textcoords="offset points",
-                            fontsize="x-small", color="0.25")
+                            fontsize="small", color="0.25")
     ax.margins(x=0.1, y=0.06)  # room for the labels at the ends
     ax.set_xlabel(_axis_label(x))
     ax.set_ylabel(_axis_label(y))
@@ -292,8 +292,10 @@ def tradeoff_view(keep_alive_min: float = 10, weight: float = WEIGHT, *,
                       + weight * means["idle_memory_cost_usd_mean"] / base)
     best = float(means.loc[means["score"].idxmin(), "keep_alive_min"])
     chosen = means[means["keep_alive_min"] == keep_alive_min]
-    fig = Figure(figsize=(9.5, 4.0), layout="constrained")
+    # Fixed margins: a constrained layout costs more than the rest of the redraw.
+    fig = Figure(figsize=(10.0, 4.2))
     left, right = fig.subplots(1, 2)
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.13, top=0.91, wspace=0.25)
     pareto(means, "idle_memory_cost_usd_mean", "cold_start_fraction_mean",
            label="keep_alive_min", ax=left)
     left.plot(chosen["idle_memory_cost_usd_mean"], chosen["cold_start_fraction_mean"], "*",
@@ -336,14 +338,12 @@ def tradeoff_dashboard(sweep_table: pd.DataFrame | None = None, show: bool = Tru
 
     table = ttl_sweep(progress=False) if sweep_table is None else sweep_table
     options = sorted(set(table["keep_alive_min"]))
-    style = {"description_width": "initial"}
     controls = {
-        "keep_alive_min": w.SelectionSlider(options=options, value=10 if 10 in options else
-                                            options[0], description="fixed keep-alive (min)",
-                                            continuous_update=False, style=style),
+        "keep_alive_min": w.SelectionSlider(options=[(f"{m:g}", m) for m in options],
+                                            value=10 if 10 in options else options[0],
+                                            description="keep-alive (min)"),
         "weight": w.FloatSlider(value=WEIGHT, min=0.0, max=2.0, step=0.05,
-                                description="weight of idle memory", continuous_update=False,
-                                style=style),
+                                description="idle-memory weight"),
     }
 
     def compute(keep_alive_min: float, weight: float) -> tuple[TradeoffView, Figure]:

@@ -52,6 +52,7 @@ from simlab.simulation import Simulation
 from simlab.sources import Bursty, Poisson
 from simlab.theory import erlang_b, erlang_b_servers, littles_law_concurrency
 from simlab.validate import number, whole
+from simlab.widgets import format_number
 
 __all__ = [
     "BURST", "CONTAINER_INIT", "ERLANG_LOADS", "EXERCISES", "outcome_table", "compare_figure",
@@ -299,9 +300,9 @@ def burst_figure(results: Mapping[str, Result], *, period_s: float = 5.0) -> Fig
         top.plot(t, scaling_allowance(r.rules, t), color=_C["cold"], ls=":", lw=1.6,
                  label="scaling rule allows")
         top.set_title(f"{label}: concurrency (peak {int(r.summary()['max_concurrency']):,})")
-        top.legend(loc="lower right", fontsize="x-small")
+        top.legend(loc="lower right", fontsize="small")
         plots.outcomes(r, ax=bottom, period_s=period_s)
-        bottom.legend(loc="lower right", fontsize="x-small")
+        bottom.legend(loc="lower right", fontsize="small")
         bottom.set_title(f"{label}: outcomes")
         if k:
             top.set_ylabel("")
@@ -470,13 +471,13 @@ def throttling_view(reserved: int = 10, rate_per_s: float = 50.0, *, duration_s:
               c["concurrency"].to_numpy()[-1:] if len(c) else [0]], where="post",
               color=_C["busy"], lw=1, label="concurrency")
     left.axhline(n, color=_C["reserved"], ls="--", lw=1.2, label=f"reserved {n}")
-    left.axhline(a, color=_C["theory"], ls=":", lw=1, label=f"offered load {a:.3g}")
+    left.axhline(a, color=_C["theory"], ls=":", lw=1, label=f"offered load {format_number(a)}")
     left.set_xlim(0, shown)
     left.set_ylim(0, max(n, a) * 1.3)
     left.set_xlabel("time (s)")
     left.set_ylabel("concurrency (environments)")
     left.set_title(f"Concurrency, first {shown:g} s")
-    left.legend(loc="upper right", fontsize="x-small", ncols=3)
+    left.legend(loc="upper right", fontsize="small", ncols=3)
     grid = np.linspace(0.0, max(2.0 * n, 1.3 * a), 300)
     right.plot(grid, erlang_b(n, grid), color=_C["theory"], lw=1.4, label=f"Erlang B, n = {n}")
     right.plot([a], [frac], marker="*", ms=14, ls="", color=_C["throttled"],
@@ -496,8 +497,9 @@ def throttling_view(reserved: int = 10, rate_per_s: float = 50.0, *, duration_s:
 def throttling_readout(view: ThrottlingView) -> str:
     """One line: the setting, the throttled fraction and Erlang B's."""
     n = int(view.result.summary()["requests"])
-    return (f"reserved {view.reserved}, {view.rate_per_s:.3g} req/s of {view.duration_s:g} s "
-            f"(offered load {view.offered_load:.3g}): <b>throttled {view.throttle_fraction:.1%}"
+    return (f"reserved {view.reserved}, {format_number(view.rate_per_s)} req/s of "
+            f"{format_number(view.duration_s)} s (offered load "
+            f"{format_number(view.offered_load)}): <b>throttled {view.throttle_fraction:.1%}"
             f"</b> of {n:,} requests; Erlang B {view.erlang_b:.1%}")
 
 
@@ -511,9 +513,7 @@ def throttling_dashboard(show: bool = True, **defaults: Any) -> Any:
     unknown = set(defaults) - {"reserved", "rate_per_s"}
     if unknown:
         raise TypeError(f"unknown default(s) {sorted(unknown)}; allowed: reserved, rate_per_s")
-    limit = concurrency_slider(defaults.get("reserved", 10), high=50)
-    limit.min = 1
-    controls = {"reserved": limit,
+    controls = {"reserved": concurrency_slider(defaults.get("reserved", 10), high=50, low=1),
                 "rate_per_s": rate_slider(defaults.get("rate_per_s", 50.0), low=1.0, high=250.0)}
     return dashboard(throttling_view, controls, readout=throttling_readout, show=show)
 

@@ -129,7 +129,8 @@ def invocation_modes(seed: int = 0) -> pd.DataFrame:
 def three_triggers(failure_rate: float = LESSON5["failure_rate"],
                    batch_size: int = LESSON5["batch_size"],
                    reserved_concurrency: int = LESSON5["reserved_concurrency"], *,
-                   seed: int = LESSON5["seed"], until_s: float = LESSON5["until_s"]) -> Result:
+                   seed: int = LESSON5["seed"], until_s: float = LESSON5["until_s"],
+                   batching_window_s: float = 0.0) -> Result:
     """Run the same function behind API Gateway, S3 and a Kinesis stream.
 
     Each trigger gets Poisson traffic of :data:`LESSON5` ``["rate_per_s"]`` (requests, uploads,
@@ -148,6 +149,9 @@ def three_triggers(failure_rate: float = LESSON5["failure_rate"],
         Reserved concurrency of each deployment, 1 to 100.
     seed, until_s
         Seed and length of the run (s, 60 to 86,400).
+    batching_window_s
+        How long the stream's poller waits to fill a batch (s, 0 to 300): a batch is sent when it
+        holds ``batch_size`` records or when the window ends.
     """
     p = number("failure_rate", failure_rate, 0.0, 1.0)
     batch = whole("batch_size", batch_size, 1, 10_000)
@@ -162,7 +166,8 @@ def three_triggers(failure_rate: float = LESSON5["failure_rate"],
     sim.add_source(S3Bucket("uploads", uploads=Poisson(rate)), target=FUNCTIONS["S3"])
     configure_async(sim, FUNCTIONS["S3"], dead_letter_queue=DeadLetterQueue("failed-uploads"))
     sim.add_source(KinesisStream("clicks", Poisson(rate), shards=LESSON5["shards"],
-                                 batch_size=batch), target=FUNCTIONS["Kinesis"])
+                                 batch_size=batch, batching_window_s=batching_window_s),
+                   target=FUNCTIONS["Kinesis"])
     return sim.run(until_s=until)
 
 
@@ -325,12 +330,22 @@ class TriggersView:
     reserved_concurrency: int
 
 
+#: The dashboard's batching window (s): at one record a second per shard, a batch of 10 fills in
+#: about 10 s, before the window ends, so the batch size sets how often the function runs and how
+#: long records wait (without a window, the poller sends whatever has come, one or two records).
+DASHBOARD_BATCHING_WINDOW_S = 30.0
+
+
 def triggers_view(failure_rate: float = LESSON5["failure_rate"],
                   batch_size: int = LESSON5["batch_size"],
                   reserved_concurrency: int = LESSON5["reserved_concurrency"], *,
-                  seed: int = LESSON5["seed"]) -> tuple[TriggersView, Figure]:
-    """The dashboard's pure function: :func:`three_triggers`, its summary and its figure."""
-    result = three_triggers(failure_rate, batch_size, reserved_concurrency, seed=seed)
+                  seed: int = LESSON5["seed"],
+                  batching_window_s: float = DASHBOARD_BATCHING_WINDOW_S,
+                  ) -> tuple[TriggersView, Figure]:
+    """The dashboard's pure function: :func:`three_triggers` (with a batching window of
+    ``batching_window_s``), its summary and its figure."""
+    result = three_triggers(failure_rate, batch_size, reserved_concurrency, seed=seed,
+                            batching_window_s=batching_window_s)
     view = TriggersView(result, trigger_summary(result), float(failure_rate), int(batch_size),
                         int(reserved_concurrency))
     return view, triggers_figure(result)
@@ -340,12 +355,12 @@ def triggers_readout(view: TriggersView) -> str:
     """One line per trigger: what failed for the sender, and the longest delay."""
     s = view.summary
     api, s3, k = s.loc["API Gateway"], s.loc["S3"], s.loc["Kinesis"]
-    return (f"<b>API Gateway</b>: {api['failed_items']:,} of {api['items']:,} requests failed for "
-            f"the client ({api['throttles']:,} were 500s: Lambda's throttles). <b>S3</b>: "
-            f"{s3['retries']:,} retries "
-            f"({s3['throttles']:,} after throttles), {s3['failed_items']} events in the "
-            f"dead-letter queue. <b>Kinesis</b>: {k['invocations']:,} batches, longest iterator "
-            f"age {k['max_delay_s']:.1f} s, {k['pending_items']:,} records still waiting.")
+    return (f"API Gateway: <b>{api['failed_items']:,} of {api['items']:,} requests failed</b> "
+            f"for the client ({api['throttles']:,} were 500s: Lambda's throttles). S3: <b>{s3['retries']:,} "
+            f"retries</b> ({s3['throttles']:,} after throttles), <b>{s3['failed_items']} events "
+            f"in the dead-letter queue</b>. Kinesis: <b>{k['invocations']:,} batches</b> of up to "
+            f"{view.batch_size} record{'s' if view.batch_size != 1 else ''}, longest iterator "
+            f"age <b>{k['max_delay_s']:.1f} s</b>, {k['pending_items']:,} records still waiting.")
 
 
 def triggers_dashboard(show: bool = True, **defaults: Any) -> Any:
@@ -359,18 +374,16 @@ def triggers_dashboard(show: bool = True, **defaults: Any) -> Any:
     if set(defaults) - allowed:
         raise TypeError(f"unknown default(s) {sorted(set(defaults) - allowed)}; allowed: "
                         f"{sorted(allowed)}")
-    style = {"style": {"description_width": "initial"}, "continuous_update": False}
     controls = {
         "failure_rate": w.FloatSlider(value=defaults.get("failure_rate", LESSON5["failure_rate"]),
                                       min=0.0, max=0.5, step=0.01, readout_format=".2f",
-                                      description="failure rate (per invocation)", **style),
+                                      description="failure rate"),
         "batch_size": w.IntSlider(value=defaults.get("batch_size", LESSON5["batch_size"]), min=1,
-                                  max=100, step=1, description="batch size (records)", **style),
+                                  max=100, step=1, description="batch size (records)"),
         "reserved_concurrency": concurrency_slider(
             defaults.get("reserved_concurrency", LESSON5["reserved_concurrency"]), high=10,
-            description="reserved concurrency (environments)"),
+            low=1),
     }
-    controls["reserved_concurrency"].min = 1
     return dashboard(triggers_view, controls, readout=triggers_readout, run_button=True,
                      show=show)
 

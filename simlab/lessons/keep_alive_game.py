@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from simlab.engine.keepalive import FixedKeepAlive, NoKeepAlive, as_keep_alive
-from simlab.exercises import CheckResult
+from simlab.exercises import CheckResult, Hint
 from simlab.prices import price_sheet_for
 from simlab.result import Result
 from simlab.simulation import Simulation
@@ -366,14 +366,13 @@ _POLICY_HINTS = (
 )
 
 
-def policy_hint(n: int = 1) -> str:
-    """Print and return hint ``n`` of the policy exercise (as :func:`simlab.exercises.hint`)."""
+def policy_hint(n: int = 1) -> Hint:
+    """Hint ``n`` of the policy exercise, shown once as the cell's value (as
+    :func:`simlab.exercises.hint`)."""
     if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= len(_POLICY_HINTS):
         raise ValueError(f"n must be a whole number from 1 to {len(_POLICY_HINTS)}, got {n!r}")
     more = f" (policy_hint({n + 1}) for more)" if n < len(_POLICY_HINTS) else ""
-    text = f"💡 {_POLICY_ID}, hint {n} of {len(_POLICY_HINTS)}: {_POLICY_HINTS[n - 1]}{more}"
-    print(text)
-    return text
+    return Hint(f"💡 {_POLICY_ID}, hint {n} of {len(_POLICY_HINTS)}: {_POLICY_HINTS[n - 1]}{more}")
 
 
 def check_policy(policy: Any) -> CheckResult:

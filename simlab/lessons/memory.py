@@ -52,6 +52,7 @@ from simlab.result import Result
 from simlab.simulation import Simulation
 from simlab.sources import FixedInterval, Replay
 from simlab.validate import number, whole
+from simlab.widgets import format_number
 
 __all__ = [
     "EXAMPLE_E_SOURCE", "EXERCISES", "MEMORY_GRID", "WORKLOADS", "workloads_table",
@@ -437,8 +438,8 @@ def power_tuning_figure(sweep: pd.DataFrame, workload: str = "cpu-bound", *,
                                                 else ""))
     cost.set(ylabel="cost of 1,000 invocations (USD)", title="...but is it cheaper?")
     cost.set_ylim(bottom=0)
-    dur.legend(loc="best", fontsize="x-small")
-    cost.legend(loc="best", fontsize="x-small")
+    dur.legend(loc="best", fontsize="small")
+    cost.legend(loc="best", fontsize="small")
     return fig
 
 
@@ -491,7 +492,8 @@ def power_tuning_readout(view: PowerTuningView) -> str:
     part = view.sweep[(view.sweep["workload"] == view.workload).to_numpy()]
     low = float(part.loc[part["memory_mb"] == view.cheapest_mb, "cost_per_1000_usd"].iloc[0])
     return (f"{view.workload} at {view.memory_mb:,} MB ({vcpu_share(view.memory_mb):.2f} vCPU): "
-            f"<b>{view.duration_s:.3g} s, ${view.cost_per_1000_usd:.4f} per 1,000 invocations"
+            f"<b>{format_number(view.duration_s)} s, ${view.cost_per_1000_usd:.4f} per 1,000 "
+            f"invocations"
             f"</b> ({view.cost_per_1000_usd / low - 1:+.0%} against the cheapest, "
             f"{view.cheapest_mb:,} MB)")
 
@@ -518,8 +520,7 @@ def power_tuning_dashboard(show: bool = True, **defaults: Any) -> Any:
 
     controls = {
         "memory_mb": memory_slider(defaults.get("memory_mb", 1024), era="today"),
-        "workload": w.Dropdown(options=list(WORKLOADS), value=workload, description="workload",
-                               style={"description_width": "initial"}),
+        "workload": w.Dropdown(options=list(WORKLOADS), value=workload, description="workload"),
     }
     return dashboard(compute, controls, readout=power_tuning_readout, show=show)
 

@@ -178,7 +178,7 @@ def _mark_changes(axes: list[Axes], result: Result, function: str) -> None:
         what = row["request_parameters"].replace('"functionName":"' + function + '",', "")
         axes[1].annotate(f"{row['action']}\n{what}", (row["time_s"] / 60, 0.6),
                          xycoords=("data", "axes fraction"), xytext=(4, 0),
-                         textcoords="offset points", va="top", fontsize="x-small", color="0.25")
+                         textcoords="offset points", va="top", fontsize="small", color="0.25")
 
 
 def metrics_figure(result: Result, function: str = FUNCTION, period_s: float = 60.0, *,
@@ -285,9 +285,9 @@ def monitoring_readout(view: MonitoringView) -> str:
             f" min later")
     return (f"memory 128 → {view.memory_after_mb} MB at {view.update_at_s / 60:g} min: "
             f"<b>timeouts {int(t.loc['before', 'timeouts'])} before, "
-            f"{int(t.loc['after', 'timeouts'])} after</b>; Duration p99 "
-            f"{t.loc['before', 'duration_p99_ms']:.0f} → {t.loc['after', 'duration_p99_ms']:.0f}"
-            f" ms; {seen}")
+            f"{int(t.loc['after', 'timeouts'])} after</b>; <b>Duration p99 "
+            f"{t.loc['before', 'duration_p99_ms']:,.0f} → {t.loc['after', 'duration_p99_ms']:,.0f}"
+            f" ms</b>; {seen}")
 
 
 def monitoring_dashboard(show: bool = True, **defaults: Any) -> Any:
@@ -304,12 +304,10 @@ def monitoring_dashboard(show: bool = True, **defaults: Any) -> Any:
     if unknown:
         raise TypeError(f"unknown default(s) {sorted(unknown)}; allowed: memory_after_mb, "
                         f"update_at_min")
-    memory = memory_slider(defaults.get("memory_after_mb", 1024), era="today")
-    memory.description = "memory after the change (MB)"
+    memory = memory_slider(defaults.get("memory_after_mb", 1024), era="today", step=32)
+    memory.description = "memory after (MB)"
     at = w.IntSlider(value=defaults.get("update_at_min", 30), min=0,
-                     max=int(LESSON6["until_s"] / 60) - 1, step=1,
-                     description="change made at (min)", continuous_update=False,
-                     style={"description_width": "initial"})
+                     max=int(LESSON6["until_s"] / 60) - 1, step=1, description="change at (min)")
     return dashboard(monitoring_view, {"memory_after_mb": memory, "update_at_min": at},
                      readout=monitoring_readout, run_button=True, show=show)
 

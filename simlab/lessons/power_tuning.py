@@ -55,20 +55,33 @@ def _granularity(value: Any) -> float:
     return number("granularity_ms", value, lo, hi)
 
 
+#: Room under the axes (in) for the tick labels, the axis label and a one- or two-row legend.
+_BELOW_IN = 1.15
+
+
 def _figure(size: tuple[float, float], ncols: int = 1, left: float = 0.08,
             **grid: Any) -> tuple[Figure, Any]:
-    """A pyplot-free figure of ``ncols`` panels side by side (nothing leaks between redraws);
-    fixed margins, which draw several times faster than a constrained layout."""
-    fig = Figure(figsize=size)
-    fig.subplots_adjust(left=left, right=0.98, bottom=0.14, top=0.9, wspace=0.28)
+    """A pyplot-free figure of ``ncols`` panels side by side (nothing leaks between redraws),
+    ``size`` (in) plus room for the legends under the panels; fixed margins, which draw several
+    times faster than a constrained layout."""
+    width, height = size
+    total = height + _BELOW_IN - 0.5
+    fig = Figure(figsize=(width, total))
+    fig.subplots_adjust(left=left, right=0.98, bottom=_BELOW_IN / total, top=1 - 0.38 / total,
+                        wspace=0.28)
     return fig, fig.subplots(1, ncols, **grid)
 
 
-def _label(ax: Any, xlabel: str, ylabel: str, title: str, legend: str | None = "best") -> None:
-    """Axis labels (with units), title, legend and a light grid."""
+def _label(ax: Any, xlabel: str, ylabel: str, title: str, legend: bool = True) -> None:
+    """Axis labels (with units), title, a light grid and the legend under the axes (off the
+    data: never on a bar or a line)."""
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     if legend:
-        ax.legend(loc=legend, fontsize="small")
+        box, (width_in, height_in) = ax.get_position(), ax.figure.get_size_inches()
+        n = len(ax.get_legend_handles_labels()[1])
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.5 / (box.height * height_in)),
+                  ncols=min(n, 2 if box.width * width_in > 3.5 else 1), fontsize="small",
+                  frameon=False)
     ax.grid(alpha=0.3)
 
 
@@ -244,8 +257,8 @@ def power_tuning_view(memory_mb: int = 1024, granularity_ms: float = 1.0, *,
 
 def power_tuning_readout(view: PowerTuningView) -> str:
     """One line per workload at the chosen memory: duration and cost per million."""
-    parts = [f"{r.workload}: {r.duration_ms:,.0f} ms, ${r.cost_per_million_usd:,.2f} per million"
-             for r in view.chosen.itertuples()]
+    parts = [f"{r.workload}: <b>{r.duration_ms:,.0f} ms, ${r.cost_per_million_usd:,.2f}</b> per "
+             f"million" for r in view.chosen.itertuples()]
     return (f"{view.memory_mb:,} MB ({vcpu_share(view.memory_mb):.2f} vCPU), "
             f"{view.granularity_ms:g} ms billing: " + "; ".join(parts))
 

@@ -45,6 +45,7 @@ from simlab.result import Result
 from simlab.simulation import Simulation
 from simlab.sources import Bursty, S3Bucket
 from simlab.validate import number, whole
+from simlab.widgets import format_number
 
 __all__ = [
     "LESSON0", "FUNCTION", "DOCUMENTS", "word_count_handler", "LessonRun", "lesson_simulation",
@@ -322,8 +323,9 @@ def scaling_view(peak_per_min: float = 300.0, duration_s: float = 1.0, *,
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
-    fig.suptitle(f"{peak_per_min:g} uploads per minute at the peak, {duration_s:g} s each: "
-                 f"the platform follows the load", fontsize="medium")
+    fig.suptitle(f"{format_number(peak_per_min)} uploads/min at the peak, "
+                 f"{format_number(duration_s)} s each: the platform follows the load",
+                 fontsize="medium")
     cost = billing.total_cost(result.bill(free_tier=False))
     n = int(s["requests"])
     view = ScalingView(result=result, peak_per_min=float(peak_per_min), requests=n,
@@ -348,21 +350,16 @@ def scaling_dashboard(show: bool = True, **defaults: Any) -> Any:
 
     ``defaults`` may set ``peak_per_min`` and ``duration_s``.
     """
-    import ipywidgets as w
-
-    from simlab.widgets import dashboard
+    from simlab.widgets import choice_slider, dashboard, nice_values
 
     unknown = set(defaults) - {"peak_per_min", "duration_s"}
     if unknown:
         raise TypeError(f"unknown default(s) {sorted(unknown)}; allowed: peak_per_min, "
                         f"duration_s")
-    style = {"description_width": "initial"}
-    peak = w.FloatLogSlider(value=defaults.get("peak_per_min", 300.0), base=10, min=0.0,
-                            max=math.log10(1200), step=0.1, readout_format=".3g",
-                            description="uploads per minute at the peak", style=style)
-    duration = w.FloatLogSlider(value=defaults.get("duration_s", 1.0), base=10, min=-2.0,
-                                max=1.0, step=0.1, readout_format=".3g",
-                                description="run time per upload (s)", style=style)
+    peak = choice_slider(nice_values(1.0, 1000.0), defaults.get("peak_per_min", 300.0),
+                         "peak uploads/min")
+    duration = choice_slider(nice_values(0.01, 10.0), defaults.get("duration_s", 1.0),
+                             "run time (s)")
     return dashboard(scaling_view, {"peak_per_min": peak, "duration_s": duration},
                      readout=scaling_readout, run_button=True, show=show)
 

@@ -510,13 +510,10 @@ def replay_dashboard(show: bool = True, **defaults: Any) -> Any:
     unknown = set(defaults) - {"keep_alive_min", "name"}
     if unknown:
         raise TypeError(f"unknown default(s) {sorted(unknown)}; allowed: keep_alive_min, name")
-    style = {"description_width": "initial"}
     ka = w.FloatSlider(value=defaults.get("keep_alive_min", 10.0), min=0.0, max=60.0, step=1.0,
-                       description="simulated keep-alive (min)", readout_format=".0f",
-                       style=style)
+                       description="keep-alive (min)", readout_format=".0f")
     name = w.Dropdown(options=[(f"{v} ({k})", k) for k, v in LABELS.items()],
-                      value=defaults.get("name", "high_rate"), description="experiment",
-                      style=style)
+                      value=defaults.get("name", "high_rate"), description="experiment")
     return dashboard(replay_view, {"keep_alive_min": ka, "name": name}, readout=replay_readout,
                      run_button=True, show=show)
 

@@ -64,7 +64,9 @@ def _table(data: Any, name: str) -> pd.DataFrame:
                     f"{name!r}, got {type(data).__name__}")
 
 
-def _axes(ax: Axes | None, figsize: tuple[float, float] = (8.0, 4.0)) -> Axes:
+def _axes(ax: Axes | None, figsize: tuple[float, float] = (10.0, 4.5)) -> Axes:
+    """``ax``, or the axes of a new figure 10 in wide: 1,000 px at the notebook's 100 dpi, the
+    width of JupyterLab's output area."""
     if ax is None:
         _, ax = plt.subplots(figsize=figsize, layout="constrained")
         return ax

@@ -84,7 +84,7 @@ def test_rounding_figure_has_labelled_axes(rounding) -> None:
     left, right = fig.axes
     assert left.get_ylabel() == "time (ms)" and right.get_ylabel() == "GB-s in the run"
     assert len(left.patches) == 2 * 20  # billed and run bars of the first 20 invocations
-    assert "billed <b>+199%</b> more" in lesson.rounding_readout(view)
+    assert "billed <b>199% more</b> than the code ran" in lesson.rounding_readout(view)
 
 
 def test_rounding_view_reuses_a_given_run(rounding) -> None:

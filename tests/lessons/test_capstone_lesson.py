@@ -289,6 +289,7 @@ def test_policy_hint(capsys) -> None:
     text = capstone.policy_hint()
     assert text.startswith("💡 09-beat-the-baseline, hint 1 of 3") and "policy_hint(2)" in text
     assert "self.gaps" in capstone.policy_hint(3)
+    assert capsys.readouterr().out == "" and repr(text) == str(text)
     for bad in (0, 4, 1.0, True):
         with pytest.raises(ValueError, match="n must"):
             capstone.policy_hint(bad)
@@ -319,7 +320,8 @@ def test_tradeoff_dashboard_builds_its_controls(table) -> None:
     assert isinstance(box, w.VBox) and "simlab-dashboard" in box._dom_classes
     ttl, weight = box.children[0].children
     assert isinstance(ttl, w.SelectionSlider) and ttl.value == 10
-    assert list(ttl.options) == [float(m) for m in CAPSTONE["keep_alive_min"]]
+    # Labelled for people: "10", not "10.0".
+    assert list(ttl.options) == [(f"{m:g}", float(m)) for m in CAPSTONE["keep_alive_min"]]
     assert weight.value == WEIGHT and weight.continuous_update is False
 
 

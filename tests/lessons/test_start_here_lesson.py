@@ -147,7 +147,7 @@ def test_scaling_dashboard_has_sliders_and_a_run_button() -> None:
     assert isinstance(button, w.Button)
     assert peak.value == pytest.approx(300.0) and duration.value == pytest.approx(1.0)
     assert "uploads" in box.children[1].value
-    peak.value = 60.0
+    peak.value = 50.0
     button.click()
     assert "environments created" in box.children[1].value
     with pytest.raises(TypeError, match="unknown default"):
