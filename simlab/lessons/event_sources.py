@@ -356,8 +356,9 @@ def triggers_readout(view: TriggersView) -> str:
     s = view.summary
     api, s3, k = s.loc["API Gateway"], s.loc["S3"], s.loc["Kinesis"]
     return (f"API Gateway: <b>{api['failed_items']:,} of {api['items']:,} requests failed</b> "
-            f"for the client ({api['throttles']:,} were 500s: Lambda's throttles). S3: <b>{s3['retries']:,} "
-            f"retries</b> ({s3['throttles']:,} after throttles), <b>{s3['failed_items']} events "
+            f"for the client ({api['throttles']:,} were 500s: Lambda's throttles). "
+            f"S3: <b>{s3['retries']:,} retries</b> ({s3['throttles']:,} after throttles), "
+            f"<b>{s3['failed_items']} events "
             f"in the dead-letter queue</b>. Kinesis: <b>{k['invocations']:,} batches</b> of up to "
             f"{view.batch_size} record{'s' if view.batch_size != 1 else ''}, longest iterator "
             f"age <b>{k['max_delay_s']:.1f} s</b>, {k['pending_items']:,} records still waiting.")
