@@ -43,12 +43,14 @@ import json
 import math
 import os
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from test_properties import check_scaling
 
 import simlab
 from simlab.billing import PROVISIONED_BLOCK_S
@@ -532,20 +534,8 @@ def check_limits(sc: Scenario, inv: pd.DataFrame, result: simlab.Result) -> None
             pooled = sum(max(now[f] - c["provisioned_concurrency"], 0)
                          for f, c in cfg.items() if c["reserved_concurrency"] is None)
             assert pooled <= account - set_aside, (fn, at, now, cfg)
-    rule = sc.rules.get("scaling")
-    if rule is None:
-        return
-    cold = ran[ran["cold"]]
-    if isinstance(rule, PerFunctionScaling):
-        groups = [g["busy_from"].to_numpy() for _, g in cold.groupby("function", observed=True)]
-        capacity, rate = rule.step, rule.step / rule.period_s
-    else:
-        groups = [cold["busy_from"].to_numpy()]
-        capacity, rate = rule.burst, rule.per_minute / 60.0
-    for times in groups:
-        times = np.sort(times)
-        i, j = np.triu_indices(len(times))
-        assert np.all(j - i + 1 <= capacity + rate * (times[j] - times[i]) + 1e-9)
+    if sc.rules.get("scaling") is not None:  # cold starts within the scaling rule
+        check_scaling(SimpleNamespace(rules=sc.rules), ran.assign(arrival_s=ran["busy_from"]))
 
 
 def check_runs(sc: Scenario, inv: pd.DataFrame, envs: pd.DataFrame) -> None:
