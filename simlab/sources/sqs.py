@@ -570,6 +570,8 @@ class SQSQueue(Source):
                     f"{6 * timeout:g} s (6 times)")
         install_handler_runner(run)
         q = self.runtime(run)
+        if self.dead_letter_queue is not None:  # in the results even if nothing is redriven
+            self.dead_letter_queue.runtime(run)
         q.seed(run)
         q.mappings.extend(_Mapping(q, target, run) for target in targets)
         later(run.sim, 0.0, q.pump)

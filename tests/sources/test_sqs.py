@@ -235,6 +235,17 @@ def test_redriven_messages_are_counted_in_both_queues() -> None:
     assert table[("sqs:dlq", "pending")] == 5
 
 
+def test_a_dead_letter_queue_is_in_the_results_when_nothing_was_redriven() -> None:
+    sim = make_sim()
+    sim.add_source(SQSQueue("q", [(1.0, "x")], max_receive_count=2,
+                            dead_letter_queue=SQSQueue("dlq")), target="f")
+    res = sim.run(until_s=30)
+    assert len(res.extras["sqs:dlq"].frame) == 0
+    table = res.outcomes()
+    assert table.loc[table["source"] == "sqs:dlq", "count"].sum() == 0
+    assert table.loc[table["source"] == "sqs:q", "count"].sum() == 1
+
+
 def test_a_destination_from_simlab_sources_collects_stream_failures() -> None:
     sim = make_sim()
     stream = KinesisStream("s", [(0.0, "k", "bad")], max_retries=1,
