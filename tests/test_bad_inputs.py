@@ -228,6 +228,7 @@ RULES = {
                                r"got -1"),
     "host_memory_mb": (64, r"host_memory_mb must be a whole number from 128 to 100,000,000 "
                            r"\(a host must hold .*\), got 64"),
+    "recycle_prewarm": ("yes", r"recycle_prewarm must be True or False, got 'yes'"),
     "host_provision_delay_s": (-1, r"host_provision_delay_s must be a number from 0 to 86400, "
                                    r"got -1"),
 }
@@ -310,6 +311,8 @@ _STREAM = {
     "max_record_age_s": (10, r"max_record_age_s must be -1 or 60 to 604,800 seconds; got 10"),
     "bisect_on_error": ("yes", r"bisect_on_error must be True or False, got 'yes'"),
     "on_failure": (5, r"on_failure must be None or a destination with a deliver.*; got 5"),
+    "report_batch_item_failures": ("yes", r"report_batch_item_failures must be True or False, "
+                                          r"got 'yes'"),
     "poison": (5, r"poison must be None or a function of one record, got 5"),
 }
 SOURCES = {
@@ -344,6 +347,12 @@ SOURCES = {
         "integration_timeout_s": (40, r"integration_timeout_s must be a finite number of "
                                       r"seconds >= 0.05 and <= 29, got 40"),
         "api": ("soap", r"api must be 'rest' or 'http', got 'soap'"),
+        "account_throttle": (5, r"account_throttle must be a simlab.sources.apigateway.Throttle "
+                                r"or None, got 5"),
+        "stage_throttle": (5, r"stage_throttle must be a simlab.sources.apigateway.Throttle or "
+                              r"None, got 5"),
+        "method_throttle": (5, r"method_throttle must be a simlab.sources.apigateway.Throttle "
+                               r"or None, got 5"),
         "method": ("FETCH", r"method must be one of \('GET', .*\), got 'FETCH'"),
         "path": ("x", r"path must be a string starting with '/', got 'x'"),
         "body": (5, r"body must be str, bytes, dict, list or None, got int"),
@@ -406,6 +415,8 @@ SOURCES = {
         "max_concurrency": (1, r"max_concurrency must be a whole number, 2 to 1,000; got 1"),
         "retention_s": (10, r"retention_s must be 60 to 1.2096e\+06 seconds; got 10"),
         "poison": (5, r"poison must be None or a function of one record, got 5"),
+        "report_batch_item_failures": ("yes", r"report_batch_item_failures must be True or "
+                                              r"False, got 'yes'"),
     },
 }
 
@@ -467,6 +478,12 @@ OTHER = {
                         r"record must be 'all', 'summary' or 'metrics', got 'rows'"),
     ("run", "period_s"): (lambda: _sim().run(10, record="metrics", period_s=0),
                           r"period_s must be a finite number of seconds > 0, got 0"),
+    ("run", "max_events"): (lambda: _sim().run(10, max_events=0),
+                            r"max_events must be a number of requests > 0 \(default "
+                            r"100,000,000\), got 0"),
+    ("run", "handler_budget_s"): (lambda: _sim().run(10, handler_budget_s=-1),
+                                  r"handler_budget_s must be seconds of real time > 0 \(math.inf "
+                                  r"for no limit; default 10\), got -1"),
     ("bill", "granularity_ms"): (lambda: _ran().bill(granularity_ms=0),
                                  r"granularity_ms must be a finite number of milliseconds from "
                                  r"1e-09 to 3,600,000 \(1 hour\), got 0"),
