@@ -281,12 +281,13 @@ def infra_figure(result: Result, *, fig: Figure | None = None) -> Figure:
 def validation_run(invalid_fraction: float = 0.05, *, minutes: float = 15.0,
                    seed: int = 0) -> Result:
     """:func:`simlab.scenarios.data_validation` (2 order changes a second, 2 shards, batches of up
-    to 100 gathered for up to 1 s) for ``minutes`` (1 to 240). The changes written to the table
+    to 100 gathered for up to 1 s) for ``minutes`` (1 to 240), then one more minute without writes
+    so that the stream drains and every change written is read. The changes written to the table
     are kept in ``result.extras["order_changes"]``."""
     hours = number("minutes", minutes, 1.0, 240.0) / 60.0
     fraction = number("invalid_fraction", invalid_fraction, 0.0, 1.0)
     result = scenarios.data_validation(seed=seed, invalid_fraction=fraction,
-                                       hours=hours).run(until_s=hours * 3600.0)
+                                       hours=hours).run(until_s=hours * 3600.0 + 60.0)
     result.extras["order_changes"] = scenarios.order_changes(seed, hours, 2.0, fraction)
     return result
 

@@ -65,7 +65,9 @@ def test_api_gateway_hands_every_failure_to_its_client(result, summary) -> None:
 def test_s3_turns_failures_into_retries_and_loses_almost_nothing(result, summary) -> None:
     s3 = summary.loc["S3"]
     assert s3["invocation_type"] == "async" and s3["throttles"] > 0
-    assert s3["retries"] >= s3["function_errors"] + s3["throttles"] - s3["pending_items"]
+    # every failed attempt is retried, except the last of an event that failed for good or waits
+    assert s3["retries"] >= (s3["function_errors"] + s3["throttles"] - s3["pending_items"]
+                             - s3["failed_items"])
     assert s3["failed_items"] <= 1
     assert s3["max_delay_s"] >= 60.0  # an error waits a minute before its retry
     queue = result.extras["async"]

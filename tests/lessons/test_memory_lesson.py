@@ -101,7 +101,8 @@ def test_oom_kills_discard_the_environment_and_the_next_request_is_cold() -> Non
     assert len(kills) > 0 and (kills["status"] == "oom").all()
     assert (kills["environment_end"] == "oom").all()
     assert kills["next_cold"].dropna().all()
-    assert (kills["next_env_id"][kills["next_cold"].notna()] != kills["env_id"]).all()
+    followed = kills[kills["next_cold"].notna()]  # the last kill may have no next request
+    assert (followed["next_env_id"] != followed["env_id"]).all()
     inv = r.invocations
     assert (inv.loc[inv["status"] == "oom", "max_memory_used_mb"] == 512).all()
     assert r.summary()["environments_created"] == 1 + kills["next_cold"].notna().sum()
