@@ -1,6 +1,7 @@
 """What a function receives: event documents, schedules, and calls from other functions.
 
-Part of lesson 5 (event sources; :mod:`simlab.lessons.event_sources` re-exports everything here):
+Lesson 5b (what the function receives; :mod:`simlab.lessons.event_sources` re-exports everything
+here):
 
 * **payloads**: the same handler gets a different JSON document from each trigger. An S3
   notification is ``{"Records": [{"s3": {"bucket": ..., "object": {"key": ...}}}]}`` with the key
