@@ -397,19 +397,3 @@ def _cheapest_ttl_under_10_percent() -> float:
     return _cheapest_ttl()
 
 
-def _weight_feedback(answer: float, expected: float) -> str | None:
-    if abs(answer - (1 - expected)) < 0.01:
-        return "That is the baseline's cold-start fraction; what weight makes the two scores equal?"
-    return None
-
-
-@exercise("09-weight-where-none-ties", tolerance=0.005, hints=(
-    "No keep-alive has every request cold and no idle memory: its score is 1 at any weight.",
-    "The baseline's idle cost, normalised by itself, is 1: its score is its cold-start fraction "
-    "plus the weight.",
-    "Solve cold fraction of the baseline + weight = 1, with evaluate(600) on the held-out seeds.",
-), why="Above that weight, idle memory is so dear that switching keep-alive off beats the "
-        "10-minute setting: the score encodes a judgement, and the judgement picks the winner.",
-   feedback=_weight_feedback)
-def _weight_where_none_ties() -> float:
-    return 1.0 - float(evaluate(CAPSTONE["baseline_keep_alive_s"])["cold_start_fraction"])

@@ -1,13 +1,16 @@
 """What a function receives: event documents, schedules, and calls from other functions.
 
-Part of lesson 5 (event sources; :mod:`simlab.lessons.event_sources` re-exports everything here):
+Lesson 5b (what the function receives; :mod:`simlab.lessons.event_sources` re-exports everything
+here):
 
 * **payloads**: the same handler gets a different JSON document from each trigger. An S3
   notification is ``{"Records": [{"s3": {"bucket": ..., "object": {"key": ...}}}]}`` with the key
   URL-encoded (a space arrives as ``+``); API Gateway sends the whole HTTP request (``httpMethod``,
   ``path``, ``queryStringParameters``, ``body``...) and expects ``{"statusCode", "body"}`` back.
-  :func:`received_events` captures what a real handler received; :func:`trim` keeps the fields
-  worth reading;
+  an SNS record wraps the published text (a string) in ``Sns.Message``; a DynamoDB stream record
+  carries the change (``INSERT``, ``MODIFY``, ``REMOVE``) with the item's key and images in
+  DynamoDB's typed JSON. :func:`received_events` captures what a real handler received;
+  :func:`trim` keeps the fields worth reading;
 * **schedules**: EventBridge rules fire on ``rate(...)`` or 6-field ``cron(...)`` expressions in
   UTC; :func:`firings` lists the firing times of an expression, :func:`firings_figure` draws them
   per hour;
@@ -30,7 +33,7 @@ from matplotlib.figure import Figure
 from simlab import plots
 from simlab.result import Result
 from simlab.simulation import Simulation
-from simlab.sources import SDK, APIGateway, Replay, S3Bucket
+from simlab.sources import SDK, APIGateway, DynamoDBStream, Replay, S3Bucket, SNSTopic
 from simlab.sources.payloads import proxy_response
 from simlab.sources.schedule import parse_schedule
 
@@ -39,13 +42,17 @@ __all__ = ["received_events", "trim", "firings", "firings_figure", "handler_chai
 
 # -- payloads -----------------------------------------------------------------------------------
 def received_events(seed: int = 0) -> dict[str, dict[str, Any]]:
-    """The events one handler received from S3 (an upload of ``photos/red flower.jpg``) and
-    from API Gateway (``GET /orders?id=42``), by trigger name."""
+    """The events one handler received, by trigger name: from S3 (an upload of
+    ``photos/red flower.jpg``), API Gateway (``GET /orders?id=42``), SNS (a message published to
+    the topic ``orders``) and DynamoDB Streams (an order of the table ``orders`` updated from
+    ``paid`` to ``shipped``)."""
     seen: dict[str, dict[str, Any]] = {}
+    sources = {"aws:s3": "S3", "aws:sns": "SNS", "aws:dynamodb": "DynamoDB Streams"}
 
     def handler(event: dict, context: Any) -> Any:
         if "Records" in event:
-            seen["S3"] = event
+            record = event["Records"][0]
+            seen[sources[record.get("eventSource") or record.get("EventSource")]] = event
             return None
         seen["API Gateway"] = event
         return proxy_response(200, {"order": event["queryStringParameters"]["id"]})
@@ -56,6 +63,12 @@ def received_events(seed: int = 0) -> dict[str, dict[str, Any]]:
                    target="echo")
     sim.add_source(APIGateway(Replay([2.0]), path="/orders", query={"id": "42"},
                               headers={"Accept": "application/json"}), target="echo")
+    sim.add_source(SNSTopic("orders", messages=[(3.0, '{"order": 7, "status": "shipped"}',
+                                                 "order shipped")]), target="echo")
+    sim.add_source(DynamoDBStream("orders", [(4.0, "MODIFY", {"id": 7},
+                                              {"id": 7, "status": "shipped", "total": 25.5},
+                                              {"id": 7, "status": "paid", "total": 25.5})]),
+                   target="echo")
     sim.run(until_s=10.0)
     return seen
 

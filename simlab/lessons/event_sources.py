@@ -5,8 +5,9 @@ A Lambda function is invoked in one of three ways, and the trigger decides which
 * **synchronously**: the caller waits for the answer. API Gateway, the SDK's ``RequestResponse``
   (also load balancers, function URLs, Cognito). Nobody retries for you: a function error comes
   back to the caller at once (API Gateway: ``502``), so does a throttle (Lambda's ``429``, which
-  API Gateway passes on as ``500 Internal server error``), and API Gateway stops waiting after
-  29 s (``504``) while the function runs on, billed;
+  API Gateway passes on as ``500 Internal server error``), and a REST API stops waiting after its
+  integration timeout (29 s by default, raisable since June 2024 for Regional and private REST
+  APIs: ``504``) while the function runs on, billed;
 * **asynchronously**: the caller hands the event to Lambda's internal queue and gets ``202`` at
   once. S3, SNS, EventBridge (schedules included), the SDK's ``Event``. Lambda retries a failed
   event twice, 1 and 2 minutes later, then sends it to a dead-letter queue or an on-failure
@@ -454,7 +455,7 @@ def iterator_age_at(result: Result, t_s: float, shard: int,
 
 def slow_api(duration_s: float = 40.0, *, timeout_s: int = 60, seed: int = 0) -> Result:
     """One API Gateway request at t = 10 s to a function that runs ``duration_s`` (its timeout
-    ``timeout_s``); the REST API's integration timeout is 29 s."""
+    ``timeout_s``); the REST API's integration timeout is 29 s, API Gateway's default."""
     d = number("duration_s", duration_s, 0.0, 900.0)
     sim = Simulation(era="today", seed=seed)
     sim.add_function("report", memory_mb=1024, duration_s=d, timeout_s=timeout_s)
@@ -532,8 +533,9 @@ def _status_feedback(answer: float, expected: float) -> str | None:
     "timeout.",
     "result = event_sources.slow_api(40); result.extras['apigateway'].responses",
     "The client's status is in the http_status column.",
-), why="API Gateway's REST integration timeout is 29 s: the client gets 504 Gateway Timeout, "
-        "whatever the function does afterwards.", feedback=_status_feedback)
+), why="A REST API waits for its integration at most 29 s by default (raisable since June 2024 "
+        "for Regional and private REST APIs): the client gets 504 Gateway Timeout, whatever the "
+        "function does afterwards.", feedback=_status_feedback)
 def _api_status_40s() -> float:
     return float(slow_api(40.0).extras["apigateway"].responses["http_status"].iloc[0])
 
@@ -546,13 +548,13 @@ def _billed_feedback(answer: float, expected: float) -> str | None:
     return None
 
 
-@exercise("05-billed-after-504", tolerance=0.5, unit="s", hints=(
-    "Does API Gateway stop the function when it answers 504 to the client?",
+@exercise("05-billed-slow-api", tolerance=0.5, unit="s", hints=(
+    "Does API Gateway stop the function when it stops waiting for it?",
     "result = event_sources.slow_api(40); look at result.invocations['billed_ms'].",
 ), why="The function is not stopped when API Gateway times out: it runs, and is billed, to its "
-        "end or its own timeout. Keep a function behind an API well under 29 s.",
+        "end or its own timeout. Keep a function behind an API well under the API's timeout.",
    feedback=_billed_feedback)
-def _billed_after_504() -> float:
+def _billed_slow_api() -> float:
     return float(slow_api(40.0).invocations["billed_ms"].iloc[0]) / 1000.0
 
 

@@ -42,6 +42,7 @@ from simlab.config import ERAS
 from simlab.dists import LogNormal
 from simlab.exercises import exercise
 from simlab.observe.cloudtrail import CloudTrailDelivery, trail_frame, trail_reader
+from simlab.observe.logs import LogView
 from simlab.observe.metrics import to_wide
 from simlab.result import Result
 from simlab.simulation import Simulation
@@ -51,7 +52,7 @@ from simlab.validate import number
 __all__ = [
     "LESSON6", "FUNCTION", "AUDIT", "BUCKET", "lesson_simulation", "lesson_result",
     "before_after", "change_seen_at", "metrics_figure", "MonitoringView", "monitoring_view",
-    "monitoring_readout", "monitoring_dashboard",
+    "monitoring_readout", "monitoring_dashboard", "filter_log_events",
 ]  # fmt: skip
 
 #: The lesson's settings: the run, the change and the trail (the notebook prints them).
@@ -288,6 +289,23 @@ def monitoring_readout(view: MonitoringView) -> str:
             f"{int(t.loc['after', 'timeouts'])} after</b>; <b>Duration p99 "
             f"{t.loc['before', 'duration_p99_ms']:,.0f} → {t.loc['after', 'duration_p99_ms']:,.0f}"
             f" ms</b>; {seen}")
+
+
+def filter_log_events(logs: LogView, pattern: str, max_items: int = 2) -> dict[str, Any]:
+    """What ``aws logs filter-log-events --log-group-name <group> --filter-pattern <pattern>``
+    prints for these logs: the API's JSON response, ``{"events": [...]}``.
+
+    Each event has its ``logStreamName``, ``timestamp`` (ms since 1970, UTC) and ``message``, in
+    time order; only the first ``max_items`` are kept. ``pattern`` is matched as
+    :meth:`LogView.filter` does (a substring), as a quoted CloudWatch filter pattern matches a
+    phrase. AWS also gives each event an ``ingestionTime`` and an ``eventId``, and a
+    ``nextToken`` when more events match than it returns; simlab has no ingestion, so they are
+    left out.
+    """
+    max_items = int(number("max_items", max_items, 1, 10_000))
+    hits = logs.filter(pattern=pattern).df.head(max_items)
+    return {"events": [{"logStreamName": row.log_stream, "timestamp": int(row.timestamp_ms),
+                        "message": row.message} for row in hits.itertuples()]}
 
 
 def monitoring_dashboard(show: bool = True, **defaults: Any) -> Any:

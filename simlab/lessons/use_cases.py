@@ -394,26 +394,6 @@ def _etl_duplicates() -> float:
     return float((etl_files(etl_run(0.2))["registrations"] > 1).sum())
 
 
-def _attempts_feedback(answer: float, expected: float) -> str | None:
-    if abs(answer - 1) < 0.01:
-        return "Each retry is a new HTTP request to API Gateway, and a new invocation for Lambda."
-    if abs(answer - 3) < 0.01:
-        return "Not every request needed its retries: most got a 200 at once."
-    return None
-
-
-@exercise("07-api-attempts-per-request", tolerance=0.01, unit="HTTP attempts", hints=(
-    "Compare http_attempts with requests in use_cases.api_table(use_cases.api_runs()).",
-    "Divide the two for 'reserved 1, clients retry twice'.",
-), why="Retries turn some 500s (Lambda's throttles) into 200s, but every retry is more load "
-        "on a function that is "
-        "already at its limit: a throttling spike grows when clients retry without backoff.",
-   feedback=_attempts_feedback)
-def _api_attempts_per_request() -> float:
-    row = api_table(api_runs()).loc["reserved 1, clients retry twice"]
-    return float(row["http_attempts"] / row["requests"])
-
-
 def _night_feedback(answer: float, expected: float) -> str | None:
     inv = mobile_run().invocations
     day = float(inv[inv["function"] == "feed"]["cold"].mean())

@@ -4,6 +4,7 @@ dashboard and the exercises."""
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, datetime
 
@@ -17,7 +18,7 @@ from simlab.lessons import event_sources as es
 from simlab.theory import erlang_b
 
 IDS = ["05-fanout-attempts", "05-poison-iterator-age", "05-api-status-40s",
-       "05-billed-after-504", "05-async-throttle-wait", "05-weekend-firings"]
+       "05-billed-slow-api", "05-async-throttle-wait", "05-weekend-firings"]
 
 
 @pytest.fixture(scope="module")
@@ -167,6 +168,14 @@ def test_received_events_have_the_shapes_of_their_sources() -> None:
     api = events["API Gateway"]
     assert api["httpMethod"] == "GET" and api["path"] == "/orders"
     assert api["queryStringParameters"] == {"id": "42"} and api["body"] is None
+    sns = events["SNS"]["Records"][0]
+    assert sns["EventSource"] == "aws:sns" and sns["Sns"]["Subject"] == "order shipped"
+    assert json.loads(sns["Sns"]["Message"]) == {"order": 7, "status": "shipped"}
+    change = events["DynamoDB Streams"]["Records"][0]
+    assert change["eventSource"] == "aws:dynamodb" and change["eventName"] == "MODIFY"
+    assert change["dynamodb"]["Keys"] == {"id": {"N": "7"}}
+    assert change["dynamodb"]["OldImage"]["status"] == {"S": "paid"}
+    assert change["dynamodb"]["NewImage"]["status"] == {"S": "shipped"}
 
 
 def test_trim_keeps_the_asked_paths_and_counts_the_rest() -> None:
@@ -272,7 +281,7 @@ def test_expected_answers_are_what_the_runs_show(poisoned, capsys) -> None:
     assert REGISTRY["05-api-status-40s"].expected() == 504
     assert REGISTRY["05-weekend-firings"].expected() == 72
     assert REGISTRY["05-async-throttle-wait"].expected() == pytest.approx(127.0)
-    assert check("05-billed-after-504", 40).correct  # INIT aside, the full 40 s
+    assert check("05-billed-slow-api", 40).correct  # INIT aside, the full 40 s
     poison = poisoned.extras["poison"]
     age = es.iterator_age_at(poisoned, poison["arrival_s"] + 600, poison["shard"]) / 60_000
     assert check("05-poison-iterator-age", age).correct
@@ -288,8 +297,8 @@ def test_feedback_names_the_common_mistakes(poisoned, capsys) -> None:
     assert "other shard" in check("05-poison-iterator-age", other / 60_000).message
     assert "minutes" in check("05-poison-iterator-age", 600).message
     assert "was slow" in check("05-api-status-40s", 502).message
-    assert "29 s is when" in check("05-billed-after-504", 29).message
-    assert "seconds" in check("05-billed-after-504", 40_334).message
+    assert "29 s is when" in check("05-billed-slow-api", 29).message
+    assert "seconds" in check("05-billed-slow-api", 40_334).message
     assert "back to the queue" in check("05-async-throttle-wait", 0).message
     assert "Saturday and Sunday" in check("05-weekend-firings", 360).message
     capsys.readouterr()

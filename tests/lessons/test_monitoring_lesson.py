@@ -148,3 +148,17 @@ def test_feedback_names_the_common_mistakes(result, capsys) -> None:
     if whole != expected:  # the peak may fall before the change; then there is no such mistake
         assert "after the change" in check("06-max-concurrency-before-update", whole).message
     capsys.readouterr()
+
+
+def test_filter_log_events_has_the_cli_shape() -> None:
+    logs = monitoring.lesson_result().logs("thumbnail")
+    out = monitoring.filter_log_events(logs, "Task timed out", max_items=3)
+    events = out["events"]
+    assert list(out) == ["events"] and len(events) == 3
+    assert all(set(e) == {"logStreamName", "timestamp", "message"} for e in events)
+    assert all("Task timed out after 3.00 seconds" in e["message"] for e in events)
+    stamps = [e["timestamp"] for e in events]
+    assert stamps == sorted(stamps) and all(isinstance(t, int) for t in stamps)
+    assert set(e["logStreamName"] for e in events) <= set(logs.streams)
+    with pytest.raises(ValueError, match="max_items"):
+        monitoring.filter_log_events(logs, "REPORT", max_items=0)
