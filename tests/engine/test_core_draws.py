@@ -33,16 +33,16 @@ def _run(**function: Any) -> simlab.Result:
 
 @pytest.mark.parametrize("value", [math.nan, -1.0])
 def test_memory_used_drawing_nan_or_negative_is_an_error(value: float) -> None:
-    with pytest.raises(ValueError, match=rf"^resize\.memory_used_mb drew {value!r}; a distribution "
-                                         r"of memory used must only draw numbers >= 0 \(MB\)$"):
+    # the function, the quantity and the value: from the draw check of custom distributions
+    # (simlab.dists.Checked) or, for what gets past it, from the engine
+    with pytest.raises(ValueError, match=rf"^resize\.memory_used_mb .*drew {value!r}"):
         _run(memory_used_mb=Draws(value))
 
 
 @pytest.mark.parametrize(("quantity", "value"), [("init_s", math.nan), ("init_s", -0.5),
                                                  ("duration_s", math.nan), ("duration_s", -2.0)])
 def test_times_drawing_nan_or_negative_are_errors(quantity: str, value: float) -> None:
-    with pytest.raises(ValueError, match=rf"^resize\.{quantity} drew {value!r}; a distribution of "
-                                         r"times must only draw numbers >= 0"):
+    with pytest.raises(ValueError, match=rf"^resize\.{quantity} .*drew {value!r}"):
         _run(**{quantity: Draws(value)})
 
 
