@@ -22,6 +22,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from _calibrate import Calibration  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import simlab  # noqa: E402
@@ -51,12 +52,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.repeat < 1:
         parser.error(f"--repeat must be at least 1, got {args.repeat}")
 
+    calibration = Calibration()
     compute = _median(lambda: widgets.cold_start_view(), args.repeat)
     redraw = _median(lambda: _png(widgets.cold_start_view()[1]), args.repeat)
     print(f"lesson 1 dashboard, default settings, median of {args.repeat}:")
     print(f"  pure function (runs + figure):  {compute:.3f} s")
     print(f"  redraw (pure function + PNG):   {redraw:.3f} s   target <= {TARGET_S} s: "
           f"{'met' if redraw <= TARGET_S else 'NOT MET'}")
+    print(f"  redraw relative to the calibration: {calibration.duration(redraw)}")
 
     sim = simlab.Simulation(era="2018", seed=1)
     sim.add_function("f", memory_mb=1024, duration_s=0.1, error_rate=0.01)
