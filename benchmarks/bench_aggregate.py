@@ -1,7 +1,13 @@
 """Aggregate-only runs: a day at 100 requests/s in flat memory, against a row per invocation.
 
-Run:  python benchmarks/bench_aggregate.py            (about 2 minutes on 2 cores)
-      python benchmarks/bench_aggregate.py --quick    (10 req/s: a few seconds)
+Run:  .venv/bin/python benchmarks/bench_aggregate.py           (31 million invocations: minutes)
+      .venv/bin/python benchmarks/bench_aggregate.py --quick   (2.6 million invocations)
+
+How long it takes depends on the machine far more than the old "about 2 minutes" said: each
+invocation costs about 5 to 8 bare SimPy timeouts (the script prints the figure per case, against
+the calibration it measures first), so the full run is about 200 million SimPy timeouts of work:
+divide by the calibration figure for the wall time (about 3 minutes at 1.1 million timeouts/s).
+The last line prints the whole run's wall time and its size in SimPy timeouts.
 
 One function (256 MB, 0.1 s per request) behind Poisson traffic at 100 requests/s. Each case runs in
 a fresh Python process, so that its peak resident set size (RSS) is its own:
@@ -12,6 +18,9 @@ a fresh Python process, so that its peak resident set size (RSS) is its own:
   simulated time: the table prints it and the growth per simulated hour.
 * ``record="metrics"`` for 24 h: the same plus per-minute CloudWatch metrics (1,440 periods).
 * ``record="all"`` for 1 h, 2 h and 4 h: a row per invocation; memory grows in proportion.
+
+The machine's speed (bare SimPy timeouts per second, see ``_calibrate.py``) is printed before and
+after the cases, and each case's rate relative to it (SimPy timeouts per invocation).
 """
 
 from __future__ import annotations
@@ -22,6 +31,8 @@ import resource
 import subprocess
 import sys
 import time
+
+from _calibrate import Calibration
 
 CASES = [("summary", 6), ("summary", 12), ("summary", 24), ("metrics", 24),
          ("all", 1), ("all", 2), ("all", 4)]
@@ -62,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         print(json.dumps(run_case(args.child[0], float(args.child[1]), rate)))
         return 0
+    calibration = Calibration()
+    start = time.perf_counter()
     print(f"one function, Poisson {rate:g} requests/s; each case in a fresh process")
     print(f"{'record':>8} {'hours':>6} {'invocations':>12} {'run s':>7} {'inv/s':>9} "
           f"{'baseline MB':>12} {'peak MB':>8} {'run MB':>7}")
@@ -82,6 +95,16 @@ def main(argv: list[str] | None = None) -> int:
         per_inv = last["run_mb"] * 1024 * 1024 / last["invocations"]
         print(f"record={record!r}: memory of the run grows {slope:+.2f} MB per simulated hour "
               f"({per_inv:,.0f} bytes per invocation at {last['hours']:g} h)")
+    wall = time.perf_counter() - start
+    calibration.finish()
+    for r in rows:
+        print(f"{r['record']:>8} {r['hours']:>3g} h relative to the calibration: "
+              f"{calibration.rate(r['invocations'] / r['seconds'])}")
+    total = sum(r["invocations"] for r in rows)
+    per_million = wall * calibration.timeouts_per_s / total
+    print(f"all cases: {total:,.0f} invocations in {wall:.0f} s of wall time = "
+          f"{calibration.duration(wall)} ({per_million:.1f} M SimPy timeouts per million "
+          f"invocations)")
     return 0
 
 

@@ -1,7 +1,7 @@
 """Engine throughput and memory: invocations simulated per second, recording every invocation.
 
-Run:  python benchmarks/bench_engine.py            (both cases, about 20 s)
-      python benchmarks/bench_engine.py --case a   (one case)
+Run:  .venv/bin/python benchmarks/bench_engine.py            (both cases, about 20 s)
+      .venv/bin/python benchmarks/bench_engine.py --case a   (one case)
 
 (a) Poisson 0.9 req/s, duration 1.991 s, init 0.253 s, keep-alive 600 s, about 1,000,000
     invocations (a couple of live environments).
@@ -11,6 +11,9 @@ Run:  python benchmarks/bench_engine.py            (both cases, about 20 s)
 Peak memory is the process's maximum resident set size after the run and its summary (it includes
 the interpreter and the libraries, about 120 MB). Reading ``result.invocations`` afterwards adds
 the priced columns (billed_ms, cost_usd).
+
+The machine's speed (bare SimPy timeouts per second, see ``_calibrate.py``) is measured before and
+after; each case's rate is also printed relative to it, as SimPy timeouts per invocation.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import argparse
 import resource
 import sys
 import time
+
+from _calibrate import Calibration
 
 import simlab
 
@@ -45,13 +50,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--case", choices=sorted(CASES), action="append")
     parser.add_argument("--invocations", type=int, default=1_000_000)
     args = parser.parse_args(argv)
+    calibration = Calibration()
+    rates = {}
     for case in args.case or sorted(CASES):
         r = run_case(CASES[case], args.invocations)
+        rates[case] = r["per_second"]
         print(f"case {case}: {r['invocations']:,} invocations in {r['seconds']:.2f} s = "
               f"{r['per_second']:,.0f} invocations/s; peak RSS {r['peak_rss_mb']:.0f} MB; "
               f"mean environments {r['mean_environments']:.1f}; "
               f"cold-start fraction {r['cold_start_fraction']:.5f}")
         sys.stdout.flush()
+    calibration.finish()
+    for case, rate in rates.items():
+        print(f"case {case} relative to the calibration: {calibration.rate(rate)}")
     return 0
 
 

@@ -1,7 +1,7 @@
 """Trace scale: replay a whole day of a 2019-format Azure Functions trace, hundreds of functions.
 
-Run:  python benchmarks/bench_trace_scale.py                      (400 functions, 1 day)
-      python benchmarks/bench_trace_scale.py --functions 50 --minutes 120   (a quick look)
+Run:  .venv/bin/python benchmarks/bench_trace_scale.py          (400 functions, 1 day)
+      .venv/bin/python benchmarks/bench_trace_scale.py --functions 50 --minutes 120   (quick)
 
 The real 2019 files are not shipped (about 50,000 functions a day), so this script writes files
 in their exact format into a temporary folder, then goes the way a user with the real files goes:
@@ -25,7 +25,9 @@ the others following a daily cycle, some in bursts of a few hours.
 
 Measured on 2 cores (400 functions, 2,023,288 invocations, ``record="summary"``): with one
 TraceReplay, 8.8 s of replay and 286 MB peak RSS; with ``--via replay``, 9.5 s and 409 MB (about
-141 MB of either is synthesising and reading the files).
+141 MB of either is synthesising and reading the files). The machine's speed (bare SimPy timeouts
+per second, see ``_calibrate.py``) is printed before and after, and the replay's time relative to
+it (millions of SimPy timeouts, and SimPy timeouts per request).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from _calibrate import Calibration
 
 import simlab
 from simlab.sources import Replay, TraceReplay
@@ -199,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="one TraceReplay source, or a Replay source per function")
     parser.add_argument("--record", choices=("summary", "metrics", "all"), default="summary")
     args = parser.parse_args(argv)
+    calibration = Calibration()
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         paths = synthesise_day(Path(tmp), args.functions, args.minutes, args.seed, args.per_day)
@@ -221,6 +225,9 @@ def main(argv: list[str] | None = None) -> int:
           f"throttle fraction {s['throttle_fraction']:.4f}; mean environments "
           f"{s['mean_environments']:.1f}; peak RSS "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    calibration.finish()
+    print(f"replay relative to the calibration: {calibration.duration(t3 - t2)}; "
+          f"{calibration.rate(s['requests'] / (t3 - t2), 'request')}")
     return 0
 
 

@@ -31,6 +31,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from _calibrate import Calibration  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import simlab  # noqa: E402
@@ -104,9 +105,9 @@ def _median(fn: Callable[[], object], repeat: int) -> float:
     return statistics.median(times)
 
 
-def bench_dashboards(repeat: int, only: list[str]) -> bool:
-    """Time every dashboard; print a table; True when each meets its target (or has a Run
-    button)."""
+def bench_dashboards(repeat: int, only: list[str], calibration: Calibration) -> bool:
+    """Time every dashboard; print a table (the median also relative to the machine's
+    ``calibration``); True when each meets its target (or has a Run button)."""
     import ipywidgets as w
 
     ok = True
@@ -127,7 +128,7 @@ def bench_dashboards(repeat: int, only: list[str]) -> bool:
         ok &= met or has_run
         print(f"  {name:<17} {len(wall):>7} {med:>8.3f} {top:>8.3f} "
               f"{statistics.median(cpu):>8.3f} {max(cpu):>8.3f}  {'yes' if has_run else 'no':<10} "
-              f"{verdict}")
+              f"{verdict}; median = {calibration.duration(med)}")
     return ok
 
 
@@ -166,9 +167,11 @@ def main(argv: list[str] | None = None) -> int:
     if set(args.only) - known:
         parser.error(f"--only must name a dashboard of {sorted(known)}, got {args.only}")
 
-    ok = bench_dashboards(args.repeat, args.only)
+    calibration = Calibration()
+    ok = bench_dashboards(args.repeat, args.only, calibration)
     if not args.only:
         ok &= bench_plots(args.repeat)
+    calibration.finish()
     print("all within target" if ok else "SOME ABOVE TARGET")
     return 0 if ok else 1
 

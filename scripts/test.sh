@@ -1,18 +1,30 @@
 #!/usr/bin/env bash
 # Install simlab with its test tools into .venv and run every check: lint, unit tests, notebooks.
 #
-#   bash scripts/test.sh
+#   bash scripts/test.sh           # everything (about 8 minutes on an idle 2-core machine)
+#   bash scripts/test.sh --quick   # ruff and the unit tests only: no notebooks, no browser
 #
-# Steps: ruff check; pytest tests (unit, statistical, property and browser tests); pytest --nbval
-# on notebooks/ in strict mode with the sanitizer tests/nbval_sanitize.cfg. Every step runs even if
-# an earlier one fails; the exit status is non-zero if any failed. The browser test needs Debian's
-# chromium: installed with apt-get when running as root, otherwise install it yourself.
+# Steps: ruff check; pytest tests (unit, statistical, property and browser tests, spread over the
+# CPUs with pytest-xdist); pytest --nbval on notebooks/ in strict mode with the sanitizer
+# tests/nbval_sanitize.cfg (one process: nbval and xdist do not mix). Every step runs even if an
+# earlier one fails; the exit status is non-zero if any failed. The browser test needs Debian's
+# chromium: installed with apt-get when running as root (waiting up to SIMLAB_APT_LOCK_TIMEOUT
+# seconds, default 120, for another apt run to finish), otherwise install it yourself. The chromium
+# step is judged by whether chromium is there when the browser test runs, not by apt's exit code.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$SIMLAB_ROOT"
 
 TOOLS_EXTRAS="test,dev"
+QUICK=0
+for arg in "$@"; do
+    case "$arg" in
+    --quick) QUICK=1 ;;
+    -h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown option '$arg' (options: --quick)" ;;
+    esac
+done
 START=$SECONDS
 declare -a NAMES=() STATES=() TIMES=()
 
@@ -51,17 +63,23 @@ else
     record "install (.venv)" "passed" $((SECONDS - t0))
 fi
 
+chromium_present() { command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ]; }
+
 t0=$SECONDS
-if command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ]; then
-    record "chromium" "present" $((SECONDS - t0))
+chromium_how=""
+if [ "$QUICK" = 1 ]; then
+    chromium_how="not needed (--quick)"
+elif chromium_present; then
+    chromium_how="present"
 elif apt_install chromium; then
-    record "chromium" "installed" $((SECONDS - t0))
+    chromium_how="installed"
 elif is_root; then
-    record "chromium" "FAILED (apt-get install chromium)" $((SECONDS - t0))
+    warn "apt-get install chromium failed; the browser test will tell whether chromium is there"
+    chromium_how="apt-get failed"
 else
-    record "chromium" "missing (not root: sudo apt-get install chromium)" $((SECONDS - t0))
     warn "chromium is not installed and this user cannot install it; the browser test cannot run"
 fi
+chromium_t=$((SECONDS - t0))
 
 # -- checks --------------------------------------------------------------------------------------
 if [ -x "$VENV/bin/ruff" ]; then
@@ -72,9 +90,28 @@ else
     record "ruff check" "FAILED (ruff not installed)" 0
 fi
 
-run_step "unit tests" "$VPY" -m pytest tests
+# pytest-xdist spreads the unit tests over the CPUs, one test file per worker at a time (so a
+# file's module-scoped fixtures are built once).
+xdist=()
+"$VPY" -c "import xdist" 2>/dev/null && xdist=(-n auto --dist loadfile)
+if [ "$QUICK" = 1 ]; then
+    run_step "unit tests" "$VPY" -m pytest tests --ignore=tests/browser -q "${xdist[@]}"
+    record "notebooks (nbval)" "skipped (--quick)" 0
+else
+    run_step "unit tests" "$VPY" -m pytest tests -q "${xdist[@]}"
+    # The browser test ran in the step above: chromium counts as there if it was there then.
+    if chromium_present; then
+        record "chromium" "${chromium_how:-present} (at the browser test)" "$chromium_t"
+    elif is_root; then
+        record "chromium" "FAILED (missing at the browser test: ${chromium_how})" "$chromium_t"
+    else
+        record "chromium" "missing (not root: sudo apt-get install chromium)" "$chromium_t"
+    fi
+fi
 
-if find notebooks -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' 2>/dev/null | grep -q .; then
+if [ "$QUICK" = 1 ]; then
+    :
+elif find notebooks -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' 2>/dev/null | grep -q .; then
     ALLOW_EMPTY=1 run_step "notebooks (nbval)" "$VPY" -m pytest --nbval --nbval-current-env \
         --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=120 notebooks/
 else

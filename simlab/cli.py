@@ -5,14 +5,23 @@
     simlab scenarios                                  # the built-in scenarios
     simlab run cold-starts --until 2h --seed 3        # a built-in scenario
     simlab run examples/api.toml --set api.memory_mb=1024 --out out/api --format parquet
-    simlab sweep examples/sweep_keepalive.toml --out out/keepalive.csv
+    simlab sweep examples/sweep_keepalive.toml --out out/keepalive
     simlab check examples/api.toml                    # only check a file
+
+``--out`` is a folder for both commands; by default ``simlab-runs/<scenario name>`` for a run and
+``simlab-runs/<file stem>-sweep`` for a sweep, under the current directory.
 
 ``simlab run`` writes into ``--out``: ``summary.json`` (the run's headline figures, overall and
 per function), the tables (``invocations``, ``environments``, ``functions``, ``metrics``, ``bill``)
 as CSV or Parquet, and the standard figures as PNG. What it can write depends on ``--record``: the
 aggregate-only modes (``summary``, ``metrics``) keep no row per invocation, so they have no
-invocation table, bill or figures, but keep memory flat for runs of days.
+invocation table, bill or figures, but keep memory flat for runs of days. Columns holding Python
+objects (a handler's ``output``, its ``log_lines``) are written as JSON text.
+
+``simlab sweep`` writes ``runs`` (one row per run) and ``summary`` (mean and confidence interval
+per grid point) into ``--out``.
+
+Only what a command needs is imported, so ``simlab --help`` answers at once.
 
 Durations are written ``90s``, ``250ms``, ``10m``, ``1h``, ``1d`` or ``1h30m``. A mistake in the
 command or in a file stops everything before the run, with a message naming the key and its line,
@@ -31,22 +40,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from simlab.scenario_files import (
-    ScenarioFile,
-    ScenarioFileError,
-    convert_value,
-    load,
-    loads,
-    parse_assignment,
-    parse_duration,
-    platform_rules,
-    rule_names,
-)
-
 if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
     from simlab.result import Result
+    from simlab.scenario_files import ScenarioFile
     from simlab.simulation import Simulation
 
 __all__ = ["main", "build_parser", "UsageError", "FIGURES", "apply_to_simulation", "SweepSpec",
@@ -83,6 +81,8 @@ def sweep_spec(scenario: ScenarioFile) -> SweepSpec:
     """The ``[sweep]`` section of ``scenario``, checked: ``grid`` (key path -> list of values;
     the keys must name values of the file), ``seeds`` (a count or a list), ``until``,
     ``metrics`` (names from ``Result.summary()``), ``seed_mode``, ``record``."""
+    from simlab.scenario_files import ScenarioFileError, parse_duration
+
     spec = scenario.data.get("sweep", {})
     if not isinstance(spec, dict) or not isinstance(spec.get("grid"), dict):
         raise scenario.error("sweep.grid", "a sweep file needs a [sweep.grid] table of "
@@ -144,6 +144,8 @@ class FileBuild:
     preset: tuple[tuple[str, Any], ...] = ()
 
     def __call__(self, seed: int, **values: Any) -> Simulation:
+        from simlab.scenario_files import loads
+
         scenario = loads(self.text, self.file)
         if self.preset:
             scenario = scenario.with_values(dict(self.preset))
@@ -156,6 +158,8 @@ class FileBuild:
 
 
 def _duration(text: str) -> float:
+    from simlab.scenario_files import parse_duration
+
     try:
         value = parse_duration(text)
     except ValueError as err:
@@ -231,7 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--period", type=_duration, default=60.0, metavar="DURATION",
                      help="metrics period (default: 60s)")
     run.add_argument("--out", type=Path, metavar="DIR",
-                     help="output directory (default: simlab-runs/<scenario name>)")
+                     help="output folder (default: simlab-runs/<scenario name>)")
     run.add_argument("--format", choices=("csv", "parquet"), default="csv",
                      help="table format (default: csv)")
     run.add_argument("--no-figures", action="store_true", help="do not draw the PNG figures")
@@ -258,9 +262,10 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--scheduler", metavar="ADDRESS",
                        help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786 (needs "
                        "dask.distributed)")
-    sweep.add_argument("--out", type=Path, metavar="FILE",
-                       help="table of runs (default: <file stem>-sweep.<format>); the "
-                       "per-point summary goes beside it as <name>-summary.<format>")
+    sweep.add_argument("--out", type=Path, metavar="DIR",
+                       help="output folder for runs.<format> (one row per run) and "
+                       "summary.<format> (one row per grid point) (default: "
+                       "simlab-runs/<file stem>-sweep)")
     sweep.add_argument("--format", choices=("csv", "parquet"), default="csv",
                        help="table format (default: csv)")
     sweep.add_argument("--confidence", type=float, default=0.95,
@@ -299,6 +304,8 @@ def _scenario_list() -> list[tuple[str, str]]:
     module = _scenarios_module()
     if module is None:
         return []
+    import pandas as pd
+
     listed = module.list_scenarios()
     if isinstance(listed, pd.DataFrame):
         cols = list(listed.columns)
@@ -320,6 +327,8 @@ def _first_line(value: Any) -> str:
 
 
 def _values(items: Sequence[str]) -> dict[str, Any]:
+    from simlab.scenario_files import parse_assignment
+
     out: dict[str, Any] = {}
     for item in items:
         try:
@@ -333,6 +342,8 @@ def _values(items: Sequence[str]) -> dict[str, Any]:
 def _load_target(target: str, seed: int | None, values: dict[str, Any]
                  ) -> tuple[str, Simulation, float | None]:
     """The scenario's name, its simulation and its default length."""
+    from simlab.scenario_files import load
+
     if _is_file(target):
         scenario = load(target)
         return scenario.name, scenario.build(seed=seed, values=values), scenario.until_s
@@ -360,6 +371,8 @@ def apply_to_simulation(sim: Simulation, key: str, value: Any) -> None:
     ``functions.<function>.<key>``. Values are converted as in scenario files and checked; on an
     error nothing changes.
     """
+    from simlab.scenario_files import convert_value, platform_rules, rule_names
+
     parts = key.split(".")
     if parts[:1] == ["functions"]:
         parts = parts[1:]
@@ -397,11 +410,31 @@ def apply_to_simulation(sim: Simulation, key: str, value: Any) -> None:
 
 def _write_table(df: pd.DataFrame, path: Path, fmt: str) -> Path:
     path = path.with_suffix(f".{fmt}")
+    df = _json_objects(df)
     if fmt == "parquet":
         df.to_parquet(path, index=False)
     else:
         df.to_csv(path, index=False)
     return path
+
+
+def _json_objects(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every column of Python objects (a handler's output, its log lines) as JSON
+    text, so that CSV and Parquet readers get data, not Python reprs; missing values stay
+    missing."""
+    import pandas as pd
+
+    columns = [c for c in df.columns if df[c].dtype == object]
+    if not columns:
+        return df
+
+    def to_json(value: Any) -> Any:
+        if value is None or isinstance(value, float) and math.isnan(value):
+            return None
+        return json.dumps(value, default=str, ensure_ascii=False)
+
+    return df.assign(**{c: pd.Series([to_json(v) for v in df[c]], index=df.index,
+                                     dtype=object) for c in columns})
 
 
 def _jsonable(series: pd.Series) -> dict[str, Any]:
@@ -533,6 +566,7 @@ def _safe(name: str) -> str:
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    from simlab.scenario_files import load
     from simlab.sweep import summarise, summary_names, sweep
 
     scenario = load(args.file)
@@ -549,7 +583,10 @@ def _sweep(args: argparse.Namespace) -> int:
     until_s = args.until or spec.until_s or scenario.until_s or 3600.0
     seeds = args.seeds or spec.seeds
     build = FileBuild(scenario.text, scenario.file, tuple(values.items()))
-    out = args.out or Path(f"{args.file.stem}-sweep.{args.format}")
+    out = args.out or Path("simlab-runs") / _safe(f"{args.file.stem}-sweep")
+    if out.suffix.lower() in (".csv", ".parquet"):
+        raise UsageError(f"--out is a folder, as for 'simlab run'; got {str(out)!r} (the runs "
+                         f"go to <folder>/runs.{args.format}, the summary beside them)")
 
     _check_out(out, directory=False)
 
@@ -572,11 +609,13 @@ def _sweep(args: argparse.Namespace) -> int:
             client.close()
     table = summarise(df, by=list(spec.grid), metric=df.attrs["metrics"],
                       confidence=args.confidence)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    runs_path = _write_table(df, out, args.format)
-    summary_path = _write_table(table, out.with_name(f"{out.stem}-summary"), args.format)
+    out.mkdir(parents=True, exist_ok=True)
+    runs_path = _write_table(df, out / "runs", args.format)
+    summary_path = _write_table(table, out / "summary", args.format)
     shown = [c for c in table.columns
              if c in spec.grid or c == "n" or c.endswith("_mean")][: len(spec.grid) + 5]
+    import pandas as pd
+
     with pd.option_context("display.width", 120, "display.max_columns", 12):
         print(table[shown].to_string(index=False))
     failed = int(df["error"].notna().sum())
@@ -608,7 +647,9 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    scenario: ScenarioFile = load(args.file)
+    from simlab.scenario_files import load
+
+    scenario = load(args.file)
     sim = scenario.build()
     points = 0
     if "sweep" in scenario.data:
@@ -624,6 +665,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = {"run": _run, "sweep": _sweep, "scenarios": _list, "check": _check}[args.command]
+    from simlab.scenario_files import ScenarioFileError
+
     try:
         return handler(args)
     except (ScenarioFileError, UsageError) as err:

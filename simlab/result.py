@@ -379,10 +379,11 @@ class Result:
                             style=style)
         return LogView(events)
 
-    def metrics(self, period_s: float = 60.0) -> pd.DataFrame:
-        """CloudWatch metrics per function and period, plus account-wide rows (see
+    def metrics(self, period_s: float = 60.0, account: bool = False) -> pd.DataFrame:
+        """CloudWatch metrics per function and period (see
         :func:`simlab.observe.metrics.metrics`): a tidy DataFrame with columns ``function,
-        metric, statistic, unit, period_start_s, value``.
+        metric, statistic, unit, period_start_s, value``. ``account=True`` adds the account-wide
+        rows (function ``"(account)"``), which repeat the per-function totals.
 
         A ``record="metrics"`` run returns its kept per-period aggregates instead (wide).
         """
@@ -393,7 +394,7 @@ class Result:
         from simlab.observe.metrics import metrics
 
         return metrics(self._invocations, period_s=period_s, until_s=self.until_s,
-                       functions=self.functions)
+                       functions=self.functions, account=account)
 
     def trail(self) -> pd.DataFrame:
         """The run's control-plane calls as CloudTrail records, one row each (see

@@ -165,17 +165,18 @@ def test_bad_options_exit_2(argv, capsys) -> None:
 
 
 def test_sweep_writes_runs_and_summary(tiny, tmp_path, capsys) -> None:
-    out = tmp_path / "sw" / "runs.csv"
+    out = tmp_path / "sw"
     code, text, _ = _run(["sweep", str(tiny), "--out", str(out), "--workers", "2",
                           "--no-progress"], capsys)
     assert code == 0
-    runs = pd.read_csv(out)
+    assert sorted(p.name for p in out.iterdir()) == ["runs.csv", "summary.csv"]
+    runs = pd.read_csv(out / "runs.csv")
     assert list(runs.columns) == ["keep_alive_s", "seed", "run_seed", "requests",
                                   "cold_start_fraction", "error"]
     assert runs[["keep_alive_s", "seed"]].values.tolist() == [[0, 0], [0, 1], [600, 0], [600, 1]]
     assert runs["error"].isna().all()
     assert (runs.loc[runs["keep_alive_s"] == 0, "cold_start_fraction"] == 1.0).all()
-    summary = pd.read_csv(out.with_name("runs-summary.csv"))
+    summary = pd.read_csv(out / "summary.csv")
     assert summary["n"].tolist() == [2, 2]
     assert summary["requests_mean"].tolist() == runs.groupby("keep_alive_s")["requests"].mean(
     ).tolist()
@@ -183,15 +184,62 @@ def test_sweep_writes_runs_and_summary(tiny, tmp_path, capsys) -> None:
 
 
 def test_sweep_seeds_until_and_set(tiny, tmp_path, capsys) -> None:
-    out = tmp_path / "runs.parquet"
+    out = tmp_path / "pq"
     code, _, _ = _run(["sweep", str(tiny), "--out", str(out), "--format", "parquet", "--seeds",
                        "4,9", "--until", "5m", "--set", "api.memory_mb=1024", "--workers", "1",
                        "--no-progress"], capsys)
     assert code == 0
-    runs = pd.read_parquet(out)
+    runs = pd.read_parquet(out / "runs.parquet")
     assert runs["seed"].tolist() == [4, 9, 4, 9]
     sim = load(tiny).build(seed=9, values={"api.memory_mb": 1024, "keep_alive_s": 600})
     assert runs["requests"].iloc[3] == sim.run(300.0).summary()["requests"]
+
+
+def test_sweep_out_is_a_folder_as_for_run(tiny, tmp_path, capsys, monkeypatch) -> None:
+    code, _, err = _run(["sweep", str(tiny), "--out", str(tmp_path / "runs.csv"),
+                         "--no-progress"], capsys)
+    assert code == 2 and "--out is a folder" in err and "runs.csv" in err
+    assert not (tmp_path / "runs.csv").exists()
+    monkeypatch.chdir(tmp_path)  # the defaults: simlab-runs/<name> for both commands
+    assert _run(["sweep", str(tiny), "--seeds", "1", "--until", "1m", "--workers", "1",
+                 "--no-progress"], capsys)[0] == 0
+    assert (tmp_path / "simlab-runs" / "tiny-sweep" / "runs.csv").is_file()
+    assert _run(["run", str(tiny), "--until", "1m", "--no-figures"], capsys)[0] == 0
+    assert (tmp_path / "simlab-runs" / "tiny" / "summary.json").is_file()
+
+
+def test_object_columns_are_written_as_json(tmp_path, capsys) -> None:
+    from simlab.cli import _json_objects
+
+    df = pd.DataFrame({"n": [1, 2, 3], "output": [{"statusCode": 200, "ok": False}, None,
+                                                   [1, "a"]]})
+    written = _json_objects(df)
+    assert written["output"].tolist() == ['{"statusCode": 200, "ok": false}', None, '[1, "a"]']
+    assert written["n"].tolist() == [1, 2, 3] and df["output"][0] == {"statusCode": 200,
+                                                                       "ok": False}
+    path = tmp_path / "t.csv"
+    written.to_csv(path, index=False)
+    back = pd.read_csv(path)["output"]
+    assert json.loads(back[0]) == {"statusCode": 200, "ok": False} and back.isna()[1]
+
+
+def test_run_writes_handler_outputs_as_json(tmp_path, capsys) -> None:
+    out = tmp_path / "api"
+    assert _run(["run", "api_backend", "--until", "2m", "--seed", "1", "--out", str(out),
+                 "--no-figures"], capsys)[0] == 0
+    outputs = pd.read_csv(out / "invocations.csv")["output"].dropna()
+    assert len(outputs) > 0
+    parsed = [json.loads(text) for text in outputs]
+    assert any(isinstance(o, dict) and "statusCode" in o for o in parsed)
+
+
+def test_help_imports_neither_numpy_nor_pandas() -> None:
+    code = ("import sys\nfrom simlab.cli import main\ntry:\n    main(['run', '--help'])\n"
+            "except SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('numpy', 'pandas', 'simpy') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_check(tiny, capsys) -> None:

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import importlib.util
+import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,9 +19,14 @@ BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_trace_scale.
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_trace_scale", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    # Run as a script, the benchmark finds its neighbour _calibrate.py on sys.path[0].
+    sys.path.insert(0, str(BENCH.parent))
+    try:
+        spec = importlib.util.spec_from_file_location("bench_trace_scale", BENCH)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(BENCH.parent))
     return module
 
 
@@ -74,3 +81,7 @@ def test_benchmark_main_runs(bench, capsys) -> None:
     assert bench.main(["--functions", "5", "--minutes", "30", "--per-day", "20000"]) == 0
     out = capsys.readouterr().out
     assert "5 functions, 30 minutes" in out and "requests/s" in out
+    assert re.search(r"^calibration: bare SimPy [\d,]+ timeouts/s", out, re.M)
+    assert re.search(r"^calibration after: bare SimPy [\d,]+ timeouts/s", out, re.M)
+    assert re.search(r"relative to the calibration: [\d.]+ M SimPy timeouts; [\d.]+ SimPy "
+                     r"timeouts per request", out)

@@ -385,7 +385,7 @@ def _p99_duration_after_update() -> float:
 
 def _concurrency_feedback(answer: float, expected: float) -> str | None:
     result = lesson_result()
-    wide = to_wide(result.metrics(60.0))
+    wide = to_wide(result.metrics(60.0, account=True))
     before = wide["period_start_s"] < LESSON6["update_at_min"] * 60.0
     account = wide[before & (wide["function"] == "(account)")]["ConcurrentExecutions_Maximum"]
     whole = wide[wide["function"] == FUNCTION]["ConcurrentExecutions_Maximum"]

@@ -18,8 +18,9 @@ shows up in the minute it started, not the one it ended in. A metric has no valu
 without data; here the counts are 0 there and the statistics of Duration are NaN.
 
 simlab adds ``ColdStarts`` (not a CloudWatch metric: on AWS you count ``Init Duration`` in the
-logs). Rows whose function is :data:`ACCOUNT` hold the region-wide aggregate (CloudWatch's metrics
-without a ``FunctionName`` dimension).
+logs). With ``account=True``, rows whose function is :data:`ACCOUNT` add the region-wide aggregate
+(CloudWatch's metrics without a ``FunctionName`` dimension); they are left out by default, so that
+summing a metric over the table counts every request once.
 
 The result is *tidy*: one row per (function, metric, statistic, period) with the columns
 ``function, metric, statistic, unit, period_start_s, value``; :func:`to_wide` pivots it to one
@@ -177,8 +178,9 @@ def metrics(
     period_s: float = 60.0,
     until_s: float | None = None,
     functions: pd.DataFrame | Sequence[str] | str | None = None,
+    account: bool = False,
 ) -> pd.DataFrame:
-    """Compute the CloudWatch metrics of a run per function and period, plus account totals.
+    """Compute the CloudWatch metrics of a run per function and period (and account totals).
 
     Parameters
     ----------
@@ -197,6 +199,10 @@ def metrics(
         get rows of zeros; others are left out of the per-function rows (not of the account rows).
         A FUNCTIONS table with ``provisioned_concurrency`` also adds
         ProvisionedConcurrencySpilloverInvocations. By default, the functions in the table.
+    account : bool
+        Also return the account-wide rows (``function == ACCOUNT``), which aggregate every
+        function in the table. Off by default: with them, a sum over the table counts each
+        request twice.
 
     Returns
     -------
@@ -205,7 +211,8 @@ def metrics(
         period from t = 0 present. Metrics and statistics: Invocations, Errors, Throttles,
         ColdStarts (Sum, Count); Duration (Average, p50, p99, Maximum; Milliseconds; percentiles
         interpolate linearly); ConcurrentExecutions (Maximum, Count); and the optional ones above.
-        Rows with ``function == ACCOUNT`` aggregate every function in the table.
+        With ``account=True``, rows with ``function == ACCOUNT`` aggregate every function in the
+        table.
 
     Notes
     -----
@@ -229,6 +236,8 @@ def metrics(
     period_s = _positive(period_s, "period_s")
     if until_s is not None:
         until_s = _positive(until_s, "until_s")
+    if not isinstance(account, bool | np.bool_):
+        raise TypeError(f"account must be True or False, got {account!r}")
     names = _function_names(invocations, functions)
 
     inv = invocations
@@ -295,7 +304,9 @@ def metrics(
         sel = runs if g == G else runs & (code == g)
         conc[g] = max_concurrency(busy_from[sel], end[sel], period_s, n)
     blocks.append(("ConcurrentExecutions", "Maximum", "Count", conc))
-    return _assemble(blocks, names + [ACCOUNT], edges[:-1])
+    if not account:
+        blocks = [(m, s, u, values[:G]) for m, s, u, values in blocks]
+    return _assemble(blocks, names + [ACCOUNT] if account else names, edges[:-1])
 
 
 def _positive(value: Any, name: str) -> float:

@@ -1,12 +1,32 @@
-"""Checks shared by the lesson tests."""
+"""Checks shared by the lesson tests, and one computation of each expected answer per session.
+
+An exercise's expected answer is a deterministic function of the lesson's fixed parameters (often
+a whole simulation), and ``check`` computes it on every call: judging one exercise as right,
+unanswered and wrong computed it five times. Here it is computed once per test session (its
+first use) and kept, so every check still compares against the answer the lesson's code gives.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import dataclasses
+import functools
+from collections.abc import Callable, Iterable, Iterator
 
 import pytest
 
 from simlab.exercises import REGISTRY, check
+
+
+@pytest.fixture(scope="session", autouse=True)
+def expected_answers_computed_once() -> Iterator[None]:
+    """Each registered exercise's ``expected`` memoised for the session; restored after."""
+    original = dict(REGISTRY)
+    for i, ex in original.items():
+        REGISTRY[i] = dataclasses.replace(ex, expected=functools.cache(ex.expected))
+    try:
+        yield
+    finally:
+        REGISTRY.update(original)
 
 
 @pytest.fixture

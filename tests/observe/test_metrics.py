@@ -50,7 +50,7 @@ def values(m: pd.DataFrame, function: str, metric: str, statistic: str) -> np.nd
 
 def test_tidy_shape_and_dense_periods() -> None:
     inv = table(500, 1, horizon_s=600)
-    m = metrics(inv, period_s=60)
+    m = metrics(inv, period_s=60, account=True)
     assert tuple(m.columns) == METRIC_COLUMNS
     assert set(m["function"]) == {"a", "b", ACCOUNT}
     # Every (function, metric, statistic) has all 10 periods, 0, 60 ... 540 s.
@@ -68,7 +68,7 @@ def test_tidy_shape_and_dense_periods() -> None:
 @given(st.integers(0, 300), st.integers(0, 2**31), st.sampled_from([0.5, 1.0, 7.0, 60.0, 3600.0]))
 def test_sums_equal_record_counts(n: int, seed: int, period_s: float) -> None:
     inv = table(n, seed, functions=("a", "b", "c"), horizon_s=120.0)
-    m = metrics(inv, period_s=period_s)
+    m = metrics(inv, period_s=period_s, account=True)
     status = inv["status"]
     ran = ~status.isin(["throttled", "dropped"])
     for fn in ("a", "b", "c", ACCOUNT):
@@ -86,7 +86,7 @@ def test_sums_equal_record_counts(n: int, seed: int, period_s: float) -> None:
 def test_duration_statistics_match_numpy() -> None:
     inv = table(3000, 2, horizon_s=600)
     inv = inv[inv["end_s"] < 600]  # so that the window is the 10 periods of [0, 600)
-    m = metrics(inv, period_s=60)
+    m = metrics(inv, period_s=60, account=True)
     ran = inv[~inv["status"].isin(["throttled", "dropped"])]
     assert m["period_start_s"].max() == 540
     for fn in ("a", "b"):
@@ -156,7 +156,7 @@ def test_account_concurrency_is_across_functions() -> None:
             "status": "ok",
         }
     )  # fmt: skip
-    m = metrics(inv, period_s=60)
+    m = metrics(inv, period_s=60, account=True)
     assert values(m, "f", "ConcurrentExecutions", "Maximum").tolist() == [1]
     assert values(m, "g", "ConcurrentExecutions", "Maximum").tolist() == [2]
     assert values(m, ACCOUNT, "ConcurrentExecutions", "Maximum").tolist() == [3]
@@ -169,7 +169,7 @@ def test_until_functions_and_optional_metrics() -> None:
     inv.loc[inv.index[:50], "invocation_type"] = "async"
     inv.loc[inv.index[:10], "provisioned"] = True
     functions = pd.DataFrame({"function": ["a", "b", "idle"], "provisioned_concurrency": [2, 0, 0]})
-    m = metrics(inv, period_s=60, until_s=120, functions=functions)
+    m = metrics(inv, period_s=60, until_s=120, functions=functions, account=True)
     assert sorted(m["period_start_s"].unique()) == [0.0, 60.0]
     assert set(m["function"]) == {"a", "b", "idle", ACCOUNT}
     assert values(m, "idle", "Invocations", "Sum").tolist() == [0, 0]
@@ -190,7 +190,7 @@ def test_until_functions_and_optional_metrics() -> None:
 
 
 def test_to_wide() -> None:
-    m = metrics(table(200, 4, horizon_s=180), period_s=60)
+    m = metrics(table(200, 4, horizon_s=180), period_s=60, account=True)
     w = to_wide(m)
     assert len(w) == 3 * 3  # (a, b, account) x 3 periods
     for col in ("Invocations_Sum", "Duration_p99", "ConcurrentExecutions_Maximum"):
@@ -214,6 +214,21 @@ def test_empty_table_and_bad_input() -> None:
         metrics(inv.drop(columns="init_ms"))
     with pytest.raises(ValueError, match="reserved"):
         metrics(inv, functions=[ACCOUNT])
+    with pytest.raises(TypeError, match="account"):
+        metrics(inv, account="yes")
+
+
+def test_account_rows_only_when_asked_so_sums_count_each_request_once() -> None:
+    inv = table(600, 9, functions=("a", "b", "c"), horizon_s=300)
+    plain, both = metrics(inv, period_s=60), metrics(inv, period_s=60, account=True)
+    assert set(plain["function"]) == {"a", "b", "c"}
+    kept = both[both["function"] != ACCOUNT].reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        plain.astype({"function": str}), kept.astype({"function": str}))
+    errors = plain.query("metric == 'Errors'")["value"].sum()
+    assert errors == inv["status"].isin(["error", "timeout", "oom"]).sum() > 0
+    account = both.query("metric == 'Errors' and function == @ACCOUNT")["value"].sum()
+    assert account == errors
 
 
 def test_categorical_columns_give_the_same_result() -> None:
