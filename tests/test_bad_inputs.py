@@ -496,6 +496,8 @@ OTHER = {
     ("logs", "function"): (lambda: _ran().logs("g"), r"no function named 'g'; functions: \['f'\]"),
     ("logs", "style"): (lambda: _ran().logs(style="fancy"),
                         r"style must be one of \('classic', 'status'\), got 'fancy'"),
+    ("metrics", "account"): (lambda: _ran().metrics(account="yes"),
+                             r"account must be True or False, got 'yes'"),
     ("metrics", "period_s"): (lambda: _ran().metrics(period_s=0),
                               r"period_s must be a finite number of seconds > 0, got 0"),
 }

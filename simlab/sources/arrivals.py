@@ -205,6 +205,11 @@ class Diurnal(ArrivalProcess):
         self.period_s = _positive("period_s", period_s)
         self.peak_s = _positive("peak_s", peak_s, allow_zero=True)
 
+    def __repr__(self) -> str:
+        return (f"Diurnal(mean_rate_per_s={self.mean_rate_per_s:g}, "
+                f"amplitude={self.amplitude:g}, period_s={self.period_s:g}, "
+                f"peak_s={self.peak_s:g})")
+
     def rate(self, t: np.ndarray) -> np.ndarray:
         """The rate (requests/s) at times ``t``."""
         phase = 2 * np.pi * (np.asarray(t) - self.peak_s) / self.period_s
