@@ -181,9 +181,14 @@ class Simulation:
         if not isinstance(source, Source):
             raise TypeError(f"source must be a simlab source (e.g. simlab.sources.Poisson), "
                             f"got {source!r}")
-        targets = [target] if isinstance(target, str) else list(target)
-        if not targets:
-            raise ValueError("target must name at least one function")
+        if isinstance(target, str) and target:
+            targets = [target]
+        elif (isinstance(target, list | tuple) and target
+              and all(isinstance(t, str) and t for t in target)):
+            targets = list(target)
+        else:
+            raise validate.fail("target", target, "a function name or a non-empty list of "
+                                                  "function names")
         repeated = sorted({t for t in targets if isinstance(t, str) and targets.count(t) > 1})
         if repeated:
             raise ValueError(f"target names function(s) {repeated} more than once, got "

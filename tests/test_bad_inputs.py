@@ -45,6 +45,14 @@ def test_an_unhashable_era_names_the_eras() -> None:
         simlab.Simulation(era=["today"])
 
 
+@pytest.mark.parametrize(("target", "shown"), [
+    (None, "None"), (5, "5"), ("", "''"), ({"f"}, r"\{'f'\}"), (["f", 2], r"\['f', 2\]")])
+def test_a_python_target_that_is_not_names_is_a_clear_error(target, shown) -> None:
+    with pytest.raises(BadInput, match=r"target must be a function name or a non-empty list of "
+                                       rf"function names, got {shown}$"):
+        _sim().add_source(Poisson(1.0), target=target)
+
+
 def test_a_toml_target_that_is_a_number_names_the_key() -> None:
     text = '[functions.f]\n[[sources]]\ntype = "poisson"\ntarget = 5\nrate_per_s = 1\n'
     with pytest.raises(ScenarioFileError, match=r"line 4, key 'sources.0.target': target must be "

@@ -65,7 +65,8 @@ def test_add_source_checks_its_arguments() -> None:
     with pytest.raises(ValueError, match=r"target 'g' is not a function of this simulation; add "
                                          r"it first with add_function \(functions: \['f'\]\)"):
         sim.add_source(Poisson(1.0), target="g")
-    with pytest.raises(ValueError, match="target must name at least one function"):
+    with pytest.raises(ValueError, match=r"target must be a function name or a non-empty list "
+                                         r"of function names, got \[\]"):
         sim.add_source(Poisson(1.0), target=[])
     sim.add_source(Poisson(1.0), target="f", name="users")
     with pytest.raises(ValueError, match="a source named 'users' exists already"):
