@@ -19,10 +19,12 @@ from simlab.cli import main
 from simlab.scenario_files import ScenarioFileError, loads
 from simlab.sources import (
     APIGateway,
+    DynamoDBStream,
     KinesisStream,
     Poisson,
     S3Bucket,
     SNSTopic,
+    SQSQueue,
     TraceReplay,
 )
 from simlab.validate import BadInput
@@ -51,6 +53,32 @@ def test_a_python_target_that_is_not_names_is_a_clear_error(target, shown) -> No
     with pytest.raises(BadInput, match=r"target must be a function name or a non-empty list of "
                                        rf"function names, got {shown}$"):
         _sim().add_source(Poisson(1.0), target=target)
+
+
+def _raises_on_the_second(item) -> bool:
+    return {"a": False}[item.body if hasattr(item, "body") else item.data.decode()]
+
+
+@pytest.mark.parametrize(("source", "match"), [
+    (SQSQueue("orders", [(0.0, "a"), (1.0, "b")], poison=_raises_on_the_second),
+     r"SQS queue 'orders': the poison predicate raised KeyError: 'b' on QueueMessage\("
+     r"message_number=1, body='b', sent_s=1.0\); poison must return True or False for every "
+     r"QueueMessage$"),
+    (KinesisStream("clicks", [(0.0, "k", "a"), (1.0, "k", "b")], poison=_raises_on_the_second),
+     r"Kinesis stream 'clicks': the poison predicate raised KeyError: 'b' on StreamRecord\("
+     r"sequence_number=1, .*data=b'b'\); poison must return True or False for every "
+     r"StreamRecord$"),
+    (DynamoDBStream("orders", [(0.0, "INSERT", {"id": 1})], poison=lambda r: 1 / 0),
+     r"DynamoDB stream 'orders': the poison predicate raised ZeroDivisionError: division by "
+     r"zero on StreamRecord\(sequence_number=0, .*\); poison must return True or False for "
+     r"every StreamRecord$"),
+])
+def test_a_poison_predicate_that_raises_names_the_source_and_the_item(source, match) -> None:
+    sim = _sim()
+    sim.add_source(source, target="f")
+    with pytest.raises(BadInput, match=match) as info:
+        sim.run(30)
+    assert info.value.__cause__ is not None
 
 
 def test_a_toml_target_that_is_a_number_names_the_key() -> None:

@@ -122,6 +122,18 @@ def check_predicate(name: str, predicate: Any) -> Any:
     return predicate
 
 
+def ask_predicate(source: str, name: str, predicate: Callable[[Any], Any], item: Any) -> bool:
+    """``bool(predicate(item))``; a predicate that raises is a clear error naming the source,
+    the predicate and the item (``source`` as ``"SQS queue 'orders'"``)."""
+    try:
+        return bool(predicate(item))
+    except Exception as err:
+        raise validate.BadInput(
+            f"{source}: the {name} predicate raised {type(err).__name__}: {err} on {item!r}; "
+            f"{name} must return True or False for every "
+            f"{type(item).__name__}") from err
+
+
 def force_error(call: Call) -> None:
     """Make an invocation still in flight end with a function error (a poison record).
 

@@ -48,6 +48,7 @@ from simlab.sources.handlers import install_handler_runner
 from simlab.sources.payloads import PayloadContext, records_event, sqs_record
 from simlab.sources.pollers import (
     MAX_BATCH_BYTES,
+    ask_predicate,
     backoff_s,
     check_predicate,
     check_seconds,
@@ -227,8 +228,9 @@ class _Queue:
 
     def put(self, body: str, sent: float) -> _Message:
         number = len(self.log.messages)
-        poison = self.src.poison is not None and bool(
-            self.src.poison(QueueMessage(number, body, sent)))
+        poison = self.src.poison is not None and ask_predicate(
+            f"SQS queue {self.src.queue_name!r}", "poison", self.src.poison,
+            QueueMessage(number, body, sent))
         m = _Message(number, body, sent, poison)
         self.log.messages.append(m)
         return m

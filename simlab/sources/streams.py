@@ -62,6 +62,7 @@ from simlab.sources.pollers import (
     StreamLog,
     StreamMapping,
     StreamRecords,
+    ask_predicate,
     check_destination,
     check_predicate,
     check_seconds,
@@ -126,7 +127,10 @@ class _StreamSource(Source):
     def start(self, run: Run, targets: list[str]) -> None:
         recs = self.records(run)
         if self.poison is not None:
-            recs.poison = np.fromiter((bool(self.poison(self.view(recs, i)))
+            kind = {"kinesis": "Kinesis", "dynamodb": "DynamoDB"}.get(self.kind, self.kind)
+            where = f"{kind} stream {self.stream_name!r}"
+            recs.poison = np.fromiter((ask_predicate(where, "poison", self.poison,
+                                                     self.view(recs, i))
                                        for i in range(len(recs.t))), bool, len(recs.t))
         log = run.service(f"{self.kind}:{self.stream_name}",
                           lambda _run: StreamLog(self.kind, self.stream_name))
