@@ -205,6 +205,10 @@ class Simulation:
                 raise ValueError(f"target {t!r} is not a function of this simulation; add it "
                                  f"first with add_function (functions: {sorted(self.functions)})")
         source.validate(targets)
+        for t in targets:
+            source.check_config(t, self.functions[t])
+            for at_s, cfg in zip(*self._history_of(t), strict=True):
+                source.check_config(t, cfg, at_s)
         if name is not None and not (isinstance(name, str) and name.strip()
                                      and name.isprintable()):
             raise ValueError(f"name must be a non-empty text naming the source, got {name!r}")
@@ -267,6 +271,10 @@ class Simulation:
         try:
             for t in times:
                 check_concurrency([self._config_at(f, t) for f in self.functions], self.rules)
+            for source, targets in self.sources:
+                if function in targets:
+                    for t, c in zip(*self._history_of(function), strict=True):
+                        source.check_config(function, c, t)
         except ValueError:
             self.actions = before
             self._history.pop(function, None)

@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
+    from simlab.config import FunctionConfig
     from simlab.simulation import Run
 
 __all__ = ["Source"]
@@ -32,3 +33,9 @@ class Source(ABC):
 
     def validate(self, targets: list[str]) -> None:  # noqa: B027 - optional hook
         """Raise a clear error if this source cannot feed ``targets`` (called before the run)."""
+
+    def check_config(self, target: str, config: FunctionConfig,  # noqa: B027 - optional hook
+                     at_s: float | None = None) -> None:
+        """Raise a clear error if this source cannot feed ``target`` configured as ``config``
+        (its first configuration when ``at_s`` is None, else the one an update makes at
+        ``at_s``); called before the run, when the source is added and at every update."""

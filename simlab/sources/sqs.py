@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from simlab import validate
 from simlab.engine.core import POLL, THROTTLED, Call
 from simlab.observe.schema import STATUSES
 from simlab.sources.arrivals import ArrivalProcess
@@ -59,6 +60,7 @@ from simlab.sources.pollers import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
+    from simlab.config import FunctionConfig
     from simlab.simulation import Run
 
 __all__ = ["SQSQueue", "QueueLog", "QueueMessage", "MESSAGE_OUTCOMES", "FAST_SCALING_SINCE",
@@ -563,13 +565,8 @@ class SQSQueue(Source):
     def start(self, run: Run, targets: list[str]) -> None:
         # Whether the era had max_concurrency is checked with the other launch dates
         # (simlab.features), before the run.
-        for target in targets:
-            timeout = run.engine.function(target).timeout
-            if self.visibility_timeout_s < timeout:
-                raise ValueError(
-                    f"visibility_timeout_s ({self.visibility_timeout_s:g} s) must be at least the "
-                    f"timeout of function {target!r} ({timeout:g} s); AWS recommends "
-                    f"{6 * timeout:g} s (6 times)")
+        # That the visibility timeout covers every target's timeout is checked before the run
+        # (check_config), when the queue is added and at every configuration update.
         install_handler_runner(run)
         q = self.runtime(run)
         if self.dead_letter_queue is not None:  # in the results even if nothing is redriven
@@ -577,6 +574,23 @@ class SQSQueue(Source):
         q.seed(run)
         q.mappings.extend(_Mapping(q, target, run) for target in targets)
         later(run.sim, 0.0, q.pump)
+
+    def check_config(self, target: str, config: FunctionConfig,
+                     at_s: float | None = None) -> None:
+        """Refuse a target whose timeout is longer than this queue's visibility timeout (a batch
+        would reappear while still being processed)."""
+        timeout, visibility = config.timeout_s, self.visibility_timeout_s
+        if visibility >= timeout:
+            return
+        advice = f"AWS recommends a visibility timeout of {6 * timeout:g} s (6 times)"
+        if at_s is None:
+            raise validate.BadInput(
+                f"visibility_timeout_s of SQS queue {self.queue_name!r} must be at least the "
+                f"timeout of function {target!r} ({timeout:g} s), got {visibility:g} s; {advice}")
+        raise validate.BadInput(
+            f"timeout_s of function {target!r} (update at {at_s:g} s) must be at most the "
+            f"visibility timeout of SQS queue {self.queue_name!r} that feeds it "
+            f"({visibility:g} s), got {timeout:g} s; {advice}")
 
     def deliver(self, time_s: float, record: dict[str, Any], run: Run) -> None:
         """Destination protocol: send ``record`` (as JSON text) to this queue now."""

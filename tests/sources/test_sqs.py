@@ -258,10 +258,8 @@ def test_a_destination_from_simlab_sources_collects_stream_failures() -> None:
 
 
 def test_settings_checked_against_the_functions_and_the_era() -> None:
-    sim = make_sim(timeout_s=60)
-    sim.add_source(SQSQueue("q", [(0.0, "x")], visibility_timeout_s=30), target="f")
-    with pytest.raises(ValueError, match="visibility_timeout_s.*'f'.*360"):
-        sim.run(until_s=10)
+    # the visibility timeout against the function's timeout: refused when the queue is added
+    # (test_a_visibility_timeout_shorter_than_the_function_timeout_is_refused_when_added)
     sim = make_sim(era="2020")
     sim.add_source(SQSQueue("q", [(0.0, "x")], max_concurrency=10), target="f")
     with pytest.raises(ValueError, match="max_concurrency"):
@@ -296,3 +294,32 @@ def test_bad_settings_are_rejected(kwargs: dict, word: str) -> None:
 def test_bad_queue_names_are_rejected(name: str) -> None:
     with pytest.raises(ValueError, match="name"):
         SQSQueue(name)
+
+
+def test_a_visibility_timeout_shorter_than_the_function_timeout_is_refused_when_added() -> None:
+    sim = make_sim(timeout_s=60)
+    with pytest.raises(ValueError, match=r"^visibility_timeout_s of SQS queue 'q' must be at "
+                                         r"least the timeout of function 'f' \(60 s\), got 30 s; "
+                                         r"AWS recommends a visibility timeout of 360 s"):
+        sim.add_source(SQSQueue("q", Poisson(1.0)), target="f")
+    assert sim.sources == []
+
+
+def test_a_timeout_update_above_the_visibility_timeout_is_refused() -> None:
+    sim = make_sim(timeout_s=10)
+    sim.add_source(SQSQueue("q", Poisson(1.0)), target="f")
+    sim.update_function_configuration(5.0, "f", timeout_s=30)  # equal: allowed
+    with pytest.raises(ValueError, match=r"^timeout_s of function 'f' \(update at 20 s\) must be "
+                                         r"at most the visibility timeout of SQS queue 'q' that "
+                                         r"feeds it \(30 s\), got 31 s; AWS recommends"):
+        sim.update_function_configuration(20.0, "f", timeout_s=31)
+    assert [a[0] for a in sim.actions] == [5.0]  # the refused update is not kept
+    assert sim.run(30).invocations["function"].eq("f").all()
+
+
+def test_a_queue_added_after_a_timeout_update_checks_the_updated_timeout() -> None:
+    sim = make_sim(timeout_s=10)
+    sim.update_function_configuration(5.0, "f", timeout_s=40)
+    with pytest.raises(ValueError, match=r"timeout_s of function 'f' \(update at 5 s\) must be "
+                                         r"at most the visibility timeout of SQS queue 'q'"):
+        sim.add_source(SQSQueue("q", Poisson(1.0)), target="f")
