@@ -23,7 +23,8 @@ starts cold.
 
 The handler receives a fresh copy of the event (as Lambda deserialises the JSON for every
 invocation), so mutating it does not change a retry's event. Its return value must be JSON
-(Lambda serialises it; anything else is a ``Runtime.MarshalError``), at most 6 MB.
+(Lambda serialises it; anything else, NaN and infinities included, is a
+``Runtime.MarshalError`` naming where the bad value is), at most 6 MB.
 
 **Time.** Simulated time still comes from the function's distributions: the handler's Python
 code takes no simulated time, so runs stay deterministic and fast. The code runs at the simulated
@@ -390,14 +391,29 @@ def _runtime_exit(exc: SystemExit, rid: str, out: io.StringIO) -> _ExitError:
 
 def _marshal_error(result: Any) -> BaseException | None:
     try:
-        text = json.dumps(result)
+        text = json.dumps(result, allow_nan=False)  # NaN and Infinity are not JSON
     except (TypeError, ValueError) as exc:
-        return _MarshalError(f"Unable to marshal response: {exc}")
+        where = _non_finite(result, "response")
+        detail = f" ({where})" if where else ""
+        return _MarshalError(f"Unable to marshal response: {exc}{detail}")
     if len(text.encode()) > MAX_RESPONSE_BYTES:
         return _MarshalError(
             f"Response payload size ({len(text.encode())} bytes) exceeded maximum allowed "
             f"payload size ({MAX_RESPONSE_BYTES} bytes)."
         )
+    return None
+
+
+def _non_finite(value: Any, path: str) -> str | None:
+    """Where in ``value`` the first NaN or infinite float is (``"response['a'][0] is nan"``)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{path} is {value!r}"
+    items = (value.items() if isinstance(value, dict)
+             else enumerate(value) if isinstance(value, list | tuple) else ())
+    for key, item in items:
+        found = _non_finite(item, f"{path}[{key!r}]")
+        if found:
+            return found
     return None
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import re
 
 import pytest
 
@@ -126,6 +128,17 @@ def test_a_return_value_that_is_not_json_is_a_marshal_error() -> None:
     r = _run(lambda e, c: {1, 2}, [(1.0, "f", {})])
     assert r.invocations["status"].tolist() == ["error"]
     assert r.invocations["error"].iloc[0].startswith("Runtime.MarshalError: Unable to marshal")
+
+
+@pytest.mark.parametrize(("result", "where"), [
+    (math.nan, "response is nan"), ({"a": [1.0, math.inf]}, r"response\['a'\]\[1\] is inf"),
+    ([{"b": -math.inf}], r"response\[0\]\['b'\] is -inf")])
+def test_a_return_value_with_nan_or_inf_is_a_marshal_error(result, where) -> None:
+    r = _run(lambda e, c: result, [(1.0, "f", {})])
+    assert r.invocations["status"].tolist() == ["error"]
+    assert re.fullmatch(r"Runtime.MarshalError: Unable to marshal response: Out of range float "
+                        rf"values are not JSON compliant.* \({where}\)",
+                        r.invocations["error"].iloc[0])
 
 
 def test_handler_runs_at_the_start_after_init() -> None:
