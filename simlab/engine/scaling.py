@@ -15,8 +15,9 @@ is topped up lazily when asked, so it costs no simulation events.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+
+from simlab import validate
 
 __all__ = ["TokenBucket", "PerFunctionScaling", "AccountBurstScaling", "ScalingRule"]
 
@@ -45,12 +46,6 @@ class TokenBucket:
         return False
 
 
-def _check(name: str, value: float) -> None:
-    if (isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value)
-            or value < 1):
-        raise ValueError(f"{name} must be a finite number >= 1, got {value!r}")
-
-
 @dataclass(frozen=True)
 class PerFunctionScaling:
     """Since Nov 2023: each function may add ``step`` environments every ``period_s`` seconds."""
@@ -59,10 +54,8 @@ class PerFunctionScaling:
     period_s: float = 10.0
 
     def __post_init__(self) -> None:
-        _check("scaling step", self.step)
-        if (isinstance(self.period_s, bool) or not isinstance(self.period_s, int | float)
-                or not math.isfinite(self.period_s) or self.period_s <= 0):
-            raise ValueError(f"scaling period_s must be > 0 seconds, got {self.period_s!r}")
+        validate.integer("scaling step", self.step, 1, unit="environments")
+        validate.real("scaling period_s", self.period_s, 0, low_open=True, unit="seconds")
 
     def buckets(self, functions: list[str]) -> dict[str, TokenBucket]:
         """One independent bucket per function."""
@@ -78,8 +71,8 @@ class AccountBurstScaling:
     per_minute: int = 500
 
     def __post_init__(self) -> None:
-        _check("scaling burst", self.burst)
-        _check("scaling per_minute", self.per_minute)
+        validate.integer("scaling burst", self.burst, 1, unit="environments")
+        validate.real("scaling per_minute", self.per_minute, 1, unit="environments a minute")
 
     def buckets(self, functions: list[str]) -> dict[str, TokenBucket]:
         """One bucket shared by every function of the account."""

@@ -59,15 +59,22 @@ def test_account_rule_shares_one_bucket() -> None:
     assert buckets["a"].rate_per_s == pytest.approx(500 / 60)
 
 
+_WHOLE = "must be a whole number of environments >= 1"
+
+
 @pytest.mark.parametrize(("make", "match"), [
-    (lambda: PerFunctionScaling(step=0), r"scaling step must be a finite number >= 1, got 0"),
-    (lambda: PerFunctionScaling(step=math.inf), r"scaling step must be a finite number >= 1"),
-    (lambda: PerFunctionScaling(period_s=0), r"scaling period_s must be > 0 seconds, got 0"),
-    (lambda: PerFunctionScaling(period_s=-1.0), r"scaling period_s must be > 0 seconds, got -1"),
-    (lambda: AccountBurstScaling(burst=0), r"scaling burst must be a finite number >= 1, got 0"),
+    (lambda: PerFunctionScaling(step=0), rf"^scaling step {_WHOLE}, got 0$"),
+    (lambda: PerFunctionScaling(step=1.5), rf"^scaling step {_WHOLE}, got 1.5$"),
+    (lambda: PerFunctionScaling(step=math.inf), rf"^scaling step {_WHOLE}, got inf$"),
+    (lambda: PerFunctionScaling(period_s=0),
+     r"^scaling period_s must be a finite number of seconds > 0, got 0$"),
+    (lambda: PerFunctionScaling(period_s=-1.0),
+     r"^scaling period_s must be a finite number of seconds > 0, got -1.0$"),
+    (lambda: AccountBurstScaling(burst=0), rf"^scaling burst {_WHOLE}, got 0$"),
+    (lambda: AccountBurstScaling(burst=2999.5), rf"^scaling burst {_WHOLE}, got 2999.5$"),
     (lambda: AccountBurstScaling(per_minute=0.5),
-     r"scaling per_minute must be a finite number >= 1, got 0.5"),
-    (lambda: AccountBurstScaling(burst=math.nan), r"scaling burst must be a finite number >= 1"),
+     r"^scaling per_minute must be a finite number of environments a minute >= 1, got 0.5$"),
+    (lambda: AccountBurstScaling(burst=math.nan), rf"^scaling burst {_WHOLE}, got nan$"),
 ])
 def test_bad_scaling_parameters(make, match: str) -> None:
     with pytest.raises(ValueError, match=match):
@@ -163,10 +170,9 @@ def test_scaling_throttles_are_throttled_rows() -> None:
 
 
 @pytest.mark.parametrize(("make", "match"), [
-    (lambda: PerFunctionScaling(period_s="10"), r"scaling period_s must be > 0 seconds, "
-                                                r"got '10'"),
-    (lambda: PerFunctionScaling(step=True), r"scaling step must be a finite number >= 1, "
-                                            r"got True"),
+    (lambda: PerFunctionScaling(period_s="10"), r"scaling period_s must be a finite number of "
+                                                r"seconds > 0, got '10'"),
+    (lambda: PerFunctionScaling(step=True), rf"scaling step {_WHOLE}, got True"),
 ])
 def test_non_numbers_are_rejected_with_the_parameter_name(make, match: str) -> None:
     with pytest.raises(ValueError, match=match):
