@@ -16,7 +16,11 @@ before a request needs them. These overrides model that, as mechanisms with para
     function surviving up to 21 min (``max_s``), and 23 of the 37 new environments at 0.050
     req/s serving their first request no slower than a warm one (pre-initialised). Calibrated
     on those two experiments only, by ``benchmarks/calibrate_2020.py`` (grid search, with
-    leave-one-out between them); the README gives the figures.
+    leave-one-out between them): these are the values fitted on the quiet experiment
+    (0.0035 req/s), which then predict the busy one (0.050 req/s) within a few environments;
+    fitted on both, the grid prefers 540 s + 40 s per request, and on the busy one alone
+    600 s + 40 s: two experiments do not pin the demand term down. The README and lesson 8
+    give the figures.
 :data:`MEASURED_TODAY`
     The same mechanisms with the latest published keep-alive (Jan 2021, 5 to 7 min: P(cold)
     0.003 at 5 min, 0.41 at 6 min, 1.0 at 7 min): ``base_s=300``, at most 420 s. No published
