@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -235,16 +233,3 @@ def test_categorical_columns_give_the_same_result() -> None:
     inv = table(300, 5)
     cat = inv.astype({"function": "category", "status": "category"})
     pd.testing.assert_frame_equal(metrics(inv), metrics(cat))
-
-
-def test_fast_for_an_hour_at_ten_per_second() -> None:
-    inv = table(36_000, 6)
-    metrics(inv)  # warm up imports and caches
-    best = min(_timed(lambda: metrics(inv)) for _ in range(5))
-    assert best < 0.1, f"metrics took {best:.3f} s for 36,000 rows"
-
-
-def _timed(fn) -> float:
-    t = time.perf_counter()
-    fn()
-    return time.perf_counter() - t
