@@ -41,44 +41,6 @@ MEDIAN_TARGET_S = 0.25
 SLOWEST_TARGET_S = 0.5
 
 
-def dashboards() -> dict[str, Callable[[], Any]]:
-    """Lesson -> how its notebook builds its dashboard (imported here: building one is slow)."""
-    from simlab.lessons import (
-        billing,
-        capstone,
-        concurrency,
-        event_sources,
-        memory,
-        monitoring,
-        start_here,
-        validation,
-    )
-
-    return {
-        "00 scaling": lambda: start_here.scaling_dashboard(show=False),
-        "01 cold starts": lambda: widgets.cold_start_dashboard(show=False),
-        "02 throttling": lambda: concurrency.throttling_dashboard(show=False),
-        "03 power tuning": lambda: memory.power_tuning_dashboard(show=False),
-        "04 rounding": lambda: billing.rounding_dashboard(show=False),
-        "04 power tuning": lambda: billing.power_tuning_dashboard(show=False),
-        "05 triggers": lambda: event_sources.triggers_dashboard(show=False),
-        "06 monitoring": lambda: monitoring.monitoring_dashboard(show=False),
-        "08 replay": lambda: validation.replay_dashboard(show=False),
-        "09 trade-off": lambda: capstone.tradeoff_dashboard(show=False),
-    }
-
-
-def _neighbour(control: Any) -> Any:
-    """The value one step from ``control``'s (the next option of a menu or selection slider)."""
-    options = getattr(control, "options", None)
-    if options is not None:
-        values = [o[1] if isinstance(o, tuple) else o for o in options]
-        i = values.index(control.value)
-        return values[i + 1] if i + 1 < len(values) else values[i - 1]
-    up = control.value + control.step
-    return up if up <= control.max else control.value - control.step
-
-
 def _time_redraws(box: Any, repeat: int) -> tuple[list[float], list[float]]:
     """Wall-clock and CPU seconds of each redraw: every control moved one step and back,
     ``repeat`` times."""
@@ -86,7 +48,7 @@ def _time_redraws(box: Any, repeat: int) -> tuple[list[float], list[float]]:
     wall, cpu = [], []
     for _ in range(repeat):
         for name, control in parts.controls.items():
-            for value in (_neighbour(control), control.value):
+            for value in (widgets.one_step(control), control.value):
                 t0, c0 = time.perf_counter(), time.process_time()
                 _, fig = parts.compute(**parts.values(**{name: value}))
                 widgets.png_bytes(fig)
@@ -115,7 +77,7 @@ def bench_dashboards(repeat: int, only: list[str], calibration: Calibration) -> 
     print(f"  {'dashboard':<17} {'redraws':>7} {'median':>8} {'slowest':>8} {'median':>8} "
           f"{'slowest':>8}  {'Run button':<10} verdict")
     print(f"  {'':<17} {'':>7} {'wall s':>8} {'wall s':>8} {'CPU s':>8} {'CPU s':>8}")
-    for name, build in dashboards().items():
+    for name, build in widgets.lesson_dashboards().items():
         if only and name not in only:
             continue
         with contextlib.redirect_stdout(io.StringIO()):  # no kernel: display() would print
@@ -165,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error(f"--repeat must be at least 1, got {args.repeat}")
-    known = set(dashboards())
+    known = set(widgets.lesson_dashboards())
     if set(args.only) - known:
         parser.error(f"--only must name a dashboard of {sorted(known)}, got {args.only}")
 

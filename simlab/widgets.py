@@ -58,7 +58,7 @@ __all__ = [
     "concurrency_slider", "era_dropdown", "granularity_dropdown", "ColdStartView",
     "cold_start_sweep", "cold_start_view", "cold_start_readout", "cold_start_dashboard",
     "KEEP_ALIVE_MAX_MIN", "RATE_RANGE_PER_S", "SWEEP_KEEP_ALIVE_MIN", "DESCRIPTION_WIDTH",
-    "CONTROL_WIDTH", "FIGURE_WIDTH_PX",
+    "CONTROL_WIDTH", "FIGURE_WIDTH_PX", "lesson_dashboards", "one_step",
 ]
 
 
@@ -518,3 +518,44 @@ def cold_start_dashboard(show: bool = True, **defaults: Any) -> Any:
         return cold_start_view(**values, cache=cache)
 
     return dashboard(compute, controls, readout=cold_start_readout, show=show)
+
+
+def lesson_dashboards() -> dict[str, Callable[[], Any]]:
+    """Lesson -> how the lesson's notebook builds its dashboard (``show=False``; lesson 4 has
+    two), for the benchmark and the tests that drive every dashboard. The lessons are imported
+    here, not at the top: they import this module."""
+    from simlab.lessons import (
+        billing,
+        capstone,
+        concurrency,
+        event_sources,
+        memory,
+        monitoring,
+        start_here,
+        validation,
+    )
+
+    return {
+        "00 scaling": lambda: start_here.scaling_dashboard(show=False),
+        "01 cold starts": lambda: cold_start_dashboard(show=False),
+        "02 throttling": lambda: concurrency.throttling_dashboard(show=False),
+        "03 power tuning": lambda: memory.power_tuning_dashboard(show=False),
+        "04 rounding": lambda: billing.rounding_dashboard(show=False),
+        "04 power tuning": lambda: billing.power_tuning_dashboard(show=False),
+        "05 triggers": lambda: event_sources.triggers_dashboard(show=False),
+        "06 monitoring": lambda: monitoring.monitoring_dashboard(show=False),
+        "08 replay": lambda: validation.replay_dashboard(show=False),
+        "09 trade-off": lambda: capstone.tradeoff_dashboard(show=False),
+    }
+
+
+def one_step(control: Any) -> Any:
+    """The value one step from ``control``'s: up (down at the top of its range), or the next
+    option of a menu or a selection slider (the previous one after the last)."""
+    options = getattr(control, "options", None)
+    if options is not None:
+        values = [o[1] if isinstance(o, tuple) else o for o in options]
+        i = values.index(control.value)
+        return values[i + 1] if i + 1 < len(values) else values[i - 1]
+    up = control.value + control.step
+    return up if up <= control.max else control.value - control.step

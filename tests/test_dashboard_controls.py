@@ -21,42 +21,11 @@ import ipywidgets as w  # noqa: E402
 import pytest  # noqa: E402
 
 from simlab import widgets  # noqa: E402
-from simlab.lessons import (  # noqa: E402
-    billing,
-    capstone,
-    concurrency,
-    event_sources,
-    memory,
-    monitoring,
-    start_here,
-    validation,
-)
+from simlab.lessons import event_sources  # noqa: E402
 
 #: Lesson -> how the lesson's notebook builds its dashboard (lesson 4 has two).
-DASHBOARDS: dict[str, Callable[[], Any]] = {
-    "00 scaling": lambda: start_here.scaling_dashboard(show=False),
-    "01 cold starts": lambda: widgets.cold_start_dashboard(show=False),
-    "02 throttling": lambda: concurrency.throttling_dashboard(show=False),
-    "03 power tuning": lambda: memory.power_tuning_dashboard(show=False),
-    "04 rounding": lambda: billing.rounding_dashboard(show=False),
-    "04 power tuning": lambda: billing.power_tuning_dashboard(show=False),
-    "05 triggers": lambda: event_sources.triggers_dashboard(show=False),
-    "06 monitoring": lambda: monitoring.monitoring_dashboard(show=False),
-    "08 replay": lambda: validation.replay_dashboard(show=False),
-    "09 trade-off": lambda: capstone.tradeoff_dashboard(show=False),
-}
-
-
-def one_step(control: Any) -> Any:
-    """The value one step from ``control``'s: up (down at the top of its range), or the next
-    option of a menu or a selection slider."""
-    if isinstance(control, w.widgets.widget_selection._Selection):
-        values = [v for _, v in control.options] if control.options and isinstance(
-            control.options[0], tuple) else list(control.options)
-        i = values.index(control.value)
-        return values[i + 1] if i + 1 < len(values) else values[i - 1]
-    up = control.value + control.step
-    return up if up <= control.max else control.value - control.step
+DASHBOARDS: dict[str, Callable[[], Any]] = widgets.lesson_dashboards()
+one_step = widgets.one_step
 
 
 def result_of(readout: str) -> list[str]:
