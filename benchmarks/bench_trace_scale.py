@@ -7,12 +7,12 @@ The real 2019 files are not shipped (about 50,000 functions a day), so this scri
 in their exact format into a temporary folder, then goes the way a user with the real files goes:
 
 1. ``invocations_per_function_md.anon.d01.csv``: per-minute counts (``HashOwner, HashApp,
-   HashFunction, Trigger, 1..1440``), read with :func:`simlab.sources.traces.
+   HashFunction, Trigger, 1..1440``), read with :func:`simlab.aws.sources.traces.
    read_azure_2019_invocations`;
 2. ``function_durations_percentiles.anon.d01.csv``: per-function duration percentiles (ms), turned
-   into distributions with :func:`~simlab.sources.traces.duration_distributions`;
+   into distributions with :func:`~simlab.aws.sources.traces.duration_distributions`;
 3. ``app_memory_percentiles.anon.d01.csv``: per-application memory percentiles (MB);
-4. one simulated function per traced one, a :class:`simlab.sources.TraceReplay` of the counts
+4. one simulated function per traced one, a :class:`simlab.aws.sources.TraceReplay` of the counts
    (times spread uniformly within each minute, durations drawn from each function's
    percentiles), run with ``record="summary"`` so that memory does not grow with the day.
 
@@ -47,8 +47,8 @@ import pandas as pd
 from _calibrate import Calibration
 
 import simlab
-from simlab.sources import Replay, TraceReplay
-from simlab.sources.traces import (
+from simlab.aws.sources import Replay, TraceReplay
+from simlab.aws.sources.traces import (
     AZURE_2019_DURATION_COLUMNS,
     AZURE_2019_MEMORY_COLUMNS,
     arrivals_from_counts,
@@ -151,13 +151,13 @@ def replay_simulation(paths: dict[str, Path], seed: int = 1, era: str = "today",
                       via: str = "trace", **rules: Any) -> tuple[simlab.Simulation, dict[str, Any]]:
     """Read the three files and build the replay: one function per traced function.
 
-    ``via="trace"`` replays with one :class:`simlab.sources.TraceReplay` of the counts;
+    ``via="trace"`` replays with one :class:`simlab.aws.sources.TraceReplay` of the counts;
     ``via="replay"`` draws each function's times with
-    :func:`~simlab.sources.traces.arrivals_from_counts` and gives it its own
-    :class:`simlab.sources.Replay` (durations then come from the functions' distributions).
+    :func:`~simlab.aws.sources.traces.arrivals_from_counts` and gives it its own
+    :class:`simlab.aws.sources.Replay` (durations then come from the functions' distributions).
 
     Returns the simulation and facts about the trace (``functions``, ``invocations``,
-    ``minutes``, ``counts``: the :class:`~simlab.sources.traces.MinuteCounts`, ``names``: the
+    ``minutes``, ``counts``: the :class:`~simlab.aws.sources.traces.MinuteCounts`, ``names``: the
     function name of each row of ``counts``).
     """
     counts = read_azure_2019_invocations(paths["invocations"])

@@ -35,7 +35,8 @@ from _calibrate import Calibration  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import simlab  # noqa: E402
-from simlab import plots, widgets  # noqa: E402
+from simlab.core import plots  # noqa: E402
+from simlab.course import dashboards, widgets  # noqa: E402
 
 MEDIAN_TARGET_S = 0.25
 SLOWEST_TARGET_S = 0.5
@@ -48,7 +49,7 @@ def _time_redraws(box: Any, repeat: int) -> tuple[list[float], list[float]]:
     wall, cpu = [], []
     for _ in range(repeat):
         for name, control in parts.controls.items():
-            for value in (widgets.one_step(control), control.value):
+            for value in (dashboards.one_step(control), control.value):
                 t0, c0 = time.perf_counter(), time.process_time()
                 _, fig = parts.compute(**parts.values(**{name: value}))
                 widgets.png_bytes(fig)
@@ -77,7 +78,7 @@ def bench_dashboards(repeat: int, only: list[str], calibration: Calibration) -> 
     print(f"  {'dashboard':<17} {'redraws':>7} {'median':>8} {'slowest':>8} {'median':>8} "
           f"{'slowest':>8}  {'Run button':<10} verdict")
     print(f"  {'':<17} {'':>7} {'wall s':>8} {'wall s':>8} {'CPU s':>8} {'CPU s':>8}")
-    for name, build in widgets.lesson_dashboards().items():
+    for name, build in dashboards.lesson_dashboards().items():
         if only and name not in only:
             continue
         with contextlib.redirect_stdout(io.StringIO()):  # no kernel: display() would print
@@ -127,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error(f"--repeat must be at least 1, got {args.repeat}")
-    known = set(widgets.lesson_dashboards())
+    known = set(dashboards.lesson_dashboards())
     if set(args.only) - known:
         parser.error(f"--only must name a dashboard of {sorted(known)}, got {args.only}")
 

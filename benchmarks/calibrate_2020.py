@@ -2,7 +2,8 @@
 
 Usage: ``python benchmarks/calibrate_2020.py [--quick]``
 
-The two experiments of ``simlab.data_sets`` (a 128 MB Python function called for about 28 hours at
+The two experiments of ``simlab.aws.data_sets`` (a 128 MB Python function called for about 28 hours
+at
 0.0035 and 0.050 requests/s in 2020) are replayed under the 2020 era's rules with each candidate
 of a small grid of the measured mechanisms' parameters:
 
@@ -29,12 +30,12 @@ import numpy as np
 import pandas as pd
 
 from simlab import Simulation
-from simlab.data_sets import AWS_LAMBDA_2020, load_aws_lambda_2020
-from simlab.dists import Empirical
-from simlab.engine.keepalive import DemandKeepAlive
-from simlab.lessons.validation import init_estimate_s, instance_spans, live_per_bin
-from simlab.measured import MEASURED_2020
-from simlab.sources import Replay
+from simlab.aws.data_sets import AWS_LAMBDA_2020, load_aws_lambda_2020
+from simlab.aws.sources import Replay
+from simlab.core.dists import Empirical
+from simlab.core.keepalive import DemandKeepAlive
+from simlab.core.measured import MEASURED_2020
+from simlab.course.lessons.validation import init_estimate_s, instance_spans, live_per_bin
 
 BIN_S = 1800.0
 

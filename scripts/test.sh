@@ -4,9 +4,10 @@
 #   bash scripts/test.sh           # everything (about 8 minutes on an idle 2-core machine)
 #   bash scripts/test.sh --quick   # ruff and the unit tests only: no notebooks, no browser
 #
-# Steps: ruff check; pytest tests (unit, statistical, property and browser tests, spread over the
-# CPUs with pytest-xdist); pytest --nbval on notebooks/ in strict mode with the sanitizer
-# tests/nbval_sanitize.cfg (one process: nbval and xdist do not mix). Every step runs even if an
+# Steps: ruff check; lint-imports (the code's layers, no import cycles); pytest tests (unit,
+# statistical, property and browser tests, spread over the CPUs with pytest-xdist); pytest --nbval
+# on notebooks/ in strict mode with the sanitizer tests/nbval_sanitize.cfg (one process: nbval and
+# xdist do not mix). Every step runs even if an
 # earlier one fails; the exit status is non-zero if any failed. The browser test needs Debian's
 # chromium: installed with apt-get when running as root (waiting up to SIMLAB_APT_LOCK_TIMEOUT
 # seconds, default 120, for another apt run to finish), otherwise install it yourself. The chromium
@@ -50,7 +51,7 @@ run_step() {
 t0=$SECONDS
 ensure_venv "$TOOLS_EXTRAS"
 missing=()
-for tool in ruff pytest; do
+for tool in ruff lint-imports pytest; do
     [ -x "$VENV/bin/$tool" ] || missing+=("$tool")
 done
 for module in nbval hypothesis yaml playwright voila distributed pyarrow; do
@@ -88,6 +89,12 @@ if [ -x "$VENV/bin/ruff" ]; then
     run_step "ruff check" "$VENV/bin/ruff" check "${lint_dirs[@]}"
 else
     record "ruff check" "FAILED (ruff not installed)" 0
+fi
+# The layers and no import cycles: the import-linter contracts in pyproject.toml.
+if [ -x "$VENV/bin/lint-imports" ]; then
+    run_step "import layers (lint-imports)" "$VENV/bin/lint-imports" --no-cache
+else
+    record "import layers (lint-imports)" "FAILED (import-linter not installed)" 0
 fi
 
 # pytest-xdist spreads the unit tests over the CPUs, one test file per worker at a time (so a

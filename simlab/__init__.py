@@ -14,8 +14,6 @@ of it on SimPy, and returns what happened as pandas DataFrames.
 0.1
 """
 
-import sys
-import types
 from typing import TYPE_CHECKING
 
 __all__ = [
@@ -29,39 +27,49 @@ __version__ = "0.1.0"
 # Where each public name lives. Nothing is imported until first use, so that a light command
 # (``simlab --help``) does not pay for numpy, pandas and SimPy.
 _NAMES: dict[str, str] = {
-    "ERAS": "simlab.config", "FunctionConfig": "simlab.config", "PlatformRules": "simlab.config",
-    "era_rules": "simlab.config", "vcpu_share": "simlab.config",
-    "FixedKeepAlive": "simlab.engine.keepalive", "KeepAlivePolicy": "simlab.engine.keepalive",
-    "NoKeepAlive": "simlab.engine.keepalive", "DemandKeepAlive": "simlab.engine.keepalive",
-    "AccountBurstScaling": "simlab.engine.scaling", "PerFunctionScaling": "simlab.engine.scaling",
-    "Result": "simlab.result", "Simulation": "simlab.simulation",
-    "configure_async": "simlab.sources",
-    "pareto_front": "simlab.sweep", "summarise": "simlab.sweep", "sweep": "simlab.sweep",
+    "ERAS": "simlab.core.config", "FunctionConfig": "simlab.core.config",
+    "PlatformRules": "simlab.core.config", "era_rules": "simlab.core.config",
+    "vcpu_share": "simlab.core.config",
+    "FixedKeepAlive": "simlab.core.keepalive", "KeepAlivePolicy": "simlab.core.keepalive",
+    "NoKeepAlive": "simlab.core.keepalive", "DemandKeepAlive": "simlab.core.keepalive",
+    "AccountBurstScaling": "simlab.core.scaling", "PerFunctionScaling": "simlab.core.scaling",
+    "Result": "simlab.core.result", "Simulation": "simlab.aws.simulation",
+    "configure_async": "simlab.aws.sources",
+    "pareto_front": "simlab.aws.sweep", "summarise": "simlab.aws.sweep",
+    "sweep": "simlab.aws.sweep",
 }
-_MODULES = {"dists", "measured", "sources", "theory", "billing", "prices", "plots", "widgets",
-            "exercises", "scenarios"}
+# Public modules, reachable as ``simlab.<name>`` without importing them first.
+_MODULES: dict[str, str] = {
+    "dists": "simlab.core.dists", "measured": "simlab.core.measured",
+    "theory": "simlab.core.theory", "billing": "simlab.core.billing",
+    "prices": "simlab.core.prices", "plots": "simlab.core.plots",
+    "sources": "simlab.aws.sources", "scenarios": "simlab.aws.scenarios",
+    "widgets": "simlab.course.widgets", "exercises": "simlab.course.exercises",
+    "core": "simlab.core", "aws": "simlab.aws", "course": "simlab.course",
+}
 
 if TYPE_CHECKING:  # pragma: no cover
-    from simlab import dists, measured, sources
-    from simlab.config import ERAS, FunctionConfig, PlatformRules, era_rules, vcpu_share
-    from simlab.engine.keepalive import (
+    from simlab.aws import sources
+    from simlab.aws.simulation import Simulation
+    from simlab.aws.sources import configure_async
+    from simlab.aws.sweep import pareto_front, summarise, sweep
+    from simlab.core import dists, measured
+    from simlab.core.config import ERAS, FunctionConfig, PlatformRules, era_rules, vcpu_share
+    from simlab.core.keepalive import (
         DemandKeepAlive,
         FixedKeepAlive,
         KeepAlivePolicy,
         NoKeepAlive,
     )
-    from simlab.engine.scaling import AccountBurstScaling, PerFunctionScaling
-    from simlab.result import Result
-    from simlab.simulation import Simulation
-    from simlab.sources import configure_async
-    from simlab.sweep import pareto_front, summarise, sweep
+    from simlab.core.result import Result
+    from simlab.core.scaling import AccountBurstScaling, PerFunctionScaling
 
 
 def __getattr__(name: str) -> object:
     import importlib
 
     if name in _MODULES:
-        return importlib.import_module(f"simlab.{name}")
+        return importlib.import_module(_MODULES[name])
     if name in _NAMES:
         value = getattr(importlib.import_module(_NAMES[name]), name)
         globals()[name] = value  # later look-ups skip this function
@@ -70,17 +78,4 @@ def __getattr__(name: str) -> object:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__) | _MODULES)
-
-
-class _Package(types.ModuleType):
-    """``simlab.sweep`` is the function, not its module: importing the module ``simlab.sweep``
-    (which binds it on the package) must not replace the function."""
-
-    def __setattr__(self, name: str, value: object) -> None:
-        if name == "sweep" and isinstance(value, types.ModuleType):
-            value = value.sweep
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
+    return sorted(set(globals()) | set(__all__) | set(_MODULES))

@@ -43,14 +43,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from simlab.result import Result
-    from simlab.scenario_files import ScenarioFile
-    from simlab.simulation import Simulation
+    from simlab.aws.scenario_files import ScenarioFile
+    from simlab.aws.simulation import Simulation
+    from simlab.core.result import Result
 
 __all__ = ["main", "build_parser", "UsageError", "FIGURES", "apply_to_simulation", "SweepSpec",
            "sweep_spec", "check_grid", "FileBuild"]
 
-#: The figures ``simlab run`` draws (names of :mod:`simlab.plots` functions of a Result).
+#: The figures ``simlab run`` draws (names of :mod:`simlab.core.plots` functions of a Result).
 FIGURES: tuple[str, ...] = ("timeline", "concurrency", "latency_cdf", "outcomes", "host_packing")
 
 
@@ -67,7 +67,7 @@ _SWEEP_KEYS = ("grid", "seeds", "until", "metrics", "seed_mode", "record")
 
 @dataclass(frozen=True)
 class SweepSpec:
-    """The ``[sweep]`` section: what :func:`simlab.sweep.sweep` needs besides the build."""
+    """The ``[sweep]`` section: what :func:`simlab.aws.sweep.sweep` needs besides the build."""
 
     grid: dict[str, list[Any]]
     seeds: list[int]
@@ -81,7 +81,7 @@ def sweep_spec(scenario: ScenarioFile) -> SweepSpec:
     """The ``[sweep]`` section of ``scenario``, checked: ``grid`` (key path -> list of values;
     the keys must name values of the file), ``seeds`` (a count or a list), ``until``,
     ``metrics`` (names from ``Result.summary()``), ``seed_mode``, ``record``."""
-    from simlab.scenario_files import ScenarioFileError, parse_duration
+    from simlab.aws.scenario_files import ScenarioFileError, parse_duration
 
     spec = scenario.data.get("sweep", {})
     if not isinstance(spec, dict) or not isinstance(spec.get("grid"), dict):
@@ -135,7 +135,8 @@ def check_grid(scenario: ScenarioFile) -> SweepSpec:
 
 @dataclass(frozen=True)
 class FileBuild:
-    """A picklable ``build(seed, **values)`` for :func:`simlab.sweep.sweep` over a scenario file:
+    """A picklable ``build(seed, **values)`` for :func:`simlab.aws.sweep.sweep` over a scenario
+    file:
     the grid's names are key paths of the file."""
 
     text: str
@@ -144,7 +145,7 @@ class FileBuild:
     preset: tuple[tuple[str, Any], ...] = ()
 
     def __call__(self, seed: int, **values: Any) -> Simulation:
-        from simlab.scenario_files import loads
+        from simlab.aws.scenario_files import loads
 
         scenario = loads(self.text, self.file)
         if self.preset:
@@ -158,7 +159,7 @@ class FileBuild:
 
 
 def _duration(text: str) -> float:
-    from simlab.scenario_files import parse_duration
+    from simlab.aws.scenario_files import parse_duration
 
     try:
         value = parse_duration(text)
@@ -293,7 +294,7 @@ def _is_file(target: str) -> bool:
 
 def _scenarios_module() -> Any:
     try:
-        from simlab import scenarios
+        from simlab.aws import scenarios
     except ImportError:
         return None
     return scenarios
@@ -327,7 +328,7 @@ def _first_line(value: Any) -> str:
 
 
 def _values(items: Sequence[str]) -> dict[str, Any]:
-    from simlab.scenario_files import parse_assignment
+    from simlab.aws.scenario_files import parse_assignment
 
     out: dict[str, Any] = {}
     for item in items:
@@ -342,7 +343,7 @@ def _values(items: Sequence[str]) -> dict[str, Any]:
 def _load_target(target: str, seed: int | None, values: dict[str, Any]
                  ) -> tuple[str, Simulation, float | None]:
     """The scenario's name, its simulation and its default length."""
-    from simlab.scenario_files import load
+    from simlab.aws.scenario_files import load
 
     if _is_file(target):
         scenario = load(target)
@@ -371,7 +372,7 @@ def apply_to_simulation(sim: Simulation, key: str, value: Any) -> None:
     ``functions.<function>.<key>``. Values are converted as in scenario files and checked; on an
     error nothing changes.
     """
-    from simlab.scenario_files import convert_value, platform_rules, rule_names
+    from simlab.aws.scenario_files import convert_value, platform_rules, rule_names
 
     parts = key.split(".")
     if parts[:1] == ["functions"]:
@@ -454,7 +455,7 @@ def _metrics_table(result: Result, period_s: float) -> pd.DataFrame | None:
         return None
     if hasattr(result, "metrics"):
         return result.metrics(period_s)
-    from simlab.observe.metrics import metrics
+    from simlab.core.metrics import metrics
 
     return metrics(result.invocations, period_s=period_s, until_s=result.until_s,
                    functions=result.functions)
@@ -465,7 +466,7 @@ def _bill(result: Result) -> pd.DataFrame | None:
         return None
     if hasattr(result, "bill"):
         return result.bill()
-    from simlab import billing
+    from simlab.core import billing
 
     return billing.bill(result.invocations, result.functions, date=result.rules.date,
                         granularity_ms=result.rules.billing_granularity_ms,
@@ -479,7 +480,7 @@ def _figures(result: Result, bill: pd.DataFrame | None, folder: Path) -> list[Pa
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        from simlab import plots
+        from simlab.core import plots
     except ImportError:
         return []
     folder.mkdir(parents=True, exist_ok=True)
@@ -507,7 +508,7 @@ def _figures(result: Result, bill: pd.DataFrame | None, folder: Path) -> list[Pa
 
 
 def _run(args: argparse.Namespace) -> int:
-    from simlab.config import check_concurrency
+    from simlab.core.config import check_concurrency
 
     name, sim, file_until = _load_target(args.scenario, args.seed, _values(args.values))
     try:  # the one check Simulation.run makes on everything together
@@ -566,8 +567,8 @@ def _safe(name: str) -> str:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from simlab.scenario_files import load
-    from simlab.sweep import summarise, summary_names, sweep
+    from simlab.aws.scenario_files import load
+    from simlab.aws.sweep import summarise, summary_names, sweep
 
     scenario = load(args.file)
     values = _values(args.values)
@@ -647,7 +648,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from simlab.scenario_files import load
+    from simlab.aws.scenario_files import load
 
     scenario = load(args.file)
     sim = scenario.build()
@@ -665,7 +666,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = {"run": _run, "sweep": _sweep, "scenarios": _list, "check": _check}[args.command]
-    from simlab.scenario_files import ScenarioFileError
+    from simlab.aws.scenario_files import ScenarioFileError
 
     try:
         return handler(args)

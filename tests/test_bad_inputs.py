@@ -15,9 +15,8 @@ import pytest
 from scipy import stats
 
 import simlab
-from simlab.cli import main
-from simlab.scenario_files import ScenarioFileError, loads
-from simlab.sources import (
+from simlab.aws.scenario_files import ScenarioFileError, loads
+from simlab.aws.sources import (
     APIGateway,
     DynamoDBStream,
     KinesisStream,
@@ -27,7 +26,8 @@ from simlab.sources import (
     SQSQueue,
     TraceReplay,
 )
-from simlab.validate import BadInput
+from simlab.cli import main
+from simlab.core.validate import BadInput
 
 
 def _sim() -> simlab.Simulation:
@@ -461,9 +461,9 @@ def _built(value):
     """A required TOML-style value as Python takes it (a nested source table becomes one)."""
     if isinstance(value, dict) and "type" in value:
         spec = dict(value)
-        return simlab.scenario_files.source_types()[spec.pop("type")](**spec)
+        return simlab.aws.scenario_files.source_types()[spec.pop("type")](**spec)
     if isinstance(value, str) and value == "azure_2021_sample":
-        from simlab.sources.traces import load_azure_2021_sample
+        from simlab.aws.sources.traces import load_azure_2021_sample
 
         return load_azure_2021_sample()
     return value
@@ -549,7 +549,7 @@ def _python_cases():
             yield (("add_function", param),
                    (lambda p=param, v=value: simlab.Simulation().add_function("f", **{p: _py(v)})),
                    match)
-    types = {cls.__name__: cls for cls in simlab.scenario_files.source_types().values()}
+    types = {cls.__name__: cls for cls in simlab.aws.scenario_files.source_types().values()}
     for name, table in SOURCES.items():
         cls = types[name]
         for param in inspect.signature(cls).parameters:
@@ -721,7 +721,7 @@ def _toml_cases():
     for key, (value, match) in FUNCTION.items():
         if key not in ("name", "handler"):
             yield ("functions", key), f"[functions.f]\n{key} = {_toml(value)}\n", match
-    types = {cls.__name__: cls for cls in simlab.scenario_files.source_types().values()}
+    types = {cls.__name__: cls for cls in simlab.aws.scenario_files.source_types().values()}
     for name, table in SOURCES.items():
         kind = name.lower()
         for key in inspect.signature(types[name]).parameters:
@@ -767,11 +767,11 @@ def _parameters(fn) -> list[str]:
 def test_every_public_parameter_has_an_entry() -> None:
     import dataclasses
 
+    from simlab.aws.scenario_files import _SIMULATION_KEYS, rule_names, source_types
+    from simlab.aws.sources.invoke_async import AsyncConfig
     from simlab.cli import _SWEEP_KEYS, build_parser
-    from simlab.config import FunctionConfig
-    from simlab.result import Result
-    from simlab.scenario_files import _SIMULATION_KEYS, rule_names, source_types
-    from simlab.sources.invoke_async import AsyncConfig
+    from simlab.core.config import FunctionConfig
+    from simlab.core.result import Result
 
     python = {key for key, _, _ in PYTHON}
     missing = []

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from simlab.measured import MEASURED_2020
+from simlab.core.measured import MEASURED_2020
 
 _PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "calibrate_2020.py"
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from simlab.aws.scenario_files import load
 from simlab.cli import main
-from simlab.scenario_files import load
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -248,7 +248,8 @@ def test_check(tiny, capsys) -> None:
 
 
 def test_scenarios_lists_the_built_in_ones(capsys) -> None:
-    scenarios = pytest.importorskip("simlab.scenarios")
+    from simlab.aws import scenarios
+
     code, text, _ = _run(["scenarios"], capsys)
     assert code == 0
     for name in scenarios.list_scenarios():
@@ -257,7 +258,7 @@ def test_scenarios_lists_the_built_in_ones(capsys) -> None:
 
 def _built_in() -> list[str]:
     try:
-        from simlab import scenarios
+        from simlab.aws import scenarios
     except ImportError:  # pragma: no cover
         return []
     return list(scenarios.list_scenarios())

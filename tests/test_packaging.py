@@ -173,6 +173,7 @@ def test_shell_scripts_parse(script: str) -> None:
 def test_test_script_runs_every_check() -> None:
     text = (ROOT / "scripts" / "test.sh").read_text(encoding="utf-8")
     assert "ruff\" check" in text or "ruff check" in text
+    assert "lint-imports" in text, "the import-linter contracts must be checked"
     assert '-m pytest tests' in text
     nbval = re.search(r"-m pytest --nbval .*?notebooks/", text, re.S)
     assert nbval, "the notebooks step is missing"

@@ -28,10 +28,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import simlab
-from simlab.dists import Constant, Exponential, Uniform
-from simlab.engine.scaling import AccountBurstScaling, PerFunctionScaling
-from simlab.observe.schema import STATUSES
-from simlab.sources.arrivals import Replay
+from simlab.aws.sources.arrivals import Replay
+from simlab.core.dists import Constant, Exponential, Uniform
+from simlab.core.scaling import AccountBurstScaling, PerFunctionScaling
+from simlab.core.schema import STATUSES
 
 UNTIL = 10.0
 MEMORIES = [128, 192, 256, 512, 1024]  # valid in every era

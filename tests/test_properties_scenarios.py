@@ -53,10 +53,7 @@ from hypothesis import strategies as st
 from test_properties import check_scaling
 
 import simlab
-from simlab.billing import PROVISIONED_BLOCK_S
-from simlab.dists import Constant, Exponential, Uniform
-from simlab.engine.scaling import AccountBurstScaling, PerFunctionScaling
-from simlab.sources import (
+from simlab.aws.sources import (
     SDK,
     APIGateway,
     Bursty,
@@ -73,7 +70,10 @@ from simlab.sources import (
     SNSTopic,
     SQSQueue,
 )
-from simlab.sources.sdk import LambdaClientError
+from simlab.aws.sources.sdk import LambdaClientError
+from simlab.core.billing import PROVISIONED_BLOCK_S
+from simlab.core.dists import Constant, Exponential, Uniform
+from simlab.core.scaling import AccountBurstScaling, PerFunctionScaling
 
 SCENARIOS = int(os.environ.get("SIMLAB_SCENARIOS", "500"))
 SEARCH = os.environ.get("SIMLAB_SCENARIO_SEARCH", "") == "1"

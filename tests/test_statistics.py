@@ -1,4 +1,4 @@
-"""Statistical validation of the simulator against the closed forms of :mod:`simlab.theory`.
+"""Statistical validation of the simulator against the closed forms of :mod:`simlab.core.theory`.
 
 Every comparison uses a fixed seed and a tolerance derived from the sample size:
 
@@ -28,9 +28,9 @@ import numpy as np
 import pytest
 
 import simlab
-from simlab import theory
-from simlab.dists import Exponential, LogNormal
-from simlab.sources.arrivals import Poisson
+from simlab.aws.sources.arrivals import Poisson
+from simlab.core import theory
+from simlab.core.dists import Exponential, LogNormal
 
 K_SIGMA = 4.0
 

@@ -1,0 +1,583 @@
+"""The engine: execution environments, their pool, concurrency limits and the life of a request.
+
+This is the heart of the simulator, on a SimPy :class:`simpy.Environment`. A request for a function
+arrives (:meth:`Engine.invoke`) and goes through what Lambda does:
+
+1. **Admission.** Concurrency (environments initialising or busy) must stay under the function's
+   reserved concurrency, or under what the account leaves to unreserved functions. Provisioned
+   concurrency is set aside for its function: an unreserved function uses the shared pool only
+   beyond its provisioned environments. Otherwise the request is *throttled* (a 429 for a
+   synchronous caller).
+2. **Warm or cold.** A provisioned environment that is idle is used first; then the *most recently
+   used* idle environment (a stack, O(1)), so that the others age out. With none idle, a new
+   environment is created: the scaling rule must allow it (else: throttled), it is placed on a host,
+   and the request waits for its INIT: a *cold start*. On-demand INIT is capped at
+   :data:`INIT_LIMIT_S` (10 s): a longer one times out there, and Lambda runs it again inside the
+   first invocation, under the function's timeout (so a 15 s INIT with a 3 s timeout never
+   succeeds; the row gets ``init_timeout=True`` and its log an ``INIT_REPORT ... Status: timeout``
+   line). A provisioned environment's INIT may take up to ``max(130 s, timeout)``; past that the
+   attempt fails (end reason ``init_timeout``) and another starts.
+3. **Run.** The handler's time is ``cpu / min(vcpu_share, parallelism) + io`` (or ``duration_s``).
+   Peak memory above the configured memory kills the runtime (``oom``); a run reaching the timeout
+   is killed at exactly ``timeout_s`` (``timeout``); otherwise it fails with probability
+   ``error_rate`` (``error``) or succeeds (``ok``). A killed environment is discarded, and so is
+   one whose real handler exited the runtime (``sys.exit()``: end reason ``runtime_exit``).
+4. **Keep-alive.** The environment becomes idle. The keep-alive policy says how long it is kept.
+   One timer per environment checks, when it fires, whether the environment was used since; if so
+   it re-arms for the new deadline. An environment older than the maximum lifetime is recycled when
+   it next becomes idle; with the ``recycle_prewarm`` rule a replacement is initialised at once,
+   so the next request finds it warm (a new environment all the same).
+
+Each request costs two SimPy events (its arrival, made by the source, and its completion), whatever
+the number of live environments; keep-alive timers fire about once per idle period.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import simpy
+
+from simlab.core.config import FunctionConfig, PlatformRules, vcpu_share
+from simlab.core.dists import Sampler, as_distribution
+from simlab.core.hosts import HostPool
+from simlab.core.keepalive import check_idle_timeout
+from simlab.core.random_streams import Streams
+from simlab.core.records import ARCHITECTURES, EnvironmentRecorder, InvocationRecorder
+
+__all__ = ["Engine", "Call", "OK", "ERROR", "TIMEOUT", "OOM", "THROTTLED", "DROPPED",
+           "SYNC", "ASYNC", "POLL", "INIT_LIMIT_S", "PROVISIONED_INIT_LIMIT_S"]
+
+# Status codes: indexes into simlab.core.schema.STATUSES.
+OK, ERROR, TIMEOUT, OOM, THROTTLED, DROPPED = range(6)
+# Invocation types: indexes into simlab.core.records.INVOCATION_TYPES.
+SYNC, ASYNC, POLL = range(3)
+# End reasons: indexes into simlab.core.records.END_REASONS.
+_IDLE, _LIFETIME, _KILL_TIMEOUT, _KILL_OOM, _ALIVE, _UPDATED, _INIT_TIMEOUT, _KILL_EXIT = range(8)
+#: Longest on-demand INIT (s); past it INIT is retried inside the first invocation (LAMBDA_FACTS 3).
+INIT_LIMIT_S = 10.0
+#: A provisioned environment's INIT may last max(this, the function's timeout) (LAMBDA_FACTS 3).
+PROVISIONED_INIT_LIMIT_S = 130.0
+
+
+class _Env:
+    """One execution environment."""
+
+    __slots__ = ("env_id", "fn", "host", "created", "ready", "provisioned", "alive", "busy",
+                 "deadline", "timer_at", "n", "busy_s", "init_s", "last_end", "max_mem",
+                 "mem_mb", "version", "arch", "exited")
+
+    def __init__(self, env_id: int, fn: _Fn, host: Any, created: float, init_s: float,
+                 provisioned: bool) -> None:
+        self.env_id = env_id
+        self.fn = fn
+        self.host = host
+        self.created = created
+        self.ready = created + init_s
+        self.init_s = init_s
+        self.provisioned = provisioned
+        self.alive = True
+        self.busy = True
+        self.deadline = math.inf
+        self.timer_at: float | None = None
+        self.n = 0
+        self.busy_s = 0.0
+        self.last_end = created
+        self.max_mem = 0.0
+        self.mem_mb = fn.memory_mb
+        self.version = fn.version
+        self.arch = fn.arch
+        #: Set when the handler exited the runtime: the environment ends with its request.
+        self.exited = False
+
+
+class _Fn:
+    """Runtime state of one function."""
+
+    __slots__ = ("cfg", "idx", "name", "idle", "pidle", "in_flight", "limit", "bucket", "init",
+                 "cpu", "io", "dur", "mem", "err", "eff_vcpu", "memory_mb", "timeout",
+                 "error_rate", "provisioned", "version", "arch")
+
+    def __init__(self, cfg: FunctionConfig, idx: int, streams: Streams) -> None:
+        self.idx = idx
+        self.name = cfg.name
+        self.idle: deque[_Env] = deque()
+        self.pidle: list[_Env] = []
+        self.in_flight = 0
+        self.bucket: Any = None
+        self.version = 0
+        self.configure(cfg, streams)
+
+    def configure(self, cfg: FunctionConfig, streams: Streams) -> None:
+        """Take ``cfg`` as the function's configuration (a new version after the first)."""
+        self.cfg = cfg
+        self.limit = cfg.reserved_concurrency
+        self.memory_mb = cfg.memory_mb
+        self.timeout = float(cfg.timeout_s)
+        self.error_rate = float(cfg.error_rate)
+        self.provisioned = cfg.provisioned_concurrency
+        self.arch = ARCHITECTURES.index(cfg.architecture)
+        self.eff_vcpu = min(vcpu_share(cfg.memory_mb), float(cfg.parallelism))
+        # Version 0 keeps plain stream names; later versions get their own streams.
+        suffix = () if self.version == 0 else (f"version-{self.version}",)
+
+        def sampler(quantity: str, dist: Any) -> Sampler:
+            return Sampler(dist, streams.generator("function", cfg.name, quantity, *suffix))
+
+        self.init = sampler("init", cfg.init_s)
+        self.mem = sampler("memory_used", cfg.memory_used_mb)
+        self.err = sampler("error", as_distribution(0.0, "u") if cfg.error_rate == 0 else _U01)
+        if cfg.duration_s is not None:
+            self.dur: Sampler | None = sampler("duration", cfg.duration_s)
+            self.cpu = self.io = None
+        else:
+            self.dur = None
+            self.cpu = sampler("cpu", cfg.cpu_s)
+            self.io = sampler("io", cfg.io_s)
+
+
+class _Uniform01:
+    def sample(self, rng: Any, size: int) -> Any:
+        return rng.random(size)
+
+
+_U01 = _Uniform01()
+
+
+class Call:
+    """One invocation attempt in flight; handed to ``on_done`` when it ends."""
+
+    __slots__ = ("iid", "fn", "env", "src", "itype", "attempt", "arrival", "start", "end",
+                 "init", "dur", "cold", "status", "mem", "on_done", "payload", "output", "tag",
+                 "key")
+
+    @property
+    def function(self) -> str:
+        return self.fn.name
+
+    @property
+    def failed(self) -> bool:
+        """True for a function error (error, timeout, oom); False for ok; throttles are not."""
+        return self.status in (ERROR, TIMEOUT, OOM)
+
+
+class Engine:
+    """The platform's data plane for one run.
+
+    Parameters
+    ----------
+    env
+        The SimPy environment (simulated clock and event queue).
+    rules
+        The platform's rules.
+    functions
+        The functions, in a fixed order (their index is their code in the records).
+    streams
+        Named random streams of the run.
+    recorder
+        Where invocation rows go.
+    """
+
+    def __init__(self, env: simpy.Environment, rules: PlatformRules,
+                 functions: list[FunctionConfig], streams: Streams,
+                 recorder: InvocationRecorder | None = None) -> None:
+        self.sim = env
+        self.rules = rules
+        self.streams = streams
+        self.recorder = recorder if recorder is not None else InvocationRecorder()
+        self.envs = EnvironmentRecorder()
+        self.hosts = HostPool(rules.host_memory_mb)
+        self.fns = [_Fn(cfg, i, streams) for i, cfg in enumerate(functions)]
+        self.by_name = {f.name: f for f in self.fns}
+        buckets = rules.scaling.buckets([f.name for f in self.fns])
+        for f in self.fns:
+            f.bucket = buckets[f.name]
+        self.account_concurrency = rules.account_concurrency
+        self.unreserved_pool = 0
+        self.unreserved_in_flight = 0
+        self._recount_pool()
+        self.in_flight = 0
+        self.max_in_flight = 0
+        # A policy with run state (e.g. recent demand) gives each run its own copy.
+        fresh = getattr(rules.keep_alive, "fresh", None)
+        self.policy = fresh() if fresh is not None else rules.keep_alive
+        self.prewarm = rules.recycle_prewarm
+        self.observe: Callable[[str, float], Any] | None = getattr(self.policy, "observe", None)
+        self.max_life = rules.max_lifetime_s
+        self.sources: list[str] = []
+        self.next_iid = 0
+        self.next_env = 0
+        self.alive: dict[int, _Env] = {}
+        self.closing = False
+        self.until_s = math.inf
+        self.handler_runner: Callable[[Call], None] | None = None
+        self._add = self.recorder.add
+        for f in self.fns:
+            for _ in range(f.provisioned):
+                self._provision(f, 0.0, ahead=True)
+
+    # -- sources -------------------------------------------------------------------------------
+    def source_index(self, name: str) -> int:
+        """Register a source name and return its code."""
+        try:
+            return self.sources.index(name)
+        except ValueError:
+            self.sources.append(name)
+            return len(self.sources) - 1
+
+    def function(self, name: str) -> _Fn:
+        """The runtime state of function ``name``."""
+        try:
+            return self.by_name[name]
+        except KeyError:
+            raise KeyError(
+                f"no function named {name!r}; functions: {sorted(self.by_name)}"
+            ) from None
+
+    # -- the life of a request -----------------------------------------------------------------
+    def invoke(self, fn: _Fn, src: int = 0, itype: int = SYNC, attempt: int = 1,
+               on_done: Callable[[Call], Any] | None = None, payload: Any = None,
+               arrival: float | None = None, iid: int | None = None,
+               run_s: float | None = None, fail: bool = False,
+               request_key: int | None = None) -> Call | None:
+        """Handle a request for ``fn`` arriving now.
+
+        Returns the :class:`Call` in flight, or ``None`` if the request was throttled (then
+        ``on_done`` is not called; the throttled row is recorded at once). ``arrival`` (default
+        now) is when the request first reached the platform, for requests that waited in a queue.
+        ``run_s`` replaces the drawn handler time (trace replay: recorded durations); ``fail=True``
+        makes the handler fail (status ``error``, unless it times out or runs out of memory first),
+        for poison records and real handlers that raised. ``request_key`` is the invocation id
+        whose request id this attempt carries (an async retry keeps its first attempt's, as on
+        Lambda); by default its own.
+        """
+        now = self.sim._now
+        if iid is None:
+            iid = self.new_invocation_id()
+        if arrival is None:
+            arrival = now
+        if self.observe is not None:
+            self.observe(fn.name, now)
+        # 1. admission
+        limit = fn.limit
+        pooled = limit is None and fn.in_flight >= fn.provisioned
+        if limit is None:
+            if pooled and self.unreserved_in_flight >= self.unreserved_pool:
+                self._throttle(fn, iid, src, itype, attempt, arrival, now)
+                return None
+        elif fn.in_flight >= limit:
+            self._throttle(fn, iid, src, itype, attempt, arrival, now)
+            return None
+        # 2. warm or cold
+        cold = False
+        retried_init = 0.0
+        if fn.pidle:
+            e = fn.pidle.pop()
+            init = 0.0
+        elif fn.idle:
+            e = fn.idle.pop()
+            init = 0.0
+            if e.ready > now:  # a replacement still initialising: wait for the rest of INIT
+                init = e.ready - now
+                cold = True
+        else:
+            cold = True
+            if not fn.bucket.take(now):
+                self._throttle(fn, iid, src, itype, attempt, arrival, now)
+                return None
+            host, new_host = self.hosts.place(fn.memory_mb, now)
+            init = fn.init()
+            if init > INIT_LIMIT_S:
+                # INIT timed out at the limit; it runs again inside this invocation.
+                retried_init = init
+                init = INIT_LIMIT_S
+                self.recorder.extra("init_timeout", iid, True)
+            if new_host:
+                init += self.rules.host_provision_delay_s
+            e = _Env(self.next_env, fn, host, now, init, False)
+            self.next_env += 1
+            self.alive[e.env_id] = e
+        e.busy = True
+        fn.in_flight += 1
+        if pooled:
+            self.unreserved_in_flight += 1
+        self.in_flight += 1
+        if self.in_flight > self.max_in_flight:
+            self.max_in_flight = self.in_flight
+        # 3. run
+        if run_s is not None:
+            run = run_s
+        elif fn.dur is not None:
+            run = fn.dur()
+        else:
+            run = fn.cpu() / fn.eff_vcpu + fn.io()
+        mem = fn.mem()
+        if not (run >= 0.0 and init >= 0.0 and mem >= 0.0):  # also catches NaN
+            self._bad_draw(fn, run, init, mem)
+        run += retried_init
+        u = fn.err()
+        if run >= fn.timeout:
+            status, run = TIMEOUT, fn.timeout
+        elif mem > fn.memory_mb:
+            status = OOM
+        elif fail or u < fn.error_rate:
+            status = ERROR
+        else:
+            status = OK
+        c = Call()
+        c.iid = iid
+        c.fn = fn
+        c.env = e
+        c.src = src
+        c.itype = itype
+        c.attempt = attempt
+        c.arrival = arrival
+        c.start = now + init
+        c.end = now + init + run
+        c.init = init
+        c.dur = run
+        c.cold = cold
+        c.status = status
+        c.mem = mem if mem < fn.memory_mb else float(fn.memory_mb)
+        c.on_done = on_done
+        c.payload = payload
+        c.output = None
+        c.key = iid if request_key is None else request_key
+        if self.handler_runner is not None and fn.cfg.handler is not None:
+            self.handler_runner(c)
+        ev = simpy.Timeout(self.sim, init + run, c)
+        ev.callbacks.append(self._complete)
+        return c
+
+    @staticmethod
+    def _bad_draw(fn: _Fn, run: float, init: float, mem: float) -> None:
+        if not mem >= 0.0:
+            raise ValueError(
+                f"{fn.name}.memory_used_mb drew {mem!r}; a distribution of memory used must only "
+                f"draw numbers >= 0 (MB)"
+            )
+        what = "init_s" if not init >= 0.0 else (
+            "duration_s" if fn.dur is not None else "cpu_s/io_s")
+        value = init if not init >= 0.0 else run
+        raise ValueError(
+            f"{fn.name}.{what} drew {value!r}; a distribution of times must only draw numbers "
+            f">= 0 (use a non-negative distribution such as LogNormal or a truncated one)"
+        )
+
+    def _throttle(self, fn: _Fn, iid: int, src: int, itype: int, attempt: int, arrival: float,
+                  now: float) -> None:
+        self._unserved(fn, iid, src, itype, attempt, arrival, now, THROTTLED)
+
+    def record_dropped(self, fn: _Fn, iid: int, src: int, itype: int, attempt: int,
+                       arrival: float) -> None:
+        """Record a request that was dropped without running (e.g. an async event too old)."""
+        self._unserved(fn, iid, src, itype, attempt, arrival, self.sim._now, DROPPED)
+
+    def _unserved(self, fn: _Fn, iid: int, src: int, itype: int, attempt: int, arrival: float,
+                  now: float, status: int) -> None:
+        """The row of a request that never ran: no environment, no time."""
+        self._add(iid, fn.idx, src, itype, attempt, arrival, now, now, 0.0, 0.0, 0, status,
+                  -1, -1, 0.0, 0, fn.memory_mb, fn.arch)
+
+    def new_invocation_id(self) -> int:
+        """Reserve the next invocation id (for requests recorded later, such as queued events)."""
+        iid = self.next_iid
+        self.next_iid += 1
+        return iid
+
+    def _complete(self, ev: simpy.Event) -> None:
+        c: Call = ev._value
+        e = c.env
+        fn = c.fn
+        now = self.sim._now
+        fn.in_flight -= 1
+        if fn.limit is None and fn.in_flight >= fn.provisioned:
+            self.unreserved_in_flight -= 1
+        self.in_flight -= 1
+        self._add(c.iid, fn.idx, c.src, c.itype, c.attempt, c.arrival, c.start, now,
+                  c.init * 1000.0, c.dur * 1000.0, c.cold, c.status, e.env_id, e.host.host_id,
+                  c.mem, e.provisioned, e.mem_mb, e.arch)
+        e.n += 1
+        e.busy_s += c.dur
+        e.last_end = now
+        if c.mem > e.max_mem:
+            e.max_mem = c.mem
+        status = c.status
+        if status == TIMEOUT or status == OOM or e.exited:
+            self._end(e, now, _KILL_TIMEOUT if status == TIMEOUT
+                      else _KILL_OOM if status == OOM else _KILL_EXIT)
+            if e.provisioned and not self.closing and e.version == fn.version:
+                self._provision(fn, now, ahead=False)
+        else:
+            self._release(e, now)
+        if c.on_done is not None:
+            c.on_done(c)
+
+    # -- environments --------------------------------------------------------------------------
+    def _release(self, e: _Env, now: float) -> None:
+        e.busy = False
+        fn = e.fn
+        if e.version != fn.version:
+            self._end(e, now, _UPDATED)
+            return
+        if e.provisioned:
+            fn.pidle.append(e)
+            return
+        life_end = e.created + self.max_life
+        if now >= life_end:
+            self._recycle(e, now)
+            return
+        ttl = self.policy.idle_timeout_s(fn.name, now)
+        if ttl.__class__ is not float or not ttl >= 0.0:  # NaN fails the comparison
+            ttl = check_idle_timeout(self.policy, fn.name, ttl)
+        if ttl <= 0.0:
+            self._end(e, now, _IDLE)
+            return
+        deadline = now + ttl
+        if life_end < deadline:
+            deadline = life_end
+        e.deadline = deadline
+        fn.idle.append(e)
+        if e.timer_at is None or deadline < e.timer_at:
+            self._arm(e, deadline, now)
+
+    def _arm(self, e: _Env, at: float, now: float) -> None:
+        if at == math.inf:
+            e.timer_at = math.inf
+            return
+        e.timer_at = at
+        ev = simpy.Timeout(self.sim, at - now, e)
+        ev.callbacks.append(self._expire)
+
+    def _expire(self, ev: simpy.Event) -> None:
+        e: _Env = ev._value
+        now = self.sim._now
+        if not e.alive or self.closing or e.timer_at != now:
+            return
+        e.timer_at = None
+        if e.busy:
+            return  # _release re-arms when this request ends
+        if now >= e.deadline:
+            e.fn.idle.remove(e)
+            if now >= e.created + self.max_life:
+                self._recycle(e, now)
+            else:
+                self._end(e, now, _IDLE)
+        else:
+            self._arm(e, e.deadline, now)
+
+    def _recycle(self, e: _Env, now: float) -> None:
+        """End ``e`` at its maximum lifetime; with the platform's ``recycle_prewarm`` rule, start
+        a replacement now, initialised ahead of the next request (a new environment, idle)."""
+        self._end(e, now, _LIFETIME)
+        if not self.prewarm or self.closing:
+            return
+        fn = e.fn
+        host, _ = self.hosts.place(fn.memory_mb, now)
+        r = _Env(self.next_env, fn, host, now, fn.init(), False)
+        self.next_env += 1
+        self.alive[r.env_id] = r
+        r.busy = False
+        r.deadline = r.ready + self.policy.idle_timeout_s(fn.name, now)
+        fn.idle.append(r)  # where the recycled one was: the next request takes it
+        self._arm(r, r.deadline, now)
+
+    def _end(self, e: _Env, now: float, reason: int) -> None:
+        e.alive = False
+        del self.alive[e.env_id]
+        # Host memory integrals stop at the end of the run (the drain runs past it).
+        e.host.change(-e.mem_mb, now if now < self.until_s else self.until_s)
+        self.envs.add(e.env_id, e.fn.idx, e.host.host_id, e.mem_mb, e.provisioned,
+                      e.created, e.ready, now, reason, e.n, e.busy_s, e.init_s)
+
+    def _provision(self, fn: _Fn, now: float, ahead: bool) -> None:
+        """Create a provisioned environment: initialised before the run (``ahead``) or now."""
+        host, _ = self.hosts.place(fn.memory_mb, now)
+        init = fn.init()
+        limit = max(PROVISIONED_INIT_LIMIT_S, fn.timeout)
+        if init > limit:
+            # This INIT attempt times out at the limit; Lambda starts another.
+            e = _Env(self.next_env, fn, host, now, limit, True)
+            self.next_env += 1
+            self.alive[e.env_id] = e
+            ev = simpy.Timeout(self.sim, limit, e)
+            ev.callbacks.append(self._provision_timed_out)
+            return
+        created = now - init if ahead else now
+        e = _Env(self.next_env, fn, host, created, init, True)
+        self.next_env += 1
+        self.alive[e.env_id] = e
+        if ahead:
+            e.busy = False
+            fn.pidle.append(e)
+        else:  # initialising until ready
+            ev = simpy.Timeout(self.sim, init, e)
+            ev.callbacks.append(self._provisioned_ready)
+
+    def _recount_pool(self) -> None:
+        """What the account leaves to unreserved functions, and how much of it is in use.
+
+        Reserved concurrency and the provisioned concurrency of unreserved functions are set
+        aside; an unreserved function's calls use the shared pool beyond its provisioned ones.
+        """
+        set_aside = sum(f.limit if f.limit is not None else f.provisioned for f in self.fns)
+        self.unreserved_pool = self.account_concurrency - set_aside
+        self.unreserved_in_flight = sum(max(f.in_flight - f.provisioned, 0)
+                                        for f in self.fns if f.limit is None)
+
+    def _provision_timed_out(self, ev: simpy.Event) -> None:
+        e: _Env = ev._value
+        if not e.alive:
+            return  # replaced by a configuration update meanwhile
+        now = self.sim._now
+        self._end(e, now, _INIT_TIMEOUT)
+        if not self.closing and e.version == e.fn.version:
+            self._provision(e.fn, now, ahead=False)
+
+    def _provisioned_ready(self, ev: simpy.Event) -> None:
+        e: _Env = ev._value
+        if e.alive and not self.closing:
+            e.busy = False
+            e.fn.pidle.append(e)
+
+    # -- the control plane ---------------------------------------------------------------------
+    def update_function(self, name: str, cfg: FunctionConfig) -> None:
+        """Apply a new configuration to function ``name`` now (UpdateFunctionConfiguration or
+        PutFunctionConcurrency).
+
+        As on Lambda, later requests get environments of the new version: idle environments of
+        the old one are reclaimed at once (end reason ``updated``), busy ones when they finish.
+        Provisioned environments are replaced by new ones initialised now.
+        """
+        fn = self.function(name)
+        now = self.sim._now
+        fn.version += 1
+        fn.configure(cfg, self.streams)
+        # Reservations and provisioned concurrency move calls between the pools.
+        self._recount_pool()
+        for e in list(fn.idle) + fn.pidle:
+            self._end(e, now, _UPDATED)
+        fn.idle.clear()
+        fn.pidle.clear()
+        for e in [e for e in self.alive.values()
+                  if e.fn is fn and e.provisioned and e.n == 0 and now < e.ready]:
+            self._end(e, now, _UPDATED)  # still initialising: replaced
+        for _ in range(fn.provisioned):
+            self._provision(fn, now, ahead=False)
+
+    def close(self, until_s: float) -> None:
+        """Stop at ``until_s``: sources stop, nothing is reclaimed, requests in flight finish."""
+        self.closing = True
+        self.until_s = until_s
+
+    def finish(self, until_s: float) -> None:
+        """After the drain: record every environment still alive as ``alive``."""
+        for e in list(self.alive.values()):
+            end = max(until_s, e.last_end)
+            e.alive = False
+            self.envs.add(e.env_id, e.fn.idx, e.host.host_id, e.mem_mb, e.provisioned,
+                          e.created, e.ready, end, _ALIVE, e.n, e.busy_s, e.init_s)
+        self.alive.clear()

@@ -1,0 +1,664 @@
+"""Lesson 3: memory, CPU and timeouts, the one dial Lambda gives you and what it turns.
+
+A Lambda function has no CPU setting. You choose its **memory** (128 MB to 10,240 MB today), and
+the platform gives it a share of CPU in proportion: 1,769 MB buys one full vCPU; the linear model
+(:func:`simlab.vcpu_share`) gives 5.8 at 10,240 MB, where AWS documents "up to 6 vCPUs". So
+memory sets speed:
+
+* code that computes on **one thread** runs ``1769 / memory_mb`` times slower than on a full vCPU
+  below 1,769 MB, and gains nothing above it: the extra vCPUs sit idle;
+* code that **waits** (for a database, a remote API) takes the same time whatever its memory;
+* code with **several threads** keeps gaining until it has a vCPU per thread.
+
+simlab models one invocation's run time as ``cpu_s / min(vcpu_share, parallelism) + io_s``.
+
+Memory is also a hard ceiling. An invocation whose peak memory goes above the configured memory
+is killed (status ``oom``, "Runtime exited with error: signal: killed" in the logs), and its
+environment is discarded: the next request needs a new one, a cold start. A run that reaches the
+**timeout** is killed at exactly ``timeout_s`` (status ``timeout``, "Task timed out after 3.00
+seconds"), billed up to the kill, and its environment is discarded too.
+
+Since the bill is memory x billed time, the memory dial trades speed against cost: **power
+tuning**. For single-threaded CPU-bound code the cost is flat up to 1,769 MB (twice the memory,
+half the time) and then rises; for I/O-bound code it rises from the start. AWS's own measurements
+("Example E" of its operator guide, LAMBDA_FACTS 1.6) show the flat part.
+
+Everything here is a pure function of its parameters and a seed: the sweeps and runs of the
+notebook, their figures, and the dashboard's pure function :func:`power_tuning_view` under its
+thin ipywidgets layer :func:`power_tuning_dashboard`. The ``03-...`` exercises are registered with
+:mod:`simlab.course.exercises` when this module is imported. Facts: LAMBDA_FACTS.md sections 1.6,
+2, 3.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from simlab.aws.simulation import Simulation
+from simlab.aws.sources import FixedInterval, Replay
+from simlab.core import plots
+from simlab.core.config import ERAS, MAX_VCPUS, MB_PER_VCPU, era_rules, vcpu_share
+from simlab.core.dists import LogNormal
+from simlab.core.prices import price_sheet_for
+from simlab.core.result import Result
+from simlab.core.validate import number, whole
+from simlab.course.exercises import exercise
+from simlab.course.lessons.power_tuning import EXAMPLE_E_SOURCE, example_e, example_e_cpu_s
+from simlab.course.widgets import format_number
+
+__all__ = [
+    "EXAMPLE_E_SOURCE", "EXERCISES", "MEMORY_GRID", "WORKLOADS", "workloads_table",
+    "era_limits_table", "model_duration_s", "memory_sweep", "duration_figure", "oom_run",
+    "oom_probability",
+    "after_kills", "oom_figure", "timeout_run", "timeout_probability", "timeout_figure",
+    "example_e_table", "cheapest", "power_tuning_figure", "PowerTuningView", "power_tuning_view",
+    "power_tuning_readout", "power_tuning_dashboard", "init_limit_table",
+]
+
+_C = plots.COLORS
+
+#: Memory sizes of the sweeps (MB), 128 to 10,240, with 1,769 MB (one vCPU) and 7,076 MB (four).
+MEMORY_GRID: tuple[int, ...] = (128, 256, 512, 768, 1024, 1536, 1769, 2048, 3008, 4096, 5120,
+                                7076, 8192, 10240)
+
+#: The lesson's three functions (:class:`simlab.core.config.FunctionConfig` arguments). The
+# CPU-bound
+#: one needs the CPU time that makes it run 11.722 s at 128 MB, as Example E's prime-number
+#: function did (:func:`~simlab.course.lessons.power_tuning.example_e_cpu_s`, the fit lesson 4 uses
+#: too); the I/O-bound one waits 0.4 s for a database; the multi-threaded one encodes images on
+#: four threads.
+WORKLOADS: Mapping[str, Mapping[str, float]] = MappingProxyType({
+    "cpu-bound": MappingProxyType({"cpu_s": round(example_e_cpu_s(), 4), "io_s": 0.0,
+                                   "parallelism": 1}),
+    "io-bound": MappingProxyType({"cpu_s": 0.05, "io_s": 0.4, "parallelism": 1}),
+    "multi-threaded": MappingProxyType({"cpu_s": 4.0, "io_s": 0.0, "parallelism": 4}),
+})
+
+
+def _workload(name: Any, workloads: Mapping[str, Mapping[str, float]] = WORKLOADS
+              ) -> Mapping[str, float]:
+    if name not in workloads:
+        raise ValueError(f"workload must be one of {list(workloads)}, got {name!r}")
+    return workloads[name]
+
+
+# -- 1. memory sets the CPU share ------------------------------------------------------------------
+def workloads_table(workloads: Mapping[str, Mapping[str, float]] = WORKLOADS) -> pd.DataFrame:
+    """The workloads as a table: one row each, ``cpu_s``, ``io_s`` and ``parallelism``."""
+    rows = {name: {"cpu_s": float(w.get("cpu_s", 0.0)), "io_s": float(w.get("io_s", 0.0)),
+                   "parallelism": int(w.get("parallelism", 1))} for name, w in workloads.items()}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("workload")
+
+
+def era_limits_table() -> pd.DataFrame:
+    """Memory and timeout limits of each era, and the CPU share of the largest function."""
+    rows = [(e, r.memory_min_mb, r.memory_max_mb, r.memory_step_mb, r.timeout_max_s,
+             round(vcpu_share(r.memory_max_mb), 2)) for e, r in ERAS.items()]
+    return pd.DataFrame(rows, columns=["era", "memory_min_mb", "memory_max_mb",
+                                       "memory_step_mb", "timeout_max_s",
+                                       "vcpus_at_max"]).set_index("era")
+
+
+def model_duration_s(memory_mb: Any, cpu_s: float, io_s: float = 0.0,
+                     parallelism: int = 1) -> Any:
+    """Run time of the model: ``cpu_s / min(vcpu_share(memory_mb), parallelism) + io_s`` (s).
+
+    Accepts a number or an array of memory sizes (MB).
+    """
+    m = np.asarray(memory_mb, dtype=float)
+    share = np.minimum(np.minimum(m / MB_PER_VCPU, MAX_VCPUS), float(parallelism))
+    out = cpu_s / share + io_s
+    return float(out) if out.ndim == 0 else out
+
+
+def _spec(name: str, w: Mapping[str, float]) -> tuple[float, float, int]:
+    """A workload's (cpu_s, io_s, parallelism), checked."""
+    unknown = set(w) - {"cpu_s", "io_s", "parallelism"}
+    if unknown:
+        raise ValueError(f"workload {name!r}: unknown key(s) {sorted(unknown)}; allowed: "
+                         f"cpu_s, io_s, parallelism")
+    return (number(f"{name}.cpu_s", w.get("cpu_s", 0.0), 0.0, 3600.0),
+            number(f"{name}.io_s", w.get("io_s", 0.0), 0.0, 3600.0),
+            whole(f"{name}.parallelism", w.get("parallelism", 1), 1, 64))
+
+
+def memory_sweep(memories: Sequence[int] = MEMORY_GRID, *,
+                 workloads: Mapping[str, Mapping[str, float]] = WORKLOADS, era: str = "today",
+                 invocations: int = 100, seed: int = 1) -> pd.DataFrame:
+    """Run every workload at every memory size: duration, failures and cost against memory.
+
+    One simulation holds a function per (workload, memory) pair, named ``"<workload>_<MB>"``;
+    a fixed-interval source calls them all together, ``invocations`` times, far enough apart
+    that one environment serves each function (one cold start each). Costs are list prices from
+    the bill (:meth:`simlab.core.result.Result.bill`, no free tier), INIT included when the era
+    bills
+    it, per 1,000 invocations.
+
+    Parameters
+    ----------
+    memories
+        Memory sizes (MB), each allowed by ``era``.
+    workloads
+        Name -> ``cpu_s``, ``io_s``, ``parallelism`` (see :data:`WORKLOADS`).
+    era
+        Era of the platform's rules (memory range, billing granularity and prices).
+    invocations
+        Invocations of each function, 1 to 10,000.
+    seed
+        Seed of the run.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (workload, memory): ``workload``, ``memory_mb``, ``vcpu_share``,
+        ``duration_s`` (mean of the runs), ``model_duration_s``, ``failure_fraction``
+        (oom, timeout or error), ``cost_per_1000_usd``; sorted by workload and memory.
+    """
+    mems = sorted({int(number("memories", m, 1, 1e6)) for m in memories})
+    if not mems or not workloads:
+        raise ValueError("give at least one memory size (MB) and one workload")
+    specs = {name: _spec(name, w) for name, w in workloads.items()}
+    n = whole("invocations", invocations, 1, 10_000)
+    rules = era_rules(era)
+    slowest = max(model_duration_s(mems[0], *spec) for spec in specs.values())
+    if slowest + 1 > rules.timeout_max_s:
+        raise ValueError(f"a workload runs {slowest:.0f} s at {mems[0]} MB, beyond the {era!r} "
+                         f"era's {rules.timeout_max_s:g} s timeout")
+    gap = max(60.0, math.ceil(slowest) + 2.0)
+    sim = Simulation(era=era, seed=seed, account_concurrency=100_000)
+    for name, (cpu, io, par) in specs.items():
+        for m in mems:
+            sim.add_function(f"{name}_{m}", memory_mb=m, cpu_s=cpu, io_s=io, parallelism=par,
+                             timeout_s=int(min(rules.timeout_max_s, math.ceil(slowest) + 1)))
+    sim.add_source(FixedInterval(interval_s=gap), target=list(sim.functions))
+    result = sim.run(until_s=n * gap - gap / 2)
+    inv = result.invocations
+    failed = inv["status"].isin(["oom", "timeout", "error"]).astype(float)
+    per = inv.assign(failed=failed).groupby("function", observed=True).agg(
+        duration_ms=("duration_ms", "mean"), failed=("failed", "mean"), n=("failed", "size"))
+    per["cost"] = result.bill(free_tier=False).groupby("function", observed=True)[
+        "cost_usd"].sum()
+    rows = [(name, m, vcpu_share(m), per.at[f"{name}_{m}", "duration_ms"] / 1000.0,
+             model_duration_s(m, *spec), per.at[f"{name}_{m}", "failed"],
+             per.at[f"{name}_{m}", "cost"] / per.at[f"{name}_{m}", "n"] * 1000.0)
+            for name, spec in specs.items() for m in mems]
+    return pd.DataFrame(rows, columns=["workload", "memory_mb", "vcpu_share", "duration_s",
+                                       "model_duration_s", "failure_fraction",
+                                       "cost_per_1000_usd"])
+
+
+def _series_colors(names: Sequence[str]) -> dict[str, str]:
+    palette = (_C["cold"], _C["busy"], _C["ok"], _C["timeout"], _C["init"])
+    return {n: palette[k % len(palette)] for k, n in enumerate(names)}
+
+
+def duration_figure(sweep: pd.DataFrame) -> Figure:
+    """Left: the CPU share against memory. Right: each workload's simulated duration (points)
+    and the model (lines) against memory, both axes logarithmic."""
+    fig = Figure(figsize=(10.0, 3.9))
+    share_ax, dur = fig.subplots(1, 2, width_ratios=(1.0, 1.3))
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.88, wspace=0.22)
+    grid = np.linspace(128, 10240, 400)
+    share_ax.plot(grid, np.minimum(grid / MB_PER_VCPU, MAX_VCPUS),
+                  color=_C["busy"], label="vCPU share = memory / 1,769 MB")
+    share_ax.axhline(1.0, color="0.5", ls=":", lw=1)
+    share_ax.axvline(MB_PER_VCPU, color="0.5", ls=":", lw=1)
+    share_ax.set(xlabel="memory (MB)", ylabel="CPU share (vCPUs)", xlim=(0, 10240), ylim=(0, 6.2),
+                 title="Memory buys CPU (dotted: 1,769 MB = 1 vCPU)")
+    share_ax.grid(alpha=0.3)
+    share_ax.legend(loc="upper left", fontsize="small")
+    colors = _series_colors(list(dict.fromkeys(sweep["workload"])))
+    for name, part in sweep.groupby("workload", sort=False):
+        m = part["memory_mb"].to_numpy()
+        dur.plot(m, part["duration_s"], ls="", marker="o", ms=4, color=colors[name],
+                 label=f"{name} (simulated)")
+        dur.plot(m, part["model_duration_s"], color=colors[name], lw=1, alpha=0.7)
+    dur.axvline(MB_PER_VCPU, color="0.5", ls=":", lw=1)
+    dur.set_xscale("log", base=2)
+    dur.set(yscale="log", xlabel="memory (MB, log scale)", ylabel="duration (s, log scale)",
+            title="Duration against memory (lines: the model)")
+    dur.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    dur.grid(alpha=0.3, which="both")
+    dur.legend(loc="upper right", fontsize="small")
+    return fig
+
+
+# -- 2. out of memory ------------------------------------------------------------------------------
+def _lognormal_tail(limit: float, median: float, sigma: float) -> float:
+    """P(X > limit) for a log-normal X of the given median and sigma (of its logarithm)."""
+    return 0.5 * math.erfc(math.log(limit / median) / (sigma * math.sqrt(2.0)))
+
+
+def oom_probability(memory_mb: float, median_mb: float, sigma: float) -> float:
+    """P(peak > memory_mb) when the peak memory is log-normal (``median_mb``, ``sigma``)."""
+    return _lognormal_tail(number("memory_mb", memory_mb, 0.0, 1e7, low_open=True),
+                           number("median_mb", median_mb, 0.0, 1e7, low_open=True),
+                           number("sigma", sigma, 0.0, 10.0, low_open=True))
+
+
+def _scheduled(function: str, interval_s: float, requests: int, seed: int,
+               **config: Any) -> Result:
+    """Today's rules; ``function`` called every ``interval_s`` seconds, ``requests`` times."""
+    gap = number("interval_s", interval_s, 1.0, 3600.0)
+    n = whole("requests", requests, 1, 100_000)
+    sim = Simulation(era="today", seed=seed)
+    sim.add_function(function, **config)
+    sim.add_source(FixedInterval(interval_s=gap), target=function, name="schedule")
+    return sim.run(until_s=n * gap - gap / 2)
+
+
+def oom_run(memory_mb: int = 512, *, median_mb: float = 400.0, sigma: float = 0.2,
+            interval_s: float = 10.0, requests: int = 60, seed: int = 3) -> Result:
+    """A function ("etl", 0.5 s per run) whose peak memory varies from request to request
+    (log-normal, median ``median_mb``), called every ``interval_s`` seconds, ``requests`` times.
+
+    Requests are far apart, so one environment serves them all, until an invocation needs more
+    than ``memory_mb`` and is killed with its environment.
+    """
+    return _scheduled("etl", interval_s, requests, seed, memory_mb=memory_mb, duration_s=0.5,
+                      memory_used_mb=LogNormal(median=median_mb, sigma=sigma))
+
+
+def after_kills(result: Result, function: str | None = None) -> pd.DataFrame:
+    """Each invocation killed (``oom`` or ``timeout``) and what happened to the next request.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``invocation_id``, ``status``, ``env_id``, ``killed_at_s``, ``environment_end``
+        (the killed environment's end reason), ``next_arrival_s``, ``next_env_id`` and
+        ``next_cold`` of the next request that ran (NaN/None after the last).
+    """
+    inv = result.invocations
+    if function is not None:
+        inv = inv[(inv["function"] == function).to_numpy()]
+    ran = inv[~inv["status"].isin(["throttled", "dropped"]).to_numpy()].reset_index(drop=True)
+    killed = np.flatnonzero(ran["status"].isin(["oom", "timeout"]).to_numpy())
+    nxt = np.minimum(killed + 1, max(len(ran) - 1, 0))
+    has = killed + 1 < len(ran)
+    ends = result.environments.set_index("env_id")["end_reason"].astype(str)
+    env = ran["env_id"].to_numpy()[killed]
+    return pd.DataFrame({
+        "invocation_id": ran["invocation_id"].to_numpy()[killed],
+        "status": ran["status"].astype(str).to_numpy()[killed],
+        "env_id": env,
+        "killed_at_s": ran["end_s"].to_numpy()[killed],
+        "environment_end": ends.reindex(env).to_numpy(),
+        "next_arrival_s": np.where(has, ran["arrival_s"].to_numpy()[nxt], np.nan),
+        "next_env_id": np.where(has, ran["env_id"].to_numpy()[nxt], -1),
+        "next_cold": pd.Series(ran["cold"].to_numpy()[nxt] if len(ran) else [],
+                               dtype="boolean").where(has).to_numpy(),
+    })
+
+
+def oom_figure(result: Result, median_mb: float, sigma: float) -> Figure:
+    """Top: the environments of an :func:`oom_run` (diamonds: killed). Bottom: the distribution of
+    peak memory against the configured memory; beyond it, the invocation is killed."""
+    mem = float(result.functions["memory_mb"].iloc[0])
+    fig = Figure(figsize=(9.5, 6.6))
+    top, bottom = fig.subplots(2, 1, height_ratios=(1.3, 1.0))
+    fig.subplots_adjust(left=0.1, right=0.76, top=0.95, bottom=0.08, hspace=0.4)
+    plots.timeline(result, ax=top, max_environments=20)
+    hi = max(mem, median_mb * math.exp(3 * sigma)) * 1.05
+    x = np.linspace(1.0, hi, 400)
+    pdf = np.exp(-(np.log(x / median_mb)) ** 2 / (2 * sigma ** 2)) / (x * sigma * math.sqrt(
+        2 * math.pi))
+    bottom.plot(x, pdf, color=_C["theory"], lw=1.2, label="peak memory\n(distribution)")
+    beyond = x > mem
+    bottom.fill_between(x[beyond], pdf[beyond], color=_C["oom"], alpha=0.6,
+                        label=f"killed: {oom_probability(mem, median_mb, sigma):.1%}")
+    inv = result.invocations
+    ok = inv[(inv["status"] == "ok").to_numpy()]
+    bottom.hist(ok["max_memory_used_mb"], bins=30, density=True, color=_C["ok"], alpha=0.5,
+                label="recorded peaks\n(ok invocations)")
+    bottom.axvline(mem, color=_C["oom"], ls="--", lw=1.4, label=f"memory_mb = {mem:,.0f}")
+    bottom.set(xlabel="peak memory of an invocation (MB)", ylabel="density (1/MB)", xlim=(0, hi),
+               title="Peak memory against the configured memory")
+    bottom.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
+    return fig
+
+
+# -- 3. the timeout --------------------------------------------------------------------------------
+def timeout_probability(timeout_s: float, median_s: float, sigma: float) -> float:
+    """P(run time >= timeout_s) when the run time is log-normal (``median_s``, ``sigma``)."""
+    return _lognormal_tail(number("timeout_s", timeout_s, 0.0, 1e6, low_open=True),
+                           number("median_s", median_s, 0.0, 1e6, low_open=True),
+                           number("sigma", sigma, 0.0, 10.0, low_open=True))
+
+
+def timeout_run(timeout_s: int = 3, *, median_s: float = 2.0, sigma: float = 0.3,
+                interval_s: float = 10.0, requests: int = 200, seed: int = 4) -> Result:
+    """A function ("report", 256 MB) that waits on a slow API (log-normal wait, median
+    ``median_s``), called every ``interval_s`` seconds, with a timeout of ``timeout_s``."""
+    return _scheduled("report", interval_s, requests, seed, memory_mb=256, timeout_s=timeout_s,
+                      io_s=LogNormal(median=median_s, sigma=sigma))
+
+
+def timeout_figure(result: Result) -> Figure:
+    """Durations of a :func:`timeout_run`: a pile-up at exactly the timeout, where runs are
+    killed; and billed against run time."""
+    inv = result.invocations
+    timeout_ms = float(result.functions["timeout_s"].iloc[0]) * 1000.0
+    fig = Figure(figsize=(10.0, 3.8))
+    left, right = fig.subplots(1, 2, width_ratios=(1.3, 1.0))
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.88, wspace=0.25)
+    bins = np.linspace(0.0, timeout_ms * 1.02, 52)
+    for status in ("ok", "timeout"):
+        part = inv[(inv["status"] == status).to_numpy()]
+        left.hist(part["duration_ms"], bins=bins, color=_C[status], alpha=0.85,
+                  label=f"{status} ({len(part)})")
+    left.axvline(timeout_ms, color=_C["timeout"], ls="--", lw=1.2,
+                 label=f"timeout {timeout_ms / 1000:g} s")
+    left.set(xlabel="duration (ms)", ylabel="invocations",
+             title="Durations: a pile-up at the timeout")
+    left.legend(loc="upper left", fontsize="small")
+    plots.duration_vs_billed(result, ax=right, billed_ms=inv.loc[
+        ~inv["status"].isin(["throttled", "dropped"]), "billed_ms"].to_numpy())
+    right.set_title("Billed against run time (+ INIT if cold)")
+    return fig
+
+
+# -- 4. power tuning -------------------------------------------------------------------------------
+def example_e_table(era: str = "today") -> pd.DataFrame:
+    """AWS's Example E beside the model: published duration and cost of 1,000 invocations, the
+    run time the published cost implies (at ``era``'s first-tier price), and the model's run time
+    for :data:`WORKLOADS` ``["cpu-bound"]``."""
+    sheet = price_sheet_for(era_rules(era).date)
+    e = example_e()
+    per_gb_s = sheet.x86.first_tier_price
+    gb = e["memory_mb"] / 1024.0
+    e["implied_duration_s"] = (e["cost_per_1000_usd"] / 1000.0 - sheet.request_price) / (
+        per_gb_s * gb)
+    w = WORKLOADS["cpu-bound"]
+    e["model_duration_s"] = model_duration_s(e["memory_mb"].to_numpy(), w["cpu_s"])
+    return e.set_index("memory_mb")
+
+
+def cheapest(sweep: pd.DataFrame, workload: str | None = None) -> int:
+    """Memory (MB) of the lowest cost per 1,000 invocations among sizes that never failed (of one
+    ``workload`` when the sweep holds several; ties go to the smaller memory)."""
+    if workload is None and "workload" in sweep and sweep["workload"].nunique() > 1:
+        raise ValueError("the sweep holds several workloads: name one")
+    part = sweep if workload is None else sweep[(sweep["workload"] == workload).to_numpy()]
+    ok = part[(part["failure_fraction"] == 0).to_numpy()]
+    if not len(ok):
+        raise ValueError("every memory size failed: none is cheapest")
+    best = ok.sort_values(["cost_per_1000_usd", "memory_mb"], kind="stable").iloc[0]
+    return int(best["memory_mb"])
+
+
+def power_tuning_figure(sweep: pd.DataFrame, workload: str = "cpu-bound", *,
+                        highlight: tuple[int, float, float] | None = None,
+                        aws: bool = True) -> Figure:
+    """Duration (left) and cost per 1,000 invocations (right) against memory for one workload
+    of a :func:`memory_sweep`; the cheapest size is marked with a diamond, ``highlight`` =
+    ``(memory_mb, duration_s, cost_per_1000_usd)`` with a star, and (``aws``) AWS's Example E as
+    crosses for the CPU-bound workload."""
+    part = sweep[(sweep["workload"] == workload).to_numpy()]
+    if not len(part):
+        raise ValueError(f"workload {workload!r} is not in the sweep; it holds "
+                         f"{sorted(set(sweep['workload']))}")
+    color = _series_colors(list(WORKLOADS)).get(workload, _C["busy"])
+    fig = Figure(figsize=(10.0, 3.9))
+    dur, cost = fig.subplots(1, 2)
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.88, wspace=0.25)
+    m = part["memory_mb"].to_numpy()
+    failed = part["failure_fraction"].to_numpy() > 0
+    best = cheapest(part)
+    row = part[part["memory_mb"] == best].iloc[0]
+    for ax, col in ((dur, "duration_s"), (cost, "cost_per_1000_usd")):
+        y = part[col].to_numpy()
+        ax.plot(m, y, marker="o", ms=4, color=color, label=f"{workload} (simulated)")
+        if failed.any():
+            ax.plot(m[failed], y[failed], ls="", marker="x", ms=8, color=_C["oom"],
+                    label="failed (oom, timeout)")
+        ax.plot([best], [row[col]], ls="", marker="D", ms=9, mfc="none", mew=2,
+                color=_C["theory"], label=f"cheapest: {best:,} MB")
+        if highlight is not None:
+            ax.plot([highlight[0]], [highlight[1 if col == "duration_s" else 2]], ls="",
+                    marker="*", ms=15, color=_C["init"], label=f"{highlight[0]:,} MB")
+        ax.axvline(MB_PER_VCPU, color="0.5", ls=":", lw=1)
+        ax.set_xscale("log", base=2)
+        ax.set(xlabel="memory (MB, log scale; dotted: 1 vCPU)")
+        ax.grid(alpha=0.3, which="both")
+    if aws and workload == "cpu-bound":
+        e = example_e()
+        dur.plot(e["memory_mb"], e["duration_s"], "kx", ms=8, label="AWS Example E (published)")
+        cost.plot(e["memory_mb"], e["cost_per_1000_usd"], "kx", ms=8,
+                  label="AWS Example E (published)")
+    dur.set(yscale="log", ylabel="duration (s, log scale)", title="Faster with more memory...")
+    dur.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    dur.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:g}"[-1] in "25"
+                                                else ""))
+    cost.set(ylabel="cost of 1,000 invocations (USD)", title="...but is it cheaper?")
+    cost.set_ylim(bottom=0)
+    dur.legend(loc="best", fontsize="small")
+    cost.legend(loc="best", fontsize="small")
+    return fig
+
+
+@dataclass(frozen=True)
+class PowerTuningView:
+    """What :func:`power_tuning_view` computed: the sweep and the chosen size's own run."""
+
+    sweep: pd.DataFrame
+    workload: str
+    memory_mb: int
+    duration_s: float
+    cost_per_1000_usd: float
+    cheapest_mb: int
+
+
+def power_tuning_view(memory_mb: int = 1024, workload: str = "cpu-bound", *,
+                      sweep: pd.DataFrame | None = None) -> tuple[PowerTuningView, Figure]:
+    """The dashboard's pure function: the power-tuning curves of ``workload`` with the chosen
+    memory simulated on its own and starred.
+
+    Parameters
+    ----------
+    memory_mb
+        Memory of the function (MB), 128 to 10,240.
+    workload
+        One of :data:`WORKLOADS`.
+    sweep
+        A :func:`memory_sweep` to reuse (simulated when ``None``).
+
+    Returns
+    -------
+    (PowerTuningView, matplotlib.figure.Figure)
+    """
+    m = whole("memory_mb", memory_mb, 128, 10_240)
+    _workload(workload)
+    table = memory_sweep() if sweep is None else sweep
+    own = memory_sweep([m], workloads={workload: WORKLOADS[workload]}).iloc[0]
+    best = cheapest(table, workload)
+    fig = power_tuning_figure(table, workload,
+                              highlight=(m, float(own["duration_s"]),
+                                         float(own["cost_per_1000_usd"])))
+    view = PowerTuningView(sweep=table, workload=workload, memory_mb=m,
+                           duration_s=float(own["duration_s"]),
+                           cost_per_1000_usd=float(own["cost_per_1000_usd"]), cheapest_mb=best)
+    return view, fig
+
+
+def power_tuning_readout(view: PowerTuningView) -> str:
+    """One line: the chosen size's CPU share, duration and cost, and the cheapest size's."""
+    part = view.sweep[(view.sweep["workload"] == view.workload).to_numpy()]
+    low = float(part.loc[part["memory_mb"] == view.cheapest_mb, "cost_per_1000_usd"].iloc[0])
+    return (f"{view.workload} at {view.memory_mb:,} MB ({vcpu_share(view.memory_mb):.2f} vCPU): "
+            f"<b>{format_number(view.duration_s)} s, ${view.cost_per_1000_usd:.4f} per 1,000 "
+            f"invocations"
+            f"</b> ({view.cost_per_1000_usd / low - 1:+.0%} against the cheapest, "
+            f"{view.cheapest_mb:,} MB)")
+
+
+def power_tuning_dashboard(show: bool = True, **defaults: Any) -> Any:
+    """A memory slider (128 to 10,240 MB) and a workload choice over :func:`power_tuning_view`;
+    the sweep is simulated once, when the dashboard is built.
+
+    ``defaults`` may set ``memory_mb`` and ``workload``.
+    """
+    import ipywidgets as w
+
+    from simlab.course.widgets import dashboard, memory_slider
+
+    unknown = set(defaults) - {"memory_mb", "workload"}
+    if unknown:
+        raise TypeError(f"unknown default(s) {sorted(unknown)}; allowed: memory_mb, workload")
+    workload = defaults.get("workload", "cpu-bound")
+    _workload(workload)
+    sweep = memory_sweep()
+
+    def compute(memory_mb: int, workload: str) -> tuple[PowerTuningView, Figure]:
+        return power_tuning_view(memory_mb, workload, sweep=sweep)
+
+    controls = {
+        "memory_mb": memory_slider(defaults.get("memory_mb", 1024), era="today"),
+        "workload": w.Dropdown(options=list(WORKLOADS), value=workload, description="workload"),
+    }
+    return dashboard(compute, controls, readout=power_tuning_readout, show=show)
+
+
+# -- exercises -------------------------------------------------------------------------------------
+#: Settings of the exercises (the notebook prints them).
+EXERCISES: dict[str, Any] = {
+    "cpu_s": 2.0, "io_s": 0.3, "memory_mb": 4096,
+    "threads": 3,
+    "oom_memory_mb": 512, "oom_median_mb": 400.0, "oom_sigma": 0.25,
+    "ratio_high_mb": 10240, "ratio_low_mb": 1769,
+}
+
+
+def _duration_at_4096() -> float:
+    e = EXERCISES
+    sim = Simulation(era="today", seed=1)
+    sim.add_function("f", memory_mb=e["memory_mb"], cpu_s=e["cpu_s"], io_s=e["io_s"])
+    sim.add_source(FixedInterval(interval_s=10.0), target="f")
+    return float(sim.run(until_s=5.0).invocations["duration_ms"].iloc[0]) / 1000.0
+
+
+def _duration_feedback(answer: float, expected: float) -> str | None:
+    e = EXERCISES
+    if abs(answer - model_duration_s(e["memory_mb"], e["cpu_s"], e["io_s"], 64)) < 0.02:
+        return "The function has one thread: how many vCPUs can it keep busy?"
+    if abs(answer - e["cpu_s"] * MB_PER_VCPU / e["memory_mb"]) < 0.02:
+        return "Do not forget the time spent waiting for I/O."
+    return None
+
+
+exercise("03-duration-at-4096", tolerance=0.01, unit="s", hints=(
+    "Duration = CPU time / CPU share actually used + I/O time.",
+    "At 4,096 MB the function gets vcpu_share(4096) vCPUs, but one thread uses at most one.",
+    "Check by simulation: add_function('f', memory_mb=4096, cpu_s=2.0, io_s=0.3) and read "
+    "invocations['duration_ms'].",
+), why="A single thread runs on one vCPU at most: above 1,769 MB the extra share sits idle, so "
+       "the duration stops falling while the price keeps rising.",
+   feedback=_duration_feedback)(_duration_at_4096)
+
+
+def _gains_stop() -> float:
+    return float(math.ceil(EXERCISES["threads"] * MB_PER_VCPU))
+
+
+def _gains_feedback(answer: float, expected: float) -> str | None:
+    if abs(answer - MB_PER_VCPU) < 1:
+        return "That is where one thread stops gaining; this code has three."
+    if abs(answer - 10240) < 1:
+        return "The share grows up to 10,240 MB, but can three threads use the model's 5.8 vCPUs?"
+    return None
+
+
+exercise("03-memory-where-gains-stop", tolerance=1.0, unit="MB", hints=(
+    "A function with parallelism p gains from more CPU share until the share reaches p vCPUs.",
+    "One vCPU costs 1,769 MB (simlab.core.config.MB_PER_VCPU).",
+    "Check: lesson.model_duration_s(m, cpu_s=3, parallelism=3) stops falling at your answer.",
+), why="Multi-threaded code keeps gaining until it has one vCPU per thread: three threads need "
+       "three times the memory of one.", feedback=_gains_feedback)(_gains_stop)
+
+
+def _oom_fraction() -> float:
+    e = EXERCISES
+    return oom_probability(e["oom_memory_mb"], e["oom_median_mb"], e["oom_sigma"])
+
+
+def _oom_feedback(answer: float, expected: float) -> str | None:
+    if answer > 1:
+        return "Give a fraction between 0 and 1, not a percentage."
+    if abs(answer - (1 - expected)) < 0.01:
+        return "That is the fraction that fits; the question asks how many are killed."
+    return None
+
+
+exercise("03-oom-fraction", tolerance=0.01, hints=(
+    "An invocation is killed when its peak memory is above memory_mb.",
+    "Simulate it: lesson.oom_run(512, median_mb=400, sigma=0.25, requests=10000, interval_s=1)"
+    ".summary()['oom_fraction'] (10,000 requests keep the noise near 0.004).",
+    "Or on paper: the peak is log-normal, so P(peak > 512) = P(Z > ln(512/400) / 0.25); "
+    "lesson.oom_probability does it.",
+), why="Memory is a ceiling, not a target: a function sized to its median peak is killed whenever "
+       "a request needs more, so size memory to a high percentile of the peak.",
+   feedback=_oom_feedback)(_oom_fraction)
+
+
+def _cost_ratio() -> float:
+    e = EXERCISES
+    t = memory_sweep([e["ratio_low_mb"], e["ratio_high_mb"]],
+                     workloads={"cpu-bound": WORKLOADS["cpu-bound"]})
+    c = t.set_index("memory_mb")["cost_per_1000_usd"]
+    return float(c[e["ratio_high_mb"]] / c[e["ratio_low_mb"]])
+
+
+def _ratio_feedback(answer: float, expected: float) -> str | None:
+    if answer < 1:
+        return "Cost is memory x time: which of the two changes here?"
+    return None
+
+
+exercise("03-cost-ratio-10240", rel_tolerance=0.02, hints=(
+    "The CPU-bound function has one thread: compare its duration at 1,769 and 10,240 MB.",
+    "lesson.memory_sweep([1769, 10240], workloads={'cpu-bound': lesson.WORKLOADS['cpu-bound']}) "
+    "gives cost_per_1000_usd at both.",
+    "Divide the cost at 10,240 MB by the cost at 1,769 MB.",
+), why="Above one vCPU a single thread runs no faster, so every extra MB is billed for the same "
+       "time: the cost grows in proportion to the memory.",
+   feedback=_ratio_feedback)(_cost_ratio)
+
+
+def init_limit_table(init_s: float = 15.0, timeouts: Sequence[int] = (3, 30), *,
+                     requests: int = 3, interval_s: float = 60.0, era: str = "2020",
+                     seed: int = 0) -> tuple[pd.DataFrame, dict[int, Result]]:
+    """The INIT limit: a function whose INIT takes ``init_s`` (past the 10 s on-demand limit),
+    called ``requests`` times every ``interval_s`` s, once per timeout of ``timeouts``.
+
+    INIT stops at 10 s (an ``INIT_REPORT ... Status: timeout`` log line) and runs again inside the
+    first invocation, under the function's timeout: with a timeout shorter than ``init_s`` every
+    request times out in a new environment; with a longer one the first request pays
+    10 s + ``init_s`` and the others are warm. Returns one row per timeout (``ok``, ``timeouts``,
+    ``environments``, ``first_latency_s``, ``billed_s`` in the era's billing) and the runs.
+    """
+    init = number("init_s", init_s, 0.0, 900.0)
+    n = whole("requests", requests, 1, 1000)
+    runs: dict[int, Result] = {}
+    rows = {}
+    for t in timeouts:
+        t = whole("timeouts", t, 1, 900)
+        sim = Simulation(era=era, seed=seed)
+        sim.add_function("slow-init", timeout_s=t, init_s=init, duration_s=0.2)
+        sim.add_source(Replay([1.0 + interval_s * k for k in range(n)]), target="slow-init")
+        r = runs[t] = sim.run(until_s=interval_s * n + init + t + 1.0)
+        inv = r.invocations
+        rows[t] = {"ok": int((inv["status"] == "ok").sum()),
+                   "timeouts": int((inv["status"] == "timeout").sum()),
+                   "environments": len(r.environments),
+                   "first_latency_s": float(inv["latency_ms"].iloc[0]) / 1000.0,
+                   "billed_s": float(inv["billed_ms"].sum()) / 1000.0}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("timeout_s"), runs

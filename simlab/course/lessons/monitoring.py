@@ -1,0 +1,431 @@
+"""Lesson 6: logs and monitoring, or how to debug a system you cannot log in to.
+
+A serverless function runs on machines you never see: no shell, no ``top``, no debugger. What you
+get instead is what the platform writes for you:
+
+* **logs** (CloudWatch Logs): for every request a ``START`` line, the handler's own output, an
+  ``END`` line and a ``REPORT`` line with its duration, billed duration, memory, and, on a cold
+  start only, ``Init Duration``; a request killed at its timeout adds ``Task timed out after
+  3.00 seconds``. Cold starts and timeouts can be found from the logs alone;
+* **metrics** (CloudWatch, free, per minute): Invocations, Errors, Throttles, Duration
+  percentiles, ConcurrentExecutions. They show *when* something changed, not *which request*;
+* **the trail** (CloudTrail): who changed the configuration, and when. Delivered to an S3 bucket
+  as files every few minutes, it can itself trigger a function: the CloudTrail -> S3 -> Lambda
+  pattern of infrastructure automation.
+
+The lesson's run tells one story. ``thumbnail`` (128 MB, 3 s timeout) does CPU work sized for a
+bigger share of CPU: at 128 MB it gets 7 % of a vCPU, and some requests hit the timeout. At
+t = 30 min the operator raises its memory to 1,024 MB (``UpdateFunctionConfiguration``): the
+timeouts stop, Duration falls, the idle environments of the old configuration are replaced (a burst
+of cold starts), and the trail delivers the call's record to a bucket whose notification runs
+``audit``, a function that reads the file and prints what changed.
+
+Everything here is a pure function of its parameters (a fixed seed), so numbers are the same on
+every machine: :func:`lesson_result` runs the story, :func:`metrics_figure` draws the metrics
+dashboard, :func:`monitoring_view` is the widget's pure function and :func:`monitoring_dashboard`
+its thin ipywidgets layer. The lesson's exercises are registered with
+:mod:`simlab.course.exercises`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from simlab.aws.cloudtrail import CloudTrailDelivery, trail_frame, trail_reader
+from simlab.aws.simulation import Simulation
+from simlab.aws.sources import Poisson, S3Bucket
+from simlab.core import plots
+from simlab.core.config import ERAS
+from simlab.core.dists import LogNormal
+from simlab.core.logs import LogView
+from simlab.core.metrics import to_wide
+from simlab.core.result import Result
+from simlab.core.validate import number
+from simlab.course.exercises import exercise
+
+__all__ = [
+    "LESSON6", "FUNCTION", "AUDIT", "BUCKET", "lesson_simulation", "lesson_result",
+    "before_after", "change_seen_at", "metrics_figure", "MonitoringView", "monitoring_view",
+    "monitoring_readout", "monitoring_dashboard", "filter_log_events",
+]  # fmt: skip
+
+#: The lesson's settings: the run, the change and the trail (the notebook prints them).
+LESSON6: dict[str, Any] = {
+    "era": "today", "seed": 6, "rate_per_s": 1.0, "until_s": 3600.0, "memory_before_mb": 128,
+    "memory_after_mb": 1024, "update_at_min": 30, "timeout_s": 3, "trail_every_s": 300,
+}  # fmt: skip
+#: The function whose logs and metrics the lesson reads.
+FUNCTION = "thumbnail"
+#: The function the trail's files trigger.
+AUDIT = "audit"
+#: The trail's bucket.
+BUCKET = "audit-trail-logs"
+
+
+def lesson_simulation(memory_after_mb: int = 1024, update_at_min: float = 30, *,
+                      seed: int = 6) -> Simulation:
+    """The lesson's simulation, ready to run for :data:`LESSON6` ``["until_s"]``.
+
+    ``thumbnail``: 128 MB, 3 s timeout, CPU work of 0.15 s at one full vCPU (log-normal, sigma
+    0.25) plus 0.04 s of I/O, about 70 MB used; Poisson requests, 1 per second. At
+    ``update_at_min`` its memory becomes ``memory_after_mb``. A trail delivers every 5 minutes to
+    the bucket :data:`BUCKET`, which notifies ``audit`` (256 MB, 0.2 s, handler
+    :func:`simlab.aws.cloudtrail.trail_reader`).
+
+    Parameters
+    ----------
+    memory_after_mb : int
+        Memory after the change, 128 to 10,240 MB (whole MB, the platform's rule).
+    update_at_min : float
+        When the change is made (min), 0 to 59.
+    seed : int
+        Seed of the run.
+    """
+    if isinstance(memory_after_mb, bool) or not isinstance(memory_after_mb, int | np.integer):
+        raise ValueError(f"memory_after_mb must be a whole number of MB, got {memory_after_mb!r}")
+    number("memory_after_mb", memory_after_mb, ERAS["today"].memory_min_mb,
+           ERAS["today"].memory_max_mb)
+    at_min = number("update_at_min", update_at_min, 0.0, LESSON6["until_s"] / 60 - 1)
+    sim = Simulation(era=LESSON6["era"], seed=seed)
+    sim.add_function(FUNCTION, memory_mb=LESSON6["memory_before_mb"],
+                     timeout_s=LESSON6["timeout_s"], cpu_s=LogNormal(median=0.15, sigma=0.25),
+                     io_s=0.04, memory_used_mb=LogNormal(median=70.0, sigma=0.1))
+    sim.add_source(Poisson(rate_per_s=LESSON6["rate_per_s"]), target=FUNCTION)
+    sim.update_function_configuration(at_min * 60.0, FUNCTION, memory_mb=int(memory_after_mb))
+    bucket = S3Bucket(BUCKET)
+    sim.add_function(AUDIT, memory_mb=256, duration_s=0.2, handler=trail_reader(bucket))
+    sim.add_source(bucket, target=AUDIT)
+    sim.add_source(CloudTrailDelivery(bucket, every_s=LESSON6["trail_every_s"]), target=AUDIT)
+    return sim
+
+
+def lesson_result(memory_after_mb: int = 1024, update_at_min: float = 30, *,
+                  seed: int = 6) -> Result:
+    """Run :func:`lesson_simulation` (same parameters) for an hour and return its result."""
+    sim = lesson_simulation(memory_after_mb, update_at_min, seed=seed)
+    return sim.run(until_s=LESSON6["until_s"])
+
+
+def _rows(result: Result, function: str) -> pd.DataFrame:
+    inv = result.invocations
+    if function not in set(result.functions["function"]):
+        raise ValueError(f"no function named {function!r}; functions: "
+                         f"{list(result.functions['function'])}")
+    inv = inv[inv["function"] == function]
+    return inv[~inv["status"].isin(["throttled", "dropped"])]
+
+
+def before_after(result: Result, at_s: float, function: str = FUNCTION) -> pd.DataFrame:
+    """Requests of ``function`` that started before and from ``at_s``, side by side.
+
+    Returns
+    -------
+    DataFrame
+        Index ``before``, ``after``; columns ``invocations``, ``timeouts``, ``cold_starts``,
+        ``duration_p50_ms``, ``duration_p99_ms``, ``mean_billed_ms``.
+    """
+    at_s = number("at_s", at_s, 0.0, math.inf)
+    ran = _rows(result, function)
+    rows = {}
+    for label, part in (("before", ran[ran["start_s"] < at_s]),
+                        ("after", ran[ran["start_s"] >= at_s])):
+        d = part["duration_ms"].to_numpy(dtype=float)
+        p50, p99 = (np.percentile(d, (50, 99)) if len(d) else (np.nan, np.nan))
+        rows[label] = {"invocations": len(part),
+                       "timeouts": int((part["status"] == "timeout").sum()),
+                       "cold_starts": int(part["cold"].sum()), "duration_p50_ms": float(p50),
+                       "duration_p99_ms": float(p99),
+                       "mean_billed_ms": float(part["billed_ms"].mean()) if len(part) else np.nan}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def change_seen_at(result: Result, function: str = FUNCTION,
+                   action: str = "UpdateFunctionConfiguration") -> float:
+    """When the audit function started on the trail file that records ``action`` on
+    ``function`` (simulated s), or NaN if no such file reached it during the run.
+
+    Read from the audit function's outputs (what :func:`~simlab.aws.cloudtrail.trail_reader`
+    returned).
+    """
+    inv = result.invocations
+    if "output" not in inv.columns:
+        return math.nan
+    audit = inv[(inv["function"] == AUDIT) & inv["output"].notna()]
+    seen = [float(t) for t, out in zip(audit["start_s"], audit["output"], strict=True)
+            if any(c["action"] == action and c["functionName"] == function
+                   for c in out.get("changes", []))]
+    return min(seen) if seen else math.nan
+
+
+# -- the metrics dashboard -------------------------------------------------------------------
+_LINES = (("Invocations_Sum", "Invocations", plots.OKABE_ITO["blue"], "-"),
+          ("Errors_Sum", "Errors", plots.COLORS["error"], "-"),
+          ("Throttles_Sum", "Throttles", plots.COLORS["throttled"], "-"),
+          ("ColdStarts_Sum", "cold starts (from Init Duration)", plots.OKABE_ITO["sky_blue"], "--"))
+
+
+def _mark_changes(axes: list[Axes], result: Result, function: str) -> None:
+    trail = trail_frame(result)
+    changes = trail[(trail["function"] == function) & (trail["action"] != "CreateFunction")]
+    for _, row in changes.iterrows():
+        for ax in axes:
+            ax.axvline(row["time_s"] / 60, color="0.35", ls="--", lw=1)
+        what = row["request_parameters"].replace('"functionName":"' + function + '",', "")
+        axes[1].annotate(f"{row['action']}\n{what}", (row["time_s"] / 60, 0.6),
+                         xycoords=("data", "axes fraction"), xytext=(4, 0),
+                         textcoords="offset points", va="top", fontsize="small", color="0.25")
+
+
+def metrics_figure(result: Result, function: str = FUNCTION, period_s: float = 60.0, *,
+                   fig: Figure | None = None) -> Figure:
+    """The CloudWatch dashboard of ``function``: three panels per ``period_s``, against time.
+
+    Top: Invocations, Errors, Throttles (and cold starts) per period. Middle: Duration, p99 and
+    average, with the timeout. Bottom: ConcurrentExecutions (Maximum). Dashed lines: the
+    configuration changes of ``function`` in the run's trail.
+
+    Parameters
+    ----------
+    result : Result
+        A run with one row per invocation (``record="all"``).
+    function : str
+        The function to show.
+    period_s : float
+        Metric period (s), > 0: 60 is CloudWatch's standard resolution.
+    fig : Figure, optional
+        Draw on this figure (cleared first); a new 9 x 6.6 in figure by default.
+    """
+    period_s = number("period_s", period_s, 1e-9, math.inf)
+    _rows(result, function)  # checks the function
+    wide = to_wide(result.metrics(period_s))
+    w = wide[wide["function"] == function].sort_values("period_start_s")
+    # Each step holds its value over its whole period: repeat the last value at the period's end.
+    w = pd.concat([w, w.tail(1).assign(period_start_s=w["period_start_s"].max() + period_s)])
+    minutes = w["period_start_s"].to_numpy(dtype=float) / 60
+    if fig is None:
+        fig = Figure(figsize=(9.0, 6.6))
+    fig.clear()
+    axes = list(fig.subplots(3, 1, sharex=True))
+    fig.subplots_adjust(left=0.09, right=0.74, top=0.94, bottom=0.08, hspace=0.12)
+    top, mid, low = axes
+    for column, label, color, ls in _LINES:
+        top.step(minutes, w[column], where="post", color=color, ls=ls, lw=1.3, label=label)
+    top.set_ylabel(f"requests\nper {period_s:g} s")
+    mid.step(minutes, w["Duration_p99"], where="post", color=plots.OKABE_ITO["blue"], lw=1.3,
+             label="Duration p99")
+    mid.step(minutes, w["Duration_Average"], where="post", color=plots.OKABE_ITO["sky_blue"],
+             lw=1.3, label="Duration average")
+    timeout_ms = 1000 * float(result.functions.set_index("function").loc[function, "timeout_s"])
+    mid.axhline(timeout_ms, color=plots.COLORS["timeout"], ls=":", lw=1.2,
+                label=f"timeout ({timeout_ms / 1000:g} s)")
+    mid.set_ylabel("Duration (ms)")
+    mid.set_ylim(0, timeout_ms * 1.15)
+    low.step(minutes, w["ConcurrentExecutions_Maximum"], where="post",
+             color=plots.OKABE_ITO["bluish_green"], lw=1.3, label="ConcurrentExecutions (max)")
+    low.set_ylabel("environments")
+    low.set_xlabel("time since the start of the run (min)")
+    low.set_xlim(0, minutes[-1])
+    for ax in axes:
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
+    _mark_changes(axes, result, function)
+    fig.suptitle(f"CloudWatch metrics of {function!r} (AWS/Lambda), one point per "
+                 f"{period_s:g} s", fontsize="medium")
+    return fig
+
+
+# -- the dashboard -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MonitoringView:
+    """What :func:`monitoring_view` computed."""
+
+    result: Result
+    update_at_s: float
+    memory_after_mb: int
+    table: pd.DataFrame  #: :func:`before_after` at the change
+    seen_at_s: float  #: when ``audit`` started on the change's record (NaN: after the run)
+
+
+def monitoring_view(memory_after_mb: int = 1024, update_at_min: int = 30, *,
+                    seed: int = 6) -> tuple[MonitoringView, Figure]:
+    """The lesson's dashboard as a pure function: run the story with another change, draw it.
+
+    Parameters
+    ----------
+    memory_after_mb : int
+        Memory after the change (MB), 128 to 10,240.
+    update_at_min : int
+        When the change is made (min), 0 to 59.
+    seed : int
+        Seed of the run.
+
+    Returns
+    -------
+    (MonitoringView, matplotlib.figure.Figure)
+    """
+    result = lesson_result(memory_after_mb, update_at_min, seed=seed)
+    at_s = float(update_at_min) * 60.0
+    view = MonitoringView(result=result, update_at_s=at_s, memory_after_mb=int(memory_after_mb),
+                          table=before_after(result, at_s), seen_at_s=change_seen_at(result))
+    return view, metrics_figure(result)
+
+
+def monitoring_readout(view: MonitoringView) -> str:
+    """One line: timeouts before and after the change, and when its record reached ``audit``."""
+    t = view.table
+    seen = ("its trail record reached <i>audit</i> after the run ended"
+            if math.isnan(view.seen_at_s) else
+            f"its trail record reached <i>audit</i> {(view.seen_at_s - view.update_at_s) / 60:.1f}"
+            f" min later")
+    return (f"memory 128 → {view.memory_after_mb} MB at {view.update_at_s / 60:g} min: "
+            f"<b>timeouts {int(t.loc['before', 'timeouts'])} before, "
+            f"{int(t.loc['after', 'timeouts'])} after</b>; <b>Duration p99 "
+            f"{t.loc['before', 'duration_p99_ms']:,.0f} → {t.loc['after', 'duration_p99_ms']:,.0f}"
+            f" ms</b>; {seen}")
+
+
+def filter_log_events(logs: LogView, pattern: str, max_items: int = 2) -> dict[str, Any]:
+    """What ``aws logs filter-log-events --log-group-name <group> --filter-pattern <pattern>``
+    prints for these logs: the API's JSON response, ``{"events": [...]}``.
+
+    Each event has its ``logStreamName``, ``timestamp`` (ms since 1970, UTC) and ``message``, in
+    time order; only the first ``max_items`` are kept. ``pattern`` is matched as
+    :meth:`LogView.filter` does (a substring), as a quoted CloudWatch filter pattern matches a
+    phrase. AWS also gives each event an ``ingestionTime`` and an ``eventId``, and a
+    ``nextToken`` when more events match than it returns; simlab has no ingestion, so they are
+    left out.
+    """
+    max_items = int(number("max_items", max_items, 1, 10_000))
+    hits = logs.filter(pattern=pattern).df.head(max_items)
+    return {"events": [{"logStreamName": row.log_stream, "timestamp": int(row.timestamp_ms),
+                        "message": row.message} for row in hits.itertuples()]}
+
+
+def monitoring_dashboard(show: bool = True, **defaults: Any) -> Any:
+    """Sliders for the memory after the change and its time over :func:`monitoring_view`, with
+    a Run button (a run and its figure take about 0.3 s).
+
+    ``defaults`` may set ``memory_after_mb`` and ``update_at_min``.
+    """
+    import ipywidgets as w
+
+    from simlab.course.widgets import dashboard, memory_slider
+
+    unknown = set(defaults) - {"memory_after_mb", "update_at_min"}
+    if unknown:
+        raise TypeError(f"unknown default(s) {sorted(unknown)}; allowed: memory_after_mb, "
+                        f"update_at_min")
+    memory = memory_slider(defaults.get("memory_after_mb", 1024), era="today", step=32)
+    memory.description = "memory after (MB)"
+    at = w.IntSlider(value=defaults.get("update_at_min", 30), min=0,
+                     max=int(LESSON6["until_s"] / 60) - 1, step=1, description="change at (min)")
+    return dashboard(monitoring_view, {"memory_after_mb": memory, "update_at_min": at},
+                     readout=monitoring_readout, run_button=True, show=show)
+
+
+# -- exercises -----------------------------------------------------------------------------------
+def _thumbnail_ran() -> tuple[pd.DataFrame, float]:
+    return _rows(lesson_result(), FUNCTION), LESSON6["update_at_min"] * 60.0
+
+
+def _cold_after_feedback(answer: float, expected: float) -> str | None:
+    result = lesson_result()
+    at = LESSON6["update_at_min"] * 60.0
+    inv = result.invocations
+    ran = ~inv["status"].isin(["throttled", "dropped"])
+    every = int((inv["cold"] & ran & (inv["end_s"] >= at)).sum())
+    if answer == every and every != expected:
+        return ("That counts the audit function's log group too: read result.logs('thumbnail') "
+                "only.")
+    if answer == int(_rows(result, FUNCTION)["cold"].sum()):
+        return "That is the whole run: keep only the events from 00:30:00 on (start_s=...)."
+    return None
+
+
+@exercise("06-cold-starts-after-update", tolerance=0.5, hints=(
+    "A cold start is a REPORT line that carries 'Init Duration'.",
+    "result.logs('thumbnail').filter(...) takes a pattern and a start_s (simulated seconds).",
+    "len(result.logs('thumbnail').filter(pattern='Init Duration', start_s=30 * 60))",
+), why="An update replaces every idle environment of the old configuration, so the minutes after "
+        "it start cold: a cost of changing a function in production.",
+   feedback=_cold_after_feedback)
+def _cold_starts_after_update() -> float:
+    ran, at = _thumbnail_ran()
+    return float((ran["cold"] & (ran["end_s"] >= at)).sum())
+
+
+def _p99_feedback(answer: float, expected: float) -> str | None:
+    ran, _ = _thumbnail_ran()
+    whole = float(np.percentile(ran["duration_ms"], 99))
+    if abs(answer - whole) <= 0.01 * whole:
+        return "That is the whole run, timeouts included: keep the lines from 00:31:00 on."
+    if abs(answer * 1000 - expected) <= 0.01 * expected:
+        return "Check the unit: Duration is in milliseconds."
+    return None
+
+
+@exercise("06-p99-duration-after-update", rel_tolerance=0.01, unit="ms", hints=(
+    "Parse the REPORT lines into numbers: LogView.reports() (or parse_reports).",
+    "Keep the events from 00:31:00 on: filter(start_s=31 * 60), then .reports().",
+    "np.percentile(reports['duration_ms'], 99)",
+), why="With 8 times the memory the function gets 8 times the CPU share: its CPU-bound part runs "
+        "8 times faster and nothing comes near the timeout.", feedback=_p99_feedback)
+def _p99_duration_after_update() -> float:
+    ran, at = _thumbnail_ran()
+    after = ran[ran["end_s"] >= at + 60.0]
+    return float(np.percentile(after["duration_ms"], 99))
+
+
+def _concurrency_feedback(answer: float, expected: float) -> str | None:
+    result = lesson_result()
+    wide = to_wide(result.metrics(60.0, account=True))
+    before = wide["period_start_s"] < LESSON6["update_at_min"] * 60.0
+    account = wide[before & (wide["function"] == "(account)")]["ConcurrentExecutions_Maximum"]
+    whole = wide[wide["function"] == FUNCTION]["ConcurrentExecutions_Maximum"]
+    if answer == account.max() and answer != expected:
+        return "That is the account's row, which counts the audit function too."
+    if answer == whole.max() and answer != expected:
+        return "That includes the minutes after the change: keep period_start_s < 1800."
+    return None
+
+
+@exercise("06-max-concurrency-before-update", tolerance=0.5, unit="environments", hints=(
+    "result.metrics() is tidy: one row per function, metric, statistic and period.",
+    "simlab.core.metrics.to_wide(result.metrics()) gives a ConcurrentExecutions_Maximum column.",
+    "Keep function == 'thumbnail' and period_start_s < 1800, then take the largest value.",
+), why="Concurrency is about arrival rate times duration (Little's law): slow 128 MB requests "
+        "hold more environments at once than fast 1,024 MB ones.",
+   feedback=_concurrency_feedback)
+def _max_concurrency_before_update() -> float:
+    wide = to_wide(lesson_result().metrics(60.0))
+    keep = (wide["function"] == FUNCTION) & (wide["period_start_s"] < 1800.0)
+    return float(wide.loc[keep, "ConcurrentExecutions_Maximum"].max())
+
+
+def _delay_feedback(answer: float, expected: float) -> str | None:
+    every_min = LESSON6["trail_every_s"] / 60
+    if abs(answer - every_min) < 0.1 and abs(expected - every_min) >= 0.1:
+        return ("A trail does not wait 5 minutes after each call: it cuts files at fixed "
+                "5-minute boundaries from t = 0 (00:00, 00:05, ...).")
+    if answer < 0.1:
+        return "The audit function only runs when the file that holds the record lands in S3."
+    return None
+
+
+@exercise("06-trail-delay-at-32-min", tolerance=0.05, unit="min", hints=(
+    "Run the story with the change at 32 minutes: monitoring.lesson_result(update_at_min=32).",
+    "Find the audit function's log line about UpdateFunctionConfiguration and its timestamp_s.",
+    "(that timestamp_s - 32 * 60) / 60, or monitoring.change_seen_at(result) for a check.",
+), why="CloudTrail delivers a file at the end of each 5-minute window, so a change waits between "
+        "0 and 5 minutes (plus S3's notification and an INIT) before an automation sees it.",
+   feedback=_delay_feedback)
+def _trail_delay_at_32_min() -> float:
+    return (change_seen_at(lesson_result(update_at_min=32)) - 32 * 60.0) / 60.0

@@ -1,0 +1,247 @@
+"""Tests of simlab.course.lessons.memory: the CPU share model over memory, out-of-memory and timeout
+kills, power tuning against AWS's Example E, the era limits, the dashboard and the exercises."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from simlab.core.config import MB_PER_VCPU, vcpu_share  # noqa: E402
+from simlab.course.exercises import REGISTRY, check, exercises, hint  # noqa: E402
+from simlab.course.lessons import memory as lesson  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def sweep():
+    return lesson.memory_sweep()
+
+
+def _col(sweep, workload: str, column: str):
+    part = sweep[sweep["workload"] == workload]
+    return part.set_index("memory_mb")[column]
+
+
+# -- the CPU share ---------------------------------------------------------------------------------
+def test_model_duration_matches_the_share_rule() -> None:
+    assert lesson.model_duration_s(MB_PER_VCPU, cpu_s=2.0, io_s=0.3) == pytest.approx(2.3)
+    assert lesson.model_duration_s(128, cpu_s=1.0) == pytest.approx(MB_PER_VCPU / 128)
+    m = np.array([1769.0, 4096.0, 7076.0, 10240.0])
+    assert lesson.model_duration_s(m, cpu_s=4.0, parallelism=4) == pytest.approx(
+        4.0 / np.minimum(m / MB_PER_VCPU, 4.0))
+
+
+def test_sweep_follows_the_model_for_every_workload(sweep) -> None:
+    assert len(sweep) == len(lesson.WORKLOADS) * len(lesson.MEMORY_GRID)
+    assert np.allclose(sweep["duration_s"], sweep["model_duration_s"], rtol=1e-9)
+    assert (sweep["failure_fraction"] == 0).all()
+    assert sweep["vcpu_share"].to_numpy() == pytest.approx(
+        [vcpu_share(m) for m in sweep["memory_mb"]])
+
+
+def test_single_threaded_code_stops_gaining_at_one_vcpu(sweep) -> None:
+    d = _col(sweep, "cpu-bound", "duration_s")
+    assert d[128] == pytest.approx(11.722, abs=1e-3)  # calibrated to Example E at 128 MB
+    assert d[1769] == d[10240]
+    assert d[128] / d[1769] == pytest.approx(MB_PER_VCPU / 128)
+    threads = _col(sweep, "multi-threaded", "duration_s")
+    assert threads[7076] == threads[10240] < threads[5120]
+
+
+def test_cost_shapes(sweep) -> None:
+    cpu = _col(sweep, "cpu-bound", "cost_per_1000_usd")
+    flat = cpu[cpu.index <= MB_PER_VCPU]
+    assert flat.max() / flat.min() - 1 < 0.01
+    assert cpu[10240] / cpu[1769] == pytest.approx(10240 / MB_PER_VCPU, rel=0.02)
+    assert _col(sweep, "io-bound", "cost_per_1000_usd").is_monotonic_increasing
+    assert lesson.cheapest(sweep, "io-bound") == 128
+
+
+def test_cost_is_the_bill_per_1000_invocations() -> None:
+    t = lesson.memory_sweep([1024], workloads={"w": {"cpu_s": 0.0, "io_s": 1.0}}, invocations=10,
+                            era="2020")
+    # 2020: 100 ms billing, INIT not billed for ZIP functions: 10 x (1 GB-s + 1 request).
+    from simlab.core.config import ERAS
+    from simlab.core.prices import price_sheet_for
+
+    sheet = price_sheet_for(ERAS["2020"].date)
+    per_1000 = 1000 * (1.0 * sheet.x86.first_tier_price + sheet.request_price)
+    assert t["cost_per_1000_usd"].iloc[0] == pytest.approx(per_1000, rel=1e-9)
+
+
+def test_sweep_validates_before_running() -> None:
+    with pytest.raises(ValueError, match="unknown key"):
+        lesson.memory_sweep([128], workloads={"w": {"cpu": 1.0}})
+    with pytest.raises(ValueError, match="timeout"):
+        lesson.memory_sweep([128], workloads={"w": {"cpu_s": 100.0}}, era="2018")
+    with pytest.raises(ValueError, match="memory_mb must be 128 to 3,008"):
+        lesson.memory_sweep([3009], era="2018")
+    with pytest.raises(ValueError, match="invocations"):
+        lesson.memory_sweep([128], invocations=0)
+
+
+def test_cheapest_skips_failed_sizes_and_needs_a_workload(sweep) -> None:
+    part = sweep[sweep["workload"] == "io-bound"].copy()
+    part.loc[part["memory_mb"] == 128, "failure_fraction"] = 1.0
+    assert lesson.cheapest(part) == 256
+    with pytest.raises(ValueError, match="name one"):
+        lesson.cheapest(sweep)
+
+
+# -- out of memory and timeouts --------------------------------------------------------------------
+def test_oom_kills_discard_the_environment_and_the_next_request_is_cold() -> None:
+    r = lesson.oom_run(requests=60)
+    kills = lesson.after_kills(r)
+    assert len(kills) > 0 and (kills["status"] == "oom").all()
+    assert (kills["environment_end"] == "oom").all()
+    assert kills["next_cold"].dropna().all()
+    followed = kills[kills["next_cold"].notna()]  # the last kill may have no next request
+    assert (followed["next_env_id"] != followed["env_id"]).all()
+    inv = r.invocations
+    assert (inv.loc[inv["status"] == "oom", "max_memory_used_mb"] == 512).all()
+    assert r.summary()["environments_created"] == 1 + kills["next_cold"].notna().sum()
+
+
+def test_oom_fraction_matches_the_lognormal_tail() -> None:
+    p = lesson.oom_probability(512, 400, 0.2)
+    assert p == pytest.approx(0.5 * math.erfc(math.log(512 / 400) / (0.2 * math.sqrt(2))))
+    n = 10_000
+    frac = lesson.oom_run(interval_s=1, requests=n, seed=11).summary()["oom_fraction"]
+    assert abs(frac - p) < 4 * math.sqrt(p * (1 - p) / n)
+    with pytest.raises(ValueError, match="sigma"):
+        lesson.oom_probability(512, 400, 0)
+
+
+def test_timeouts_are_killed_at_exactly_the_timeout() -> None:
+    r = lesson.timeout_run(timeout_s=3, requests=200)
+    inv = r.invocations
+    out = inv[inv["status"] == "timeout"]
+    assert len(out) > 0
+    assert (out["duration_ms"] == 3000).all() and inv["duration_ms"].max() == 3000
+    assert (out["billed_ms"] >= 3000).all()
+    assert len(r.logs("report").filter(pattern="Task timed out after 3.00 seconds")) == len(out)
+    kills = lesson.after_kills(r)
+    assert (kills["environment_end"] == "timeout").all() and kills["next_cold"].dropna().all()
+    assert lesson.timeout_probability(3, 2, 0.3) == pytest.approx(
+        0.5 * math.erfc(math.log(1.5) / (0.3 * math.sqrt(2))))
+
+
+def test_after_kills_of_a_run_without_kills_is_empty() -> None:
+    r = lesson.oom_run(memory_mb=2048, requests=5)
+    kills = lesson.after_kills(r)
+    assert len(kills) == 0 and "next_cold" in kills
+
+
+# -- power tuning and Example E --------------------------------------------------------------------
+def test_example_e_table_reads_costs_as_durations() -> None:
+    e = lesson.example_e_table()
+    assert list(e.index) == [128, 512, 1024, 1536]
+    # The model agrees with the durations AWS's costs pay for, within 15 %...
+    assert (abs(e["model_duration_s"] / e["implied_duration_s"] - 1) < 0.15).all()
+    # ...and at 512 and 1,024 MB the published durations are twice those.
+    assert (e["duration_s"] / e["implied_duration_s"]).loc[[512, 1024]].to_numpy() == (
+        pytest.approx([2.0, 2.0], abs=0.01))
+
+
+def test_era_limits_table() -> None:
+    t = lesson.era_limits_table()
+    assert t.loc["2018", "memory_max_mb"] == 3008 and t.loc["2018", "memory_step_mb"] == 64
+    assert t.loc["2018", "timeout_max_s"] == 300 and t.loc["today", "memory_max_mb"] == 10240
+    assert t.loc["today", "vcpus_at_max"] == pytest.approx(5.79)
+
+
+def test_figures_have_labelled_axes(sweep) -> None:
+    for fig in (lesson.duration_figure(sweep), lesson.power_tuning_figure(sweep, "cpu-bound"),
+                lesson.oom_figure(lesson.oom_run(requests=20), 400, 0.2),
+                lesson.timeout_figure(lesson.timeout_run(requests=30))):
+        assert isinstance(fig, Figure)
+        for ax in fig.axes:
+            assert ax.get_xlabel() and ax.get_ylabel()
+    with pytest.raises(ValueError, match="not in the sweep"):
+        lesson.power_tuning_figure(sweep, "gpu-bound")
+
+
+def test_power_tuning_view_and_readout(sweep) -> None:
+    view, fig = lesson.power_tuning_view(3008, "multi-threaded", sweep=sweep)
+    assert view.duration_s == pytest.approx(4.0 / vcpu_share(3008))
+    assert view.cheapest_mb == lesson.cheapest(sweep, "multi-threaded")
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
+    text = lesson.power_tuning_readout(view)
+    assert "3,008 MB" in text and "1.70 vCPU" in text
+    with pytest.raises(ValueError, match="workload"):
+        lesson.power_tuning_view(1024, "gpu-bound", sweep=sweep)
+    with pytest.raises(ValueError, match="memory_mb"):
+        lesson.power_tuning_view(64, sweep=sweep)
+
+
+def test_power_tuning_dashboard_builds_without_display() -> None:
+    box = lesson.power_tuning_dashboard(show=False, memory_mb=512, workload="io-bound")
+    memory, workload = box.children[0].children
+    assert (memory.value, memory.max, workload.value) == (512, 10240, "io-bound")
+    with pytest.raises(TypeError, match="unknown default"):
+        lesson.power_tuning_dashboard(show=False, era="2018")
+
+
+# -- exercises -------------------------------------------------------------------------------------
+def test_exercises_are_registered_with_hints() -> None:
+    ids = exercises(3)
+    assert set(ids) >= {"03-duration-at-4096", "03-memory-where-gains-stop", "03-oom-fraction",
+                        "03-cost-ratio-10240"}
+    for i in ids:
+        assert len(REGISTRY[i].hints) >= 2
+        assert hint(i, 1).startswith("💡")
+
+
+def test_expected_answers_come_from_simlab() -> None:
+    assert REGISTRY["03-duration-at-4096"].expected() == pytest.approx(2.3)
+    assert REGISTRY["03-memory-where-gains-stop"].expected() == 5307
+    assert REGISTRY["03-oom-fraction"].expected() == pytest.approx(
+        lesson.oom_probability(512, 400, 0.25))
+    assert REGISTRY["03-cost-ratio-10240"].expected() == pytest.approx(10240 / 1769, rel=0.02)
+
+
+def test_a_simulated_oom_fraction_passes_the_check() -> None:
+    frac = lesson.oom_run(512, median_mb=400, sigma=0.25, interval_s=1,
+                          requests=10000).summary()["oom_fraction"]
+    assert check("03-oom-fraction", frac).correct
+
+
+@pytest.mark.parametrize("exercise_id, wrong, says", [
+    ("03-duration-at-4096", 2 * 1769 / 4096 + 0.3, "one thread"),
+    ("03-duration-at-4096", 0.86, "I/O"),
+    ("03-memory-where-gains-stop", 1769, "three"),
+    ("03-memory-where-gains-stop", 10240, "5.8 vCPUs"),
+    ("03-oom-fraction", 16.2, "percentage"),
+    ("03-oom-fraction", 1 - 0.1617, "fits"),
+    ("03-cost-ratio-10240", 0.17, "memory x time"),
+])
+def test_common_mistakes_get_targeted_feedback(exercise_id, wrong, says) -> None:
+    result = check(exercise_id, wrong)
+    assert result.status == "incorrect" and says in result.message
+
+
+def test_checks_accept_right_answers_and_unanswered() -> None:
+    assert check("03-duration-at-4096", 2.3).correct
+    assert check("03-memory-where-gains-stop", 3 * MB_PER_VCPU).correct
+    assert check("03-cost-ratio-10240", 10240 / MB_PER_VCPU).correct
+    for i in exercises(3):
+        assert check(i, ...).status == "unanswered"
+        assert check(i, None).status == "unanswered"
+
+
+def test_init_limit_table_shows_the_init_that_never_succeeds() -> None:
+    table, runs = lesson.init_limit_table(15.0, (3, 30), requests=3)
+    assert table.loc[3].to_dict() == {"ok": 0, "timeouts": 3, "environments": 3,
+                                      "first_latency_s": 13.0, "billed_s": 9.0}
+    assert table.loc[30, "ok"] == 3 and table.loc[30, "environments"] == 1
+    assert table.loc[30, "first_latency_s"] == pytest.approx(10.0 + 15.0 + 0.2)
+    reports = runs[3].logs("slow-init").filter(pattern="INIT_REPORT")
+    assert len(reports) == 3
+    with pytest.raises(ValueError, match="init_s"):
+        lesson.init_limit_table(-1.0)

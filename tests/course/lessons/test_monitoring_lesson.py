@@ -1,0 +1,165 @@
+"""Tests of lesson 6 (simlab.course.lessons.monitoring): its story, its figure, its dashboard and
+its
+exercises."""
+
+from __future__ import annotations
+
+import math
+
+import ipywidgets as w
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from simlab.core.metrics import to_wide
+from simlab.course.exercises import REGISTRY, check
+from simlab.course.lessons import monitoring
+
+IDS = ["06-cold-starts-after-update", "06-p99-duration-after-update",
+       "06-max-concurrency-before-update", "06-trail-delay-at-32-min"]
+
+
+@pytest.fixture(scope="module")
+def result():
+    return monitoring.lesson_result()
+
+
+def test_the_story_timeouts_stop_when_memory_is_raised(result) -> None:
+    table = monitoring.before_after(result, 1800.0)
+    assert table.loc["before", "timeouts"] > 50
+    assert table.loc["after", "timeouts"] == 0
+    assert table.loc["before", "duration_p99_ms"] == pytest.approx(3000.0)  # at the timeout
+    assert table.loc["after", "duration_p99_ms"] < 1000.0
+    assert table.loc["after", "mean_billed_ms"] < table.loc["before", "mean_billed_ms"] / 3
+    assert table["invocations"].sum() == int(monitoring.before_after(result, 0.0)["invocations"]
+                                             .sum())
+    # Same parameters, same numbers.
+    again = monitoring.before_after(monitoring.lesson_result(), 1800.0)
+    assert again.equals(table)
+
+
+def test_cold_starts_and_timeouts_can_be_found_from_the_logs_alone(result) -> None:
+    logs = result.logs(monitoring.FUNCTION)
+    inv = result.invocations[result.invocations["function"] == monitoring.FUNCTION]
+    assert len(logs.filter(pattern="Init Duration")) == int(inv["cold"].sum())
+    assert len(logs.filter(pattern="Task timed out")) == int((inv["status"] == "timeout").sum())
+    assert len(logs.streams) == int((result.environments["function"]
+                                     == monitoring.FUNCTION).sum())
+    # No timeout once the old environments have finished their last request (3 s timeout).
+    assert len(logs.filter(pattern="Task timed out", start_s=1800 + 3)) == 0
+
+
+def test_change_seen_at_follows_the_trail_window(result) -> None:
+    assert 2100.0 < monitoring.change_seen_at(result) < 2100.0 + 2.0  # delivered at 00:35
+    late = monitoring.lesson_result(update_at_min=32)
+    assert 2100.0 < monitoring.change_seen_at(late) < 2102.0  # same file: 3 min later
+    # A change in the last window is delivered after the run: the audit never sees it.
+    assert math.isnan(monitoring.change_seen_at(monitoring.lesson_result(update_at_min=57)))
+    assert math.isnan(monitoring.change_seen_at(result, action="PutFunctionConcurrency"))
+
+
+def test_metrics_figure_has_three_labelled_panels_and_the_change(result) -> None:
+    fig = monitoring.metrics_figure(result)
+    assert isinstance(fig, Figure)
+    top, mid, low = fig.axes
+    assert "per" in top.get_ylabel() and mid.get_ylabel() == "Duration (ms)"
+    assert low.get_ylabel() == "environments" and "(min)" in low.get_xlabel()
+    labels = [t.get_text() for t in top.get_legend().get_texts()]
+    assert labels[:3] == ["Invocations", "Errors", "Throttles"]
+    dashed = [ln for ln in low.get_lines() if ln.get_linestyle() == "--"]
+    assert [ln.get_xdata()[0] for ln in dashed] == [30.0]
+    assert any("UpdateFunctionConfiguration" in t.get_text() for t in mid.texts)
+    # The plotted invocations are the metric's values.
+    wide = to_wide(result.metrics(60.0))
+    sums = wide[wide["function"] == monitoring.FUNCTION]["Invocations_Sum"].to_numpy()
+    np.testing.assert_array_equal(top.get_lines()[0].get_ydata()[:-1], sums)
+    assert top.get_lines()[0].get_xdata()[-1] == 60.0  # the last minute is drawn to its end
+    again = monitoring.metrics_figure(result, period_s=300, fig=fig)
+    assert again is fig and len(fig.axes) == 3
+    with pytest.raises(ValueError, match="no function named"):
+        monitoring.metrics_figure(result, "resize")
+    with pytest.raises(ValueError, match="period_s"):
+        monitoring.metrics_figure(result, period_s=0)
+
+
+def test_view_readout_and_dashboard() -> None:
+    view, fig = monitoring.monitoring_view(memory_after_mb=160, update_at_min=20)
+    assert isinstance(fig, Figure) and view.update_at_s == 1200.0
+    text = monitoring.monitoring_readout(view)
+    assert "128 → 160 MB at 20 min" in text and "min later" in text
+    # At 160 MB the CPU share grows by a quarter: fewer timeouts, not none.
+    assert 0 < view.table.loc["after", "timeouts"] < view.table.loc["before", "timeouts"]
+    box = monitoring.monitoring_dashboard(show=False)
+    memory, at, button = box.children[0].children
+    assert isinstance(button, w.Button) and memory.value == 1024 and at.value == 30
+    assert "timeouts" in box.children[1].value
+    at.value = 32
+    button.click()
+    assert "at 32 min" in box.children[1].value and "3.0 min later" in box.children[1].value
+    with pytest.raises(TypeError, match="unknown default"):
+        monitoring.monitoring_dashboard(show=False, seed=3)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"memory_after_mb": 100}, {"memory_after_mb": 20000}, {"memory_after_mb": 1024.5},
+    {"memory_after_mb": True}, {"update_at_min": 60}, {"update_at_min": -1},
+    {"update_at_min": math.nan},
+])
+def test_bad_parameters_are_refused_before_the_run(kwargs) -> None:
+    with pytest.raises(ValueError, match=next(iter(kwargs))):
+        monitoring.lesson_simulation(**kwargs)
+
+
+def test_exercises_are_registered_and_judged(assert_judged) -> None:
+    assert_judged(IDS)
+
+
+def test_expected_answers_match_what_the_logs_metrics_and_trail_show(result) -> None:
+    logs = result.logs(monitoring.FUNCTION)
+    cold_after = len(logs.filter(pattern="Init Duration", start_s=1800))
+    assert REGISTRY["06-cold-starts-after-update"].expected() == cold_after
+    reports = logs.filter(start_s=31 * 60).reports()
+    p99 = float(np.percentile(reports["duration_ms"], 99))
+    assert check("06-p99-duration-after-update", p99).correct
+    wide = to_wide(result.metrics())
+    keep = (wide["function"] == monitoring.FUNCTION) & (wide["period_start_s"] < 1800)
+    assert check("06-max-concurrency-before-update",
+                 wide.loc[keep, "ConcurrentExecutions_Maximum"].max()).correct
+    late = monitoring.lesson_result(update_at_min=32)
+    line = late.logs(monitoring.AUDIT).filter(pattern="UpdateFunctionConfiguration").df
+    assert check("06-trail-delay-at-32-min", (line["timestamp_s"].iloc[0] - 32 * 60) / 60).correct
+
+
+def test_feedback_names_the_common_mistakes(result, capsys) -> None:
+    inv = result.invocations
+    whole_run = int(inv[inv["function"] == monitoring.FUNCTION]["cold"].sum())
+    msg = check("06-cold-starts-after-update", whole_run).message
+    assert "whole run" in msg
+    with_audit = int((inv["cold"] & (inv["end_s"] >= 1800)).sum())
+    assert with_audit > REGISTRY["06-cold-starts-after-update"].expected()
+    assert "audit" in check("06-cold-starts-after-update", with_audit).message
+    p99 = REGISTRY["06-p99-duration-after-update"].expected()
+    assert "milliseconds" in check("06-p99-duration-after-update", p99 / 1000).message
+    assert "timeouts included" in check("06-p99-duration-after-update", 3000.0).message
+    assert "boundaries" in check("06-trail-delay-at-32-min", 5.0).message
+    assert "lands in S3" in check("06-trail-delay-at-32-min", 0.0).message
+    wide = to_wide(result.metrics())
+    whole = wide[wide["function"] == monitoring.FUNCTION]["ConcurrentExecutions_Maximum"].max()
+    expected = REGISTRY["06-max-concurrency-before-update"].expected()
+    if whole != expected:  # the peak may fall before the change; then there is no such mistake
+        assert "after the change" in check("06-max-concurrency-before-update", whole).message
+    capsys.readouterr()
+
+
+def test_filter_log_events_has_the_cli_shape() -> None:
+    logs = monitoring.lesson_result().logs("thumbnail")
+    out = monitoring.filter_log_events(logs, "Task timed out", max_items=3)
+    events = out["events"]
+    assert list(out) == ["events"] and len(events) == 3
+    assert all(set(e) == {"logStreamName", "timestamp", "message"} for e in events)
+    assert all("Task timed out after 3.00 seconds" in e["message"] for e in events)
+    stamps = [e["timestamp"] for e in events]
+    assert stamps == sorted(stamps) and all(isinstance(t, int) for t in stamps)
+    assert set(e["logStreamName"] for e in events) <= set(logs.streams)
+    with pytest.raises(ValueError, match="max_items"):
+        monitoring.filter_log_events(logs, "REPORT", max_items=0)

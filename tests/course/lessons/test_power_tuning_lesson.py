@@ -1,0 +1,162 @@
+"""Tests of simlab.course.lessons.power_tuning: the CPU share model's duration and cost against
+memory,
+the 100 ms sawtooth, the fit to AWS's Example E, the figure and the dashboard."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from simlab.core.config import MB_PER_VCPU  # noqa: E402
+from simlab.course.lessons import memory  # noqa: E402
+from simlab.course.lessons import power_tuning as pt  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def sweep():
+    return pt.power_tuning_run()
+
+
+@pytest.fixture(scope="module")
+def table(sweep) -> pd.DataFrame:
+    return pt.power_tuning_table(sweep)
+
+
+def test_example_e_is_aws_table() -> None:
+    e = pt.example_e()
+    assert list(e["memory_mb"]) == [128, 512, 1024, 1536]
+    assert e.loc[0, "duration_s"] == 11.722 and e.loc[3, "cost_per_1000_usd"] == 0.024638
+    assert pt.EXAMPLE_E_SOURCE.startswith("https://docs.aws.amazon.com/lambda/")
+
+
+def test_example_e_fit_is_the_row_whose_columns_agree() -> None:
+    e = pt.example_e().set_index("memory_mb")
+    # The cost each published duration implies, against the published cost: only 128 MB agrees.
+    implied = (e["cost_per_1000_usd"] / 1000 - 0.2e-6) / (e.index / 1024 * 0.0000166667)
+    ratio = e["duration_s"] / implied
+    assert ratio.loc[128] == pytest.approx(1.0, abs=0.001)
+    assert list(ratio.loc[[512, 1024, 1536]].round(2)) == [2.0, 2.0, 1.5]
+    best = pt.example_e_cpu_s()
+    assert best == pytest.approx(11.722 * 128 / MB_PER_VCPU)
+    assert pt.WORKLOADS["cpu-bound"]["cpu_s"] == round(best, 4)
+    assert memory.WORKLOADS["cpu-bound"]["cpu_s"] == round(best, 4)  # one fit in both lessons
+
+
+def test_cpu_bound_duration_follows_the_share(table) -> None:
+    cpu = table[table["workload"] == "cpu-bound"]
+    cpu_ms = pt.WORKLOADS["cpu-bound"]["cpu_s"] * 1000
+    expected = cpu_ms / np.minimum(cpu["vcpu_share"], 1.0)  # single-threaded: no gain past 1 vCPU
+    assert np.allclose(cpu["duration_ms"], expected, rtol=1e-9)
+
+
+def test_cpu_bound_cost_is_flat_up_to_one_vcpu_then_grows(table) -> None:
+    cpu = table[table["workload"] == "cpu-bound"]
+    low = cpu[cpu["memory_mb"] <= MB_PER_VCPU]["cost_per_million_usd"]
+    assert low.max() / low.min() - 1 < 0.01  # 1 ms rounding and amortised INIT only
+    high = cpu[cpu["memory_mb"] >= MB_PER_VCPU]["cost_per_million_usd"].to_numpy()
+    assert (np.diff(high) > 0).all()
+    # At 10,240 MB the same work costs memory / 1,769 times as much.
+    assert high[-1] / high[0] == pytest.approx(10240 / MB_PER_VCPU, rel=0.02)
+
+
+def test_io_bound_barely_speeds_up_and_costs_more(table) -> None:
+    io = table[table["workload"] == "io-bound"]
+    assert (np.diff(io["cost_per_million_usd"]) > 0).all()
+    assert (np.diff(io["duration_ms"]) <= 0).all()
+    # At most the CPU part (20 ms at one vCPU, 276 ms at 128 MB) is gained.
+    assert io["duration_ms"].iloc[0] - io["duration_ms"].iloc[-1] == pytest.approx(
+        20 * MB_PER_VCPU / 128 - 20, rel=1e-9)
+
+
+def test_billed_never_below_run(sweep) -> None:
+    for g in (1.0, 100.0, 7.0):
+        inv = pt.reprice(sweep, g)
+        assert (inv["billed_ms"] >= inv["duration_ms"]).all()
+        assert np.allclose(inv["billed_ms"] / g, np.round(inv["billed_ms"] / g))
+
+
+def test_cheapest_size_under_100ms_lands_just_under_a_step() -> None:
+    grid = np.arange(128, 3009, 64)
+    t = pt.power_tuning(grid, cpu_s=0.06, era="2018")
+    assert list(t["memory_mb"]) == list(grid)
+    # Closed form: cost ~ memory x billed ms, the run being 60 ms x 1,769 / memory.
+    run_ms = 60 * MB_PER_VCPU / np.minimum(grid, MB_PER_VCPU)
+    closed = grid * np.ceil(run_ms / 100) * 100
+    assert t.loc[t["cost_per_million_usd"].idxmin(), "memory_mb"] == grid[np.argmin(closed)]
+    costs = np.sort(t["cost_per_million_usd"].to_numpy())
+    assert costs[1] / costs[0] > 1.03  # a unique cheapest size
+    # Re-priced at 1 ms, the same function costs the same at every size up to 1 vCPU (2020
+    # rules: INIT not billed, so only the run counts).
+    fine = pt.power_tuning([128, 512, 1088, 1728], cpu_s=0.06, era="2020", granularity_ms=1)
+    assert fine["cost_per_million_usd"].max() / fine["cost_per_million_usd"].min() < 1.01
+
+
+def test_view_draws_both_panels_and_the_chosen_size(sweep) -> None:
+    view, fig = pt.power_tuning_view(2000, 100.0, sweep=sweep)
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
+    dur, cost = fig.axes
+    assert dur.get_ylabel() == "duration (s)"
+    assert cost.get_ylabel() == "cost per million invocations (USD)"
+    assert "100 ms" in cost.get_title()
+    assert list(view.chosen["memory_mb"]) == [2000, 2000]
+    assert view.granularity_ms == 100.0 and view.memory_mb == 2000
+    assert "2,000 MB" in pt.power_tuning_readout(view)
+
+
+def test_view_is_deterministic(sweep) -> None:
+    a, _ = pt.power_tuning_view(1024, sweep=sweep)
+    b, _ = pt.power_tuning_view(1024)
+    assert a.table.equals(b.table) and a.chosen.equals(b.chosen)
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"memory_mb": 64}, "memory_mb"),
+    ({"memory_mb": 20_000}, "memory_mb"),
+    ({"granularity_ms": 0}, "granularity_ms"),
+    ({"granularity_ms": math.nan}, "granularity_ms"),
+    ({"granularity_ms": -1}, "granularity_ms"),
+])
+def test_view_rejects_bad_input(sweep, kwargs, match) -> None:
+    with pytest.raises(ValueError, match=match):
+        pt.power_tuning_view(sweep=sweep, **kwargs)
+
+
+def test_run_rejects_bad_input() -> None:
+    with pytest.raises(ValueError, match="memories"):
+        pt.power_tuning_run([])
+    with pytest.raises(ValueError, match="unknown key"):
+        pt.power_tuning_run([128], workloads={"w": {"cpu": 1.0}})
+    with pytest.raises(ValueError, match="timeout"):
+        pt.power_tuning_run([128], workloads={"w": {"cpu_s": 100.0}})
+    with pytest.raises(ValueError, match="cpu_s"):
+        pt.power_tuning_run([128], workloads={"w": {"cpu_s": -1.0}})
+    with pytest.raises(ValueError, match="memory_mb"):
+        pt.power_tuning([130], cpu_s=0.1, era="2018")  # 64 MB steps in 2018
+
+
+def test_dashboard_redraws_on_a_new_memory(sweep) -> None:
+    box = pt.power_tuning_dashboard(show=False, sweep=sweep)
+    assert "simlab-dashboard" in box._dom_classes
+    slider, dropdown = box.children[0].children[:2]
+    readout = box.children[1]
+    assert slider.min == 128 and slider.max == 10240 and "MB" in slider.description
+    assert "1,024 MB" in readout.value
+    slider.value = 2048
+    assert "2,048 MB" in readout.value
+    dropdown.value = 100.0
+    assert "100 ms billing" in readout.value
+
+
+def test_run_takes_numpy_sizes_but_not_fractions() -> None:
+    t = pt.power_tuning(np.array([128, 1769]), cpu_s=0.1)
+    assert list(t["memory_mb"]) == [128, 1769]
+    with pytest.raises(ValueError, match="whole numbers"):
+        pt.power_tuning([128.5], cpu_s=0.1)
