@@ -114,3 +114,14 @@ def test_no_computed_answer_is_printed_before_its_exercise(path: Path) -> None:
         for text in shown:
             hit = re.search(rf"(?<![\d.]){re.escape(text)}(?!\d)", before)
             assert hit is None, (ex_id, text, before[max(0, hit.start() - 80):hit.end() + 40])
+
+
+def test_every_written_answer_has_a_rubric() -> None:
+    rubrics = (ROOT / "docs" / "teaching" / "rubrics.md").read_text()
+    headings = set(re.findall(r"^### (\d\d-[\w-]+)", rubrics, re.M))
+    explain = {i for i, ex in REGISTRY.items() if ex.kind == "explain"}
+    assert explain and explain == headings
+    for ex_id in explain:
+        section = rubrics.split(f"### {ex_id}")[1].split("\n## ")[0]
+        assert re.search(r"^1\. .*^2\. .*^3\. ", section, re.M | re.S), ex_id
+        assert "*Model answer.*" in section and "*Typical mistakes.*" in section
