@@ -41,12 +41,12 @@ from matplotlib.ticker import MaxNLocator
 from simlab.aws.simulation import Simulation
 from simlab.aws.sources import FixedInterval, Poisson
 from simlab.core import billing, plots
-from simlab.core.config import ERAS, MB_PER_VCPU
+from simlab.core.config import ERAS
 from simlab.core.dists import LogNormal
 from simlab.core.prices import SHEETS, price_sheet_for
 from simlab.core.result import Result
 from simlab.core.validate import number
-from simlab.course.exercises import exercise
+from simlab.course.exercises import design, exercise, prediction
 from simlab.course.lessons.power_tuning import (
     EXAMPLE_E_SOURCE,
     MEMORY_GRID,
@@ -454,41 +454,59 @@ def _101_feedback(answer: float, expected: float) -> str | None:
     return None
 
 
-exercise("04-billed-101ms-2018", tolerance=0.5, unit="ms", hints=(
+prediction("04-billed-101ms-2018", outcome=lambda: (
+    _billed_101ms_2018(), f"a 101 ms run was billed {_billed_101ms_2018():g} ms under the 2018 "
+                          f"rules."), tolerance=0.5, unit="ms", hints=(
     "In 2018 the billing granularity was 100 ms; see ERAS['2018'].billing_granularity_ms.",
-    "Rounded up, not to the nearest: simlab.billing.billed_duration_ms(101, 100) tells you.",
+    "Rounded up, not to the nearest: which multiple of 100 ms is the first one not below 101?",
 ), why="Until November 2020 each run was rounded up to the next 100 ms: a run just over a step "
-       "paid for almost a whole extra step, time the code never used.",
-   feedback=_101_feedback)(_billed_101ms_2018)
+       "paid for almost a whole extra step, time the code never used.", feedback=_101_feedback)
 
 #: The CPU-bound function of exercise 04-cheapest-memory-2018.
 CHEAPEST_CPU_S = 0.06
+#: Exercise 04-cheapest-memory-2018's goal: cost within this share of the cheapest size, and a
+#: run under this many ms.
+CHEAPEST_GOAL = {"over_cheapest": 0.06, "run_ms": 100.0}
+
+
+def _tuning_2018() -> pd.DataFrame:
+    rules = ERAS["2018"]
+    grid = range(rules.memory_min_mb, rules.memory_max_mb + 1, rules.memory_step_mb)
+    return power_tuning(grid, cpu_s=CHEAPEST_CPU_S, era="2018")
 
 
 def _cheapest_memory_2018() -> float:
-    rules = ERAS["2018"]
-    grid = range(rules.memory_min_mb, rules.memory_max_mb + 1, rules.memory_step_mb)
-    t = power_tuning(grid, cpu_s=CHEAPEST_CPU_S, era="2018")
+    t = _tuning_2018()
     return float(t.loc[t["cost_per_million_usd"].idxmin(), "memory_mb"])
 
 
-def _memory_feedback(answer: float, expected: float) -> str | None:
-    if answer < 128 or answer > 3008 or (answer - 128) % 64:
-        return "In 2018 memory came in 64 MB steps from 128 to 3,008 MB."
-    if abs(answer - MB_PER_VCPU) < 64:
-        return "That is the fastest size, not the cheapest: compare the billed ms, not the run."
-    return None
+def _verify_memory_2018(answer: Any) -> tuple[bool, str]:
+    rules = ERAS["2018"]
+    if (isinstance(answer, bool) or not isinstance(answer, int | float) or answer != int(answer)
+            or not rules.memory_min_mb <= answer <= rules.memory_max_mb
+            or (answer - rules.memory_min_mb) % rules.memory_step_mb):
+        raise ValueError(f"in 2018 memory came in 64 MB steps from 128 to 3,008 MB, got "
+                         f"{answer!r}")
+    mine = power_tuning([int(answer)], cpu_s=CHEAPEST_CPU_S, era="2018").iloc[0]
+    low = float(_tuning_2018()["cost_per_million_usd"].min())
+    over = float(mine["cost_per_million_usd"]) / low - 1
+    run_ms = float(mine["duration_ms"])
+    g = CHEAPEST_GOAL
+    report = (f"at {int(answer):,} MB it runs {run_ms:.1f} ms, billed {mine['billed_ms']:g} ms, "
+              f"and costs {over:.1%} more than the cheapest size (goal: under "
+              f"{g['run_ms']:g} ms, at most {g['over_cheapest']:.0%} more)")
+    return run_ms < g["run_ms"] and over <= g["over_cheapest"] + 1e-9, report
 
 
-exercise("04-cheapest-memory-2018", tolerance=0.5, unit="MB", hints=(
-    f"Simulate it: lesson.power_tuning(range(128, 3009, 64), cpu_s={CHEAPEST_CPU_S}, "
-    "era='2018') gives the cost per million invocations at each size.",
-    "Cost is memory times *billed* duration. Which size brings the run just under a 100 ms step?",
-    "table.loc[table['cost_per_million_usd'].idxmin()] picks the cheapest row.",
-), why="Under 100 ms billing the cheapest memory is the one whose run lands just under a "
-       "100 ms step; with 1 ms billing the same function costs about the same at every size up "
-       "to 1,769 MB, so more memory is simply faster.",
-   feedback=_memory_feedback)(_cheapest_memory_2018)
+design("04-cheapest-memory-2018", verify=_verify_memory_2018, reference=_cheapest_memory_2018,
+       unit="MB", hints=(
+           f"Simulate it: lesson.power_tuning(range(128, 3009, 64), cpu_s={CHEAPEST_CPU_S}, "
+           "era='2018') gives the run time and the cost per million invocations at each size.",
+           "Cost is memory times *billed* duration: look for the sizes whose run lands just "
+           "under a 100 ms step, then keep those that also run under 100 ms.",
+       ), why="Under 100 ms billing the cheapest memory is the one whose run lands just under a "
+              "100 ms step; with 1 ms billing the same function costs about the same at every "
+              "size up to 1,769 MB, so more memory is simply faster.")
 
 
 def _pc_break_even() -> float:
@@ -507,8 +525,8 @@ exercise("04-pc-break-even-rate", rel_tolerance=0.03, unit="req/s", hints=(
     "cross.",
     "Between the last rate where PC costs more and the first where it costs less, interpolate "
     "linearly on the difference of the two costs.",
-    "The theory says PC pays when its environments are busy about 60 % of the time: "
-    "lesson.pc_break_even_theory(10, 1.0) is a good first guess.",
+    "The theory says PC pays when its environments are busy about 60 % of the time, a good "
+    "first guess; spillover to on-demand moves the simulated crossing a little above it.",
 ), why="PC charges for memory held whether used or not, and discounts the duration of the "
        "requests it serves; it pays once its environments are busy more than "
        "pc_price / (on-demand price - PC duration price), about 60 % of the time; spillover "
@@ -525,23 +543,23 @@ def _billed_share(rate_per_s: float) -> float:
     return float(pv["billed_gb_s"] / pv["environment_held_gb_s"])
 
 
-def _billed_share_2020() -> float:
-    return _billed_share(SHARE_RATE_PER_S)
+def _share_outcome() -> tuple[str, str]:
+    rare, often = _billed_share(SHARE_RATE_PER_S), _billed_share(0.2)
+    key = "a" if rare > 1.25 * often else "c" if rare < 0.8 * often else "b"
+    return key, (f"{rare:.2%} of the GB-s held is billed with a request every 30 s, against "
+                 f"{often:.2%} with one every 5 s.")
 
 
-def _share_feedback(answer: float, expected: float) -> str | None:
-    if answer > 1:
-        return "Give a fraction between 0 and 1, not a percentage."
-    if abs(answer - _billed_share(0.2)) < 0.0003:
-        return ("That is the share of section 6's run (a request every 5 s); this function is "
-                "called once every 30 s.")
-    return None
-
-
-exercise("04-billed-share-2020", tolerance=0.0003, hints=(
-    "lesson.provider_view_table(('2020',), rate_per_s=1/30) gives the provider's side of that run.",
-    "Divide the GB-s billed by the GB-s held by all environments (environment_held_gb_s).",
+prediction("04-billed-share-2020", outcome=_share_outcome, options={
+    "a": "Fewer requests do not make the environment's idle time shorter: it waits up to 10 "
+         "minutes after each, and with requests 30 s apart it waits longer each time.",
+    "b": "The share depends on how long an environment waits between requests, and that grows "
+         "when requests are rarer.",
+    "c": "",
+}, hints=(
+    "lesson.provider_view_table(('2020',), rate_per_s=...) gives the provider's side of a run.",
+    "Each request is billed about the same; what happens to the memory held between two "
+    "requests when they come six times less often?",
 ), why="Warm environments wait idle for the next request for minutes; the provider holds their "
        "memory and bills only the time the code ran (plus the rounding). The rarer the requests, "
-       "the more of each keep-alive is idle: keep-alive is paid for by the provider.",
-   feedback=_share_feedback)(_billed_share_2020)
+       "the more of each keep-alive is idle: keep-alive is paid for by the provider.")

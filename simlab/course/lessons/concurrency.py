@@ -45,13 +45,13 @@ from matplotlib.figure import Figure
 from simlab.aws.simulation import Simulation
 from simlab.aws.sources import Bursty, Poisson
 from simlab.core import plots
-from simlab.core.config import ERAS, PlatformRules, era_rules
+from simlab.core.config import PlatformRules, era_rules
 from simlab.core.dists import Exponential, LogNormal
 from simlab.core.result import Result
 from simlab.core.scaling import AccountBurstScaling, PerFunctionScaling
 from simlab.core.theory import erlang_b, erlang_b_servers, littles_law_concurrency
 from simlab.core.validate import number, whole
-from simlab.course.exercises import exercise
+from simlab.course.exercises import design, exercise, explanation, prediction
 from simlab.course.widgets import format_number
 
 __all__ = [
@@ -545,7 +545,7 @@ def _littles_feedback(answer: float, expected: float) -> str | None:
 exercise("02-littles-law", tolerance=0.05, unit="environments", hints=(
     "Mean concurrency = arrival rate x mean time each request spends running (Little's law).",
     "Convert both to seconds: invocations per second, and duration in seconds.",
-    "simlab.theory.littles_law_concurrency(rate_per_s, mean_latency_s) does the product.",
+    "Multiply the two once both are in seconds: the product is a number of environments.",
 ), why="Little's law, L = lambda W, holds for any arrival pattern and any duration "
        "distribution; it is AWS's own sizing rule.", feedback=_littles_feedback)(_littles)
 
@@ -556,26 +556,42 @@ def _sizing() -> float:
     return float(erlang_b_servers(a, e["sizing_target"]))
 
 
-def _sizing_feedback(answer: float, expected: float) -> str | None:
+#: Exercise 02-reserved-for-1-percent accepts reservations up to this many above the smallest.
+SIZING_SPARE = 2
+
+
+def _verify_sizing(answer: Any) -> tuple[bool, str]:
     e = EXERCISES
+    if isinstance(answer, bool) or not isinstance(answer, int | float) or answer != int(answer):
+        raise ValueError(f"a reserved concurrency is a whole number of environments, got "
+                         f"{answer!r}")
+    n = int(answer)
+    if not 1 <= n <= 500:
+        raise ValueError(f"reserved concurrency must be from 1 to 500 here, got {n}")
     a = float(littles_law_concurrency(e["sizing_rate_per_s"], e["sizing_duration_s"]))
-    if answer != int(answer):
-        return "A reserved concurrency is a whole number of environments."
-    if abs(answer - a) < 0.5:
-        return ("That is the *mean* concurrency: half of the time more requests than that are "
-                "in flight, and those throttle.")
-    return None
+    run = erlang_b_sweep(servers=n, loads=[a], duration_s=e["sizing_duration_s"],
+                         requests=100_000, seed=2).iloc[0]
+    measured, se = float(run["throttle_fraction"]), float(run["standard_error"])
+    met = measured <= e["sizing_target"] + 3 * max(se, 1e-4)
+    report = (f"with {n} reserved, {measured:.2%} of 100,000 simulated requests are throttled "
+              f"(goal: at most 1 %, give or take three standard errors, {3 * se:.2%})")
+    if met and n > _sizing() + SIZING_SPARE:
+        return False, (report + f"; that meets the goal, but reserves more than "
+                       f"{SIZING_SPARE} environments beyond what the goal needs, concurrency "
+                       f"the account's other functions lose")
+    if not met and abs(n - a) < 0.5:
+        report += ("; that is the mean concurrency: half of the time more requests than that "
+                   "are in flight, and those throttle")
+    return met, report
 
 
-exercise("02-reserved-for-1-percent", tolerance=0.25, unit="environments", hints=(
-    "First the offered load: a = rate x duration.",
-    "Throttled fraction with a limit of n is Erlang B: simlab.theory.erlang_b(n, a). Find the "
-    "smallest n where it is at most 0.01.",
-    "simlab.theory.erlang_b_servers(a, 0.01) does the search; then check it with "
-    "lesson.erlang_b_sweep(servers=n, loads=[a], requests=20000).",
-), why="Poisson traffic fluctuates around its mean: a limit at the mean concurrency throttles "
-       "a lot, and Erlang B says how much headroom keeps throttling rare.",
-   feedback=_sizing_feedback)(_sizing)
+design("02-reserved-for-1-percent", verify=_verify_sizing, reference=_sizing,
+       unit="environments", hints=(
+           "First the offered load: a = rate x duration.",
+           "Throttled fraction with a limit of n is Erlang B, theory.erlang_b: find the smallest "
+           "n where it is at most 0.01, then try n in lesson.erlang_b_sweep.",
+       ), why="Poisson traffic fluctuates around its mean: a limit at the mean concurrency "
+              "throttles a lot, and Erlang B says how much headroom keeps throttling rare.")
 
 
 def _burst_gap() -> float:
@@ -585,42 +601,39 @@ def _burst_gap() -> float:
             - time_to_environments(era_rules("today", account_concurrency=limit), n))
 
 
-def _burst_feedback(answer: float, expected: float) -> str | None:
-    if abs(answer - expected / 60) < 0.5:
-        return "The answer is asked in seconds, not minutes."
-    if answer < 0:
-        return "Today's rule is the faster one here: give a positive number of seconds."
-    return None
+def _burst_outcome() -> tuple[str, str]:
+    e = EXERCISES
+    n, limit = e["burst_environments"], e["burst_account_limit"]
+    old = time_to_environments(era_rules("2020", account_concurrency=limit), n)
+    new = time_to_environments(era_rules("today", account_concurrency=limit), n)
+    gap = old - new
+    key = "a" if gap < -10 else "b" if abs(gap) <= 10 else "c" if gap < 60 else "d"
+    return key, (f"the 2020 rule reaches {n:,} environments after {old:.0f} s, today's after "
+                 f"{new:.0f} s.")
 
 
-exercise("02-burst-seconds-sooner", tolerance=1.0, unit="s", hints=(
+prediction("02-burst-seconds-sooner", outcome=_burst_outcome, options={
+    "a": "Starting with three times as many environments does not win a long race: the 2020 "
+         "rule then adds only 500 a minute, today's 1,000 every 10 s.",
+    "b": "The two rules differ by much more than a few seconds: compare how fast each refills "
+         "after its first burst.",
+    "c": "The gap is bigger than that: the 2020 rule needs several minutes at 500 a minute for "
+         "the last 2,000 environments.",
+    "d": "",
+}, hints=(
     "Each rule is a bucket: some environments at once, then a steady rate (ERAS['2020'].scaling "
     "and ERAS['today'].scaling).",
-    "2020: 3,000 at once, then 500 per minute. Today: 1,000 at once, then 1,000 per 10 s.",
-    "lesson.time_to_environments(era_rules(era, account_concurrency=10_000), 5000) for each era.",
+    "2020: 3,000 at once, then 500 per minute. Today: 1,000 at once, then 1,000 per 10 s. How "
+    "long does each need for the other 2,000 or 4,000?",
 ), why="Today's rule starts smaller (1,000 instead of 3,000) but refills twelve times faster, so "
-       "big bursts reach full size in seconds instead of minutes.",
-   feedback=_burst_feedback)(_burst_gap)
+       "big bursts reach full size in seconds instead of minutes.")
 
 
-def _unreserved() -> float:
-    rules = ERAS["today"]
-    return float(rules.account_concurrency - rules.unreserved_minimum
-                 - EXERCISES["reserved_elsewhere"])
-
-
-def _unreserved_feedback(answer: float, expected: float) -> str | None:
-    rules = ERAS["today"]
-    if abs(answer - (rules.account_concurrency - EXERCISES["reserved_elsewhere"])) < 0.5:
-        return "Reservations must leave some concurrency to functions without one."
-    return None
-
-
-exercise("02-most-reserved", tolerance=0.25, unit="environments", hints=(
-    "Reservations come out of the account limit (1,000 by default).",
-    "AWS keeps a minimum of unreserved concurrency for every other function: "
-    "ERAS['today'].unreserved_minimum.",
-    "Try it: a Simulation with two functions, reserved 300 and your answer; run() raises if the "
-    "rule is broken.",
-), why="Reserved concurrency is taken from the account's pool, which must keep at least 100 "
-       "for all unreserved functions.", feedback=_unreserved_feedback)(_unreserved)
+explanation("02-most-reserved", review=(
+    "does it name the rule that refuses 700, give the most orders can reserve with the "
+    "arithmetic behind it, and say who would suffer if the rule did not exist?"), hints=(
+    "Reservations come out of the account limit (1,000 by default): what is left for the "
+    "functions that reserve nothing?",
+    "Look up the minimum of unreserved concurrency the account keeps (the era's rules), and "
+    "try a Simulation with both reservations: read the error its run gives.",
+))

@@ -58,7 +58,7 @@ from simlab.core import plots
 from simlab.core.random_streams import Streams
 from simlab.core.result import Result
 from simlab.core.validate import number, whole
-from simlab.course.exercises import exercise
+from simlab.course.exercises import exercise, explanation, prediction
 from simlab.course.lessons.event_payloads import (
     firings,
     firings_figure,
@@ -482,15 +482,18 @@ def _fanout_feedback(answer: float, expected: float) -> str | None:
     return None
 
 
-@exercise("05-fanout-attempts", tolerance=0.5, unit="invocations", hints=(
+def _fanout_outcome() -> tuple[float, str]:
+    n = float(len(always_failing_fanout(2).invocations))
+    return n, f"Lambda ran the two functions {n:g} times in all for the one message."
+
+
+prediction("05-fanout-attempts", outcome=_fanout_outcome, tolerance=0.5, unit="invocations",
+           hints=(
     "SNS invokes every subscribed function asynchronously, each with its own event.",
-    "What does Lambda do with an asynchronous event whose invocation fails?",
-    "len(event_sources.always_failing_fanout(2).invocations)",
+    "What does Lambda do with an asynchronous event whose invocation fails, and how many times?",
 ), why="Each subscriber gets its own event, and each event that keeps failing is tried three "
-        "times (two retries, about 1 and 2 minutes apart) before it is given up.",
+       "times (two retries, about 1 and 2 minutes apart) before it is given up.",
    feedback=_fanout_feedback)
-def _fanout_attempts() -> float:
-    return float(len(always_failing_fanout(2).invocations))
 
 
 def _poison_age() -> tuple[float, float]:
@@ -513,7 +516,8 @@ def _poison_feedback(answer: float, expected: float) -> str | None:
     "While a batch keeps failing, its shard reads nothing new: the batch in hand gets older.",
     "result = event_sources.poison_stream(); result.extras['poison'] says when the record arrived "
     "and in which shard.",
-    "event_sources.iterator_age_at(result, arrival_s + 10 * 60, shard) / 60000",
+    "Read the iterator age of the poison record's shard (not the other one) 10 minutes after "
+    "its arrival, and convert milliseconds to minutes.",
 ), why="A poison record blocks its shard: the iterator age grows one minute per minute until the "
         "record expires (24 h by default) or the retries run out, while other shards flow.",
    feedback=_poison_feedback)
@@ -521,61 +525,49 @@ def _poison_iterator_age() -> float:
     return _poison_age()[0]
 
 
-def _status_feedback(answer: float, expected: float) -> str | None:
-    if answer == 502:
-        return "502 means the function failed; this one did not fail, it was slow."
-    if answer == 200:
-        return "The function did succeed, but did the client wait that long?"
-    return None
+def _status_outcome() -> tuple[str, str]:
+    status = int(slow_api(40.0).extras["apigateway"].responses["http_status"].iloc[0])
+    key = {200: "a", 502: "b", 504: "c", 500: "d"}.get(status, "e")
+    return key, f"the client got HTTP {status}."
 
 
-@exercise("05-api-status-40s", tolerance=0.5, unit="", hints=(
+prediction("05-api-status-40s", outcome=_status_outcome, options={
+    "a": "The function succeeds, but the client does not wait 40 s: API Gateway stops waiting "
+         "for its integration long before.",
+    "b": "502 means the function failed or answered badly; this one did not fail, it was slow.",
+    "c": "",
+    "d": "500 is what a client gets when Lambda refuses (throttles) the invoke; this one was "
+         "accepted and ran.",
+    "e": "Look up what API Gateway does when its integration takes too long.",
+}, hints=(
     "API Gateway waits for a synchronous function, but not forever: look up its integration "
-    "timeout.",
-    "result = event_sources.slow_api(40); result.extras['apigateway'].responses",
-    "The client's status is in the http_status column.",
+    "timeout in the limits table.",
+    "The function runs 40 s; compare that with how long a REST API waits for its integration by "
+    "default.",
 ), why="A REST API waits for its integration at most 29 s by default (raisable since June 2024 "
-        "for Regional and private REST APIs): the client gets 504 Gateway Timeout, whatever the "
-        "function does afterwards.", feedback=_status_feedback)
-def _api_status_40s() -> float:
-    return float(slow_api(40.0).extras["apigateway"].responses["http_status"].iloc[0])
+       "for Regional and private REST APIs): the client gets 504 Gateway Timeout, whatever the "
+       "function does afterwards.")
 
 
-def _billed_feedback(answer: float, expected: float) -> str | None:
-    if abs(answer - 29) < 0.5:
-        return "29 s is when API Gateway gave up; Lambda did not stop the function then."
-    if answer > 1000:
-        return "Check the unit: the answer is asked in seconds."
-    return None
+explanation("05-billed-slow-api", review=(
+    "does it say how long the function ran and was billed, why it kept running after the "
+    "client's 504, and one change that avoids paying for answers nobody receives?"), hints=(
+    "Does API Gateway stop the function when it stops waiting for it? Read billed_ms in "
+    "result.invocations.",
+    "Compare the billed time with the 29 s the client waited: who stops the function, and when?",
+))
 
 
-@exercise("05-billed-slow-api", tolerance=0.5, unit="s", hints=(
-    "Does API Gateway stop the function when it stops waiting for it?",
-    "result = event_sources.slow_api(40); look at result.invocations['billed_ms'].",
-), why="The function is not stopped when API Gateway times out: it runs, and is billed, to its "
-        "end or its own timeout. Keep a function behind an API well under the API's timeout.",
-   feedback=_billed_feedback)
-def _billed_slow_api() -> float:
-    return float(slow_api(40.0).invocations["billed_ms"].iloc[0]) / 1000.0
-
-
-def _throttle_feedback(answer: float, expected: float) -> str | None:
-    if answer < 1:
-        return "Throttled asynchronous events are not run at once: they go back to the queue."
-    return None
-
-
-@exercise("05-async-throttle-wait", tolerance=0.5, unit="s", hints=(
-    "Run event_sources.three_triggers(failure_rate=0, reserved_concurrency=2).",
-    "event_sources.trigger_summary(result) has a max_delay_s column.",
-    "For S3 it is the largest event_age_ms at a successful attempt, in seconds: a sum of "
-    "backoffs 1 + 2 + 4 + ...",
-), why="A throttled asynchronous event waits in Lambda's queue and is retried with a backoff that "
-        "doubles (1 s, 2 s, 4 s... up to 5 min): delayed, not lost, where an API client gets a "
-        "500 at once.", feedback=_throttle_feedback)
-def _async_throttle_wait() -> float:
-    result = three_triggers(failure_rate=0.0, reserved_concurrency=2)
-    return float(trigger_summary(result).loc["S3", "max_delay_s"])
+explanation("05-async-throttle-wait", review=(
+    "does it account for the number with the backoff rule (which waits, how many throttles in a "
+    "row), and say why the same throttle refuses an API client but only delays an S3 event?"),
+    hints=(
+        "Run event_sources.three_triggers(failure_rate=0, reserved_concurrency=2); "
+        "event_sources.trigger_summary(result) has a max_delay_s column.",
+        "A throttled asynchronous event is retried after 1 s, then 2 s, 4 s...: which sum of "
+        "those waits gives the number you read? Who waits for an API request, and who for an S3 "
+        "event?",
+    ))
 
 
 def _weekend_feedback(answer: float, expected: float) -> str | None:
@@ -587,7 +579,8 @@ def _weekend_feedback(answer: float, expected: float) -> str | None:
 @exercise("05-weekend-firings", tolerance=0.5, unit="firings", hints=(
     "cron(0/10 * ? * MON-FRI *): minutes 0, 10, 20... of every hour, on Monday to Friday (UTC).",
     "event_sources.firings(expression, *event_sources.WEEKEND) lists the firing times.",
-    "len(event_sources.firings('cron(0/10 * ? * MON-FRI *)', *event_sources.WEEKEND))",
+    "Count by hand: Friday from 18:00 to midnight and Monday from midnight to 06:00, six "
+    "firings an hour; then confirm with the list of firing times.",
 ), why="Six firings an hour on Friday evening and Monday morning, none on the weekend.",
    feedback=_weekend_feedback)
 def _weekend_firings() -> float:

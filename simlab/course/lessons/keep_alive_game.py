@@ -14,8 +14,8 @@ the tiled workload does *not* have is anything the sample cannot show: daily cyc
 longer than 40 minutes. It is a model built from a real trace, not a longer trace. The trace
 records neither memory nor timeout: every function gets 256 MB and the 15-minute maximum.
 
-The score. :func:`score` runs a policy on *held-out* workloads (seeds the sweeps of the lesson do
-not use) and combines its two costs into one number, lower is better::
+The score. :func:`score` runs a policy on *validation* workloads (seeds the sweeps of the lesson
+do not use) and combines its two costs into one number, lower is better::
 
     score = cold-start fraction + WEIGHT * idle memory cost / idle memory cost of the baseline
 
@@ -63,10 +63,12 @@ __all__ = [
 
 #: The capstone's settings (the notebook prints them): the assumed memory and timeout of every
 #: function, the tiling block, the workload's length, the baseline, the seeds of the sweeps
-#: (training) and of the score (held out), and the fixed keep-alives the lesson sweeps.
+#: (training) and of the score students see (validation), and the fixed keep-alives the lesson
+#: sweeps. The held-out workloads that rank a class are the teacher's: their seeds are chosen at
+#: grading time (:mod:`simlab.course.teacher`), and no default for them is kept here.
 CAPSTONE: dict[str, Any] = {
     "era": "today", "memory_mb": 256, "timeout_s": 900, "block_s": 1200.0, "hours": 4.0,
-    "baseline_keep_alive_s": 600.0, "training_seeds": (1, 2, 3), "held_out_seeds": (101, 102, 103),
+    "baseline_keep_alive_s": 600.0, "training_seeds": (1, 2, 3), "validation_seeds": (51, 52, 53),
     "keep_alive_min": (0, 1, 2, 5, 10, 15, 20, 30, 60),
 }  # fmt: skip
 #: Weight of the normalised idle memory cost in :func:`score`.
@@ -253,7 +255,7 @@ def policy_name(policy: Any) -> str:
     return str(getattr(p, "name", type(p).__name__))
 
 
-def evaluate(policy: Any, seeds: Sequence[int] = CAPSTONE["held_out_seeds"], *,
+def evaluate(policy: Any, seeds: Sequence[int] = CAPSTONE["validation_seeds"], *,
              workload: str = "tiled", hours: float = CAPSTONE["hours"]) -> pd.Series:
     """Run ``policy`` (seconds, ``None`` or a policy object) on each seed's workload.
 
@@ -282,8 +284,8 @@ def _score(metrics: pd.Series, baseline: pd.Series, weight: float) -> float:
 
 
 def score(policy: Any, *, weight: float = WEIGHT,
-          seeds: Sequence[int] = CAPSTONE["held_out_seeds"]) -> float:
-    """The capstone's score of ``policy`` on the held-out workloads; lower is better.
+          seeds: Sequence[int] = CAPSTONE["validation_seeds"]) -> float:
+    """The capstone's score of ``policy`` on the validation workloads; lower is better.
 
     ``cold-start fraction + weight * idle memory cost / idle memory cost of the fixed 10-minute
     keep-alive``, both over the same workloads (``seeds``, 4 h each).
@@ -306,8 +308,9 @@ def _entries(policies: Any) -> list[tuple[str, Any]]:
 
 
 def leaderboard(policies: Iterable[Any] | Mapping[str, Any], *, weight: float = WEIGHT,
-                seeds: Sequence[int] = CAPSTONE["held_out_seeds"]) -> pd.DataFrame:
-    """Rank policies by :func:`score` on the held-out workloads.
+                seeds: Sequence[int] = CAPSTONE["validation_seeds"]) -> pd.DataFrame:
+    """Rank policies by :func:`score` on the validation workloads (the class's ranking on
+    held-out workloads is :func:`simlab.course.teacher.held_out_leaderboard`).
 
     Parameters
     ----------
@@ -362,8 +365,9 @@ _POLICY_HINTS = (
     "A function whose gaps are almost all longer than any keep-alive you can afford gains nothing "
     "from keeping its environment: return 0 for it. A timer that fires every 60 s needs just over "
     "60 s, not 600.",
-    "In idle_timeout_s: gaps = self.gaps(function); with too few gaps, return 600. Otherwise take "
-    "a TTL a little above the largest recent gap, and return 0 when that TTL is over about 20 min.",
+    "Decide per function from its own recent gaps: keep its environment a little longer than the "
+    "gaps it usually has, not at all when those gaps are longer than any keep-alive worth paying "
+    "for, and fall back on the baseline while there are too few gaps to judge.",
 )
 
 
@@ -377,8 +381,9 @@ def policy_hint(n: int = 1) -> Hint:
 
 
 def check_policy(policy: Any) -> CheckResult:
-    """Does ``policy`` beat the 10-minute baseline's :func:`score` by at least :data:`MARGIN`?
-    Print and return the verdict.
+    """Does ``policy`` beat the 10-minute baseline's :func:`score` on the validation workloads by
+    at least :data:`MARGIN`? Print and return the verdict (a validation score only: the held-out
+    score that grades it is the teacher's, :func:`simlab.course.teacher.held_out_score`).
 
     ``...`` or ``None`` means not answered yet (no error). A fixed keep-alive is not accepted:
     the exercise asks for a policy that adapts. Prints how the policy did on each count.
@@ -401,7 +406,7 @@ def check_policy(policy: Any) -> CheckResult:
     how = (f"cold starts {mine['cold_start_fraction']:.1%} (baseline "
            f"{baseline['cold_start_fraction']:.1%}), idle memory "
            f"{mine['idle_memory_cost_usd'] / baseline['idle_memory_cost_usd']:.0%} of the "
-           f"baseline's: score {ours:.3f} against {theirs:.3f}")
+           f"baseline's: validation score {ours:.3f} against {theirs:.3f}")
     if ours <= theirs - MARGIN:
         return say("correct", f"✅ {_POLICY_ID}: right, your policy beats the baseline: {how}. "
                               f"Keeping environments per function, as long as that function "

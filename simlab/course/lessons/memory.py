@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
+from scipy import stats
 
 from simlab.aws.simulation import Simulation
 from simlab.aws.sources import FixedInterval, Replay
@@ -51,7 +52,7 @@ from simlab.core.dists import LogNormal
 from simlab.core.prices import price_sheet_for
 from simlab.core.result import Result
 from simlab.core.validate import number, whole
-from simlab.course.exercises import exercise
+from simlab.course.exercises import design, exercise, prediction
 from simlab.course.lessons.power_tuning import EXAMPLE_E_SOURCE, example_e, example_e_cpu_s
 from simlab.course.widgets import format_number
 
@@ -558,8 +559,8 @@ def _duration_feedback(answer: float, expected: float) -> str | None:
 exercise("03-duration-at-4096", tolerance=0.01, unit="s", hints=(
     "Duration = CPU time / CPU share actually used + I/O time.",
     "At 4,096 MB the function gets vcpu_share(4096) vCPUs, but one thread uses at most one.",
-    "Check by simulation: add_function('f', memory_mb=4096, cpu_s=2.0, io_s=0.3) and read "
-    "invocations['duration_ms'].",
+    "Check by simulation: a function with memory_mb=4096, cpu_s=2.0 and io_s=0.3, called once; "
+    "its invocation's duration_ms is the answer in milliseconds.",
 ), why="A single thread runs on one vCPU at most: above 1,769 MB the extra share sits idle, so "
        "the duration stops falling while the price keeps rising.",
    feedback=_duration_feedback)(_duration_at_4096)
@@ -569,44 +570,69 @@ def _gains_stop() -> float:
     return float(math.ceil(EXERCISES["threads"] * MB_PER_VCPU))
 
 
-def _gains_feedback(answer: float, expected: float) -> str | None:
-    if abs(answer - MB_PER_VCPU) < 1:
-        return "That is where one thread stops gaining; this code has three."
-    if abs(answer - 10240) < 1:
-        return "The share grows up to 10,240 MB, but can three threads use the model's 5.8 vCPUs?"
-    return None
+def _gains_outcome() -> tuple[str, str]:
+    t = EXERCISES["threads"]
+    grid = np.arange(128, 10241)
+    d = model_duration_s(grid, cpu_s=float(t), parallelism=t)
+    stop = float(grid[np.argmax(d <= d.min() + 1e-12)])
+    key = ("a" if abs(stop - MB_PER_VCPU) < 64 else "b" if abs(stop - t * MB_PER_VCPU) < 64
+           else "c" if stop >= 10240 else "d")
+    return key, (f"the three-threaded function's run time stops falling at {stop:,.0f} MB "
+                 f"({t} vCPUs); above it, it is flat.")
 
 
-exercise("03-memory-where-gains-stop", tolerance=1.0, unit="MB", hints=(
-    "A function with parallelism p gains from more CPU share until the share reaches p vCPUs.",
-    "One vCPU costs 1,769 MB (simlab.core.config.MB_PER_VCPU).",
-    "Check: lesson.model_duration_s(m, cpu_s=3, parallelism=3) stops falling at your answer.",
+prediction("03-memory-where-gains-stop", outcome=_gains_outcome, options={
+    "a": "1,769 MB is where one thread stops gaining: this code has three, and each can use a "
+         "vCPU of its own.",
+    "b": "",
+    "c": "The share keeps growing up to 10,240 MB (about 5.8 vCPUs), but three threads cannot "
+         "use more than three vCPUs.",
+    "d": "Memory buys CPU share, and the share only helps while there are threads to use it.",
+}, hints=(
+    "A function with p threads gains from more CPU share until the share reaches p vCPUs.",
+    "One vCPU comes with 1,769 MB (simlab.core.config.MB_PER_VCPU): how much memory buys three?",
 ), why="Multi-threaded code keeps gaining until it has one vCPU per thread: three threads need "
-       "three times the memory of one.", feedback=_gains_feedback)(_gains_stop)
+       "three times the memory of one.")
 
 
-def _oom_fraction() -> float:
+#: Exercise 03-oom-fraction: the goal (share of invocations killed) and the spare memory allowed.
+OOM_DESIGN = {"target": 0.01, "spare_mb": 64, "requests": 20_000}
+
+
+def _smallest_memory_for_oom() -> float:
     e = EXERCISES
-    return oom_probability(e["oom_memory_mb"], e["oom_median_mb"], e["oom_sigma"])
+    z = float(stats.norm.isf(OOM_DESIGN["target"]))
+    return float(math.ceil(e["oom_median_mb"] * math.exp(e["oom_sigma"] * z)))
 
 
-def _oom_feedback(answer: float, expected: float) -> str | None:
-    if answer > 1:
-        return "Give a fraction between 0 and 1, not a percentage."
-    if abs(answer - (1 - expected)) < 0.01:
-        return "That is the fraction that fits; the question asks how many are killed."
-    return None
+def _verify_oom(answer: Any) -> tuple[bool, str]:
+    e, d = EXERCISES, OOM_DESIGN
+    if isinstance(answer, bool) or not isinstance(answer, int | float) or answer != int(answer):
+        raise ValueError(f"memory is a whole number of MB, got {answer!r}")
+    m = int(answer)
+    if not 128 <= m <= 10240:
+        raise ValueError(f"memory_mb must be from 128 to 10,240 MB, got {m}")
+    run = oom_run(m, median_mb=e["oom_median_mb"], sigma=e["oom_sigma"], interval_s=1.0,
+                  requests=d["requests"])
+    killed = float(run.summary()["oom_fraction"])
+    se = math.sqrt(d["target"] * (1 - d["target"]) / d["requests"])
+    report = (f"with {m:,} MB, {killed:.2%} of 20,000 simulated invocations are killed (goal: at "
+              f"most 1 %, give or take three standard errors, {3 * se:.2%})")
+    met = killed <= d["target"] + 3 * se
+    if met and m > _smallest_memory_for_oom() + d["spare_mb"]:
+        return False, (report + f"; that meets the goal, but with more than {d['spare_mb']} MB "
+                       f"beyond what it needs, billed on every invocation")
+    return met, report
 
 
-exercise("03-oom-fraction", tolerance=0.01, hints=(
-    "An invocation is killed when its peak memory is above memory_mb.",
-    "Simulate it: lesson.oom_run(512, median_mb=400, sigma=0.25, requests=10000, interval_s=1)"
-    ".summary()['oom_fraction'] (10,000 requests keep the noise near 0.004).",
-    "Or on paper: the peak is log-normal, so P(peak > 512) = P(Z > ln(512/400) / 0.25); "
-    "lesson.oom_probability does it.",
-), why="Memory is a ceiling, not a target: a function sized to its median peak is killed whenever "
-       "a request needs more, so size memory to a high percentile of the peak.",
-   feedback=_oom_feedback)(_oom_fraction)
+design("03-oom-fraction", verify=_verify_oom, reference=_smallest_memory_for_oom, unit="MB",
+       hints=(
+           "An invocation is killed when its peak memory is above memory_mb; the peak is "
+           "log-normal, so log(peak) is normal with mean log(400) and standard deviation 0.25.",
+           "1 % of a normal lies above its mean plus 2.33 standard deviations: turn that back "
+           "into MB, round up, and try it with lesson.oom_run.",
+       ), why="Memory is a ceiling, not a target: a function sized to its median peak is killed "
+              "whenever a request needs more, so size memory to a high percentile of the peak.")
 
 
 def _cost_ratio() -> float:
@@ -617,20 +643,26 @@ def _cost_ratio() -> float:
     return float(c[e["ratio_high_mb"]] / c[e["ratio_low_mb"]])
 
 
-def _ratio_feedback(answer: float, expected: float) -> str | None:
-    if answer < 1:
-        return "Cost is memory x time: which of the two changes here?"
-    return None
+def _ratio_outcome() -> tuple[str, str]:
+    r = _cost_ratio()
+    key = "a" if r < 1.5 else "b" if r < 3.5 else "c" if r < 8 else "d"
+    return key, f"1,000 invocations cost {r:.2f} times more at 10,240 MB than at 1,769 MB."
 
 
-exercise("03-cost-ratio-10240", rel_tolerance=0.02, hints=(
+prediction("03-cost-ratio-10240", outcome=_ratio_outcome, options={
+    "a": "More memory does make many functions faster, so they cost about the same; but this one "
+         "has one thread and runs no faster above one vCPU.",
+    "b": "The run time does not fall at all above 1,769 MB for one thread, so the cost grows with "
+         "the memory alone.",
+    "c": "",
+    "d": "Cost is memory times time: the memory grows 5.8 times and the time stays the same, so "
+         "the cost cannot grow more than that.",
+}, hints=(
     "The CPU-bound function has one thread: compare its duration at 1,769 and 10,240 MB.",
-    "lesson.memory_sweep([1769, 10240], workloads={'cpu-bound': lesson.WORKLOADS['cpu-bound']}) "
-    "gives cost_per_1000_usd at both.",
-    "Divide the cost at 10,240 MB by the cost at 1,769 MB.",
+    "Cost is memory times time: if the time stays the same, the cost grows by the ratio of the "
+    "memories.",
 ), why="Above one vCPU a single thread runs no faster, so every extra MB is billed for the same "
-       "time: the cost grows in proportion to the memory.",
-   feedback=_ratio_feedback)(_cost_ratio)
+       "time: the cost grows in proportion to the memory.")
 
 
 def init_limit_table(init_s: float = 15.0, timeouts: Sequence[int] = (3, 30), *,

@@ -48,7 +48,7 @@ from simlab.core.logs import LogView
 from simlab.core.metrics import to_wide
 from simlab.core.result import Result
 from simlab.core.validate import number
-from simlab.course.exercises import exercise
+from simlab.course.exercises import exercise, explanation, prediction
 
 __all__ = [
     "LESSON6", "FUNCTION", "AUDIT", "BUCKET", "lesson_simulation", "lesson_result",
@@ -353,7 +353,8 @@ def _cold_after_feedback(answer: float, expected: float) -> str | None:
 @exercise("06-cold-starts-after-update", tolerance=0.5, hints=(
     "A cold start is a REPORT line that carries 'Init Duration'.",
     "result.logs('thumbnail').filter(...) takes a pattern and a start_s (simulated seconds).",
-    "len(result.logs('thumbnail').filter(pattern='Init Duration', start_s=30 * 60))",
+    "Count the REPORT lines with 'Init Duration' in thumbnail's log group only, from "
+    "start_s = 30 * 60 on.",
 ), why="An update replaces every idle environment of the old configuration, so the minutes after "
         "it start cold: a cost of changing a function in production.",
    feedback=_cold_after_feedback)
@@ -362,52 +363,39 @@ def _cold_starts_after_update() -> float:
     return float((ran["cold"] & (ran["end_s"] >= at)).sum())
 
 
-def _p99_feedback(answer: float, expected: float) -> str | None:
-    ran, _ = _thumbnail_ran()
-    whole = float(np.percentile(ran["duration_ms"], 99))
-    if abs(answer - whole) <= 0.01 * whole:
-        return "That is the whole run, timeouts included: keep the lines from 00:31:00 on."
-    if abs(answer * 1000 - expected) <= 0.01 * expected:
-        return "Check the unit: Duration is in milliseconds."
-    return None
-
-
-@exercise("06-p99-duration-after-update", rel_tolerance=0.01, unit="ms", hints=(
-    "Parse the REPORT lines into numbers: LogView.reports() (or parse_reports).",
-    "Keep the events from 00:31:00 on: filter(start_s=31 * 60), then .reports().",
-    "np.percentile(reports['duration_ms'], 99)",
-), why="With 8 times the memory the function gets 8 times the CPU share: its CPU-bound part runs "
-        "8 times faster and nothing comes near the timeout.", feedback=_p99_feedback)
-def _p99_duration_after_update() -> float:
+def _p99_outcome() -> tuple[str, str]:
     ran, at = _thumbnail_ran()
-    after = ran[ran["end_s"] >= at + 60.0]
-    return float(np.percentile(after["duration_ms"], 99))
+    before = float(np.percentile(ran.loc[ran["end_s"] < at, "duration_ms"], 99))
+    after = float(np.percentile(ran.loc[ran["end_s"] >= at + 60.0, "duration_ms"], 99))
+    key = "a" if after > 2000 else "b" if after > 1000 else "c" if after > 250 else "d"
+    return key, (f"the 99th percentile of Duration is {after:,.0f} ms from 00:31:00 on, against "
+                 f"{before:,.0f} ms before the change.")
 
 
-def _concurrency_feedback(answer: float, expected: float) -> str | None:
-    result = lesson_result()
-    wide = to_wide(result.metrics(60.0, account=True))
-    before = wide["period_start_s"] < LESSON6["update_at_min"] * 60.0
-    account = wide[before & (wide["function"] == "(account)")]["ConcurrentExecutions_Maximum"]
-    whole = wide[wide["function"] == FUNCTION]["ConcurrentExecutions_Maximum"]
-    if answer == account.max() and answer != expected:
-        return "That is the account's row, which counts the audit function too."
-    if answer == whole.max() and answer != expected:
-        return "That includes the minutes after the change: keep period_start_s < 1800."
-    return None
+prediction("06-p99-duration-after-update", outcome=_p99_outcome, options={
+    "a": "The old 99th percentile was the 3 s timeout itself; with 8 times the CPU share the slow "
+         "requests now finish long before it.",
+    "b": "Eight times the memory is eight times the CPU share: the CPU-bound part runs eight "
+         "times faster, not twice.",
+    "c": "",
+    "d": "Only the CPU-bound part speeds up, and the slowest requests stay several times slower "
+         "than the median.",
+}, hints=(
+    "Before the change the slowest requests hit the 3 s timeout; what does 1,024 MB change?",
+    "CPU share grows in proportion to memory below 1,769 MB: divide the CPU-bound part of a slow "
+    "request by eight.",
+), why="With 8 times the memory the function gets 8 times the CPU share: its CPU-bound part runs "
+       "8 times faster and nothing comes near the timeout.")
 
 
-@exercise("06-max-concurrency-before-update", tolerance=0.5, unit="environments", hints=(
-    "result.metrics() is tidy: one row per function, metric, statistic and period.",
-    "simlab.core.metrics.to_wide(result.metrics()) gives a ConcurrentExecutions_Maximum column.",
-    "Keep function == 'thumbnail' and period_start_s < 1800, then take the largest value.",
-), why="Concurrency is about arrival rate times duration (Little's law): slow 128 MB requests "
-        "hold more environments at once than fast 1,024 MB ones.",
-   feedback=_concurrency_feedback)
-def _max_concurrency_before_update() -> float:
-    wide = to_wide(lesson_result().metrics(60.0))
-    keep = (wide["function"] == FUNCTION) & (wide["period_start_s"] < 1800.0)
-    return float(wide.loc[keep, "ConcurrentExecutions_Maximum"].max())
+explanation("06-max-concurrency-before-update", review=(
+    "does it give both maxima you read, explain the difference with arrival rate and duration "
+    "(Little's law), and draw a consequence for a reserved concurrency?"), hints=(
+    "result.metrics() is tidy; simlab.core.metrics.to_wide gives a "
+    "ConcurrentExecutions_Maximum column per function and minute.",
+    "The requests arrive as before; what changed is how long each one holds its environment. "
+    "Concurrency is arrival rate times duration.",
+))
 
 
 def _delay_feedback(answer: float, expected: float) -> str | None:
@@ -420,12 +408,20 @@ def _delay_feedback(answer: float, expected: float) -> str | None:
     return None
 
 
-@exercise("06-trail-delay-at-32-min", tolerance=0.05, unit="min", hints=(
-    "Run the story with the change at 32 minutes: monitoring.lesson_result(update_at_min=32).",
-    "Find the audit function's log line about UpdateFunctionConfiguration and its timestamp_s.",
-    "(that timestamp_s - 32 * 60) / 60, or monitoring.change_seen_at(result) for a check.",
+def _delay_outcome() -> tuple[float, str]:
+    late = _trail_delay_at_32_min()
+    return late, (f"audit started on the file that records the 00:32 change {late:.2f} minutes "
+                  f"after the call.")
+
+
+prediction("06-trail-delay-at-32-min", outcome=_delay_outcome, tolerance=0.5, unit="min", hints=(
+    "The trail cuts its files at fixed 5-minute boundaries from t = 0 (00:00, 00:05, ...).",
+    "Which boundary closes the file that holds a 00:32 call? Add a few seconds for S3's "
+    "notification and the function's start.",
 ), why="CloudTrail delivers a file at the end of each 5-minute window, so a change waits between "
-        "0 and 5 minutes (plus S3's notification and an INIT) before an automation sees it.",
+       "0 and 5 minutes (plus S3's notification and an INIT) before an automation sees it.",
    feedback=_delay_feedback)
+
+
 def _trail_delay_at_32_min() -> float:
     return (change_seen_at(lesson_result(update_at_min=32)) - 32 * 60.0) / 60.0

@@ -44,7 +44,7 @@ from simlab.core.config import ERAS
 from simlab.core.dists import LogNormal
 from simlab.core.result import Result
 from simlab.core.validate import number, whole
-from simlab.course.exercises import exercise
+from simlab.course.exercises import explanation, prediction
 from simlab.course.lessons.event_payloads import trim
 from simlab.course.widgets import format_number
 
@@ -374,7 +374,14 @@ def _cold_feedback(answer: float, expected: float) -> str | None:
     return None
 
 
-@exercise("00-cold-requests", tolerance=0.5, unit="requests", hints=(
+def _cold_outcome() -> tuple[float, str]:
+    inv = lesson_run().result.invocations
+    which = ", ".join(str(i + 1) for i in np.flatnonzero(inv["cold"].to_numpy()))
+    return float(inv["cold"].sum()), (f"{int(inv['cold'].sum())} of the {len(inv)} uploads "
+                                      f"waited for a new environment (uploads {which}).")
+
+
+prediction("00-cold-requests", outcome=_cold_outcome, tolerance=0.5, unit="requests", hints=(
     "A request is cold when no idle environment is ready for it. Go down the upload times and ask, "
     "for each one: is there an environment alive and free when it arrives?",
     "Three things make a request cold: no environment exists yet; every environment is still busy "
@@ -382,46 +389,40 @@ def _cold_feedback(answer: float, expected: float) -> str | None:
     "ago, so its environment was reclaimed.",
     "Look at the gap between each upload and the one before it: under 0.1 s, or over 360 s?",
 ), why="A request is cold when no idle environment is waiting: the first one, one that comes while "
-        "the only environment is busy, and one that comes after the keep-alive (about 6 minutes "
-        "today) has run out.", feedback=_cold_feedback)
-def _cold_requests() -> float:
-    return float(lesson_run().result.invocations["cold"].sum())
+       "the only environment is busy, and one that comes after the keep-alive (about 6 minutes "
+       "today) has run out.", feedback=_cold_feedback)
 
 
-def _words_feedback(answer: float, expected: float) -> str | None:
-    others = {len(text.split()) for _, _, text in DOCUMENTS}
-    if answer in others and answer != expected:
-        return "That is the count of another file: look for the key 'notes/meeting minutes.txt'."
-    return None
-
-
-@exercise("00-words-in-meeting-minutes", tolerance=0.5, unit="words", hints=(
-    "The handler's return value is in the column 'output' of run.result.invocations.",
-    "Each output is a dict with 'bucket', 'key' and 'words'; the key is decoded (spaces, not +).",
-    "start_here.output_for(run, 'notes/meeting minutes.txt')['words']",
-), why="The output is what the handler returned: for an asynchronous S3 event nobody waits for it, "
-        "but Lambda records it, and a destination could receive it.", feedback=_words_feedback)
-def _words_in_meeting_minutes() -> float:
-    return float(output_for(lesson_run(), "notes/meeting minutes.txt")["words"])
+explanation("00-upload-delivered-twice", review=(
+    "does it say what the handler does with the file (and what it changes, if anything), whether "
+    "a second run would change the count, and what the second run costs?"), hints=(
+    "What does the handler do with the file: does it change anything, or only read and count?",
+    "A second delivery is a second request: think of the count it returns, and of the bill "
+    "(section 5) and the environments (section 3) of a second run.",
+))
 
 
 def _billed_feedback(answer: float, expected: float) -> str | None:
     first = lesson_run().result.invocations.iloc[0]
     if abs(answer - math.ceil(first["duration_ms"])) < 0.5 and abs(answer - expected) >= 0.5:
-        return ("That is the run time rounded up to 1 ms. Read 'Billed Duration' in the REPORT "
-                "line: since August 2025 the INIT of a cold start is billed too.")
+        return ("That is the run time rounded up to 1 ms: since August 2025 the INIT of a cold "
+                "start is billed too.")
     if answer < 1:
         return "Billed Duration is in milliseconds."
     return None
 
 
-@exercise("00-first-billed-ms", tolerance=0.5, unit="ms", hints=(
-    "Every request's REPORT line says 'Billed Duration: ... ms'.",
-    "print(run.result.logs('word-count').head(4)) shows the first request's lines; or look at "
-    "the column 'billed_ms' of run.result.invocations.",
-    "run.result.invocations['billed_ms'].iloc[0]",
+def _billed_outcome() -> tuple[float, str]:
+    first = lesson_run().result.invocations.iloc[0]
+    return float(first["billed_ms"]), (f"the first request's REPORT line says Billed Duration: "
+                                       f"{first['billed_ms']:g} ms (INIT {first['init_ms']:.2f} "
+                                       f"ms + run {first['duration_ms']:.2f} ms, rounded up).")
+
+
+prediction("00-first-billed-ms", outcome=_billed_outcome, tolerance=0.5, unit="ms", hints=(
+    "Every request's REPORT line says 'Billed Duration: ... ms': what goes into it today?",
+    "Add the first request's INIT time and run time from the table, then round the sum up (not to "
+    "the nearest) to a whole millisecond.",
 ), why="Today a request is billed per 1 ms of its run time, plus its INIT when it was cold (since "
-        "August 2025); in 2020 it was rounded up to 100 ms and INIT was free.",
+       "August 2025); in 2020 it was rounded up to 100 ms and INIT was free.",
    feedback=_billed_feedback)
-def _first_billed_ms() -> float:
-    return float(lesson_run().result.invocations["billed_ms"].iloc[0])

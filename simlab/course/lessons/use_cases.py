@@ -42,7 +42,7 @@ from simlab.aws import scenarios
 from simlab.core import plots
 from simlab.core.result import Result
 from simlab.core.validate import number
-from simlab.course.exercises import exercise
+from simlab.course.exercises import exercise, explanation, prediction
 
 __all__ = [
     "etl_run", "etl_files", "etl_figure", "API_CASES", "api_runs", "api_table", "api_figure",
@@ -375,48 +375,55 @@ def nightly_figure(result: Result, *, fig: Figure | None = None) -> Figure:
 
 
 # -- exercises -------------------------------------------------------------------------------------
-def _duplicates_feedback(answer: float, expected: float) -> str | None:
+def _duplicates_outcome() -> tuple[str, str]:
     files = etl_files(etl_run(0.2))
-    if answer == files["failed_attempts"].sum() and answer != expected:
-        return ("That counts failed attempts; a file whose transform failed twice is one file "
-                "(registered three times).")
-    if answer == files["registrations"].sum():
-        return "That counts every registration; the question asks for files."
-    return None
+    dup = int((files["registrations"] > 1).sum())
+    share = dup / len(files)
+    key = "a" if dup == 0 else "b" if share < 0.1 else "c" if share < 0.35 else "d"
+    return key, f"catalog registered {dup} of the {len(files)} clean files more than once."
 
 
-@exercise("07-etl-duplicates", tolerance=0.5, unit="files", hints=(
+prediction("07-etl-duplicates", outcome=_duplicates_outcome, options={
+    "a": "A retry does not undo the failed attempt: the transform had already written its clean "
+         "file, and each write notifies catalog.",
+    "b": "Every failed transform is retried, and each failure leaves a clean file behind: count "
+         "how often a transform fails.",
+    "c": "",
+    "d": "Most transforms succeed at their first attempt: only the files whose transform failed "
+         "are registered again.",
+}, hints=(
     "A transform that fails has already written its clean file: each attempt is a registration.",
-    "use_cases.etl_files(use_cases.etl_run(error_rate=0.2)) has a registrations column.",
-    "(files['registrations'] > 1).sum()",
+    "With error_rate=0.2, about how many transforms fail at least once?",
 ), why="Asynchronous delivery is at least once: a retried event repeats the side effects of the "
-        "failed attempt, so every stage after it must be idempotent.",
-   feedback=_duplicates_feedback)
-def _etl_duplicates() -> float:
-    return float((etl_files(etl_run(0.2))["registrations"] > 1).sum())
+       "failed attempt, so every stage after it must be idempotent.")
 
 
-def _night_feedback(answer: float, expected: float) -> str | None:
+def _night_outcome() -> tuple[str, str]:
     inv = mobile_run().invocations
-    day = float(inv[inv["function"] == "feed"]["cold"].mean())
-    if abs(answer - day) < 0.002:
-        return "That is the whole day; keep the requests that arrived from 00:00 to 04:00 UTC."
-    if answer > 1:
-        return "A fraction is between 0 and 1 (did you give a percentage or a count?)."
-    return None
+    feed = inv[inv["function"] == "feed"]
+    night = float(feed.loc[feed["arrival_s"] < 4 * 3600, "cold"].mean())
+    day = float(feed["cold"].mean())
+    key = ("a" if night < 1.5 * day else "b" if night < 4 * day else "c" if night < 0.6
+           else "d")
+    return key, (f"{night:.1%} of the feed's requests between 00:00 and 04:00 UTC started cold, "
+                 f"against {day:.1%} over the whole day.")
 
 
-@exercise("07-night-cold-fraction", tolerance=0.005, hints=(
-    "result = use_cases.mobile_run(); the feed's rows are result.invocations['function'] == "
-    "'feed'.",
-    "Keep the rows whose arrival_s is before 4 * 3600 and take the mean of cold.",
+prediction("07-night-cold-fraction", outcome=_night_outcome, options={
+    "a": "The same function, the same keep-alive, but not the same gaps between requests: at "
+         "night they come minutes apart.",
+    "b": "At night the gaps between requests come close to the keep-alive, and P(cold) grows "
+         "fast as the gap nears it: far more than twice.",
+    "c": "",
+    "d": "Even at night many requests come within the keep-alive of the one before: only the "
+         "long gaps start cold.",
+}, hints=(
+    "A request starts cold when its environment was reclaimed: the gap to the previous request "
+    "is longer than the keep-alive.",
+    "How far apart are the feed's requests at night, compared with the keep-alive of about 6 "
+    "minutes?",
 ), why="At night the feed gets a request every few minutes, close to the keep-alive: many find "
-        "their environment reclaimed. The same function is almost always warm at noon.",
-   feedback=_night_feedback)
-def _night_cold_fraction() -> float:
-    inv = mobile_run().invocations
-    feed = inv[(inv["function"] == "feed") & (inv["arrival_s"] < 4 * 3600)]
-    return float(feed["cold"].mean())
+       "their environment reclaimed. The same function is almost always warm at noon.")
 
 
 def _pages_feedback(answer: float, expected: float) -> str | None:
@@ -428,45 +435,50 @@ def _pages_feedback(answer: float, expected: float) -> str | None:
 
 @exercise("07-infra-pages", tolerance=0.5, unit="alerts", hints=(
     "use_cases.infra_run(watched_call='UpdateFunctionCode') runs the day again.",
-    "Count the alerts: len(use_cases.alert_delays(result)), or the notify-security invocations.",
+    "Count the alerts: each one is an invocation of notify-security, and a row of the run's "
+    "alert delays.",
 ), why="Every UpdateFunctionCode call in the trail's files is flagged and paged, within the five "
         "minutes of a delivery period.", feedback=_pages_feedback)
 def _infra_pages() -> float:
     return float(len(alert_delays(infra_run("UpdateFunctionCode"))))
 
 
-def _rejected_feedback(answer: float, expected: float) -> str | None:
-    if abs(answer - 0.2 * 2.0 * 900) < 1:
-        return "That is the expected number; count what this run's validator logged."
-    return None
+#: Exercise 07-validation-rejected: a prediction within this many standard errors counts.
+REJECTED_SE = 3.0
 
 
-@exercise("07-validation-rejected", tolerance=0.5, unit="orders", hints=(
-    "result = use_cases.validation_run(invalid_fraction=0.2)",
-    "Each rejected order is a WARNING line 'order N rejected: ...' in validate-orders' log.",
-    "len(result.logs('validate-orders').filter(pattern='rejected'))",
-), why="The validator sees every change of the table, in order per item, through the stream; its "
-        "log lines say which order broke which rule.", feedback=_rejected_feedback)
-def _validation_rejected() -> float:
+def _rejected_outcome() -> tuple[float, str]:
     result = validation_run(0.2)
-    return float(len(result.logs("validate-orders").filter(pattern="rejected: ")))
+    n = len(result.logs("validate-orders").filter(pattern="rejected: "))
+    changes = len(result.extras["order_changes"])
+    return float(n), (f"validate-orders flagged {n} of the {changes} order changes "
+                      f"({n / changes:.1%}).")
 
 
-def _nights_feedback(answer: float, expected: float) -> str | None:
-    if abs(answer - 30 * 0.5 ** 3) < 0.01:
-        return "That is the expectation, 30 x 0.5^3; count what happened in this run."
-    return None
+def _rejected_tolerance() -> float:
+    changes = 2.0 * 15 * 60
+    return REJECTED_SE * float(np.sqrt(changes * 0.2 * 0.8))
 
 
-@exercise("07-nightly-failed-nights", tolerance=0.5, unit="nights", hints=(
-    "result = use_cases.nightly_run(error_rate=0.5)",
-    "use_cases.nights(result) has an in_failure_queue column; or count the records of "
-    "result.extras['report-failures'].",
-), why="A night is lost only when all three attempts fail: with a 50 % failure rate that is one "
-        "night in eight, and each lost night is a record in the failure queue, not a silent gap.",
-   feedback=_nights_feedback)
-def _nightly_failed_nights() -> float:
-    return float(nights(nightly_run(0.5))["in_failure_queue"].sum())
+prediction("07-validation-rejected", outcome=_rejected_outcome, tolerance=_rejected_tolerance(),
+           unit="orders", hints=(
+    "The table receives 2 order changes a second for 15 minutes; each is invalid with "
+    "probability 0.2, independently.",
+    "The expected count is the number of changes times 0.2; the run's count varies around it "
+    "by a few times sqrt(n p (1 - p)).",
+), why="The validator sees every change of the table, in order per item, through the stream; "
+       "its log lines say which order broke which rule. The count is a binomial draw: it lands "
+       "near n p, within a few standard errors sqrt(n p (1 - p)), not on it.")
+
+
+explanation("07-nightly-failed-nights", review=(
+    "does it say where 0.5 cubed comes from (how many attempts a night gets), compare it with "
+    "the count you read, and explain why a single run of 30 nights need not give 3.75?"), hints=(
+    "result = use_cases.nightly_run(error_rate=0.5); the records of "
+    "result.extras['report-failures'] are the lost nights.",
+    "A night is lost when every attempt fails: how many attempts does an asynchronous event get? "
+    "And can a count of nights be 3.75?",
+))
 
 
 # -- partial batch responses -----------------------------------------------------------------------

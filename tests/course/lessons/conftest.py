@@ -1,54 +1,59 @@
-"""Checks shared by the lesson tests, and one computation of each expected answer per session.
-
-An exercise's expected answer is a deterministic function of the lesson's fixed parameters (often
-a whole simulation), and ``check`` computes it on every call: judging one exercise as right,
-unanswered and wrong computed it five times. Here it is computed once per test session (its
-first use) and kept, so every check still compares against the answer the lesson's code gives.
-"""
+"""Checks shared by the lesson tests: every exercise of a lesson is registered and judged by its
+kind, against the reference answer the teacher's module gives (computed once per process by
+:mod:`simlab.course.exercises` itself)."""
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 
 import pytest
 
 from simlab.course.exercises import REGISTRY, check
+from simlab.course.teacher import expected_answer
 
-
-@pytest.fixture(scope="session", autouse=True)
-def expected_answers_computed_once() -> Iterator[None]:
-    """Each registered exercise's ``expected`` memoised for the session; restored after."""
-    original = dict(REGISTRY)
-    for i, ex in original.items():
-        REGISTRY[i] = dataclasses.replace(ex, expected=functools.cache(ex.expected))
-    try:
-        yield
-    finally:
-        REGISTRY.update(original)
+#: A written answer long enough to be recorded.
+TEXT = ("The function is refused because the account keeps some concurrency for the others, and "
+        "that is why the answer is what it is here.")
 
 
 @pytest.fixture
 def assert_judged(capsys: pytest.CaptureFixture[str]) -> Callable[[Iterable[str]], None]:
-    """Check that each exercise of ``ids`` is registered and judged.
+    """Check that each exercise of ``ids`` is registered and judged by its kind.
 
-    Its expected answer is correct, ``...`` and ``None`` are unanswered, and a wrong answer is
-    incorrect without the message giving the expected one away. What the checks print is
-    swallowed.
+    The reference answer is correct (a written answer is recorded); ``...`` and ``None`` are
+    unanswered; a wrong answer is incorrect without the message giving the expected one away or a
+    direction to bisect on (for a prediction, every other option is judged wrong). What the
+    checks print is swallowed.
     """
 
     def judged(ids: Iterable[str]) -> None:
         ids = list(ids)
         assert set(ids) <= set(REGISTRY)
         for i in ids:
-            expected = REGISTRY[i].expected()
-            assert check(i, expected).correct
+            ex = REGISTRY[i]
             assert check(i, ...).status == "unanswered"
             assert check(i, None).status == "unanswered"
-            wrong = check(i, expected * 3 + 7)
-            assert wrong.status == "incorrect"
-            assert f"{expected:g}" not in wrong.message.split(":")[-1]
+            expected = expected_answer(i)
+            if ex.kind == "explain":
+                assert expected is None
+                assert check(i, TEXT).status == "recorded"
+                assert check(i, "Too short.").status == "invalid"
+                assert check(i, 3).status == "invalid"
+                continue
+            assert check(i, expected).correct, i
+            if ex.kind == "predict" and isinstance(expected, str):
+                for other in sorted(set("abcd") - {expected}):
+                    result = check(i, other)
+                    assert result.status in ("incorrect", "invalid"), (i, other)
+                assert check(i, "z").status == "invalid"
+                continue
+            if ex.kind == "compute" or (ex.kind == "predict" and not isinstance(expected, str)):
+                wrong = check(i, expected * 3 + 7)
+                assert wrong.status == "incorrect"
+                tail = wrong.message.split(":", 1)[-1]
+                if ex.kind == "compute":
+                    assert f"{expected:g}" not in tail.replace(f"{expected * 3 + 7:g}", "")
+                assert "too high" not in wrong.message and "too low" not in wrong.message
         capsys.readouterr()
 
     return judged

@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from simlab.core.metrics import to_wide
 from simlab.course.exercises import REGISTRY, check
 from simlab.course.lessons import monitoring
+from simlab.course.teacher import expected_answer
 
 IDS = ["06-cold-starts-after-update", "06-p99-duration-after-update",
        "06-max-concurrency-before-update", "06-trail-delay-at-32-min"]
@@ -111,23 +112,27 @@ def test_bad_parameters_are_refused_before_the_run(kwargs) -> None:
 
 
 def test_exercises_are_registered_and_judged(assert_judged) -> None:
+    assert [REGISTRY[i].kind for i in IDS] == ["compute", "predict", "explain", "predict"]
     assert_judged(IDS)
 
 
-def test_expected_answers_match_what_the_logs_metrics_and_trail_show(result) -> None:
+def test_reference_answers_match_what_the_logs_metrics_and_trail_show(result, capsys) -> None:
     logs = result.logs(monitoring.FUNCTION)
     cold_after = len(logs.filter(pattern="Init Duration", start_s=1800))
-    assert REGISTRY["06-cold-starts-after-update"].expected() == cold_after
+    assert expected_answer("06-cold-starts-after-update") == cold_after
     reports = logs.filter(start_s=31 * 60).reports()
     p99 = float(np.percentile(reports["duration_ms"], 99))
-    assert check("06-p99-duration-after-update", p99).correct
+    assert 250 < p99 <= 1000 and expected_answer("06-p99-duration-after-update") == "c"
+    assert f"{p99:,.0f} ms" in check("06-p99-duration-after-update", "c").message
     wide = to_wide(result.metrics())
-    keep = (wide["function"] == monitoring.FUNCTION) & (wide["period_start_s"] < 1800)
-    assert check("06-max-concurrency-before-update",
-                 wide.loc[keep, "ConcurrentExecutions_Maximum"].max()).correct
+    thumb = wide[wide["function"] == monitoring.FUNCTION]
+    before = thumb.loc[thumb["period_start_s"] < 1800, "ConcurrentExecutions_Maximum"].max()
+    after = thumb.loc[thumb["period_start_s"] >= 1860, "ConcurrentExecutions_Maximum"].max()
+    assert before > after  # what the explanation is about
     late = monitoring.lesson_result(update_at_min=32)
     line = late.logs(monitoring.AUDIT).filter(pattern="UpdateFunctionConfiguration").df
     assert check("06-trail-delay-at-32-min", (line["timestamp_s"].iloc[0] - 32 * 60) / 60).correct
+    capsys.readouterr()
 
 
 def test_feedback_names_the_common_mistakes(result, capsys) -> None:
@@ -136,18 +141,12 @@ def test_feedback_names_the_common_mistakes(result, capsys) -> None:
     msg = check("06-cold-starts-after-update", whole_run).message
     assert "whole run" in msg
     with_audit = int((inv["cold"] & (inv["end_s"] >= 1800)).sum())
-    assert with_audit > REGISTRY["06-cold-starts-after-update"].expected()
+    assert with_audit > expected_answer("06-cold-starts-after-update")
     assert "audit" in check("06-cold-starts-after-update", with_audit).message
-    p99 = REGISTRY["06-p99-duration-after-update"].expected()
-    assert "milliseconds" in check("06-p99-duration-after-update", p99 / 1000).message
-    assert "timeouts included" in check("06-p99-duration-after-update", 3000.0).message
+    assert "timeout itself" in check("06-p99-duration-after-update", "a").message
+    assert "eight times faster" in check("06-p99-duration-after-update", "b").message
     assert "boundaries" in check("06-trail-delay-at-32-min", 5.0).message
     assert "lands in S3" in check("06-trail-delay-at-32-min", 0.0).message
-    wide = to_wide(result.metrics())
-    whole = wide[wide["function"] == monitoring.FUNCTION]["ConcurrentExecutions_Maximum"].max()
-    expected = REGISTRY["06-max-concurrency-before-update"].expected()
-    if whole != expected:  # the peak may fall before the change; then there is no such mistake
-        assert "after the change" in check("06-max-concurrency-before-update", whole).message
     capsys.readouterr()
 
 

@@ -16,8 +16,9 @@ from simlab.core.billing import billed_duration_ms
 from simlab.core.config import ERAS
 from simlab.course.exercises import REGISTRY, check
 from simlab.course.lessons import start_here as sh
+from simlab.course.teacher import expected_answer
 
-IDS = ["00-cold-requests", "00-words-in-meeting-minutes", "00-first-billed-ms"]
+IDS = ["00-cold-requests", "00-upload-delivered-twice", "00-first-billed-ms"]
 
 
 @pytest.fixture(scope="module")
@@ -157,15 +158,23 @@ def test_scaling_dashboard_has_sliders_and_a_run_button() -> None:
 
 def test_exercises_are_registered_and_judged(run, assert_judged) -> None:
     inv = run.result.invocations
-    assert REGISTRY["00-cold-requests"].expected() == inv["cold"].sum()
-    assert REGISTRY["00-words-in-meeting-minutes"].expected() == 31
-    assert REGISTRY["00-first-billed-ms"].expected() == inv["billed_ms"].iloc[0]
+    assert [REGISTRY[i].kind for i in IDS] == ["predict", "explain", "predict"]
+    assert expected_answer("00-cold-requests") == inv["cold"].sum()
+    assert expected_answer("00-first-billed-ms") == inv["billed_ms"].iloc[0]
     assert_judged(IDS)
 
 
+def test_a_prediction_is_compared_with_the_run(run, capsys) -> None:
+    inv = run.result.invocations
+    right = check("00-cold-requests", int(inv["cold"].sum()))
+    assert right.correct and "uploads 1, 4, 5, 7" in right.message
+    wrong = check("00-cold-requests", len(sh.DOCUMENTS))
+    assert not wrong and "Not every request" in wrong.message
+    assert f"{int(inv['cold'].sum())} of the 8 uploads" in wrong.message  # the run, shown after
+    capsys.readouterr()
+
+
 def test_feedback_names_the_common_mistakes(run, capsys) -> None:
-    assert "Not every request" in check("00-cold-requests", len(sh.DOCUMENTS)).message
-    assert "another file" in check("00-words-in-meeting-minutes", 15).message
     first = run.result.invocations.iloc[0]
     msg = check("00-first-billed-ms", math.ceil(first["duration_ms"])).message
     assert "INIT" in msg
