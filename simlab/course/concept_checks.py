@@ -143,6 +143,7 @@ class ConceptCheck(widgets.VBox):
         super().__init__([widgets.HTML(_question_html(q)), buttons, readout],
                          layout=widgets.Layout(border="1px solid #bbb", padding="0.5em",
                                                margin="0.5em 0", width="auto"))
+        self.add_class("simlab-concept")
         self._buttons, self._readout = buttons, readout
         buttons.observe(lambda change: self._show(change["new"]), names="value")
         self._show(recorded)
@@ -158,8 +159,8 @@ class ConceptCheck(widgets.VBox):
         note = ""
         if key != self.recorded:
             mine = f"'{self.recorded}'" if self.recorded else "..."
-            note = (f"<br><i>Exploring: your recorded answer is still <code>{q.variable} = "
-                    f"{mine}</code>.</i>")
+            note = (f"<br><i>Exploring only: your recorded answer stays <code>{q.variable} = "
+                    f"{mine}</code></i>")
         self._readout.value = (f"<div style='white-space:normal; line-height:1.4; "
                                f"border-left:4px solid {colour}; padding-left:0.5em'>"
                                f"{text}{note}</div>")

@@ -137,7 +137,7 @@ def test_answered_check_shows_its_feedback_and_trying_another_option_keeps_the_r
     assert buttons.value == wrong and "Misconception" in readout.value
     assert f"concept_01_3 = '{wrong}'" in check._repr_mimebundle_()["text/plain"]
     buttons.value = right  # the student tries another option
-    assert "is right" in readout.value and "still" in readout.value
+    assert "is right" in readout.value and "recorded answer stays" in readout.value
     assert f"'{wrong}'" in readout.value
     buttons.value = wrong
     assert "Exploring" not in readout.value
