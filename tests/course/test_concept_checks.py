@@ -3,10 +3,13 @@ cells (student and solution copies) and the instructor's list of answers."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
 import ipywidgets as w
+import nbformat
 import pytest
 
 from simlab.course.concept_checks import (
@@ -160,6 +163,33 @@ def test_cell_source_runs_and_records_the_choice(check_id: str) -> None:
         exec("\n".join(body), namespace)  # noqa: S102 - the cell's own code
         shown = eval(last, namespace)  # noqa: S307
         assert isinstance(shown, ConceptCheck) and shown.recorded == expected
+
+
+def _notebooks() -> list[tuple[str, Path, bool]]:
+    return [(lesson, ROOT / "notebooks" / sub / f"{stem}.ipynb", sub == "solutions")
+            for lesson, stem in LESSONS.items() for sub in ("", "solutions")]
+
+
+@pytest.mark.parametrize("lesson,path,solution", _notebooks(),
+                         ids=[str(p.relative_to(ROOT / "notebooks")) for _, p, _ in _notebooks()])
+def test_notebooks_hold_every_check_once_run_with_its_answer(lesson: str, path: Path,
+                                                             solution: bool) -> None:
+    nb = nbformat.read(path, as_version=4)
+    cells = [c for c in nb.cells if c.metadata.get("simlab", {}).get("kind") == "concept"]
+    assert [c.id for c in cells] == ["concept-" + q.id.replace(".", "-") for q in questions(lesson)]
+    for cell, q in zip(cells, questions(lesson), strict=True):
+        assert cell.cell_type == "code" and cell.source == cell_source(q.id, solution)
+        assert cell.execution_count is not None, f"{q.id} was not run"
+        text = "".join(o.get("data", {}).get("text/plain", "") for o in cell.outputs)
+        assert text.startswith(f"Concept check {q.id}")
+        assert (f"({_right(q.id)}) is right." in text) if solution else ("not recorded" in text)
+
+
+def test_checks_sit_at_their_anchors() -> None:
+    """The insertion script finds nothing to change: every check is where its anchor puts it."""
+    done = subprocess.run([sys.executable, "scripts/insert_concept_checks.py", "--check"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_instructor_list_is_up_to_date() -> None:
