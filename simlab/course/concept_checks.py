@@ -248,9 +248,9 @@ def instructor_markdown() -> str:
         out += [f"## Lesson {lesson} (`notebooks/{stem}.ipynb`)", ""]
         for q in questions(lesson):
             right = next(o for o in q.options if o.misconception is None)
-            out += [f"### {q.id} · {q.concept}", "", f"{q.prompt}", "",
-                    f"Variable `{q.variable}`. **Answer: ({right.key})** {right.text}", "",
-                    f"*Why:* {right.why}", "", "| option | misconception | what is true |",
+            out += [f"### {q.id} · {_md(q.concept)}", "", _md(q.prompt), "",
+                    f"Variable `{q.variable}`. **Answer: ({right.key})** {_md(right.text)}", "",
+                    f"*Why:* {_md(right.why)}", "", "| option | misconception | what is true |",
                     "|---|---|---|"]
             out += [f"| ({o.key}) {_cell(o.text)} | {_cell(o.misconception)} | {_cell(o.why)} |"
                     for o in q.options if o.misconception is not None]
@@ -258,5 +258,10 @@ def instructor_markdown() -> str:
     return "\n".join(out)
 
 
+def _md(text: str) -> str:
+    """Text as Markdown shows it literally: asterisks (as in cron expressions) escaped."""
+    return text.replace("*", "\\*")
+
+
 def _cell(text: str | None) -> str:
-    return (text or "").replace("|", "\\|")
+    return _md(text or "").replace("|", "\\|")
