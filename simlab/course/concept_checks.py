@@ -1,7 +1,8 @@
 """Concept checks: a multiple-choice question after each main concept of a lesson.
 
 Every wrong option names the misconception it reveals, and the right option says why it is right
-(the questions are in :mod:`simlab.course.concept_bank`). In a notebook, a check is one cell: the
+(the questions are in ``simlab/data/concept_checks.toml``, loaded by
+:mod:`simlab.course.concept_bank`). In a notebook, a check is one cell: the
 student records a choice in a variable, then the widget shows the question, the choice and its
 feedback, and lets the student try the other options::
 
@@ -241,7 +242,7 @@ def instructor_markdown() -> str:
            "answer, for grading; the widget's feedback is formative. Every wrong option is a "
            "known misconception, listed below: when many students pick one, that is the idea to "
            "revisit in class.", "",
-           "This file is generated from `simlab/course/concept_bank.py` by "
+           "This file is generated from the question bank, `simlab/data/concept_checks.toml`, by "
            "`simlab.course.concept_checks.instructor_markdown()`; edit the bank, not this file.",
            ""]
     for lesson, stem in LESSONS.items():

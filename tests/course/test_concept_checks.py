@@ -12,6 +12,7 @@ import ipywidgets as w
 import nbformat
 import pytest
 
+from simlab.course.concept_bank import load
 from simlab.course.concept_checks import (
     BANK,
     LESSONS,
@@ -79,6 +80,37 @@ def test_reprs_of_questions_and_options_do_not_tell_which_is_right() -> None:
     text = repr(q)
     assert "misconception" not in text and "None" not in text
     assert all(o.why not in text for o in q.options)
+
+
+_ONE = """
+[[question]]
+id = "{qid}"
+concept = "c"
+prompt = "p"
+{options}
+"""
+_RIGHT = '[[question.option]]\ntext = "r"\nwhy = "w"\n'
+_WRONG = '[[question.option]]\ntext = "x{n}"\nmisconception = "m m m"\nwhy = "w"\n'
+
+
+def test_the_bank_loads_from_its_data_file_in_order() -> None:
+    text = (ROOT / "simlab" / "data" / "concept_checks.toml").read_text(encoding="utf-8")
+    assert list(load(text)) == IDS and load(text) == BANK
+
+
+@pytest.mark.parametrize("qid,options,why", [
+    ("01.1", _RIGHT + _WRONG.format(n=1), "at least 3"),
+    ("01.1", _WRONG.format(n=1) + _WRONG.format(n=2) + _WRONG.format(n=3), "0 right"),
+    ("01.1", _RIGHT + _RIGHT + _WRONG.format(n=1), "2 right"),
+    ("10.1", _RIGHT + _WRONG.format(n=1) + _WRONG.format(n=2), "'10.1'"),
+    ("01-1", _RIGHT + _WRONG.format(n=1) + _WRONG.format(n=2), "'01-1'"),
+])
+def test_a_malformed_bank_is_refused(qid: str, options: str, why: str) -> None:
+    with pytest.raises(ValueError, match=why):
+        load(_ONE.format(qid=qid, options=options))
+    good = _ONE.format(qid="01.1", options=_RIGHT + _WRONG.format(n=1) + _WRONG.format(n=2))
+    with pytest.raises(ValueError, match="unique"):
+        load(good + good)
 
 
 # -- choices, feedback, errors ---------------------------------------------------------------------
