@@ -7,7 +7,8 @@ each output after the sanitizer ``tests/nbval_sanitize.cfg`` (no notebook is exe
 run, so this file does not run them again). What is checked here, cheaply and for every notebook,
 is what nbval cannot see: every code cell was executed in one top-to-bottom run (execution counts
 1, 2, 3... in cell order), no cell stored an error, and every cell whose output is a live widget
-is marked ``# NBVAL_IGNORE_OUTPUT`` (a widget's view differs on every run).
+is marked ``# NBVAL_IGNORE_OUTPUT`` (a widget's view differs on every run), except a concept check
+(cell metadata ``{"simlab": {"kind": "concept"}}``), whose text form nbval compares.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ def test_outputs_come_from_one_top_to_bottom_run(path: Path) -> None:
         errors = [o for o in cell.outputs if o["output_type"] == "error"]
         assert not errors, f"{path.name}, code cell {i + 1} stored an error: {errors[0]['ename']}"
         widget = any(WIDGET_MIME in o.get("data", {}) for o in cell.outputs)
-        if widget:
+        # A concept check's widget has a text form that is the same on every run (the question
+        # and the recorded choice's feedback), and nbval compares it.
+        concept = cell.metadata.get("simlab", {}).get("kind") == "concept"
+        if widget and not concept:
             assert "NBVAL_IGNORE_OUTPUT" in cell.source, (
                 f"{path.name}, code cell {i + 1} shows a widget but lacks # NBVAL_IGNORE_OUTPUT")

@@ -58,6 +58,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-dev-shm-usage"]
 STEP_TIMEOUT_MS = 90_000
 DASHBOARD = ".simlab-dashboard"
+CONCEPT = ".simlab-concept"  # a concept check (simlab.course.concept_checks)
 
 
 def _require_browser() -> None:
@@ -357,8 +358,14 @@ def _check_cells(cells: list[dict[str, Any]]) -> list[str]:
 
 def _check_page(page: Any, cells: list[dict[str, Any]], min_track_px: float) -> list[str]:
     """Everything a student would see wrong on the page, after Run All (see :func:`_check_cells`),
-    and every slider's track."""
+    every slider's track, and every concept check's option buttons and width."""
     problems = _check_cells(cells)
+    for k, box in enumerate(page.locator(CONCEPT).all()):
+        sizes = [r.bounding_box() for r in box.locator("input[type=radio]").all()]
+        if len(sizes) < 3 or any(bb is None or bb["width"] < 8 for bb in sizes):
+            problems.append(f"concept check {k + 1}: option buttons missing or too small")
+        if box.evaluate("el => el.scrollWidth > el.clientWidth + 1"):
+            problems.append(f"concept check {k + 1}: wider than its box (text does not wrap)")
     for k, box in enumerate(page.locator(".widget-slider .noUi-target").all()):
         bb = box.bounding_box()
         if bb is None or bb["width"] < min_track_px:
@@ -395,7 +402,8 @@ def test_every_lesson_in_jupyterlab(workspace: dict[str, Any], browser: Any) -> 
     """Each lesson, in one JupyterLab and one browser: Run All, then what a student sees.
 
     Per lesson: no error output, no "Error displaying widget", every slider's track at least
-    200 px wide at a 1,280 px window with the file browser open, each control of the first
+    200 px wide at a 1,280 px window with the file browser open, every concept check's option
+    buttons shown and its text wrapped within its box, each control of the first
     dashboard changes it, no markdown wider than the notebook, the price table without a
     horizontal scroll (other outputs that need one are listed as notes), every dollar amount of
     the source shown as text, no typeset math outside the cells that hold math. A screenshot per
