@@ -67,9 +67,11 @@ def graded_lesson(lesson_dir: Path) -> GradedLesson:
                           f"'simlab course build OUT', then give OUT/<lesson>)")
     manifest = lesson_dir / QUESTIONS_FILE
     if not manifest.is_file():
+        inside = sorted(p.parent.name for p in lesson_dir.glob(f"*/{QUESTIONS_FILE}"))
+        where = (f"; it holds the built lessons {', '.join(inside)}: give one of them"
+                 if inside else " (run 'simlab course build OUT' and give OUT/<lesson>)")
         raise CourseError(f"{str(lesson_dir)!r} is not a built lesson: it has no "
-                          f"{QUESTIONS_FILE} (run 'simlab course build OUT' and give "
-                          f"OUT/<lesson>)")
+                          f"{QUESTIONS_FILE}{where}")
     data = json.loads(manifest.read_text())
     lesson = data["lesson"]
     autograder = lesson_dir / "autograder" / f"{lesson}-autograder.zip"
@@ -155,7 +157,8 @@ def grade(lesson_dir: Path, submissions: Path, *, out: Path | None = None,
     Returns
     -------
     pandas.DataFrame
-        The table written: ``submission``, one column per question, ``total``.
+        The table written: ``submission``, one column per question, ``total``; its
+        ``attrs["errors"]`` maps each submission that could not be graded (scored 0) to why.
     """
     import pandas as pd
 
@@ -171,9 +174,10 @@ def grade(lesson_dir: Path, submissions: Path, *, out: Path | None = None,
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             outcomes = list(pool.map(grade_one, files, [lesson.autograder] * len(files)))
-    rows = []
+    rows, errors = [], {}
     for path, outcome in zip(files, outcomes, strict=True):
         if outcome["error"] is not None:
+            errors[path.stem] = outcome["error"]
             print(f"simlab course grade: {path.name} could not be graded, scored 0: "
                   f"{outcome['error']}", file=sys.stderr)
         scores = outcome["scores"]
@@ -188,4 +192,5 @@ def grade(lesson_dir: Path, submissions: Path, *, out: Path | None = None,
     target = Path(out) if out is not None else Path(submissions) / GRADES_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(target, index=False)
+    table.attrs["errors"] = errors
     return table
