@@ -97,7 +97,7 @@ def _run(args: argparse.Namespace) -> int:
 
         table = grade(args.lesson, args.submissions, out=args.out, jobs=args.jobs)
         target = args.out if args.out is not None else args.submissions / GRADES_FILE
-        print(table.to_string(index=False))
+        print(table.to_string(index=False, na_rep=""))
         print(f"wrote {target}", file=sys.stderr)
         return 0
     notebooks = args.notebooks if args.notebooks is not None else (
