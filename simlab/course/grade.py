@@ -23,6 +23,7 @@ after otter is imported so that its slow import is paid once.
 from __future__ import annotations
 
 import json
+import math
 import multiprocessing
 import os
 import sys
@@ -183,7 +184,7 @@ def grade(lesson_dir: Path, submissions: Path, *, out: Path | None = None,
         scores = outcome["scores"]
         row: dict[str, object] = {"submission": path.stem}
         for q in lesson.questions:
-            row[q.name] = None if q.manual else float(scores.get(q.name, 0.0))
+            row[q.name] = math.nan if q.manual else float(scores.get(q.name, 0.0))
         row["total"] = sum(float(scores.get(q.name, 0.0)) for q in lesson.questions
                            if not q.manual)
         rows.append(row)

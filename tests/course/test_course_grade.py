@@ -93,3 +93,13 @@ def test_one_wrong_answer_loses_exactly_its_points(graded) -> None:
     points = {q.name: q.points for q in lesson.questions}
     assert rows.loc["wrong", question] == 0
     assert rows.loc["solution", "total"] - rows.loc["wrong", "total"] == points[question]
+
+
+def test_a_file_that_is_not_a_notebook_scores_zero_with_its_reason(built: dict, tmp_path,
+                                                                   capsys) -> None:
+    lesson = built["00_start_here"]
+    (tmp_path / "broken.ipynb").write_text("not json")
+    table = grading.grade(lesson.root, tmp_path, jobs=1)
+    assert table.loc[0, "total"] == 0
+    assert "NotJSONError" in table.attrs["errors"]["broken"]
+    assert "broken.ipynb could not be graded, scored 0" in capsys.readouterr().err
