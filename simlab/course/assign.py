@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import hashlib
 import io
 import json
 import re
@@ -236,6 +237,17 @@ def solution_notebook(autograder_nb: nbformat.NotebookNode) -> nbformat.Notebook
     return nb
 
 
+def _stable_ids(nb: nbformat.NotebookNode, master: Path,
+                lesson: str) -> nbformat.NotebookNode:
+    """Give the cells otter adds (a written answer's placeholder) an id derived from their place
+    instead of a random one, so that regenerating a notebook changes nothing."""
+    known = {c.get("id") for c in nbformat.read(master, as_version=4).cells}
+    for i, cell in enumerate(nb.cells):
+        if cell.get("id") not in known:
+            cell["id"] = hashlib.sha1(f"{lesson}:{i}".encode()).hexdigest()[:8]
+    return nb
+
+
 def _otter_assign(master: Path, result: Path) -> None:
     try:
         from otter.assign import main as otter_assign
@@ -271,7 +283,8 @@ def build_lesson(master: Path, out: Path) -> LessonBuild:
             shutil.rmtree(root / sub, ignore_errors=True)
             (root / sub).mkdir(parents=True)
         student = root / "student" / f"{lesson}.ipynb"
-        shutil.copyfile(staged / "student" / f"{lesson}.ipynb", student)
+        nbformat.write(_stable_ids(nbformat.read(staged / "student" / f"{lesson}.ipynb",
+                                                 as_version=4), master, lesson), student)
         solution = root / "solution" / f"{lesson}.ipynb"
         nbformat.write(solution_notebook(nbformat.read(staged / "autograder" / f"{lesson}.ipynb",
                                                        as_version=4)), solution)

@@ -71,3 +71,14 @@ def test_build_writes_student_solution_and_autograder(capsys, tmp_path: Path) ->
 def test_sync_into_a_missing_folder(capsys, tmp_path: Path) -> None:
     err = _error(capsys, ["course", "sync", "--notebooks", str(tmp_path / "nope")])
     assert "notebooks folder" in err and "does not exist" in err
+
+
+def test_sync_writes_both_notebooks_of_a_lesson(capsys, built: dict, tmp_path: Path) -> None:
+    assert main(["course", "sync", "--notebooks", str(tmp_path), "--lesson", "00_start_here",
+                 "--no-execute"]) == 0
+    student = tmp_path / "00_start_here.ipynb"
+    solution = tmp_path / "solutions" / "00_start_here.ipynb"
+    assert capsys.readouterr().out.split() == [str(student), str(solution)]
+    lesson = built["00_start_here"]
+    assert student.read_bytes() == lesson.student.read_bytes()
+    assert solution.read_bytes() == lesson.solution.read_bytes()
