@@ -54,7 +54,7 @@ missing=()
 for tool in ruff lint-imports pytest; do
     [ -x "$VENV/bin/$tool" ] || missing+=("$tool")
 done
-for module in nbval hypothesis yaml playwright voila distributed pyarrow; do
+for module in nbval hypothesis yaml otter playwright voila distributed pyarrow; do
     "$VPY" -c "import $module" 2>/dev/null || missing+=("$module")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -7,6 +7,7 @@
     simlab run examples/api.toml --set api.memory_mb=1024 --out out/api --format parquet
     simlab sweep examples/sweep_keepalive.toml --out out/keepalive
     simlab check examples/api.toml                    # only check a file
+    simlab course build build/course                  # graded lessons (simlab.course.cli)
 
 ``--out`` is a folder for both commands; by default ``simlab-runs/<scenario name>`` for a run and
 ``simlab-runs/<file stem>-sweep`` for a sweep, under the current directory.
@@ -280,6 +281,10 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Build the simulation of a scenario file (and every "
                                 "point of its sweep grid) and report the first mistake.")
     check.add_argument("file", metavar="FILE.toml", type=Path)
+
+    from simlab.course.cli import add_course_parser
+
+    add_course_parser(commands, positive_int=_workers)
     return parser
 
 
@@ -665,7 +670,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``simlab`` command; returns the exit status (2 for bad input)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    handler = {"run": _run, "sweep": _sweep, "scenarios": _list, "check": _check}[args.command]
+    from simlab.course.cli import run_course
+
+    handler = {"run": _run, "sweep": _sweep, "scenarios": _list, "check": _check,
+               "course": run_course}[args.command]
     from simlab.aws.scenario_files import ScenarioFileError
 
     try:

@@ -1,0 +1,105 @@
+"""Grading a lesson's submissions with its autograder: the solution gets full marks, the blank
+student notebook zero without an error, and one wrong answer loses exactly that question's points.
+
+The three submissions of a lesson are graded by one :func:`simlab.course.grade.grade` call, in
+parallel worker processes (``otter run`` starts a kernel and runs the whole notebook for each).
+"""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pandas as pd
+import pytest
+from conftest import MASTERS
+
+from simlab.course import grade as grading
+
+LESSONS = [p.stem for p in MASTERS]
+
+#: Per lesson: an auto-graded question and a wrong answer to it, a mistake a student could make
+#: (here: missing the request that arrives while the only environment is busy).
+WRONG = {
+    "00_start_here": ("cold_requests", "3"),
+}
+
+
+def test_every_lesson_has_a_wrong_answer() -> None:
+    assert set(WRONG) == set(LESSONS)
+
+
+def _with_wrong_answer(solution: nbformat.NotebookNode, question: str,
+                       value: str) -> nbformat.NotebookNode:
+    nb = nbformat.from_dict(solution)
+    pattern = re.compile(rf"^{question} = .*$", flags=re.M)
+    cells = [c for c in nb.cells if c.cell_type == "code" and pattern.search(c.source)]
+    assert len(cells) == 1, f"{question}: {len(cells)} cells set it"
+    cells[0].source = pattern.sub(f"{question} = {value}", cells[0].source)
+    return nb
+
+
+@pytest.fixture(scope="module", params=LESSONS)
+def graded(request: pytest.FixtureRequest, built: dict, tmp_path_factory: pytest.TempPathFactory,
+           ) -> tuple[object, pd.DataFrame, str]:
+    lesson = built[request.param]
+    folder = tmp_path_factory.mktemp(f"{lesson.lesson}-submissions")
+    solution = nbformat.read(lesson.solution, 4)
+    nbformat.write(solution, folder / "solution.ipynb")
+    nbformat.write(nbformat.read(lesson.student, 4), folder / "blank.ipynb")
+    nbformat.write(_with_wrong_answer(solution, *WRONG[lesson.lesson]), folder / "wrong.ipynb")
+    table = grading.grade(lesson.root, folder, jobs=3)
+    written = pd.read_csv(folder / grading.GRADES_FILE)
+    return lesson, table, written
+
+
+def test_grades_csv_has_a_row_per_submission_and_a_column_per_question(graded) -> None:
+    lesson, table, written = graded
+    names = [q.name for q in lesson.questions]
+    assert list(written.columns) == ["submission", *names, "total"]
+    assert list(written["submission"]) == ["blank", "solution", "wrong"]
+    for q in lesson.questions:
+        if q.manual:  # left for the teacher
+            assert written[q.name].isna().all()
+    pd.testing.assert_frame_equal(written, table.astype(written.dtypes.to_dict()),
+                                  check_dtype=False)
+
+
+def test_solution_gets_full_marks(graded) -> None:
+    lesson, table, _ = graded
+    row = table.set_index("submission").loc["solution"]
+    for q in lesson.questions:
+        if not q.manual:
+            assert row[q.name] == q.points, q.name
+    assert row["total"] == sum(q.points for q in lesson.questions if not q.manual) > 0
+
+
+def test_every_submission_was_graded_without_an_error(graded) -> None:
+    _, table, _ = graded
+    assert table.attrs["errors"] == {}
+
+
+def test_blank_student_notebook_gets_zero(graded) -> None:
+    lesson, table, _ = graded
+    row = table.set_index("submission").loc["blank"]
+    assert all(row[q.name] == 0 for q in lesson.questions if not q.manual)
+    assert row["total"] == 0
+
+
+def test_one_wrong_answer_loses_exactly_its_points(graded) -> None:
+    lesson, table, _ = graded
+    question, _ = WRONG[lesson.lesson]
+    rows = table.set_index("submission")
+    points = {q.name: q.points for q in lesson.questions}
+    assert rows.loc["wrong", question] == 0
+    assert rows.loc["solution", "total"] - rows.loc["wrong", "total"] == points[question]
+
+
+def test_a_file_that_is_not_a_notebook_scores_zero_with_its_reason(built: dict, tmp_path,
+                                                                   capsys) -> None:
+    lesson = built["00_start_here"]
+    (tmp_path / "broken.ipynb").write_text("not json")
+    table = grading.grade(lesson.root, tmp_path, jobs=1)
+    assert table.loc[0, "total"] == 0
+    assert "NotJSONError" in table.attrs["errors"]["broken"]
+    assert "broken.ipynb could not be graded, scored 0" in capsys.readouterr().err
