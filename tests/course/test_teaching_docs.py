@@ -26,12 +26,6 @@ REQUIRED_SECTIONS = ("Objectives", "Timings", "Lecture flow", "Answers and rubri
                      "Common mistakes and misconceptions", "See also")
 COMPANIONS = ("concept-checks.md", "rubrics.md", "assignments.md")
 
-# ALLOWANCE, TO BE REMOVED once issue 11's concept checks, exercise rubrics and otter-grader
-# assignments are merged: those three files are written separately and may not exist yet, so a
-# link to them may dangle until then. After the merge, delete PENDING_COMPANIONS and its use in
-# test_relative_links_resolve, so that a missing companion fails like any other broken link.
-PENDING_COMPANIONS = frozenset(COMPANIONS)
-
 _LINK = re.compile(r"\]\(([^)\s]+)\)")
 _ROW = re.compile(r"^\|\s*(\*\*total\*\*|reading|dashboards|exercises|running the cells)\s*\|"
                   r"\s*(\d+)\s*\|", re.MULTILINE)
@@ -136,8 +130,6 @@ def test_relative_links_resolve() -> None:
         path = (page.parent / target.split("#", 1)[0]).resolve()
         if path.exists():
             continue
-        if path.parent == GUIDE and path.name in PENDING_COMPANIONS:
-            continue  # the allowance above: remove after the merge
         broken.append(f"{page.relative_to(ROOT)}: {target}")
     assert not broken, "broken links:\n" + "\n".join(broken)
 
