@@ -239,6 +239,11 @@ _SHOWN_JS = """d => {
 def _open_lesson(page: Any, base: str, notebook: str, token: str) -> None:
     """Open ``notebook`` with the file browser showing and its kernel ready."""
     page.goto(f"{base}/lab/tree/{notebook}?reset&token={token}", timeout=STEP_TIMEOUT_MS)
+    _wait_lesson_ready(page)
+
+
+def _wait_lesson_ready(page: Any) -> None:
+    """Wait until the current notebook's kernel is ready, with the file browser showing."""
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
     page.wait_for_function("() => window.jupyterapp?.commands.isEnabled('notebook:run-all-cells')")
     page.evaluate("() => { window.jupyterapp.shell.activateById('filebrowser'); }")
@@ -266,12 +271,7 @@ def _switch_lesson(page: Any, notebook: str) -> None:
                   "{path: p, factory: 'Notebook'}); }", notebook)
     page.wait_for_function("p => window.jupyterapp.shell.currentWidget?.context?.path === p",
                            arg=notebook)
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
-    page.wait_for_function("() => window.jupyterapp?.commands.isEnabled('notebook:run-all-cells')")
-    page.evaluate("() => { window.jupyterapp.shell.activateById('filebrowser'); }")
-    page.wait_for_function("() => !window.jupyterapp.shell.leftCollapsed")
-    page.evaluate(_KERNEL_READY_JS)
-    page.wait_for_function("() => window.__simlabReady === true")
+    _wait_lesson_ready(page)
 
 
 def _run_all(page: Any, limit_s: float) -> dict[str, Any]:
