@@ -6,13 +6,13 @@
 #                                  # check marked slow, 100 property scenarios instead of 500
 #
 # Steps: ruff check; pytest tests (unit, statistical and property tests, spread over the CPUs with
-# pytest-xdist, one test file per worker at a time); then the browser test (tests/browser) in the
-# background while pytest --nbval, in strict mode with the sanitizer tests/nbval_sanitize.cfg,
-# executes the solution notebooks (and the capstone lesson), one notebook per worker. Each
-# notebook is executed once per run: the browser test runs every lesson in JupyterLab, nbval
-# every solution, and tests/test_lessons_match_solutions.py checks that each lesson's stored
-# outputs are its solution's (see that file). Every step runs
-# even if an earlier one fails; the exit status is non-zero if any failed. The browser test needs
+# pytest-xdist, one test file per worker at a time); pytest --nbval, in strict mode with the
+# sanitizer tests/nbval_sanitize.cfg, on the solution notebooks (and the capstone lesson), one
+# notebook per worker; the browser test (tests/browser) runs in the background from the start,
+# beside the other steps. Each notebook is executed once per run: the browser test runs every
+# lesson in JupyterLab, nbval every solution, and tests/test_lessons_match_solutions.py checks
+# that each lesson's stored outputs are its solution's. Every step runs even if an earlier one
+# fails; the exit status is non-zero if any failed. The browser test needs
 # Debian's chromium: installed with apt-get when running as root (waiting up to
 # SIMLAB_APT_LOCK_TIMEOUT seconds, default 120, for another apt run to finish), otherwise install
 # it yourself. The chromium step is judged by whether chromium is there when the browser test
@@ -88,6 +88,21 @@ fi
 chromium_t=$((SECONDS - t0))
 
 # -- checks --------------------------------------------------------------------------------------
+# The browser test runs in the background from here on, beside the lint, the unit tests and nbval
+# (it waits on JupyterLab and chromium much of the time, and one test file is the longest step);
+# its output is printed, and its result recorded, when the other steps are done.
+if [ "$QUICK" != 1 ]; then
+    browser_out="$(mktemp)"
+    t_browser=$SECONDS
+    say "browser test (in the background): $VPY -m pytest tests/browser -q"
+    (
+        rc=0
+        "$VPY" -m pytest tests/browser -q </dev/null >"$browser_out" 2>&1 || rc=$?
+        echo "$rc" >"$browser_out.rc"
+    ) &
+    browser_pid=$!
+fi
+
 if [ -x "$VENV/bin/ruff" ]; then
     lint_dirs=()
     for d in simlab tests benchmarks; do [ -d "$d" ] && lint_dirs+=("$d"); done
@@ -108,18 +123,6 @@ if [ "$QUICK" = 1 ]; then
 else
     run_step "unit tests" "$VPY" -m pytest tests --ignore=tests/browser -q "${xdist[@]}"
 
-    # The browser test (which mostly waits on JupyterLab and chromium) runs in the background
-    # while nbval executes the notebooks; its output is printed when both are done.
-    browser_out="$(mktemp)"
-    t_browser=$SECONDS
-    say "browser test (in the background): $VPY -m pytest tests/browser -q"
-    (
-        rc=0
-        "$VPY" -m pytest tests/browser -q </dev/null >"$browser_out" 2>&1 || rc=$?
-        echo "$rc" >"$browser_out.rc"
-    ) &
-    browser_pid=$!
-
     if find notebooks -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' 2>/dev/null | grep -q .; then
         # Each notebook is executed once per run: the lessons in the browser test, the solutions
         # here. The capstone lesson too: its leaderboard ranks the student's own policy, so its
@@ -137,7 +140,7 @@ else
     browser_rc="$(cat "$browser_out.rc" 2>/dev/null || echo 1)"
     rm -f "$browser_out" "$browser_out.rc"
     if [ "$browser_rc" = 0 ]; then
-        record "browser test" "passed (beside nbval)" $((SECONDS - t_browser))
+        record "browser test" "passed (in the background)" $((SECONDS - t_browser))
     else
         record "browser test" "FAILED (exit $browser_rc)" $((SECONDS - t_browser))
     fi
