@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
 # Install simlab with its test tools into .venv and run every check: lint, unit tests, notebooks.
 #
-#   bash scripts/test.sh           # everything (about 8 minutes on an idle 2-core machine)
-#   bash scripts/test.sh --quick   # ruff and the unit tests only: no notebooks, no browser
+#   bash scripts/test.sh           # everything
+#   bash scripts/test.sh --quick   # ruff and the unit tests only: no notebooks, no browser, no
+#                                  # check marked slow, 100 property scenarios instead of 500
 #
 # Steps: ruff check; lint-imports (the code's layers, no import cycles); pytest tests (unit,
-# statistical, property and browser tests, spread over the CPUs with pytest-xdist); pytest --nbval
-# on notebooks/ in strict mode with the sanitizer tests/nbval_sanitize.cfg (one process: nbval and
-# xdist do not mix). Every step runs even if an
-# earlier one fails; the exit status is non-zero if any failed. The browser test needs Debian's
-# chromium: installed with apt-get when running as root (waiting up to SIMLAB_APT_LOCK_TIMEOUT
-# seconds, default 120, for another apt run to finish), otherwise install it yourself. The chromium
-# step is judged by whether chromium is there when the browser test runs, not by apt's exit code.
+# statistical and property tests, spread over the CPUs with pytest-xdist, one test file per worker
+# at a time); pytest --nbval, in strict mode with the
+# sanitizer tests/nbval_sanitize.cfg, on the solution notebooks (and the capstone lesson), one
+# notebook per worker; the browser test (tests/browser) runs in the background from the start,
+# beside the other steps. Each notebook is executed once per run: the browser test runs every
+# lesson in JupyterLab, nbval every solution, and tests/test_lessons_match_solutions.py checks
+# that each lesson's stored outputs are its solution's. Every step runs even if an earlier one
+# fails; the exit status is non-zero if any failed. The browser test needs
+# Debian's chromium: installed with apt-get when running as root (waiting up to
+# SIMLAB_APT_LOCK_TIMEOUT seconds, default 120, for another apt run to finish), otherwise install
+# it yourself. The chromium step is judged by whether chromium is there when the browser test
+# runs, not by apt's exit code.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -83,6 +89,21 @@ fi
 chromium_t=$((SECONDS - t0))
 
 # -- checks --------------------------------------------------------------------------------------
+# The browser test runs in the background from here on, beside the lint, the unit tests and nbval
+# (it waits on JupyterLab and chromium much of the time, and one test file is the longest step);
+# its output is printed, and its result recorded, when the other steps are done.
+if [ "$QUICK" != 1 ]; then
+    browser_out="$(mktemp)"
+    t_browser=$SECONDS
+    say "browser test (in the background): $VPY -m pytest tests/browser -q"
+    (
+        rc=0
+        "$VPY" -m pytest tests/browser -q </dev/null >"$browser_out" 2>&1 || rc=$?
+        echo "$rc" >"$browser_out.rc"
+    ) &
+    browser_pid=$!
+fi
+
 if [ -x "$VENV/bin/ruff" ]; then
     lint_dirs=()
     for d in simlab tests benchmarks; do [ -d "$d" ] && lint_dirs+=("$d"); done
@@ -98,15 +119,39 @@ else
 fi
 
 # pytest-xdist spreads the unit tests over the CPUs, one test file per worker at a time (so a
-# file's module-scoped fixtures are built once).
+# file's module-scoped fixtures are built once), and the notebooks one notebook per worker.
 xdist=()
 "$VPY" -c "import xdist" 2>/dev/null && xdist=(-n auto --dist loadfile)
 if [ "$QUICK" = 1 ]; then
-    run_step "unit tests" "$VPY" -m pytest tests --ignore=tests/browser -q "${xdist[@]}"
+    SIMLAB_SCENARIOS="${SIMLAB_SCENARIOS:-100}" run_step "unit tests" "$VPY" -m pytest tests \
+        --ignore=tests/browser -m "not slow" -q "${xdist[@]}"
+    record "browser test" "skipped (--quick)" 0
     record "notebooks (nbval)" "skipped (--quick)" 0
 else
-    run_step "unit tests" "$VPY" -m pytest tests -q "${xdist[@]}"
-    # The browser test ran in the step above: chromium counts as there if it was there then.
+    run_step "unit tests" "$VPY" -m pytest tests --ignore=tests/browser -q "${xdist[@]}"
+
+    if find notebooks -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' 2>/dev/null | grep -q .; then
+        # Each notebook is executed once per run: the lessons in the browser test, the solutions
+        # here. The capstone lesson too: its leaderboard ranks the student's own policy, so its
+        # outputs are not its solution's (tests/test_lessons_match_solutions.py).
+        ALLOW_EMPTY=1 run_step "notebooks (nbval)" "$VPY" -m pytest --nbval --nbval-current-env \
+            --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=120 -q \
+            "${xdist[@]}" notebooks/solutions/ notebooks/09_capstone_keep_alive.ipynb
+    else
+        record "notebooks (nbval)" "passed (no notebooks yet)" 0
+    fi
+
+    wait "$browser_pid" || true
+    say "browser test output:"
+    cat "$browser_out"
+    browser_rc="$(cat "$browser_out.rc" 2>/dev/null || echo 1)"
+    rm -f "$browser_out" "$browser_out.rc"
+    if [ "$browser_rc" = 0 ]; then
+        record "browser test" "passed (in the background)" $((SECONDS - t_browser))
+    else
+        record "browser test" "FAILED (exit $browser_rc)" $((SECONDS - t_browser))
+    fi
+    # Chromium counts as there if it was there when the browser test ran.
     if chromium_present; then
         record "chromium" "${chromium_how:-present} (at the browser test)" "$chromium_t"
     elif is_root; then
@@ -114,15 +159,6 @@ else
     else
         record "chromium" "missing (not root: sudo apt-get install chromium)" "$chromium_t"
     fi
-fi
-
-if [ "$QUICK" = 1 ]; then
-    :
-elif find notebooks -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' 2>/dev/null | grep -q .; then
-    ALLOW_EMPTY=1 run_step "notebooks (nbval)" "$VPY" -m pytest --nbval --nbval-current-env \
-        --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=120 notebooks/
-else
-    record "notebooks (nbval)" "passed (no notebooks yet)" 0
 fi
 
 # -- summary -------------------------------------------------------------------------------------

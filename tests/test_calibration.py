@@ -10,6 +10,8 @@ import pytest
 
 from simlab.core.measured import MEASURED_2020
 
+pytestmark = pytest.mark.slow  # runs the calibration script (several seeds of two experiments)
+
 _PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "calibrate_2020.py"
 
 

@@ -264,6 +264,7 @@ def _built_in() -> list[str]:
     return list(scenarios.list_scenarios())
 
 
+@pytest.mark.slow  # every built-in scenario in full, about a minute together
 @pytest.mark.parametrize("name", _built_in())
 def test_every_built_in_scenario_runs(name, tmp_path, capsys) -> None:
     out = tmp_path / name

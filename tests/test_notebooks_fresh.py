@@ -1,14 +1,16 @@
 """No committed notebook carries stale outputs: static checks of every notebook.
 
 The course's notebooks are committed with their outputs, so that they read well without running.
-Those outputs must be what the code gives today. That is checked by running them: nbval, in the
-notebooks step of ``scripts/test.sh``, re-executes every notebook in a fresh kernel and compares
-each output after the sanitizer ``tests/nbval_sanitize.cfg`` (no notebook is executed twice per
-run, so this file does not run them again). What is checked here, cheaply and for every notebook,
-is what nbval cannot see: every code cell was executed in one top-to-bottom run (execution counts
-1, 2, 3... in cell order), no cell stored an error, and every cell whose output is a live widget
-is marked ``# NBVAL_IGNORE_OUTPUT`` (a widget's view differs on every run), except a concept check
-(cell metadata ``{"simlab": {"kind": "concept"}}``), whose text form nbval compares.
+Those outputs must be what the code gives today. That is checked by running them, once per test
+run: nbval, in the notebooks step of ``scripts/test.sh``, re-executes every solution notebook (and
+the capstone lesson) in a fresh kernel and compares each output after the sanitizer
+``tests/nbval_sanitize.cfg``; the browser test runs every lesson; and
+``tests/test_lessons_match_solutions.py`` checks that each lesson stored its solution's outputs.
+What is checked here, cheaply and for every notebook, is what nbval cannot see: every code cell
+was executed in one top-to-bottom run (execution counts 1, 2, 3... in cell order), no cell stored
+an error, and every cell whose output is a live widget is marked ``# NBVAL_IGNORE_OUTPUT`` (a
+widget's view differs on every run), except a concept check (cell metadata
+``{"simlab": {"kind": "concept"}}``), whose text form nbval compares.
 """
 
 from __future__ import annotations

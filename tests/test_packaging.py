@@ -175,12 +175,16 @@ def test_test_script_runs_every_check() -> None:
     assert "ruff\" check" in text or "ruff check" in text
     assert "lint-imports" in text, "the import-linter contracts must be checked"
     assert '-m pytest tests' in text
+    assert "-m pytest tests/browser" in text, "the browser test step is missing"
     nbval = re.search(r"-m pytest --nbval .*?notebooks/", text, re.S)
     assert nbval, "the notebooks step is missing"
     for option in ["--nbval-current-env", "--nbval-sanitize-with tests/nbval_sanitize.cfg",
                    "--nbval-cell-timeout=120"]:
         assert option in nbval.group(0)
-    assert " -n " not in nbval.group(0), "xdist breaks nbval"
+    # xdist's default distribution would split one notebook's cells over workers (each with its
+    # own kernel): the notebooks may run on several workers only one whole notebook at a time.
+    assert " -n " not in nbval.group(0), "give nbval xdist's options through ${xdist[@]}"
+    assert "xdist=(-n auto --dist loadfile)" in text
     assert '"$rc" = 5' in text, "pytest's exit code 5 (nothing collected) must be handled"
 
 

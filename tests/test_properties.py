@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -216,6 +217,7 @@ def check_cold(case: Case, inv: pd.DataFrame, envs: pd.DataFrame) -> None:
     np.testing.assert_allclose(cold["arrival_s"].to_numpy(), e["created_s"].to_numpy())
 
 
+@pytest.mark.slow  # 200 runs, about 30 s; --quick relies on the scenario property test
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=cases())
 def test_invariants_of_every_run(case: Case) -> None:

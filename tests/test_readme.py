@@ -150,6 +150,7 @@ def test_every_shell_command_is_run_or_excused() -> None:
             assert (ROOT / script).is_file(), f"{command!r}: {script} does not exist"
 
 
+@pytest.mark.slow  # each command is a fresh process that imports simlab and runs
 @pytest.mark.parametrize("block", SHELL, ids=[f"bash-{i}" for i in range(len(SHELL))])
 def test_shell_block_runs_and_prints_what_the_readme_shows(block: Block, scratch: Path) -> None:
     printed = []
@@ -183,6 +184,7 @@ def test_inline_commands_exist() -> None:
     assert any("benchmarks/" in c for c in INLINE) and any("pytest" in c for c in INLINE)
 
 
+@pytest.mark.slow  # a fresh process each; the pytest ones collect the whole suite
 @pytest.mark.parametrize("command", INLINE)
 def test_inline_command_works_as_written(command: str, scratch: Path) -> None:
     words = shlex.split(command)

@@ -131,6 +131,7 @@ def test_mean_busy_environments_matches_mgi(duration: Any, mean_s: float,
     assert s["mean_busy_environments"] == pytest.approx(little, rel=0.01)
 
 
+@pytest.mark.slow  # a long run, for a tight goodness-of-fit test
 def test_busy_count_distribution_is_poisson() -> None:
     rate, mean_s, T = 4.0, 1.0, 20_000.0
     sim = simlab.Simulation(seed=9, keep_alive_s=30, max_lifetime_s=math.inf)

@@ -90,6 +90,7 @@ def test_default_executor_is_a_local_process_pool(serial_table) -> None:
     pd.testing.assert_frame_equal(_sweep(None, max_workers=2), serial_table)
 
 
+@pytest.mark.slow  # starts a two-process cluster (about 20 s)
 def test_same_table_on_a_dask_local_cluster(serial_table) -> None:
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,

@@ -5,7 +5,8 @@ Debian's chromium, driven by the Python playwright package (never ``playwright i
 1. one JupyterLab on a free loopback port with a token, over copies of the lessons
    (``notebooks/NN_*.ipynb``) in a temporary folder (so the repository's notebooks are never
    saved over), with its own settings (news toast, autosave and windowed rendering off) and
-   workspaces; one browser, one page per lesson at a 1,280 px window with the file browser open;
+   workspaces; one browser and one page at a 1,280 px window with the file browser open, in
+   which each lesson is opened in turn (the application is loaded once);
 2. for each lesson: open it, wait for its kernel, clear the stored outputs, Run All, wait until
    the run is over; then check what a student sees (see :func:`test_every_lesson_in_jupyterlab`),
    move each control of the first dashboard, save a screenshot to ``artifacts/`` (git-ignored);
@@ -239,12 +240,39 @@ _SHOWN_JS = """d => {
 def _open_lesson(page: Any, base: str, notebook: str, token: str) -> None:
     """Open ``notebook`` with the file browser showing and its kernel ready."""
     page.goto(f"{base}/lab/tree/{notebook}?reset&token={token}", timeout=STEP_TIMEOUT_MS)
+    _wait_lesson_ready(page)
+
+
+def _wait_lesson_ready(page: Any) -> None:
+    """Wait until the current notebook's kernel is ready, with the file browser showing."""
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
     page.wait_for_function("() => window.jupyterapp?.commands.isEnabled('notebook:run-all-cells')")
     page.evaluate("() => { window.jupyterapp.shell.activateById('filebrowser'); }")
     page.wait_for_function("() => !window.jupyterapp.shell.leftCollapsed")
     page.evaluate(_KERNEL_READY_JS)
     page.wait_for_function("() => window.__simlabReady === true")
+
+
+# Close every open document without saving (the lessons are copies, and the run made them dirty:
+# a dirty document would ask whether to save).
+_CLOSE_ALL_JS = """() => {
+    for (const w of Array.from(window.jupyterapp.shell.widgets('main'))) {
+        if (w.context) w.context.model.dirty = false;
+        w.close();
+    }
+}"""
+
+
+def _switch_lesson(page: Any, notebook: str) -> None:
+    """Open ``notebook`` in the JupyterLab already loaded in ``page`` (loading the application
+    again for every lesson costs seconds of the browser's time), with its kernel ready."""
+    page.evaluate(_CLOSE_ALL_JS)
+    page.wait_for_function("() => !document.querySelector('.jp-NotebookPanel')")
+    page.evaluate("p => { window.jupyterapp.commands.execute('docmanager:open', "
+                  "{path: p, factory: 'Notebook'}); }", notebook)
+    page.wait_for_function("p => window.jupyterapp.shell.currentWidget?.context?.path === p",
+                           arg=notebook)
+    _wait_lesson_ready(page)
 
 
 def _run_all(page: Any, limit_s: float) -> dict[str, Any]:
@@ -421,14 +449,20 @@ def test_every_lesson_in_jupyterlab(workspace: dict[str, Any], browser: Any) -> 
     with _server(cmd, workspace["env"], workspace["root"], log) as proc:
         base = f"http://127.0.0.1:{port}"
         _wait_http(f"{base}/api/status?token={token}", proc, log)
-        for notebook in LESSONS:
-            name = Path(notebook).stem
-            t0 = time.monotonic()
-            problems: list[str] = []
-            notes: list[str] = []
-            with _page(browser, name, viewport={"width": WINDOW_PX, "height": 1000}) as page:
+        page = None  # one page for every lesson; a new one after a lesson's drive failed
+        try:
+            for notebook in LESSONS:
+                name = Path(notebook).stem
+                t0 = time.monotonic()
+                problems: list[str] = []
+                notes: list[str] = []
                 try:
-                    _open_lesson(page, base, notebook, token)
+                    if page is None:
+                        page = browser.new_page(viewport={"width": WINDOW_PX, "height": 1000})
+                        page.set_default_timeout(STEP_TIMEOUT_MS)
+                        _open_lesson(page, base, notebook, token)
+                    else:
+                        _switch_lesson(page, notebook)
                     state = _run_all(page, RUN_ALL_LIMIT_S)
                     if not state["failed"] and state["ran"] < state["total"]:
                         problems.append(f"Run All ran {state['ran']} of {state['total']} code "
@@ -446,16 +480,27 @@ def test_every_lesson_in_jupyterlab(workspace: dict[str, Any], browser: Any) -> 
                     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
                 except Exception as exc:  # one lesson's failure must not hide the others'
                     problems.append(f"the drive failed: {type(exc).__name__}: {exc}")
-                    with contextlib.suppress(Exception):
-                        page.screenshot(path=str(ARTIFACTS / f"{name}_failure.png"))
                     run_s = math.nan
+                    if page is not None:
+                        with contextlib.suppress(Exception):
+                            page.screenshot(path=str(ARTIFACTS / f"{name}_failure.png"),
+                                            full_page=True)
                 finally:
                     with contextlib.suppress(Exception):  # free the kernel's memory
                         page.evaluate("() => window.jupyterapp.shell.currentWidget"
                                       ".sessionContext.shutdown()")
                         page.wait_for_timeout(300)
-            report[name] = {"problems": problems, "notes": notes, "run_all_s": round(run_s, 1),
-                            "total_s": round(time.monotonic() - t0, 1)}
+                if math.isnan(run_s) and page is not None:
+                    with contextlib.suppress(Exception):
+                        page.close()
+                    page = None
+                report[name] = {"problems": problems, "notes": notes,
+                                "run_all_s": round(run_s, 1),
+                                "total_s": round(time.monotonic() - t0, 1)}
+        finally:
+            if page is not None:
+                with contextlib.suppress(Exception):
+                    page.close()
     total = time.monotonic() - started
     (ARTIFACTS / "browser_report.json").write_text(json.dumps(
         {"lessons": report, "total_s": round(total, 1)}, indent=1))

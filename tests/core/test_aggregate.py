@@ -101,6 +101,7 @@ def _random_simulation(rng: np.random.Generator) -> simlab.Simulation:
     return sim
 
 
+@pytest.mark.slow  # many random runs, recorded twice
 def test_summary_percentiles_agree_with_record_all_in_random_runs() -> None:
     rng = np.random.default_rng(13)
     compared = 0

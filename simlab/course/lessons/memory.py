@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator
 from scipy import stats
 
 from simlab.aws.simulation import Simulation
@@ -202,6 +202,19 @@ def _series_colors(names: Sequence[str]) -> dict[str, str]:
     return {n: palette[k % len(palette)] for k, n in enumerate(names)}
 
 
+def _log_memory_axes(ax: Any, log_y: bool = True) -> None:
+    """Memory on a base-2 log scale labelled in MB (128, 256, ... 8,192), and (``log_y``) a log
+    duration axis labelled 1, 2, 5, 10 with grid lines there only: every other minor tick
+    (3, 4, 6...) would cost a tick object each at every redraw and carry no label."""
+    ax.set_xscale("log", base=2)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    if log_y:
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.yaxis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
+        ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.grid(alpha=0.3, which="both")
+
+
 def duration_figure(sweep: pd.DataFrame) -> Figure:
     """Left: the CPU share against memory. Right: each workload's simulated duration (points)
     and the model (lines) against memory, both axes logarithmic."""
@@ -224,11 +237,9 @@ def duration_figure(sweep: pd.DataFrame) -> Figure:
                  label=f"{name} (simulated)")
         dur.plot(m, part["model_duration_s"], color=colors[name], lw=1, alpha=0.7)
     dur.axvline(MB_PER_VCPU, color="0.5", ls=":", lw=1)
-    dur.set_xscale("log", base=2)
     dur.set(yscale="log", xlabel="memory (MB, log scale)", ylabel="duration (s, log scale)",
             title="Duration against memory (lines: the model)")
-    dur.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    dur.grid(alpha=0.3, which="both")
+    _log_memory_axes(dur)
     dur.legend(loc="upper right", fontsize="small")
     return fig
 
@@ -428,18 +439,15 @@ def power_tuning_figure(sweep: pd.DataFrame, workload: str = "cpu-bound", *,
             ax.plot([highlight[0]], [highlight[1 if col == "duration_s" else 2]], ls="",
                     marker="*", ms=15, color=_C["init"], label=f"{highlight[0]:,} MB")
         ax.axvline(MB_PER_VCPU, color="0.5", ls=":", lw=1)
-        ax.set_xscale("log", base=2)
         ax.set(xlabel="memory (MB, log scale; dotted: 1 vCPU)")
-        ax.grid(alpha=0.3, which="both")
     if aws and workload == "cpu-bound":
         e = example_e()
         dur.plot(e["memory_mb"], e["duration_s"], "kx", ms=8, label="AWS Example E (published)")
         cost.plot(e["memory_mb"], e["cost_per_1000_usd"], "kx", ms=8,
                   label="AWS Example E (published)")
     dur.set(yscale="log", ylabel="duration (s, log scale)", title="Faster with more memory...")
-    dur.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    dur.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:g}"[-1] in "25"
-                                                else ""))
+    _log_memory_axes(dur)
+    _log_memory_axes(cost, log_y=False)
     cost.set(ylabel="cost of 1,000 invocations (USD)", title="...but is it cheaper?")
     cost.set_ylim(bottom=0)
     dur.legend(loc="best", fontsize="small")
