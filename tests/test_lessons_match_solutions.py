@@ -77,14 +77,17 @@ def _outputs(cell: Any) -> list[tuple[str, ...]]:
     errors."""
     out: list[tuple[str, ...]] = []
     for o in cell.outputs:
-        if o.output_type == "stream":
-            out.append(("stream", o.name, _sanitized(o.text)))
+        if o.output_type == "stream":  # consecutive chunks of one stream are one output
+            if out and out[-1][:2] == ("stream", o.name):
+                out[-1] = ("stream", o.name, out[-1][2] + o.text)
+            else:
+                out.append(("stream", o.name, o.text))
         elif o.output_type == "error":
             out.append(("error", o.ename, o.evalue))
         else:
             out += [(o.output_type, mime, _sanitized(str(o.data[mime])))
                     for mime in COMPARED if mime in o.get("data", {})]
-    return out
+    return [(*o[:2], _sanitized(o[2])) if o[0] == "stream" else o for o in out]
 
 
 def _printed(cell: Any) -> str:
