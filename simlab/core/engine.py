@@ -99,7 +99,7 @@ class _Fn:
 
     __slots__ = ("cfg", "idx", "name", "idle", "pidle", "in_flight", "limit", "bucket", "init",
                  "cpu", "io", "dur", "mem", "err", "eff_vcpu", "memory_mb", "timeout",
-                 "error_rate", "provisioned", "version", "arch")
+                 "error_rate", "provisioned", "version", "arch", "annotate")
 
     def __init__(self, cfg: FunctionConfig, idx: int, streams: Streams) -> None:
         self.idx = idx
@@ -163,6 +163,34 @@ class Call:
         """True for a function error (error, timeout, oom); False for ok; throttles are not."""
         return self.status in (ERROR, TIMEOUT, OOM)
 
+    # The only ways a source or a handler runner changes a call in flight. The engine draws the
+    # outcome when the call starts and reads it only when it ends, so these are safe in between.
+    def fail(self, output: Any = None) -> bool:
+        """Make this call end with a function error (a poison record, a handler that raised).
+
+        A timeout or an out-of-memory kill stays what it is. ``output`` (if given) becomes the
+        error payload returned to a synchronous caller. Returns True if the call now fails with
+        status ``error``.
+        """
+        if self.status == TIMEOUT or self.status == OOM:
+            return False
+        self.status = ERROR
+        if output is not None:
+            self.output = output
+        return True
+
+    def reply(self, output: Any) -> None:
+        """Set the response payload the function returns to its caller."""
+        self.output = output
+
+    def exit_runtime(self) -> None:
+        """The handler exited the runtime: its environment ends with this call."""
+        self.env.exited = True
+
+    def annotate(self, column: str, value: Any) -> None:
+        """Attach ``value`` to this call's row, in the sparse column ``column``."""
+        self.fn.annotate(column, self.iid, value)
+
 
 class Engine:
     """The platform's data plane for one run.
@@ -195,6 +223,7 @@ class Engine:
         buckets = rules.scaling.buckets([f.name for f in self.fns])
         for f in self.fns:
             f.bucket = buckets[f.name]
+            f.annotate = self.recorder.extra
         self.account_concurrency = rules.account_concurrency
         self.unreserved_pool = 0
         self.unreserved_in_flight = 0
@@ -236,6 +265,15 @@ class Engine:
             raise KeyError(
                 f"no function named {name!r}; functions: {sorted(self.by_name)}"
             ) from None
+
+    def annotate(self, iid: int, column: str, value: Any) -> None:
+        """Attach ``value`` to the row of invocation ``iid`` (in flight, future or throttled), in
+        the sparse column ``column``."""
+        self.recorder.extra(column, iid, value)
+
+    def annotation(self, iid: int, column: str, default: Any = None) -> Any:
+        """The value attached to invocation ``iid`` in column ``column`` (``default`` if none)."""
+        return self.recorder.extras.get(column, {}).get(iid, default)
 
     # -- the life of a request -----------------------------------------------------------------
     def invoke(self, fn: _Fn, src: int = 0, itype: int = SYNC, attempt: int = 1,

@@ -561,3 +561,34 @@ def test_rows_keep_the_architecture_they_ran_on() -> None:
     arch = inv["architecture"].astype(str).to_numpy()
     assert (arch[inv["arrival_s"].to_numpy() < 50] == "x86_64").all()
     assert (arch[inv["arrival_s"].to_numpy() >= 50] == "arm64").all()
+
+
+def test_call_fail_turns_an_ok_call_into_an_error_with_its_payload() -> None:
+    env, engine = make_engine()
+    call = engine.invoke(engine.function("f"), 0, SYNC, 1)
+    assert call is not None and call.status == OK
+    assert call.fail({"errorMessage": "poison"}) is True
+    assert call.status == ERROR and call.output == {"errorMessage": "poison"}
+    call.annotate("error", "poison")
+    env.run()
+    assert engine.annotation(call.iid, "error") == "poison"
+    assert engine.annotation(call.iid, "missing", "none") == "none"
+
+
+def test_call_fail_keeps_a_timeout() -> None:
+    env, engine = make_engine(timeout_s=0.5)
+    call = engine.invoke(engine.function("f"), 0, SYNC, 1)
+    assert call is not None and call.status == TIMEOUT
+    assert call.fail({"errorMessage": "late"}) is False
+    assert call.status == TIMEOUT and call.output is None
+
+
+def test_engine_annotates_a_throttled_request_by_its_id() -> None:
+    env, engine = make_engine()
+    fn = engine.function("f")
+    for _ in range(2):
+        engine.invoke(fn, 0, SYNC, 1)
+    iid = engine.new_invocation_id()
+    engine.annotate(iid, "http_status", 429)
+    assert engine.invoke(fn, 0, SYNC, 1, iid=iid) is None
+    assert engine.annotation(iid, "http_status") == 429

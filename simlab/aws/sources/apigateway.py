@@ -293,7 +293,7 @@ class APIGateway(Source):
         sim = run.sim
         src = engine.source_index(name)
         ctx = PayloadContext(seed=run.seed, epoch=run.epoch)
-        extra = engine.recorder.extra
+        annotate = engine.annotate
         timeout = self.integration_timeout_s
         routes = [(engine.function(t), self.routes.get(t, (self.method, self.path)))
                   for t in targets]
@@ -317,7 +317,7 @@ class APIGateway(Source):
                     status: int, route: tuple[Any, tuple[str, str]], gateway: bool = True) -> None:
             now = sim.now
             if iid != _NO_INVOCATION:
-                extra("http_status", iid, status)
+                annotate(iid, "http_status", status)
             log.rows.append((n, attempt, fname, iid, sent, now, status, (now - sent) * 1000.0,
                              ERROR_BODIES[status] if gateway else None))
             if status in RETRY_STATUSES and attempt <= self.client_retries and not engine.closing:

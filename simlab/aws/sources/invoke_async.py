@@ -233,7 +233,7 @@ class AsyncEventQueue:
         self.counts = {"submitted": 0, "succeeded": 0, "failed": 0, "expired": 0}
         self._ended: dict[tuple[str, str], int] = {}  # (function, outcome) -> events
         self._waiting: dict[int, _Event] = {}
-        self._extra = run.engine.recorder.extra
+        self._annotate = run.engine.annotate
         sim = run.simulation
         self.configs: dict[str, AsyncConfig] = {}
         self.destinations: dict[str, Destination] = {}
@@ -312,8 +312,8 @@ class AsyncEventQueue:
             self._expire(ev)
             return
         iid = ev.eid if ev.attempts == 0 and ev.throttles == 0 else engine.new_invocation_id()
-        self._extra("event_id", iid, ev.eid)
-        self._extra("event_age_ms", iid, (now - ev.queued) * 1000.0)
+        self._annotate(iid, "event_id", ev.eid)
+        self._annotate(iid, "event_age_ms", (now - ev.queued) * 1000.0)
         call = engine.invoke(ev.fn, ev.src, ASYNC, ev.attempts + 1, self._done, ev.payload,
                              now, iid, run_s=ev.run_s, request_key=ev.eid)
         if call is None:  # throttled: back to the queue with backoff
@@ -377,8 +377,8 @@ class AsyncEventQueue:
         engine = self.engine
         iid = engine.new_invocation_id()
         now = self.sim.now
-        self._extra("event_id", iid, ev.eid)
-        self._extra("event_age_ms", iid, (now - ev.queued) * 1000.0)
+        self._annotate(iid, "event_id", ev.eid)
+        self._annotate(iid, "event_age_ms", (now - ev.queued) * 1000.0)
         engine.record_dropped(ev.fn, iid, ev.src, ASYNC, ev.attempts + 1, ev.queued)
         self.counts["expired"] += 1
         self._tally(ev.fn.name, "expired")

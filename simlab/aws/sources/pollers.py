@@ -37,7 +37,7 @@ import simpy
 
 from simlab.aws.sources.payloads import PayloadContext, records_event
 from simlab.core import validate
-from simlab.core.engine import ERROR, OK, POLL, THROTTLED, Call
+from simlab.core.engine import POLL, THROTTLED, Call
 from simlab.core.ids import request_id
 from simlab.core.schema import STATUSES
 
@@ -138,12 +138,9 @@ def ask_predicate(source: str, name: str, predicate: Callable[[Any], Any], item:
 def force_error(call: Call) -> None:
     """Make an invocation still in flight end with a function error (a poison record).
 
-    The engine draws an invocation's outcome from the function's ``error_rate`` when it starts and
-    reads ``call.status`` only when it ends, so changing it in between is safe. A timeout or an
-    out-of-memory kill stays what it is.
+    A timeout or an out-of-memory kill stays what it is (see :meth:`Call.fail`).
     """
-    if call.status == OK:
-        call.status = ERROR
+    call.fail()
 
 
 def later(sim: simpy.Environment, delay: float, action: Callable[..., Any], *args: Any) -> None:
@@ -363,7 +360,7 @@ class StreamMapping:
         call = engine.invoke(self.fn, self.code, POLL, batch.attempt,
                              lambda c: lane.done(c, batch), payload, None, iid)
         age_ms = (now - float(lane.t[b - 1])) * 1000.0
-        engine.recorder.extra("iterator_age_ms", iid, age_ms)
+        engine.annotate(iid, "iterator_age_ms", age_ms)
         batch.iid, batch.ran = iid, call is not None
         batch.row = self.log.add(lane, a, b, iid, now, age_ms, batch.attempt,
                                  -1 if call is not None else THROTTLED)
