@@ -35,8 +35,9 @@ from simlab.core.config import (
     check_function_keys,
     era_rules,
 )
-from simlab.core.engine import ASYNC, SYNC, Call, Engine
+from simlab.core.engine import Engine
 from simlab.core.features import check_function, refuse
+from simlab.core.invocation import ASYNC, SYNC, Call, Request
 from simlab.core.random_streams import Streams
 from simlab.core.result import Result
 
@@ -83,13 +84,13 @@ class Run:
                source: str = "sdk", on_done: Callable[[Call], Any] | None = None) -> Any:
         """Send one request to ``target`` now.
 
-        ``"sync"`` returns the :class:`~simlab.core.engine.Call` in flight (``None`` when
+        ``"sync"`` returns the :class:`~simlab.core.invocation.Call` in flight (``None`` when
         throttled); ``"async"`` hands the event to the platform's internal queue.
         """
         fn = self.engine.function(target)
         src = self.engine.source_index(source)
         if invocation_type == "sync":
-            return self.engine.invoke(fn, src, SYNC, 1, on_done, payload)
+            return self.engine.invoke(Request(fn, src, SYNC, on_done=on_done, payload=payload))
         if invocation_type == "async":
             return self._async_queue().submit(fn, src, payload, on_done)
         raise ValueError(f"invocation_type must be 'sync' or 'async', got {invocation_type!r}")
@@ -109,11 +110,11 @@ class Run:
             invoke = engine.invoke
             if len(fns) == 1:
                 only = fns[0]
-                return lambda payload: invoke(only, src, SYNC, 1, None, payload)
+                return lambda payload: invoke(Request(only, src, payload=payload))
 
             def deliver_all(payload: Any) -> None:
                 for fn in fns:
-                    invoke(fn, src, SYNC, 1, None, payload)
+                    invoke(Request(fn, src, payload=payload))
 
             return deliver_all
         queue = self._async_queue()

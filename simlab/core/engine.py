@@ -44,17 +44,26 @@ import simpy
 from simlab.core.config import FunctionConfig, PlatformRules, vcpu_share
 from simlab.core.dists import Sampler, as_distribution
 from simlab.core.hosts import HostPool
+from simlab.core.invocation import (
+    ASYNC,
+    DROPPED,
+    ERROR,
+    OK,
+    OOM,
+    POLL,
+    SYNC,
+    THROTTLED,
+    TIMEOUT,
+    Call,
+    Request,
+)
 from simlab.core.keepalive import check_idle_timeout
 from simlab.core.random_streams import Streams
 from simlab.core.records import ARCHITECTURES, EnvironmentRecorder, InvocationRecorder
 
-__all__ = ["Engine", "Call", "OK", "ERROR", "TIMEOUT", "OOM", "THROTTLED", "DROPPED",
+__all__ = ["Engine", "Call", "Request", "OK", "ERROR", "TIMEOUT", "OOM", "THROTTLED", "DROPPED",
            "SYNC", "ASYNC", "POLL", "INIT_LIMIT_S", "PROVISIONED_INIT_LIMIT_S"]
 
-# Status codes: indexes into simlab.core.schema.STATUSES.
-OK, ERROR, TIMEOUT, OOM, THROTTLED, DROPPED = range(6)
-# Invocation types: indexes into simlab.core.records.INVOCATION_TYPES.
-SYNC, ASYNC, POLL = range(3)
 # End reasons: indexes into simlab.core.records.END_REASONS.
 _IDLE, _LIFETIME, _KILL_TIMEOUT, _KILL_OOM, _ALIVE, _UPDATED, _INIT_TIMEOUT, _KILL_EXIT = range(8)
 #: Longest on-demand INIT (s); past it INIT is retried inside the first invocation (LAMBDA_FACTS 3).
@@ -147,51 +156,6 @@ class _Uniform01:
 _U01 = _Uniform01()
 
 
-class Call:
-    """One invocation attempt in flight; handed to ``on_done`` when it ends."""
-
-    __slots__ = ("iid", "fn", "env", "src", "itype", "attempt", "arrival", "start", "end",
-                 "init", "dur", "cold", "status", "mem", "on_done", "payload", "output", "tag",
-                 "key")
-
-    @property
-    def function(self) -> str:
-        return self.fn.name
-
-    @property
-    def failed(self) -> bool:
-        """True for a function error (error, timeout, oom); False for ok; throttles are not."""
-        return self.status in (ERROR, TIMEOUT, OOM)
-
-    # The only ways a source or a handler runner changes a call in flight. The engine draws the
-    # outcome when the call starts and reads it only when it ends, so these are safe in between.
-    def fail(self, output: Any = None) -> bool:
-        """Make this call end with a function error (a poison record, a handler that raised).
-
-        A timeout or an out-of-memory kill stays what it is. ``output`` (if given) becomes the
-        error payload returned to a synchronous caller. Returns True if the call now fails with
-        status ``error``.
-        """
-        if self.status == TIMEOUT or self.status == OOM:
-            return False
-        self.status = ERROR
-        if output is not None:
-            self.output = output
-        return True
-
-    def reply(self, output: Any) -> None:
-        """Set the response payload the function returns to its caller."""
-        self.output = output
-
-    def exit_runtime(self) -> None:
-        """The handler exited the runtime: its environment ends with this call."""
-        self.env.exited = True
-
-    def annotate(self, column: str, value: Any) -> None:
-        """Attach ``value`` to this call's row, in the sparse column ``column``."""
-        self.fn.annotate(column, self.iid, value)
-
-
 class Engine:
     """The platform's data plane for one run.
 
@@ -276,22 +240,18 @@ class Engine:
         return self.recorder.extras.get(column, {}).get(iid, default)
 
     # -- the life of a request -----------------------------------------------------------------
-    def invoke(self, fn: _Fn, src: int = 0, itype: int = SYNC, attempt: int = 1,
-               on_done: Callable[[Call], Any] | None = None, payload: Any = None,
-               arrival: float | None = None, iid: int | None = None,
-               run_s: float | None = None, fail: bool = False,
-               request_key: int | None = None) -> Call | None:
-        """Handle a request for ``fn`` arriving now.
+    def invoke(self, request: Request) -> Call | None:
+        """Handle ``request`` (a :class:`~simlab.core.invocation.Request`), arriving now.
 
         Returns the :class:`Call` in flight, or ``None`` if the request was throttled (then
-        ``on_done`` is not called; the throttled row is recorded at once). ``arrival`` (default
-        now) is when the request first reached the platform, for requests that waited in a queue.
-        ``run_s`` replaces the drawn handler time (trace replay: recorded durations); ``fail=True``
-        makes the handler fail (status ``error``, unless it times out or runs out of memory first),
-        for poison records and real handlers that raised. ``request_key`` is the invocation id
-        whose request id this attempt carries (an async retry keeps its first attempt's, as on
-        Lambda); by default its own.
+        ``on_done`` is not called; the throttled row is recorded at once).
         """
+        fn = request.fn
+        src = request.source
+        itype = request.invocation_type
+        attempt = request.attempt
+        iid = request.iid
+        arrival = request.arrival
         now = self.sim._now
         if iid is None:
             iid = self.new_invocation_id()
@@ -346,6 +306,7 @@ class Engine:
         if self.in_flight > self.max_in_flight:
             self.max_in_flight = self.in_flight
         # 3. run
+        run_s = request.run_s
         if run_s is not None:
             run = run_s
         elif fn.dur is not None:
@@ -361,7 +322,7 @@ class Engine:
             status, run = TIMEOUT, fn.timeout
         elif mem > fn.memory_mb:
             status = OOM
-        elif fail or u < fn.error_rate:
+        elif request.fail or u < fn.error_rate:
             status = ERROR
         else:
             status = OK
@@ -380,10 +341,12 @@ class Engine:
         c.cold = cold
         c.status = status
         c.mem = mem if mem < fn.memory_mb else float(fn.memory_mb)
-        c.on_done = on_done
-        c.payload = payload
+        c.on_done = request.on_done
+        c.payload = request.payload
         c.output = None
-        c.key = iid if request_key is None else request_key
+        c.tag = request.tag
+        key = request.request_key
+        c.key = iid if key is None else key
         if self.handler_runner is not None and fn.cfg.handler is not None:
             self.handler_runner(c)
         ev = simpy.Timeout(self.sim, init + run, c)

@@ -71,8 +71,8 @@ import simpy
 from simlab.aws.sources.lazy import resolve
 from simlab.aws.sources.payloads.context import PayloadContext
 from simlab.aws.sources.responses import function_arn, response_payload
-from simlab.core.engine import OK, Call
 from simlab.core.ids import request_id
+from simlab.core.invocation import OK, Call
 from simlab.core.logs import log_group_name, log_stream_names
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -249,7 +249,7 @@ class _LogCapture(logging.Handler):
 class HandlerRunner:
     """Calls real handlers for the engine (``engine.handler_runner``).
 
-    The engine calls the runner with each :class:`~simlab.core.engine.Call` whose function has a
+    The engine calls the runner with each :class:`~simlab.core.invocation.Call` whose function has a
     handler, when the invocation is admitted. The runner calls the handler at the call's start
     (after any INIT) with one SimPy event; a synchronous call from inside another handler (see
     :class:`~simlab.aws.sources.sdk.LambdaClient`) runs at once, because the caller waits for it.

@@ -54,8 +54,8 @@ from simlab.aws.sources.payloads.context import PayloadContext
 from simlab.aws.sources.responses import function_arn, response_payload
 from simlab.aws.sources.timeline import register_service
 from simlab.core import validate
-from simlab.core.engine import ASYNC, Call
 from simlab.core.ids import request_id
+from simlab.core.invocation import ASYNC, Call, Request
 
 if TYPE_CHECKING:  # pragma: no cover
     from simlab.aws.simulation import Run, Simulation
@@ -314,15 +314,15 @@ class AsyncEventQueue:
         iid = ev.eid if ev.attempts == 0 and ev.throttles == 0 else engine.new_invocation_id()
         self._annotate(iid, "event_id", ev.eid)
         self._annotate(iid, "event_age_ms", (now - ev.queued) * 1000.0)
-        call = engine.invoke(ev.fn, ev.src, ASYNC, ev.attempts + 1, self._done, ev.payload,
-                             now, iid, run_s=ev.run_s, request_key=ev.eid)
+        call = engine.invoke(Request(ev.fn, ev.src, ASYNC, ev.attempts + 1, self._done,
+                                     ev.payload, now, iid, run_s=ev.run_s,
+                                     request_key=ev.eid, tag=ev))
         if call is None:  # throttled: back to the queue with backoff
             ev.throttles += 1
             wait = min(THROTTLE_BACKOFF_FIRST_S * 2.0 ** (ev.throttles - 1),
                        THROTTLE_BACKOFF_MAX_S)
             self._later(ev, now + wait)
             return
-        call.tag = ev
 
     def _done(self, call: Call) -> None:
         ev: _Event = call.tag

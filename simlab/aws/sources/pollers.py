@@ -37,8 +37,8 @@ import simpy
 
 from simlab.aws.sources.payloads import PayloadContext, records_event
 from simlab.core import validate
-from simlab.core.engine import POLL, THROTTLED, Call
 from simlab.core.ids import request_id
+from simlab.core.invocation import POLL, THROTTLED, Call, Request
 from simlab.core.schema import STATUSES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -357,8 +357,8 @@ class StreamMapping:
         now = self.sim._now
         iid = engine.new_invocation_id()
         payload = self.event(lane, a, b) if self.wants_payload else None
-        call = engine.invoke(self.fn, self.code, POLL, batch.attempt,
-                             lambda c: lane.done(c, batch), payload, None, iid)
+        call = engine.invoke(Request(self.fn, self.code, POLL, batch.attempt,
+                                     lambda c: lane.done(c, batch), payload, iid=iid))
         age_ms = (now - float(lane.t[b - 1])) * 1000.0
         engine.annotate(iid, "iterator_age_ms", age_ms)
         batch.iid, batch.ran = iid, call is not None

@@ -54,7 +54,7 @@ from simlab.aws.sources.trace_blocks import BLOCK, MinuteBlocks, check_durations
 from simlab.aws.sources.traces import MinuteCounts
 from simlab.core import validate
 from simlab.core.dists import Empirical
-from simlab.core.engine import SYNC
+from simlab.core.invocation import Request
 from simlab.core.validate import BadInput
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -450,7 +450,7 @@ def _feed(run: Run, blocks: Iterator[_Block], src: int, queue: Any) -> None:
         if engine.closing:
             return
         if flags is None or flags[k]:
-            invoke(fns[k], src, SYNC, 1, None, None, None, None, runs[k])
+            invoke(Request(fns[k], src, run_s=runs[k]))
         else:
             submit(fns[k], src, None, None, run_s=runs[k])
         k += 1

@@ -42,8 +42,8 @@ from simlab.aws.sources.payloads.context import PayloadContext
 from simlab.aws.sources.responses import response_payload
 from simlab.aws.sources.timeline import at_times, register_service
 from simlab.core import validate
-from simlab.core.engine import OK, SYNC, Call
 from simlab.core.ids import request_id
+from simlab.core.invocation import OK, SYNC, Call, Request
 from simlab.core.validate import BadInput
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -272,7 +272,7 @@ class LambdaClient:
         if inline:
             runner.inline = True
         try:
-            call = engine.invoke(fn, src, SYNC, 1, None, event, None, iid)
+            call = engine.invoke(Request(fn, src, SYNC, payload=event, iid=iid))
         finally:
             if inline:
                 runner.inline = False
