@@ -30,6 +30,16 @@ arrives (:meth:`Engine.invoke`) and goes through what Lambda does:
 
 Each request costs two SimPy events (its arrival, made by the source, and its completion), whatever
 the number of live environments; keep-alive timers fire about once per idle period.
+
+Glossary (each name means one thing in the code):
+
+- **kernel**: the :class:`simpy.Environment` (simulated clock and event queue) of one run,
+  ``engine.kernel`` and ``run.kernel``; read its clock with ``kernel.now``.
+- **sim**: a :class:`simlab.Simulation`, the model a user builds and runs.
+- **env** (``_Env``): an execution environment of a function (a sandbox with its runtime).
+- **request**: what a source hands to :meth:`Engine.invoke` (:class:`Request`); **call**: the
+  attempt in flight it becomes (:class:`Call`), changed only through its methods. Both live in
+  :mod:`simlab.core.invocation`, the engine's public contract with the sources.
 """
 
 from __future__ import annotations
@@ -161,7 +171,7 @@ class Engine:
 
     Parameters
     ----------
-    env
+    kernel
         The SimPy environment (simulated clock and event queue).
     rules
         The platform's rules.
@@ -173,10 +183,10 @@ class Engine:
         Where invocation rows go.
     """
 
-    def __init__(self, env: simpy.Environment, rules: PlatformRules,
+    def __init__(self, kernel: simpy.Environment, rules: PlatformRules,
                  functions: list[FunctionConfig], streams: Streams,
                  recorder: InvocationRecorder | None = None) -> None:
-        self.sim = env
+        self.kernel = kernel
         self.rules = rules
         self.streams = streams
         self.recorder = recorder if recorder is not None else InvocationRecorder()
@@ -252,7 +262,7 @@ class Engine:
         attempt = request.attempt
         iid = request.iid
         arrival = request.arrival
-        now = self.sim._now
+        now = self.kernel.now
         if iid is None:
             iid = self.new_invocation_id()
         if arrival is None:
@@ -349,7 +359,7 @@ class Engine:
         c.key = iid if key is None else key
         if self.handler_runner is not None and fn.cfg.handler is not None:
             self.handler_runner(c)
-        ev = simpy.Timeout(self.sim, init + run, c)
+        ev = simpy.Timeout(self.kernel, init + run, c)
         ev.callbacks.append(self._complete)
         return c
 
@@ -375,7 +385,7 @@ class Engine:
     def record_dropped(self, fn: _Fn, iid: int, src: int, itype: int, attempt: int,
                        arrival: float) -> None:
         """Record a request that was dropped without running (e.g. an async event too old)."""
-        self._unserved(fn, iid, src, itype, attempt, arrival, self.sim._now, DROPPED)
+        self._unserved(fn, iid, src, itype, attempt, arrival, self.kernel.now, DROPPED)
 
     def _unserved(self, fn: _Fn, iid: int, src: int, itype: int, attempt: int, arrival: float,
                   now: float, status: int) -> None:
@@ -390,10 +400,10 @@ class Engine:
         return iid
 
     def _complete(self, ev: simpy.Event) -> None:
-        c: Call = ev._value
+        c: Call = ev.value
         e = c.env
         fn = c.fn
-        now = self.sim._now
+        now = self.kernel.now
         fn.in_flight -= 1
         if fn.limit is None and fn.in_flight >= fn.provisioned:
             self.unreserved_in_flight -= 1
@@ -450,12 +460,12 @@ class Engine:
             e.timer_at = math.inf
             return
         e.timer_at = at
-        ev = simpy.Timeout(self.sim, at - now, e)
+        ev = simpy.Timeout(self.kernel, at - now, e)
         ev.callbacks.append(self._expire)
 
     def _expire(self, ev: simpy.Event) -> None:
-        e: _Env = ev._value
-        now = self.sim._now
+        e: _Env = ev.value
+        now = self.kernel.now
         if not e.alive or self.closing or e.timer_at != now:
             return
         e.timer_at = None
@@ -504,7 +514,7 @@ class Engine:
             e = _Env(self.next_env, fn, host, now, limit, True)
             self.next_env += 1
             self.alive[e.env_id] = e
-            ev = simpy.Timeout(self.sim, limit, e)
+            ev = simpy.Timeout(self.kernel, limit, e)
             ev.callbacks.append(self._provision_timed_out)
             return
         created = now - init if ahead else now
@@ -515,7 +525,7 @@ class Engine:
             e.busy = False
             fn.pidle.append(e)
         else:  # initialising until ready
-            ev = simpy.Timeout(self.sim, init, e)
+            ev = simpy.Timeout(self.kernel, init, e)
             ev.callbacks.append(self._provisioned_ready)
 
     def _recount_pool(self) -> None:
@@ -530,16 +540,16 @@ class Engine:
                                         for f in self.fns if f.limit is None)
 
     def _provision_timed_out(self, ev: simpy.Event) -> None:
-        e: _Env = ev._value
+        e: _Env = ev.value
         if not e.alive:
             return  # replaced by a configuration update meanwhile
-        now = self.sim._now
+        now = self.kernel.now
         self._end(e, now, _INIT_TIMEOUT)
         if not self.closing and e.version == e.fn.version:
             self._provision(e.fn, now, ahead=False)
 
     def _provisioned_ready(self, ev: simpy.Event) -> None:
-        e: _Env = ev._value
+        e: _Env = ev.value
         if e.alive and not self.closing:
             e.busy = False
             e.fn.pidle.append(e)
@@ -554,7 +564,7 @@ class Engine:
         Provisioned environments are replaced by new ones initialised now.
         """
         fn = self.function(name)
-        now = self.sim._now
+        now = self.kernel.now
         fn.version += 1
         fn.configure(cfg, self.streams)
         # Reservations and provisioned concurrency move calls between the pools.

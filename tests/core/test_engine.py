@@ -352,21 +352,21 @@ def test_a_timeout_during_the_drain_is_recorded() -> None:
 
 
 def make_engine(**cfg: Any) -> tuple[simpy.Environment, Engine]:
-    env = simpy.Environment()
+    kernel = simpy.Environment()
     rules = era_rules("today", account_concurrency=2, unreserved_minimum=0)
     fn = FunctionConfig("f", init_s=0.5, duration_s=1.0, **cfg)
-    return env, Engine(env, rules, [fn], Streams(0))
+    return kernel, Engine(kernel, rules, [fn], Streams(0))
 
 
 def test_invoke_returns_a_call_and_reports_its_end() -> None:
-    env, engine = make_engine(error_rate=1.0)
+    kernel, engine = make_engine(error_rate=1.0)
     done: list[Call] = []
     fn = engine.function("f")
     call = engine.invoke(Request(fn, engine.source_index("test"), SYNC, 1, done.append, {"k": 1}))
     assert isinstance(call, Call) and done == []
     assert (call.function, call.start, call.end, call.cold) == ("f", 0.5, 1.5, True)
     assert call.payload == {"k": 1}
-    env.run()
+    kernel.run()
     assert done == [call]
     assert call.status == ERROR and call.failed
     assert engine.in_flight == 0
@@ -374,18 +374,18 @@ def test_invoke_returns_a_call_and_reports_its_end() -> None:
 
 
 def test_throttled_invoke_returns_none_and_records_at_once() -> None:
-    env, engine = make_engine()
+    kernel, engine = make_engine()
     fn = engine.function("f")
     done: list[Call] = []
     calls = [engine.invoke(Request(fn, 0, SYNC, 1, done.append)) for _ in range(3)]
     assert calls[2] is None and len(engine.recorder) == 1
-    env.run()
+    kernel.run()
     assert len(done) == 2 and not any(c.failed for c in done)
 
 
 def test_invoke_keeps_an_earlier_arrival_and_a_given_id() -> None:
-    env, engine = make_engine()
-    env.run(until=5.0)
+    kernel, engine = make_engine()
+    kernel.run(until=5.0)
     iid = engine.new_invocation_id()
     assert engine.new_invocation_id() == iid + 1
     call = engine.invoke(Request(engine.function("f"), 0, SYNC, 2, arrival=1.0, iid=iid))
@@ -393,14 +393,14 @@ def test_invoke_keeps_an_earlier_arrival_and_a_given_id() -> None:
 
 
 def test_record_dropped() -> None:
-    env, engine = make_engine()
+    kernel, engine = make_engine()
     engine.record_dropped(engine.function("f"), engine.new_invocation_id(), 0, SYNC, 1, 0.0)
     assert list(engine.recorder.cols["status"]) == [DROPPED]
 
 
 def test_handler_runner_is_called_for_functions_with_a_handler() -> None:
     seen: list[Call] = []
-    env, engine = make_engine(handler=lambda event, context: "hi")
+    kernel, engine = make_engine(handler=lambda event, context: "hi")
     engine.handler_runner = seen.append
     call = engine.invoke(Request(engine.function("f"), 0, SYNC, 1, None, "event"))
     assert seen == [call]
@@ -421,7 +421,7 @@ def test_extra_columns_are_attached_to_invocations() -> None:
                 call = run.invoke("f")
                 run.engine.recorder.extra("note", call.iid, f"hello {call.iid}")
 
-            t = simpy.Timeout(run.sim, 1.0)
+            t = simpy.Timeout(run.kernel, 1.0)
             t.callbacks.append(go)
 
     sim = simlab.Simulation(seed=1)
@@ -446,7 +446,7 @@ def test_closing_is_set_once_the_run_is_over() -> None:
                 run.invoke("f", on_done=lambda call: seen.append((run.now,
                                                                   run.engine.closing)))
 
-            t = simpy.Timeout(run.sim, 9.0)
+            t = simpy.Timeout(run.kernel, 9.0)
             t.callbacks.append(go)
 
     sim = simlab.Simulation(seed=1)
@@ -458,13 +458,13 @@ def test_closing_is_set_once_the_run_is_over() -> None:
 
 
 def test_run_time_and_failure_overrides() -> None:
-    env, engine = make_engine(timeout_s=3)
+    kernel, engine = make_engine(timeout_s=3)
     fn = engine.function("f")
     a = engine.invoke(Request(fn, 0, SYNC, 1, None, None, run_s=2.5))
     b = engine.invoke(Request(fn, 0, SYNC, 1, None, None, run_s=0.25, fail=True))
     assert (a.dur, a.status, b.dur, b.status) == (2.5, OK, 0.25, ERROR)
-    env.run()
-    env2, engine2 = make_engine(timeout_s=3)
+    kernel.run()
+    _, engine2 = make_engine(timeout_s=3)
     c = engine2.invoke(Request(engine2.function("f"), run_s=9.0, fail=True))
     assert (c.dur, c.status) == (3.0, TIMEOUT)  # the timeout comes first
 
@@ -575,19 +575,19 @@ def test_rows_keep_the_architecture_they_ran_on() -> None:
 
 
 def test_call_fail_turns_an_ok_call_into_an_error_with_its_payload() -> None:
-    env, engine = make_engine()
+    kernel, engine = make_engine()
     call = engine.invoke(Request(engine.function("f"), 0, SYNC, 1))
     assert call is not None and call.status == OK
     assert call.fail({"errorMessage": "poison"}) is True
     assert call.status == ERROR and call.output == {"errorMessage": "poison"}
     call.annotate("error", "poison")
-    env.run()
+    kernel.run()
     assert engine.annotation(call.iid, "error") == "poison"
     assert engine.annotation(call.iid, "missing", "none") == "none"
 
 
 def test_call_fail_keeps_a_timeout() -> None:
-    env, engine = make_engine(timeout_s=0.5)
+    kernel, engine = make_engine(timeout_s=0.5)
     call = engine.invoke(Request(engine.function("f"), 0, SYNC, 1))
     assert call is not None and call.status == TIMEOUT
     assert call.fail({"errorMessage": "late"}) is False
@@ -595,7 +595,7 @@ def test_call_fail_keeps_a_timeout() -> None:
 
 
 def test_engine_annotates_a_throttled_request_by_its_id() -> None:
-    env, engine = make_engine()
+    kernel, engine = make_engine()
     fn = engine.function("f")
     for _ in range(2):
         engine.invoke(Request(fn, 0, SYNC, 1))

@@ -290,7 +290,7 @@ class APIGateway(Source):
         log = register_service(run, name, APIGatewayLog())
         install_handler_runner(run)
         engine = run.engine
-        sim = run.sim
+        kernel = run.kernel
         src = engine.source_index(name)
         ctx = PayloadContext(seed=run.seed, epoch=run.epoch)
         annotate = engine.annotate
@@ -315,19 +315,19 @@ class APIGateway(Source):
 
         def respond(n: int, attempt: int, first: float, fname: str, iid: int, sent: float,
                     status: int, route: tuple[Any, tuple[str, str]], gateway: bool = True) -> None:
-            now = sim.now
+            now = kernel.now
             if iid != _NO_INVOCATION:
                 annotate(iid, "http_status", status)
             log.rows.append((n, attempt, fname, iid, sent, now, status, (now - sent) * 1000.0,
                              ERROR_BODIES[status] if gateway else None))
             if status in RETRY_STATUSES and attempt <= self.client_retries and not engine.closing:
                 wait = self.retry_backoff_s * 2.0 ** (attempt - 1)
-                ev = simpy.Timeout(sim, wait)
+                ev = simpy.Timeout(kernel, wait)
                 ev.callbacks.append(lambda _: engine.closing or send(n, attempt + 1, first, route))
 
         def send(n: int, attempt: int, first: float, route: tuple[Any, tuple[str, str]]) -> None:
             fn, (method, path) = route
-            now = sim.now
+            now = kernel.now
             if not _admit(buckets[fn.name], now):
                 respond(n, attempt, first, fn.name, _NO_INVOCATION, now, 429, route)
                 return
@@ -340,7 +340,7 @@ class APIGateway(Source):
             if call is None:
                 respond(n, attempt, first, fn.name, iid, now, 500, route)
             elif call.end - now > timeout:
-                ev = simpy.Timeout(sim, timeout)
+                ev = simpy.Timeout(kernel, timeout)
                 ev.callbacks.append(lambda _: respond(n, attempt, first, fn.name, iid, now, 504,
                                                       route))
             else:

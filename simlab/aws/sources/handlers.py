@@ -264,7 +264,7 @@ class HandlerRunner:
         self.seed = run.seed
         self.epoch = run.epoch
         self.ctx = PayloadContext(seed=run.seed, epoch=run.epoch)
-        self.sim = run.sim
+        self.kernel = run.kernel
         self.depth = 0
         self.inline = False
         self._capture = _LogCapture()
@@ -274,7 +274,7 @@ class HandlerRunner:
             self.inline = False
             self.execute(call)
             return
-        ev = simpy.Timeout(self.sim, call.init, call)
+        ev = simpy.Timeout(self.kernel, call.init, call)
         ev.callbacks.append(self._deferred)
 
     def _deferred(self, ev: simpy.Event) -> None:

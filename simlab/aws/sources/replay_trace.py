@@ -437,7 +437,7 @@ def _feed(run: Run, blocks: Iterator[_Block], src: int, queue: Any) -> None:
     block = next(blocks, None)
     if block is None:
         return
-    sim = run.sim
+    kernel = run.kernel
     engine = run.engine
     invoke = engine.invoke
     submit = queue.submit if queue is not None else None
@@ -461,6 +461,6 @@ def _feed(run: Run, blocks: Iterator[_Block], src: int, queue: Any) -> None:
             times, fns, flags, runs = nxt
             k = 0
         t = times[k]
-        timeout(sim, max(t - sim._now, 0.0)).callbacks.append(step)
+        timeout(kernel, max(t - kernel.now, 0.0)).callbacks.append(step)
 
-    timeout(sim, max(times[0] - sim.now, 0.0)).callbacks.append(step)
+    timeout(kernel, max(times[0] - kernel.now, 0.0)).callbacks.append(step)
