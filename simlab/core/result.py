@@ -4,8 +4,9 @@
 (columns described in :mod:`simlab.core.schema`). Each access returns a new DataFrame: changing it
 (``inv = result.invocations; inv["cold"] = False``) never changes the result (pandas'
 copy-on-write: the copy shares the columns until one is written, so it is cheap).
-``result.summary()`` reduces them to the figures a lesson asks about: how many requests were cold, throttled or failed, how many
-environments were kept on average, and what latency callers saw, warm and cold.
+``result.summary()`` reduces them to the figures a lesson asks about: how many requests were cold,
+throttled or failed, how many environments were kept on average, and what latency callers saw,
+warm and cold.
 
 Time averages (``mean_environments`` and its busy and idle parts) are integrals over simulated time
 divided by the run's length, not averages over events.
