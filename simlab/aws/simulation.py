@@ -38,7 +38,7 @@ from simlab.core.config import (
 )
 from simlab.core.engine import Engine
 from simlab.core.features import check_function, refuse
-from simlab.core.invocation import ASYNC, SYNC, Call, Request
+from simlab.core.invocation import ASYNC, Call
 from simlab.core.random_streams import Streams
 from simlab.core.result import Result
 
@@ -91,7 +91,7 @@ class Run:
         fn = self.engine.function(target)
         src = self.engine.source_index(source)
         if invocation_type == "sync":
-            return self.engine.invoke(Request(fn, src, SYNC, on_done=on_done, payload=payload))
+            return self.engine.invoke(fn, source=src, on_done=on_done, payload=payload)
         if invocation_type == "async":
             return self._async_queue().submit(fn, src, payload, on_done)
         raise ValueError(f"invocation_type must be 'sync' or 'async', got {invocation_type!r}")
@@ -111,11 +111,11 @@ class Run:
             invoke = engine.invoke
             if len(fns) == 1:
                 only = fns[0]
-                return lambda payload: invoke(Request(only, src, payload=payload))
+                return lambda payload: invoke(only, source=src, payload=payload)
 
             def deliver_all(payload: Any) -> None:
                 for fn in fns:
-                    invoke(Request(fn, src, payload=payload))
+                    invoke(fn, source=src, payload=payload)
 
             return deliver_all
         queue = self._async_queue()

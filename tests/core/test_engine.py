@@ -24,7 +24,6 @@ from simlab.core.invocation import (
     THROTTLED,
     TIMEOUT,
     Call,
-    Request,
 )
 from simlab.core.random_streams import Streams
 from simlab.core.schema import STATUSES
@@ -362,7 +361,8 @@ def test_invoke_returns_a_call_and_reports_its_end() -> None:
     kernel, engine = make_engine(error_rate=1.0)
     done: list[Call] = []
     fn = engine.function("f")
-    call = engine.invoke(Request(fn, engine.source_index("test"), SYNC, 1, done.append, {"k": 1}))
+    call = engine.invoke(fn, source=engine.source_index("test"), on_done=done.append,
+                         payload={"k": 1})
     assert isinstance(call, Call) and done == []
     assert (call.function, call.start, call.end, call.cold) == ("f", 0.5, 1.5, True)
     assert call.payload == {"k": 1}
@@ -377,7 +377,7 @@ def test_throttled_invoke_returns_none_and_records_at_once() -> None:
     kernel, engine = make_engine()
     fn = engine.function("f")
     done: list[Call] = []
-    calls = [engine.invoke(Request(fn, 0, SYNC, 1, done.append)) for _ in range(3)]
+    calls = [engine.invoke(fn, on_done=done.append) for _ in range(3)]
     assert calls[2] is None and len(engine.recorder) == 1
     kernel.run()
     assert len(done) == 2 and not any(c.failed for c in done)
@@ -388,7 +388,7 @@ def test_invoke_keeps_an_earlier_arrival_and_a_given_id() -> None:
     kernel.run(until=5.0)
     iid = engine.new_invocation_id()
     assert engine.new_invocation_id() == iid + 1
-    call = engine.invoke(Request(engine.function("f"), 0, SYNC, 2, arrival=1.0, iid=iid))
+    call = engine.invoke(engine.function("f"), attempt=2, arrival=1.0, iid=iid)
     assert (call.arrival, call.iid, call.attempt) == (1.0, iid, 2)
 
 
@@ -402,7 +402,7 @@ def test_handler_runner_is_called_for_functions_with_a_handler() -> None:
     seen: list[Call] = []
     kernel, engine = make_engine(handler=lambda event, context: "hi")
     engine.handler_runner = seen.append
-    call = engine.invoke(Request(engine.function("f"), 0, SYNC, 1, None, "event"))
+    call = engine.invoke(engine.function("f"), payload="event")
     assert seen == [call]
 
 
@@ -460,12 +460,12 @@ def test_closing_is_set_once_the_run_is_over() -> None:
 def test_run_time_and_failure_overrides() -> None:
     kernel, engine = make_engine(timeout_s=3)
     fn = engine.function("f")
-    a = engine.invoke(Request(fn, 0, SYNC, 1, None, None, run_s=2.5))
-    b = engine.invoke(Request(fn, 0, SYNC, 1, None, None, run_s=0.25, fail=True))
+    a = engine.invoke(fn, run_s=2.5)
+    b = engine.invoke(fn, run_s=0.25, fail=True)
     assert (a.dur, a.status, b.dur, b.status) == (2.5, OK, 0.25, ERROR)
     kernel.run()
     _, engine2 = make_engine(timeout_s=3)
-    c = engine2.invoke(Request(engine2.function("f"), run_s=9.0, fail=True))
+    c = engine2.invoke(engine2.function("f"), run_s=9.0, fail=True)
     assert (c.dur, c.status) == (3.0, TIMEOUT)  # the timeout comes first
 
 
@@ -576,7 +576,7 @@ def test_rows_keep_the_architecture_they_ran_on() -> None:
 
 def test_call_fail_turns_an_ok_call_into_an_error_with_its_payload() -> None:
     kernel, engine = make_engine()
-    call = engine.invoke(Request(engine.function("f"), 0, SYNC, 1))
+    call = engine.invoke(engine.function("f"))
     assert call is not None and call.status == OK
     assert call.fail({"errorMessage": "poison"}) is True
     assert call.status == ERROR and call.output == {"errorMessage": "poison"}
@@ -588,7 +588,7 @@ def test_call_fail_turns_an_ok_call_into_an_error_with_its_payload() -> None:
 
 def test_call_fail_keeps_a_timeout() -> None:
     kernel, engine = make_engine(timeout_s=0.5)
-    call = engine.invoke(Request(engine.function("f"), 0, SYNC, 1))
+    call = engine.invoke(engine.function("f"))
     assert call is not None and call.status == TIMEOUT
     assert call.fail({"errorMessage": "late"}) is False
     assert call.status == TIMEOUT and call.output is None
@@ -598,8 +598,8 @@ def test_engine_annotates_a_throttled_request_by_its_id() -> None:
     kernel, engine = make_engine()
     fn = engine.function("f")
     for _ in range(2):
-        engine.invoke(Request(fn, 0, SYNC, 1))
+        engine.invoke(fn)
     iid = engine.new_invocation_id()
     engine.annotate(iid, "http_status", 429)
-    assert engine.invoke(Request(fn, 0, SYNC, 1, iid=iid)) is None
+    assert engine.invoke(fn, iid=iid) is None
     assert engine.annotation(iid, "http_status") == 429

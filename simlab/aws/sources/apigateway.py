@@ -59,7 +59,7 @@ from simlab.aws.sources.payloads.apigateway import (
 from simlab.aws.sources.payloads.context import PayloadContext
 from simlab.aws.sources.timeline import arrival_times, at_times, check_seconds, register_service
 from simlab.core import validate
-from simlab.core.invocation import OK, SYNC, Call, Request
+from simlab.core.invocation import OK, Call
 from simlab.core.validate import BadInput, number, whole
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -336,7 +336,7 @@ class APIGateway(Source):
             iid = engine.new_invocation_id()
             # The proxy event is built only if the function's handler reads it.
             event = LazyPayload(self._event, method, path, now, number, ctx)
-            call = engine.invoke(Request(fn, src, SYNC, payload=event, iid=iid))
+            call = engine.invoke(fn, source=src, payload=event, iid=iid)
             if call is None:
                 respond(n, attempt, first, fn.name, iid, now, 500, route)
             elif call.end - now > timeout:

@@ -55,7 +55,7 @@ from simlab.aws.sources.responses import function_arn, response_payload
 from simlab.aws.sources.timeline import register_service
 from simlab.core import validate
 from simlab.core.ids import request_id
-from simlab.core.invocation import ASYNC, Call, Request
+from simlab.core.invocation import ASYNC, Call
 
 if TYPE_CHECKING:  # pragma: no cover
     from simlab.aws.simulation import Run, Simulation
@@ -314,9 +314,9 @@ class AsyncEventQueue:
         iid = ev.eid if ev.attempts == 0 and ev.throttles == 0 else engine.new_invocation_id()
         self._annotate(iid, "event_id", ev.eid)
         self._annotate(iid, "event_age_ms", (now - ev.queued) * 1000.0)
-        call = engine.invoke(Request(ev.fn, ev.src, ASYNC, ev.attempts + 1, self._done,
-                                     ev.payload, now, iid, run_s=ev.run_s,
-                                     request_key=ev.eid, tag=ev))
+        call = engine.invoke(ev.fn, source=ev.src, invocation_type=ASYNC,
+                             attempt=ev.attempts + 1, on_done=self._done, payload=ev.payload,
+                             arrival=now, iid=iid, run_s=ev.run_s, request_key=ev.eid, tag=ev)
         if call is None:  # throttled: back to the queue with backoff
             ev.throttles += 1
             wait = min(THROTTLE_BACKOFF_FIRST_S * 2.0 ** (ev.throttles - 1),

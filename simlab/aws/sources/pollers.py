@@ -38,7 +38,7 @@ import simpy
 from simlab.aws.sources.payloads import PayloadContext, records_event
 from simlab.core import validate
 from simlab.core.ids import request_id
-from simlab.core.invocation import POLL, THROTTLED, Call, Request
+from simlab.core.invocation import POLL, THROTTLED, Call
 from simlab.core.schema import STATUSES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -357,8 +357,9 @@ class StreamMapping:
         now = self.kernel.now
         iid = engine.new_invocation_id()
         payload = self.event(lane, a, b) if self.wants_payload else None
-        call = engine.invoke(Request(self.fn, self.code, POLL, batch.attempt,
-                                     lambda c: lane.done(c, batch), payload, iid=iid))
+        call = engine.invoke(self.fn, source=self.code, invocation_type=POLL,
+                             attempt=batch.attempt, on_done=lambda c: lane.done(c, batch),
+                             payload=payload, iid=iid)
         age_ms = (now - float(lane.t[b - 1])) * 1000.0
         engine.annotate(iid, "iterator_age_ms", age_ms)
         batch.iid, batch.ran = iid, call is not None

@@ -54,7 +54,6 @@ from simlab.aws.sources.trace_blocks import BLOCK, MinuteBlocks, check_durations
 from simlab.aws.sources.traces import MinuteCounts
 from simlab.core import validate
 from simlab.core.dists import Empirical
-from simlab.core.invocation import Request
 from simlab.core.validate import BadInput
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -450,7 +449,7 @@ def _feed(run: Run, blocks: Iterator[_Block], src: int, queue: Any) -> None:
         if engine.closing:
             return
         if flags is None or flags[k]:
-            invoke(Request(fns[k], src, run_s=runs[k]))
+            invoke(fns[k], source=src, run_s=runs[k])
         else:
             submit(fns[k], src, None, None, run_s=runs[k])
         k += 1

@@ -43,7 +43,7 @@ from simlab.aws.sources.responses import response_payload
 from simlab.aws.sources.timeline import at_times, register_service
 from simlab.core import validate
 from simlab.core.ids import request_id
-from simlab.core.invocation import OK, SYNC, Call, Request
+from simlab.core.invocation import OK, Call
 from simlab.core.validate import BadInput
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -272,7 +272,7 @@ class LambdaClient:
         if inline:
             runner.inline = True
         try:
-            call = engine.invoke(Request(fn, src, SYNC, payload=event, iid=iid))
+            call = engine.invoke(fn, source=src, payload=event, iid=iid)
         finally:
             if inline:
                 runner.inline = False

@@ -56,7 +56,7 @@ from simlab.aws.sources.pollers import (
     reported_failures,
 )
 from simlab.core import validate
-from simlab.core.invocation import POLL, THROTTLED, Call, Request
+from simlab.core.invocation import POLL, THROTTLED, Call
 from simlab.core.schema import STATUSES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -160,8 +160,9 @@ class _Mapping:
         payload = q.event(batch) if self.wants_payload else None
         attempt = max(m.receives for m in batch)
         row = q.log.add(iid, self.fn.name, now, batch, attempt, -1)
-        call = engine.invoke(Request(self.fn, self.code, POLL, attempt,
-                                     lambda c: self.done(c, batch, row), payload, iid=iid))
+        call = engine.invoke(self.fn, source=self.code, invocation_type=POLL, attempt=attempt,
+                             on_done=lambda c: self.done(c, batch, row), payload=payload,
+                             iid=iid)
         for m in batch:
             m.iid = iid
         if call is None:  # the messages come back after their visibility timeout
