@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import math
 import numbers
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -35,8 +36,9 @@ from simlab.core.config import (
     check_function_keys,
     era_rules,
 )
-from simlab.core.engine import ASYNC, SYNC, Call, Engine
+from simlab.core.engine import Engine
 from simlab.core.features import check_function, refuse
+from simlab.core.invocation import ASYNC, Call
 from simlab.core.random_streams import Streams
 from simlab.core.result import Result
 
@@ -52,10 +54,10 @@ MAX_EVENTS = 100_000_000
 class Run:
     """What sources see of a run in progress: the clock, the platform and named random streams."""
 
-    def __init__(self, simulation: Simulation, sim: simpy.Environment, engine: Engine,
+    def __init__(self, simulation: Simulation, kernel: simpy.Environment, engine: Engine,
                  until_s: float) -> None:
         self.simulation = simulation
-        self.sim = sim
+        self.kernel = kernel
         self.engine = engine
         self.until_s = until_s
         self.seed = simulation.seed
@@ -67,7 +69,7 @@ class Run:
     @property
     def now(self) -> float:
         """Current simulated time (s)."""
-        return self.sim.now
+        return self.kernel.now
 
     def rng(self, *names: str) -> np.random.Generator:
         """A generator for the stream ``names`` (e.g. ``("source", "poisson")``)."""
@@ -83,13 +85,13 @@ class Run:
                source: str = "sdk", on_done: Callable[[Call], Any] | None = None) -> Any:
         """Send one request to ``target`` now.
 
-        ``"sync"`` returns the :class:`~simlab.core.engine.Call` in flight (``None`` when
+        ``"sync"`` returns the :class:`~simlab.core.invocation.Call` in flight (``None`` when
         throttled); ``"async"`` hands the event to the platform's internal queue.
         """
         fn = self.engine.function(target)
         src = self.engine.source_index(source)
         if invocation_type == "sync":
-            return self.engine.invoke(fn, src, SYNC, 1, on_done, payload)
+            return self.engine.invoke(fn, source=src, on_done=on_done, payload=payload)
         if invocation_type == "async":
             return self._async_queue().submit(fn, src, payload, on_done)
         raise ValueError(f"invocation_type must be 'sync' or 'async', got {invocation_type!r}")
@@ -109,11 +111,11 @@ class Run:
             invoke = engine.invoke
             if len(fns) == 1:
                 only = fns[0]
-                return lambda payload: invoke(only, src, SYNC, 1, None, payload)
+                return lambda payload: invoke(only, source=src, payload=payload)
 
             def deliver_all(payload: Any) -> None:
                 for fn in fns:
-                    invoke(fn, src, SYNC, 1, None, payload)
+                    invoke(fn, source=src, payload=payload)
 
             return deliver_all
         queue = self._async_queue()
@@ -327,7 +329,7 @@ class Simulation:
         functions = list(self.functions.values())
         check_concurrency(functions, self.rules)
         check_simulation(self)
-        sim = simpy.Environment()
+        kernel = simpy.Environment()
         streams = Streams(self.seed)
         if not isinstance(progress, bool):
             raise TypeError(f"progress must be True or False, got {progress!r}")
@@ -343,8 +345,8 @@ class Simulation:
 
             recorder = AggregateRecorder(float(until_s),
                                          float(period_s) if record == "metrics" else None)
-        engine = Engine(sim, self.rules, functions, streams, recorder)
-        run = Run(self, sim, engine, float(until_s))
+        engine = Engine(kernel, self.rules, functions, streams, recorder)
+        run = Run(self, kernel, engine, float(until_s))
         run.handler_budget_s = budget
         if any(cfg.handler is not None for cfg in functions):
             from simlab.aws.sources.handlers import install_handler_runner
@@ -353,11 +355,11 @@ class Simulation:
         for source, targets in self.sources:
             source.start(run, targets)
         self._start_actions(run, functions)
-        self._advance(sim, float(until_s), progress)
+        self._advance(kernel, float(until_s), progress)
         engine.close(until_s)
         # Drain: let requests in flight finish; nothing new starts after until_s.
-        while engine.in_flight > 0 and sim._queue:
-            sim.step()
+        while engine.in_flight > 0 and kernel.peek() < math.inf:
+            kernel.step()
         engine.finish(until_s)
         for service in run.services.values():  # queues count what they still hold
             finish = getattr(service, "finish_run", None)
@@ -399,13 +401,13 @@ class Simulation:
                 run.engine.update_function(name, current[name])
                 log.append((at_s, api, name, dict(changes)))
 
-            ev = run.sim.timeout(at_s)
+            ev = run.kernel.timeout(at_s)
             ev.callbacks.append(act)
 
     @staticmethod
-    def _advance(sim: simpy.Environment, until_s: float, progress: bool) -> None:
+    def _advance(kernel: simpy.Environment, until_s: float, progress: bool) -> None:
         if not progress:
-            sim.run(until=until_s)
+            kernel.run(until=until_s)
             return
         from tqdm.auto import tqdm
 
@@ -413,7 +415,7 @@ class Simulation:
         with tqdm(total=steps, desc="simulating", unit="%",
                   bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} of simulated time") as bar:
             for k in range(1, steps + 1):
-                sim.run(until=until_s * k / steps)
+                kernel.run(until=until_s * k / steps)
                 bar.update(1)
 
     def __repr__(self) -> str:

@@ -1,9 +1,12 @@
 """The result of a run: its records as DataFrames, and what they add up to.
 
 ``result.invocations``, ``result.environments`` and ``result.hosts`` are the raw, flat records
-(columns described in :mod:`simlab.core.schema`). ``result.summary()`` reduces them to the
-figures a lesson asks about: how many requests were cold, throttled or failed, how many
-environments were kept on average, and what latency callers saw, warm and cold.
+(columns described in :mod:`simlab.core.schema`). Each access returns a new DataFrame: changing it
+(``inv = result.invocations; inv["cold"] = False``) never changes the result (pandas'
+copy-on-write: the copy shares the columns until one is written, so it is cheap).
+``result.summary()`` reduces them to the figures a lesson asks about: how many requests were cold,
+throttled or failed, how many environments were kept on average, and what latency callers saw,
+warm and cold.
 
 Time averages (``mean_environments`` and its busy and idle parts) are integrals over simulated time
 divided by the run's length, not averages over events.
@@ -49,9 +52,10 @@ class Result:
         self.aggregates = aggregates
         #: What the run kept: ``"all"``, ``"summary"`` or ``"metrics"``.
         self.record = record
-        self.environments = environments
-        self.hosts = hosts
-        self.functions = functions
+        self._environments = environments
+        self._hosts = hosts
+        self._functions = functions
+        self._priced = False
         self.rules = rules
         self.seed = seed
         self.until_s = until_s
@@ -99,16 +103,35 @@ class Result:
     @property
     def invocations(self) -> pd.DataFrame:
         """One row per invocation attempt, in order of arrival, with its ``billed_ms`` and
-        ``cost_usd`` under the run's rules (list prices, before any free tier)."""
+        ``cost_usd`` under the run's rules (list prices, before any free tier).
+
+        Priced once, on first access; each access returns a new DataFrame (a copy on write).
+        """
         inv = self._rows()
-        if "billed_ms" not in inv.columns:
+        if not self._priced:
             from simlab.core import billing
 
-            priced = billing.price_invocations(inv, self.functions, date=self.rules.date,
+            priced = billing.price_invocations(inv, self._functions, date=self.rules.date,
                                                granularity_ms=self.rules.billing_granularity_ms)
             inv["billed_ms"] = priced["billed_ms"].to_numpy()
             inv["cost_usd"] = priced["cost_usd"].to_numpy()
-        return inv
+            self._priced = True
+        return inv.copy(deep=False)
+
+    @property
+    def environments(self) -> pd.DataFrame:
+        """One row per execution environment (a new DataFrame at each access)."""
+        return self._environments.copy(deep=False)
+
+    @property
+    def hosts(self) -> pd.DataFrame:
+        """One row per host (a new DataFrame at each access)."""
+        return self._hosts.copy(deep=False)
+
+    @property
+    def functions(self) -> pd.DataFrame:
+        """One row per function and configuration version (a new DataFrame at each access)."""
+        return self._functions.copy(deep=False)
 
     def _rows(self) -> pd.DataFrame:
         if self._invocations is None:
@@ -140,7 +163,7 @@ class Result:
         """
         from simlab.core import billing
 
-        return billing.bill(self._rows(), self.functions, date=self.rules.date,
+        return billing.bill(self._rows(), self._functions, date=self.rules.date,
                             granularity_ms=(self.rules.billing_granularity_ms
                                             if granularity_ms is None else granularity_ms),
                             prices=prices, free_tier=free_tier, run_seconds=self.until_s,
@@ -150,7 +173,7 @@ class Result:
     def provisioned_init_gb_s(self) -> dict[str, float]:
         """GB-s of the INIT of provisioned environments per function (billed: LAMBDA_FACTS 1.4),
         including those initialised before the run starts."""
-        env = self.environments
+        env = self._environments
         pc = env[env["provisioned"].astype(bool)]
         if pc.empty:
             return {}
@@ -230,8 +253,8 @@ class Result:
         environments and by hosts (see :func:`simlab.core.billing.provider_view`)."""
         from simlab.core import billing
 
-        return billing.provider_view(self._rows(), self.environments, self.hosts,
-                                     self.functions, self.until_s, date=self.rules.date,
+        return billing.provider_view(self._rows(), self._environments, self._hosts,
+                                     self._functions, self.until_s, date=self.rules.date,
                                      granularity_ms=(self.rules.billing_granularity_ms
                                                      if granularity_ms is None
                                                      else granularity_ms))
@@ -255,7 +278,7 @@ class Result:
             they come from histograms and are within 1.2 % (+0.005 ms) of the exact ones (see
             :mod:`simlab.core.aggregate`).
         """
-        envs = self.environments
+        envs = self._environments
         if function is not None:
             self._check_function(function)
             envs = envs[envs["function"] == function]
@@ -291,13 +314,13 @@ class Result:
             for q, v in zip((50, 95, 99), qs, strict=True):
                 out[f"{label}latency_p{q}_ms"] = float(v)
         out["max_concurrency"] = (self.max_concurrency if function is None else max_conc)
-        out["hosts"] = len(self.hosts) if function is None else int(envs["host_id"].nunique())
+        out["hosts"] = len(self._hosts) if function is None else int(envs["host_id"].nunique())
         return pd.Series(out, name=function or "all", dtype=float)
 
     def _check_function(self, function: str) -> None:
-        if function not in set(self.functions["function"]):
+        if function not in set(self._functions["function"]):
             raise ValueError(f"no function named {function!r}; functions: "
-                             f"{list(self.functions['function'])}")
+                             f"{list(self._functions['function'])}")
 
     def _from_rows(self, function: str | None) -> tuple:
         inv = self._invocations
@@ -330,7 +353,7 @@ class Result:
         from simlab.core.aggregate import histogram_quantiles
         from simlab.core.schema import STATUSES
 
-        names = list(self.functions["function"])
+        names = list(self._functions["function"])
         aggs = [a for k, a in self.aggregates.fns.items()
                 if function is None or names[k] == function]
         counts = np.sum([a.counts for a in aggs], axis=0) if aggs else np.zeros(len(STATUSES))
@@ -371,7 +394,7 @@ class Result:
             handler_lines = {int(i): [(0.0, None, line) for line in lines]
                              for i, lines in zip(inv["invocation_id"].to_numpy()[has],
                                                  inv["log_lines"].to_numpy()[has], strict=True)}
-        events = log_events(inv, self.environments, self.seed, self.epoch, function=function,
+        events = log_events(inv, self._environments, self.seed, self.epoch, function=function,
                             billed_ms=inv["billed_ms"].to_numpy(), handler_lines=handler_lines,
                             style=style)
         return LogView(events)
@@ -386,12 +409,12 @@ class Result:
         """
         if self._invocations is None:
             if self.aggregates is not None and self.aggregates.period_s is not None:
-                return self.aggregates.metrics_frame(list(self.functions["function"]))
+                return self.aggregates.metrics_frame(list(self._functions["function"]))
             self._rows()  # raises the clear error
         from simlab.core.metrics import metrics
 
         return metrics(self._invocations, period_s=period_s, until_s=self.until_s,
-                       functions=self.functions, account=account)
+                       functions=self._functions, account=account)
 
     def concurrency(self, function: str | None = None) -> pd.DataFrame:
         """Step function of concurrency (INIT or busy environments): columns ``time_s``,

@@ -15,7 +15,7 @@ from simlab.aws.simulation import DEFAULT_EPOCH, Run
 from simlab.aws.sources.arrivals import FixedInterval, Poisson, Replay
 from simlab.aws.sources.base import Source
 from simlab.core.dists import Exponential, LogNormal
-from simlab.core.engine import Call
+from simlab.core.invocation import Call
 
 
 def small(seed: int = 1, **rules: Any) -> simlab.Simulation:

@@ -14,7 +14,17 @@ import simpy
 import simlab
 from simlab.aws.sources import Replay, Source
 from simlab.core.config import FunctionConfig, era_rules, vcpu_share
-from simlab.core.engine import DROPPED, ERROR, OK, OOM, SYNC, THROTTLED, TIMEOUT, Call, Engine
+from simlab.core.engine import Engine
+from simlab.core.invocation import (
+    DROPPED,
+    ERROR,
+    OK,
+    OOM,
+    SYNC,
+    THROTTLED,
+    TIMEOUT,
+    Call,
+)
 from simlab.core.random_streams import Streams
 from simlab.core.schema import STATUSES
 
@@ -341,21 +351,22 @@ def test_a_timeout_during_the_drain_is_recorded() -> None:
 
 
 def make_engine(**cfg: Any) -> tuple[simpy.Environment, Engine]:
-    env = simpy.Environment()
+    kernel = simpy.Environment()
     rules = era_rules("today", account_concurrency=2, unreserved_minimum=0)
     fn = FunctionConfig("f", init_s=0.5, duration_s=1.0, **cfg)
-    return env, Engine(env, rules, [fn], Streams(0))
+    return kernel, Engine(kernel, rules, [fn], Streams(0))
 
 
 def test_invoke_returns_a_call_and_reports_its_end() -> None:
-    env, engine = make_engine(error_rate=1.0)
+    kernel, engine = make_engine(error_rate=1.0)
     done: list[Call] = []
     fn = engine.function("f")
-    call = engine.invoke(fn, engine.source_index("test"), SYNC, 1, done.append, {"k": 1})
+    call = engine.invoke(fn, source=engine.source_index("test"), on_done=done.append,
+                         payload={"k": 1})
     assert isinstance(call, Call) and done == []
     assert (call.function, call.start, call.end, call.cold) == ("f", 0.5, 1.5, True)
     assert call.payload == {"k": 1}
-    env.run()
+    kernel.run()
     assert done == [call]
     assert call.status == ERROR and call.failed
     assert engine.in_flight == 0
@@ -363,35 +374,35 @@ def test_invoke_returns_a_call_and_reports_its_end() -> None:
 
 
 def test_throttled_invoke_returns_none_and_records_at_once() -> None:
-    env, engine = make_engine()
+    kernel, engine = make_engine()
     fn = engine.function("f")
     done: list[Call] = []
-    calls = [engine.invoke(fn, 0, SYNC, 1, done.append) for _ in range(3)]
+    calls = [engine.invoke(fn, on_done=done.append) for _ in range(3)]
     assert calls[2] is None and len(engine.recorder) == 1
-    env.run()
+    kernel.run()
     assert len(done) == 2 and not any(c.failed for c in done)
 
 
 def test_invoke_keeps_an_earlier_arrival_and_a_given_id() -> None:
-    env, engine = make_engine()
-    env.run(until=5.0)
+    kernel, engine = make_engine()
+    kernel.run(until=5.0)
     iid = engine.new_invocation_id()
     assert engine.new_invocation_id() == iid + 1
-    call = engine.invoke(engine.function("f"), 0, SYNC, 2, None, None, arrival=1.0, iid=iid)
+    call = engine.invoke(engine.function("f"), attempt=2, arrival=1.0, iid=iid)
     assert (call.arrival, call.iid, call.attempt) == (1.0, iid, 2)
 
 
 def test_record_dropped() -> None:
-    env, engine = make_engine()
+    kernel, engine = make_engine()
     engine.record_dropped(engine.function("f"), engine.new_invocation_id(), 0, SYNC, 1, 0.0)
     assert list(engine.recorder.cols["status"]) == [DROPPED]
 
 
 def test_handler_runner_is_called_for_functions_with_a_handler() -> None:
     seen: list[Call] = []
-    env, engine = make_engine(handler=lambda event, context: "hi")
+    kernel, engine = make_engine(handler=lambda event, context: "hi")
     engine.handler_runner = seen.append
-    call = engine.invoke(engine.function("f"), 0, SYNC, 1, None, "event")
+    call = engine.invoke(engine.function("f"), payload="event")
     assert seen == [call]
 
 
@@ -410,7 +421,7 @@ def test_extra_columns_are_attached_to_invocations() -> None:
                 call = run.invoke("f")
                 run.engine.recorder.extra("note", call.iid, f"hello {call.iid}")
 
-            t = simpy.Timeout(run.sim, 1.0)
+            t = simpy.Timeout(run.kernel, 1.0)
             t.callbacks.append(go)
 
     sim = simlab.Simulation(seed=1)
@@ -435,7 +446,7 @@ def test_closing_is_set_once_the_run_is_over() -> None:
                 run.invoke("f", on_done=lambda call: seen.append((run.now,
                                                                   run.engine.closing)))
 
-            t = simpy.Timeout(run.sim, 9.0)
+            t = simpy.Timeout(run.kernel, 9.0)
             t.callbacks.append(go)
 
     sim = simlab.Simulation(seed=1)
@@ -447,14 +458,14 @@ def test_closing_is_set_once_the_run_is_over() -> None:
 
 
 def test_run_time_and_failure_overrides() -> None:
-    env, engine = make_engine(timeout_s=3)
+    kernel, engine = make_engine(timeout_s=3)
     fn = engine.function("f")
-    a = engine.invoke(fn, 0, SYNC, 1, None, None, run_s=2.5)
-    b = engine.invoke(fn, 0, SYNC, 1, None, None, run_s=0.25, fail=True)
+    a = engine.invoke(fn, run_s=2.5)
+    b = engine.invoke(fn, run_s=0.25, fail=True)
     assert (a.dur, a.status, b.dur, b.status) == (2.5, OK, 0.25, ERROR)
-    env.run()
-    env2, engine2 = make_engine(timeout_s=3)
-    c = engine2.invoke(engine2.function("f"), 0, SYNC, 1, None, None, run_s=9.0, fail=True)
+    kernel.run()
+    _, engine2 = make_engine(timeout_s=3)
+    c = engine2.invoke(engine2.function("f"), run_s=9.0, fail=True)
     assert (c.dur, c.status) == (3.0, TIMEOUT)  # the timeout comes first
 
 
@@ -561,3 +572,34 @@ def test_rows_keep_the_architecture_they_ran_on() -> None:
     arch = inv["architecture"].astype(str).to_numpy()
     assert (arch[inv["arrival_s"].to_numpy() < 50] == "x86_64").all()
     assert (arch[inv["arrival_s"].to_numpy() >= 50] == "arm64").all()
+
+
+def test_call_fail_turns_an_ok_call_into_an_error_with_its_payload() -> None:
+    kernel, engine = make_engine()
+    call = engine.invoke(engine.function("f"))
+    assert call is not None and call.status == OK
+    assert call.fail({"errorMessage": "poison"}) is True
+    assert call.status == ERROR and call.output == {"errorMessage": "poison"}
+    call.annotate("error", "poison")
+    kernel.run()
+    assert engine.annotation(call.iid, "error") == "poison"
+    assert engine.annotation(call.iid, "missing", "none") == "none"
+
+
+def test_call_fail_keeps_a_timeout() -> None:
+    kernel, engine = make_engine(timeout_s=0.5)
+    call = engine.invoke(engine.function("f"))
+    assert call is not None and call.status == TIMEOUT
+    assert call.fail({"errorMessage": "late"}) is False
+    assert call.status == TIMEOUT and call.output is None
+
+
+def test_engine_annotates_a_throttled_request_by_its_id() -> None:
+    kernel, engine = make_engine()
+    fn = engine.function("f")
+    for _ in range(2):
+        engine.invoke(fn)
+    iid = engine.new_invocation_id()
+    engine.annotate(iid, "http_status", 429)
+    assert engine.invoke(fn, iid=iid) is None
+    assert engine.annotation(iid, "http_status") == 429

@@ -322,3 +322,50 @@ def test_provisioned_concurrency_is_billed_for_the_time_it_was_configured() -> N
     row = bill[bill["item"] == "provisioned"]
     assert row["quantity"].tolist() == [3000.0]
     assert not (bill["item"] == "free_tier_credit_duration").any()
+
+
+def small_run() -> Result:
+    sim = simlab.Simulation(seed=3, keep_alive_s=60)
+    sim.add_function("f", init_s=0.5, duration_s=0.2)
+    sim.add_source(Poisson(rate_per_s=2.0), target="f")
+    return sim.run(until_s=300)
+
+
+def test_changing_a_table_read_from_a_result_does_not_change_the_result() -> None:
+    result = small_run()
+    before = result.summary()
+    cold = int(result.invocations["cold"].sum())
+    assert cold > 0  # the change below must be one that matters
+    inv = result.invocations
+    inv["cold"] = False
+    inv.loc[inv.index[0], "duration_ms"] = 1e9
+    inv["cost_usd"] *= 100
+    envs = result.environments
+    envs["busy_s"] = 0.0
+    envs.loc[envs.index[0], "created_s"] = -1e6
+    hosts = result.hosts
+    hosts.loc[hosts.index[0], "memory_mb"] = 0
+    pd.testing.assert_series_equal(result.summary(), before)
+    again = result.invocations
+    assert int(again["cold"].sum()) == cold
+    assert again["duration_ms"].max() < 1e9
+    assert result.environments["busy_s"].sum() > 0.0
+    assert (result.environments["created_s"] > -1e6).all()
+
+
+def test_invocations_are_priced_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from simlab.core import billing
+
+    calls = []
+    price = billing.price_invocations
+
+    def counting(*args: object, **kwargs: object) -> pd.DataFrame:
+        calls.append(1)
+        return price(*args, **kwargs)
+
+    monkeypatch.setattr(billing, "price_invocations", counting)
+    result = small_run()
+    first = result.invocations["cost_usd"].to_numpy().copy()
+    second = result.invocations["cost_usd"].to_numpy()
+    assert len(calls) == 1 and first.sum() > 0
+    np.testing.assert_array_equal(first, second)

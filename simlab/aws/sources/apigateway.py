@@ -59,7 +59,7 @@ from simlab.aws.sources.payloads.apigateway import (
 from simlab.aws.sources.payloads.context import PayloadContext
 from simlab.aws.sources.timeline import arrival_times, at_times, check_seconds, register_service
 from simlab.core import validate
-from simlab.core.engine import OK, SYNC, Call
+from simlab.core.invocation import OK, Call
 from simlab.core.validate import BadInput, number, whole
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -290,10 +290,10 @@ class APIGateway(Source):
         log = register_service(run, name, APIGatewayLog())
         install_handler_runner(run)
         engine = run.engine
-        sim = run.sim
+        kernel = run.kernel
         src = engine.source_index(name)
         ctx = PayloadContext(seed=run.seed, epoch=run.epoch)
-        extra = engine.recorder.extra
+        annotate = engine.annotate
         timeout = self.integration_timeout_s
         routes = [(engine.function(t), self.routes.get(t, (self.method, self.path)))
                   for t in targets]
@@ -315,19 +315,19 @@ class APIGateway(Source):
 
         def respond(n: int, attempt: int, first: float, fname: str, iid: int, sent: float,
                     status: int, route: tuple[Any, tuple[str, str]], gateway: bool = True) -> None:
-            now = sim.now
+            now = kernel.now
             if iid != _NO_INVOCATION:
-                extra("http_status", iid, status)
+                annotate(iid, "http_status", status)
             log.rows.append((n, attempt, fname, iid, sent, now, status, (now - sent) * 1000.0,
                              ERROR_BODIES[status] if gateway else None))
             if status in RETRY_STATUSES and attempt <= self.client_retries and not engine.closing:
                 wait = self.retry_backoff_s * 2.0 ** (attempt - 1)
-                ev = simpy.Timeout(sim, wait)
+                ev = simpy.Timeout(kernel, wait)
                 ev.callbacks.append(lambda _: engine.closing or send(n, attempt + 1, first, route))
 
         def send(n: int, attempt: int, first: float, route: tuple[Any, tuple[str, str]]) -> None:
             fn, (method, path) = route
-            now = sim.now
+            now = kernel.now
             if not _admit(buckets[fn.name], now):
                 respond(n, attempt, first, fn.name, _NO_INVOCATION, now, 429, route)
                 return
@@ -336,11 +336,11 @@ class APIGateway(Source):
             iid = engine.new_invocation_id()
             # The proxy event is built only if the function's handler reads it.
             event = LazyPayload(self._event, method, path, now, number, ctx)
-            call = engine.invoke(fn, src, SYNC, 1, None, event, None, iid)
+            call = engine.invoke(fn, source=src, payload=event, iid=iid)
             if call is None:
                 respond(n, attempt, first, fn.name, iid, now, 500, route)
             elif call.end - now > timeout:
-                ev = simpy.Timeout(sim, timeout)
+                ev = simpy.Timeout(kernel, timeout)
                 ev.callbacks.append(lambda _: respond(n, attempt, first, fn.name, iid, now, 504,
                                                       route))
             else:

@@ -74,7 +74,7 @@ class ArrivalProcess(Source):
         rng = run.rng("source", self.name or self.kind)
         deliver = run.deliverer(targets, self.name or self.kind, self.invocation_type)
         until = run.until_s
-        sim = run.sim
+        kernel = run.kernel
         engine = run.engine
 
         def flat() -> Iterator[float]:
@@ -90,12 +90,12 @@ class ArrivalProcess(Source):
             deliver(None)
             nxt = next(times, math.inf)
             if nxt < until:
-                t = simpy.Timeout(sim, nxt - sim._now)
+                t = simpy.Timeout(kernel, nxt - kernel.now)
                 t.callbacks.append(fire)
 
         first = next(times, math.inf)
         if first < until:
-            t0 = simpy.Timeout(sim, max(first - sim.now, 0.0))
+            t0 = simpy.Timeout(kernel, max(first - kernel.now, 0.0))
             t0.callbacks.append(fire)
 
 

@@ -71,8 +71,8 @@ import simpy
 from simlab.aws.sources.lazy import resolve
 from simlab.aws.sources.payloads.context import PayloadContext
 from simlab.aws.sources.responses import function_arn, response_payload
-from simlab.core.engine import ERROR, OK, OOM, TIMEOUT, Call
 from simlab.core.ids import request_id
+from simlab.core.invocation import OK, Call
 from simlab.core.logs import log_group_name, log_stream_names
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -249,7 +249,7 @@ class _LogCapture(logging.Handler):
 class HandlerRunner:
     """Calls real handlers for the engine (``engine.handler_runner``).
 
-    The engine calls the runner with each :class:`~simlab.core.engine.Call` whose function has a
+    The engine calls the runner with each :class:`~simlab.core.invocation.Call` whose function has a
     handler, when the invocation is admitted. The runner calls the handler at the call's start
     (after any INIT) with one SimPy event; a synchronous call from inside another handler (see
     :class:`~simlab.aws.sources.sdk.LambdaClient`) runs at once, because the caller waits for it.
@@ -264,8 +264,7 @@ class HandlerRunner:
         self.seed = run.seed
         self.epoch = run.epoch
         self.ctx = PayloadContext(seed=run.seed, epoch=run.epoch)
-        self.sim = run.sim
-        self.recorder = run.engine.recorder
+        self.kernel = run.kernel
         self.depth = 0
         self.inline = False
         self._capture = _LogCapture()
@@ -275,7 +274,7 @@ class HandlerRunner:
             self.inline = False
             self.execute(call)
             return
-        ev = simpy.Timeout(self.sim, call.init, call)
+        ev = simpy.Timeout(self.kernel, call.init, call)
         ev.callbacks.append(self._deferred)
 
     def _deferred(self, ev: simpy.Event) -> None:
@@ -324,7 +323,7 @@ class HandlerRunner:
             failure = exc
         except SystemExit as exc:  # the runtime process exits: Lambda resets the environment
             failure = _runtime_exit(exc, context.aws_request_id, out)
-            call.env.exited = True
+            call.exit_runtime()
         finally:
             self.depth -= 1
             self._running.pop()
@@ -339,20 +338,18 @@ class HandlerRunner:
                     else type(failure).__name__)
             text = f"{kind}: {failure}"
             lines.append(f"[ERROR] {text}")
-            self.recorder.extra("error", iid, text)
-            if call.status not in (TIMEOUT, OOM):
-                call.status = ERROR
-                call.output = ({"errorType": kind, "errorMessage": str(failure)}
-                               if isinstance(failure, _ExitError) else
-                               {"errorMessage": str(failure), "errorType": kind,
-                                "requestId": context.aws_request_id, "stackTrace": []})
+            call.annotate("error", text)
+            call.fail({"errorType": kind, "errorMessage": str(failure)}
+                      if isinstance(failure, _ExitError) else
+                      {"errorMessage": str(failure), "errorType": kind,
+                       "requestId": context.aws_request_id, "stackTrace": []})
         if lines:
-            self.recorder.extra("log_lines", iid, lines)
+            call.annotate("log_lines", lines)
         if call.status == OK:
-            call.output = result
-            self.recorder.extra("output", iid, result)
+            call.reply(result)
+            call.annotate("output", result)
         elif call.output is None:
-            call.output = response_payload(call, self.seed, self.ctx)
+            call.reply(response_payload(call, self.seed, self.ctx))
 
 
 class _RuntimeError(Exception):

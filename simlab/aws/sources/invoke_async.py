@@ -54,8 +54,8 @@ from simlab.aws.sources.payloads.context import PayloadContext
 from simlab.aws.sources.responses import function_arn, response_payload
 from simlab.aws.sources.timeline import register_service
 from simlab.core import validate
-from simlab.core.engine import ASYNC, Call
 from simlab.core.ids import request_id
+from simlab.core.invocation import ASYNC, Call
 
 if TYPE_CHECKING:  # pragma: no cover
     from simlab.aws.simulation import Run, Simulation
@@ -226,14 +226,14 @@ class AsyncEventQueue:
 
     def __init__(self, run: Run) -> None:
         self.run = run
-        self.sim = run.sim
+        self.kernel = run.kernel
         self.engine = run.engine
         self.seed = run.seed
         self.ctx = PayloadContext(seed=run.seed, epoch=run.epoch)
         self.counts = {"submitted": 0, "succeeded": 0, "failed": 0, "expired": 0}
         self._ended: dict[tuple[str, str], int] = {}  # (function, outcome) -> events
         self._waiting: dict[int, _Event] = {}
-        self._extra = run.engine.recorder.extra
+        self._annotate = run.engine.annotate
         sim = run.simulation
         self.configs: dict[str, AsyncConfig] = {}
         self.destinations: dict[str, Destination] = {}
@@ -271,7 +271,7 @@ class AsyncEventQueue:
         record reads it.
         """
         eid = self.engine.new_invocation_id()
-        ev = _Event(eid, fn, src, payload, self.sim.now, self.configs.get(fn.name, _DEFAULT),
+        ev = _Event(eid, fn, src, payload, self.kernel.now, self.configs.get(fn.name, _DEFAULT),
                     on_done, run_s)
         self.counts["submitted"] += 1
         self._tally(fn.name, "submitted")
@@ -307,22 +307,22 @@ class AsyncEventQueue:
         if engine.closing:
             self._waiting[ev.eid] = ev
             return
-        now = self.sim.now
+        now = self.kernel.now
         if now > ev.expiry:
             self._expire(ev)
             return
         iid = ev.eid if ev.attempts == 0 and ev.throttles == 0 else engine.new_invocation_id()
-        self._extra("event_id", iid, ev.eid)
-        self._extra("event_age_ms", iid, (now - ev.queued) * 1000.0)
-        call = engine.invoke(ev.fn, ev.src, ASYNC, ev.attempts + 1, self._done, ev.payload,
-                             now, iid, run_s=ev.run_s, request_key=ev.eid)
+        self._annotate(iid, "event_id", ev.eid)
+        self._annotate(iid, "event_age_ms", (now - ev.queued) * 1000.0)
+        call = engine.invoke(ev.fn, source=ev.src, invocation_type=ASYNC,
+                             attempt=ev.attempts + 1, on_done=self._done, payload=ev.payload,
+                             arrival=now, iid=iid, run_s=ev.run_s, request_key=ev.eid, tag=ev)
         if call is None:  # throttled: back to the queue with backoff
             ev.throttles += 1
             wait = min(THROTTLE_BACKOFF_FIRST_S * 2.0 ** (ev.throttles - 1),
                        THROTTLE_BACKOFF_MAX_S)
             self._later(ev, now + wait)
             return
-        call.tag = ev
 
     def _done(self, call: Call) -> None:
         ev: _Event = call.tag
@@ -337,7 +337,7 @@ class AsyncEventQueue:
                 ev.on_done(call)
             return
         if ev.attempts <= ev.cfg.max_retries:
-            self._later(ev, self.sim.now + RETRY_DELAYS_S[ev.attempts - 1])
+            self._later(ev, self.kernel.now + RETRY_DELAYS_S[ev.attempts - 1])
             return
         self.counts["failed"] += 1
         self._tally(ev.fn.name, "failed")
@@ -350,13 +350,13 @@ class AsyncEventQueue:
         if self.engine.closing:
             self._waiting[ev.eid] = ev
             return
-        now = self.sim.now
+        now = self.kernel.now
         self._waiting[ev.eid] = ev
         if at > ev.expiry:
-            timer = simpy.Timeout(self.sim, max(ev.expiry - now, 0.0), ev)
+            timer = simpy.Timeout(self.kernel, max(ev.expiry - now, 0.0), ev)
             timer.callbacks.append(self._expire_event)
         else:
-            timer = simpy.Timeout(self.sim, at - now, ev)
+            timer = simpy.Timeout(self.kernel, at - now, ev)
             timer.callbacks.append(self._retry_event)
 
     def _retry_event(self, timer: simpy.Event) -> None:
@@ -376,9 +376,9 @@ class AsyncEventQueue:
     def _expire(self, ev: _Event) -> None:
         engine = self.engine
         iid = engine.new_invocation_id()
-        now = self.sim.now
-        self._extra("event_id", iid, ev.eid)
-        self._extra("event_age_ms", iid, (now - ev.queued) * 1000.0)
+        now = self.kernel.now
+        self._annotate(iid, "event_id", ev.eid)
+        self._annotate(iid, "event_age_ms", (now - ev.queued) * 1000.0)
         engine.record_dropped(ev.fn, iid, ev.src, ASYNC, ev.attempts + 1, ev.queued)
         self.counts["expired"] += 1
         self._tally(ev.fn.name, "expired")
@@ -395,7 +395,7 @@ class AsyncEventQueue:
         if not targets:
             return
         record = self.record(ev, condition, call)
-        now = self.sim.now
+        now = self.kernel.now
         for d in targets:
             d.deliver(now, record, self.run)
 
@@ -403,7 +403,7 @@ class AsyncEventQueue:
         """The invocation record of ``ev`` (AWS's destination record shape)."""
         out: dict[str, Any] = {
             "version": "1.0",
-            "timestamp": self.ctx.iso_ms(self.sim.now),
+            "timestamp": self.ctx.iso_ms(self.kernel.now),
             "requestContext": {
                 "requestId": request_id(self.seed, ev.eid),
                 "functionArn": function_arn(ev.fn.name, self.ctx) + ":$LATEST",

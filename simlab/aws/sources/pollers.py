@@ -37,8 +37,8 @@ import simpy
 
 from simlab.aws.sources.payloads import PayloadContext, records_event
 from simlab.core import validate
-from simlab.core.engine import ERROR, OK, POLL, THROTTLED, Call
 from simlab.core.ids import request_id
+from simlab.core.invocation import POLL, THROTTLED, Call
 from simlab.core.schema import STATUSES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -138,17 +138,14 @@ def ask_predicate(source: str, name: str, predicate: Callable[[Any], Any], item:
 def force_error(call: Call) -> None:
     """Make an invocation still in flight end with a function error (a poison record).
 
-    The engine draws an invocation's outcome from the function's ``error_rate`` when it starts and
-    reads ``call.status`` only when it ends, so changing it in between is safe. A timeout or an
-    out-of-memory kill stays what it is.
+    A timeout or an out-of-memory kill stays what it is (see :meth:`Call.fail`).
     """
-    if call.status == OK:
-        call.status = ERROR
+    call.fail()
 
 
-def later(sim: simpy.Environment, delay: float, action: Callable[..., Any], *args: Any) -> None:
+def later(kernel: simpy.Environment, delay: float, action: Callable[..., Any], *args: Any) -> None:
     """Call ``action(*args)`` after ``delay`` simulated seconds."""
-    ev = simpy.Timeout(sim, max(delay, 0.0))
+    ev = simpy.Timeout(kernel, max(delay, 0.0))
     ev.callbacks.append(lambda _ev: action(*args))
 
 
@@ -227,8 +224,8 @@ class _Lane:
         return tick if tick >= t else tick + dt
 
     def start(self) -> None:
-        now = self.m.sim.now
-        later(self.m.sim, self.tick_at(max(float(self.t[0]), now)) - now, self.next)
+        now = self.m.kernel.now
+        later(self.m.kernel, self.tick_at(max(float(self.t[0]), now)) - now, self.next)
 
     def next(self) -> None:
         """The lane is free: send the next batch, or wait for records (or the batching window)."""
@@ -241,9 +238,9 @@ class _Lane:
         m, t, head = self.m, self.t, self.head
         if head >= len(t):
             return None
-        now = m.sim._now
+        now = m.kernel.now
         if t[head] > now:
-            later(m.sim, self.tick_at(float(t[head])) - now, self.next)
+            later(m.kernel, self.tick_at(float(t[head])) - now, self.next)
             return None
         size = m.src.batch_size
         if m.src.batching_window_s > 0 and not self.window:
@@ -252,7 +249,7 @@ class _Lane:
                 end = min(end, max(float(t[head + size - 1]), now))
             if end > now:
                 self.window = True
-                later(m.sim, end - now, self.next)
+                later(m.kernel, end - now, self.next)
                 return None
         self.window = False
         b = min(int(np.searchsorted(t, now, side="right")), head + size)
@@ -264,7 +261,7 @@ class _Lane:
     def send(self, batch: _Batch) -> bool:
         """Invoke the function with ``batch``; False if all its records were too old."""
         m = self.m
-        now = m.sim._now
+        now = m.kernel.now
         if m.max_age < math.inf:
             cut = batch.a + int(np.searchsorted(self.t[batch.a:batch.b], now - m.max_age, "left"))
             if cut > batch.a:
@@ -275,7 +272,7 @@ class _Lane:
         if m.invoke(self, batch) is None:
             batch.attempt += 1
             batch.throttles += 1
-            later(m.sim, backoff_s(batch.throttles), self.resend, batch)
+            later(m.kernel, backoff_s(batch.throttles), self.resend, batch)
         return True
 
     def resend(self, batch: _Batch) -> None:
@@ -302,7 +299,7 @@ class _Lane:
             mid = (batch.a + batch.b) // 2
             self.work.appendleft(batch.half(mid, batch.b))
             self.work.appendleft(batch.half(batch.a, mid))
-            later(m.sim, m.src.poll_interval_s, self.next)
+            later(m.kernel, m.src.poll_interval_s, self.next)
         else:
             batch.errors += 1
             if 0 <= m.src.max_retries < batch.errors:
@@ -310,7 +307,7 @@ class _Lane:
                 self.next()
             else:
                 batch.attempt += 1
-                later(m.sim, m.src.poll_interval_s, self.resend, batch)
+                later(m.kernel, m.src.poll_interval_s, self.resend, batch)
 
 
 class StreamMapping:
@@ -319,7 +316,7 @@ class StreamMapping:
     def __init__(self, src: Any, run: Run, target: str, recs: StreamRecords,
                  log: StreamLog, ctx: PayloadContext) -> None:
         self.src, self.run, self.recs, self.log, self.ctx = src, run, recs, log, ctx
-        self.sim, self.engine = run.sim, run.engine
+        self.kernel, self.engine = run.kernel, run.engine
         self.fn = run.engine.function(target)
         self.code = run.engine.source_index(src.name or src.kind)
         self.wants_payload = self.fn.cfg.handler is not None
@@ -357,13 +354,14 @@ class StreamMapping:
 
     def invoke(self, lane: _Lane, batch: _Batch) -> Call | None:
         engine, a, b = self.engine, batch.a, batch.b
-        now = self.sim._now
+        now = self.kernel.now
         iid = engine.new_invocation_id()
         payload = self.event(lane, a, b) if self.wants_payload else None
-        call = engine.invoke(self.fn, self.code, POLL, batch.attempt,
-                             lambda c: lane.done(c, batch), payload, None, iid)
+        call = engine.invoke(self.fn, source=self.code, invocation_type=POLL,
+                             attempt=batch.attempt, on_done=lambda c: lane.done(c, batch),
+                             payload=payload, iid=iid)
         age_ms = (now - float(lane.t[b - 1])) * 1000.0
-        engine.recorder.extra("iterator_age_ms", iid, age_ms)
+        engine.annotate(iid, "iterator_age_ms", age_ms)
         batch.iid, batch.ran = iid, call is not None
         batch.row = self.log.add(lane, a, b, iid, now, age_ms, batch.attempt,
                                  -1 if call is not None else THROTTLED)
@@ -389,7 +387,7 @@ class StreamMapping:
     def settle(self, lane: _Lane, batch: _Batch, a: int, b: int, outcome: int) -> None:
         idx = lane.idx[a:b]
         self.outcome[idx] = outcome
-        self.done_s[idx] = self.sim._now
+        self.done_s[idx] = self.kernel.now
         self.last_iid[idx] = batch.iid
 
     def discard(self, lane: _Lane, batch: _Batch, a: int, b: int, outcome: int) -> None:
@@ -410,7 +408,7 @@ class StreamMapping:
             msg["responseContext"] = {"statusCode": 200, "executedVersion": "$LATEST",
                                       "functionError": "Unhandled"}
         msg["version"] = "1.0"
-        msg["timestamp"] = ctx.iso_ms(self.sim._now)
+        msg["timestamp"] = ctx.iso_ms(self.kernel.now)
         msg[src.batch_info] = {
             "shardId": src.shard_id(lane.shard, ctx),
             "startSequenceNumber": src.sequence_string(first),
@@ -420,7 +418,7 @@ class StreamMapping:
             "batchSize": b - a,
             "streamArn": src.arn(ctx)}
         self.log.failures.append(msg)
-        run_destination(self.run, src.on_failure).deliver(self.sim._now, msg, self.run)
+        run_destination(self.run, src.on_failure).deliver(self.kernel.now, msg, self.run)
 
 
 _BATCH_COLUMNS = ("invocation_id", "function", "shard", "slot", "t_s", "records",

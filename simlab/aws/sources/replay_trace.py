@@ -54,7 +54,6 @@ from simlab.aws.sources.trace_blocks import BLOCK, MinuteBlocks, check_durations
 from simlab.aws.sources.traces import MinuteCounts
 from simlab.core import validate
 from simlab.core.dists import Empirical
-from simlab.core.engine import SYNC
 from simlab.core.validate import BadInput
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -437,7 +436,7 @@ def _feed(run: Run, blocks: Iterator[_Block], src: int, queue: Any) -> None:
     block = next(blocks, None)
     if block is None:
         return
-    sim = run.sim
+    kernel = run.kernel
     engine = run.engine
     invoke = engine.invoke
     submit = queue.submit if queue is not None else None
@@ -450,7 +449,7 @@ def _feed(run: Run, blocks: Iterator[_Block], src: int, queue: Any) -> None:
         if engine.closing:
             return
         if flags is None or flags[k]:
-            invoke(fns[k], src, SYNC, 1, None, None, None, None, runs[k])
+            invoke(fns[k], source=src, run_s=runs[k])
         else:
             submit(fns[k], src, None, None, run_s=runs[k])
         k += 1
@@ -461,6 +460,6 @@ def _feed(run: Run, blocks: Iterator[_Block], src: int, queue: Any) -> None:
             times, fns, flags, runs = nxt
             k = 0
         t = times[k]
-        timeout(sim, max(t - sim._now, 0.0)).callbacks.append(step)
+        timeout(kernel, max(t - kernel.now, 0.0)).callbacks.append(step)
 
-    timeout(sim, max(times[0] - sim.now, 0.0)).callbacks.append(step)
+    timeout(kernel, max(times[0] - kernel.now, 0.0)).callbacks.append(step)

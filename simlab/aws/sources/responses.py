@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from simlab.aws.sources.payloads.context import PayloadContext
-from simlab.core.engine import ERROR, OK, OOM, TIMEOUT, Call
 from simlab.core.ids import request_id
+from simlab.core.invocation import ERROR, OK, OOM, TIMEOUT, Call
 
 __all__ = ["function_arn", "response_payload"]
 

@@ -42,8 +42,8 @@ from simlab.aws.sources.payloads.context import PayloadContext
 from simlab.aws.sources.responses import response_payload
 from simlab.aws.sources.timeline import at_times, register_service
 from simlab.core import validate
-from simlab.core.engine import OK, SYNC, Call
 from simlab.core.ids import request_id
+from simlab.core.invocation import OK, Call
 from simlab.core.validate import BadInput
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -253,7 +253,7 @@ class LambdaClient:
         if itype == "Event":
             eid = self.run._async_queue().submit(fn, src, event, None)
             if parent is not None:
-                engine.recorder.extra("parent_invocation_id", eid, parent)
+                engine.annotate(eid, "parent_invocation_id", parent)
             meta.update(HTTPStatusCode=202, RequestId=request_id(self.run.seed, eid))
             return {"StatusCode": 202, "Payload": StreamingBody(b""),
                     "ResponseMetadata": meta}, None, eid
@@ -267,12 +267,12 @@ class LambdaClient:
                 f"(recursive loop) at function {name!r}")
         iid = engine.new_invocation_id()
         if parent is not None:
-            engine.recorder.extra("parent_invocation_id", iid, parent)
+            engine.annotate(iid, "parent_invocation_id", parent)
         inline = self.caller is not None and runner is not None
         if inline:
             runner.inline = True
         try:
-            call = engine.invoke(fn, src, SYNC, 1, None, event, None, iid)
+            call = engine.invoke(fn, source=src, payload=event, iid=iid)
         finally:
             if inline:
                 runner.inline = False
@@ -299,7 +299,7 @@ class LambdaClient:
         if call.failed:
             out["FunctionError"] = "Unhandled"
         if log_type == "Tail":
-            lines = self.run.engine.recorder.extras.get("log_lines", {}).get(call.iid, [])
+            lines = self.run.engine.annotation(call.iid, "log_lines", [])
             tail = "\n".join(lines).encode()[-4096:]
             out["LogResult"] = base64.b64encode(tail).decode()
         return out

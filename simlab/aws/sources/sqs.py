@@ -56,7 +56,7 @@ from simlab.aws.sources.pollers import (
     reported_failures,
 )
 from simlab.core import validate
-from simlab.core.engine import POLL, THROTTLED, Call
+from simlab.core.invocation import POLL, THROTTLED, Call
 from simlab.core.schema import STATUSES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -160,8 +160,9 @@ class _Mapping:
         payload = q.event(batch) if self.wants_payload else None
         attempt = max(m.receives for m in batch)
         row = q.log.add(iid, self.fn.name, now, batch, attempt, -1)
-        call = engine.invoke(self.fn, self.code, POLL, attempt,
-                             lambda c: self.done(c, batch, row), payload, None, iid)
+        call = engine.invoke(self.fn, source=self.code, invocation_type=POLL, attempt=attempt,
+                             on_done=lambda c: self.done(c, batch, row), payload=payload,
+                             iid=iid)
         for m in batch:
             m.iid = iid
         if call is None:  # the messages come back after their visibility timeout
@@ -182,7 +183,7 @@ class _Mapping:
             failed = self.item_failures(call, batch)
         if not call.failed and failed is not None:
             self.throttles = 0
-            now = q.sim._now
+            now = q.kernel.now
             keep = set(failed)  # reported failures reappear after their visibility timeout
             for i, m in enumerate(batch):
                 # delete the others (a duplicate may still be in flight)
@@ -205,7 +206,7 @@ class _Queue:
 
     def __init__(self, src: SQSQueue, run: Run, log: QueueLog) -> None:
         self.src, self.run, self.log = src, run, log
-        self.sim, self.engine = run.sim, run.engine
+        self.kernel, self.engine = run.kernel, run.engine
         self.ctx = PayloadContext(seed=run.seed, epoch=run.epoch)
         self.ready: deque[_Message] = deque()
         self.hidden: list[tuple[float, int, _Message]] = []  # (visible_at, number, message)
@@ -311,7 +312,7 @@ class _Queue:
         """Hand out batches now, and arrange to be woken when something is next due."""
         if self.engine.closing:
             return
-        now = self.sim._now
+        now = self.kernel.now
         self.admit(now)
         n = len(self.mappings)
         self.turn = (self.turn + 1) % max(n, 1)  # take turns when several functions share a queue
@@ -319,7 +320,7 @@ class _Queue:
                    default=math.inf)
         if now < wake < self.wake_at:
             self.wake_at = wake
-            later(self.sim, wake - now, self._woken, wake)
+            later(self.kernel, wake - now, self._woken, wake)
 
     def _woken(self, at: float) -> None:
         if self.wake_at == at:
@@ -573,7 +574,7 @@ class SQSQueue(Source):
             self.dead_letter_queue.runtime(run)
         q.seed(run)
         q.mappings.extend(_Mapping(q, target, run) for target in targets)
-        later(run.sim, 0.0, q.pump)
+        later(run.kernel, 0.0, q.pump)
 
     def check_config(self, target: str, config: FunctionConfig,
                      at_s: float | None = None) -> None:
@@ -601,7 +602,7 @@ class SQSQueue(Source):
         q = self.runtime(run)
         q.ready.append(q.put(body, float(time_s)))
         if q.mappings:
-            later(run.sim, 0.0, q.pump)
+            later(run.kernel, 0.0, q.pump)
 
     def __repr__(self) -> str:
         return (f"SQSQueue({self.queue_name!r}, batch_size={self.batch_size}, "

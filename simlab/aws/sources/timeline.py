@@ -42,14 +42,14 @@ def at_times(run: Run, times: Iterable[float], fire: Callable[[int, float], Any]
     ``times`` must be non-decreasing; times before the current time fire at once, and the
     sequence stops at the first time at or after ``run.until_s`` or when the platform closes.
     """
-    sim = run.sim
+    kernel = run.kernel
     engine = run.engine
     until = run.until_s
     it = iter(times)
     counter = [0]
 
     def schedule(t: float) -> None:
-        ev = simpy.Timeout(sim, max(t - sim.now, 0.0), t)
+        ev = simpy.Timeout(kernel, max(t - kernel.now, 0.0), t)
         ev.callbacks.append(step)
 
     def step(ev: simpy.Event) -> None:
