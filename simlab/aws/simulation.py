@@ -1,9 +1,11 @@
 """The simulation: one platform, its functions and sources, run for a span of simulated time.
 
 >>> import simlab
->>> sim = simlab.Simulation(era="2018", seed=1, keep_alive_s=600)
->>> _ = sim.add_function("resize", memory_mb=512, timeout_s=3, init_s=0.25, duration_s=1.9)
->>> _ = sim.add_source(simlab.sources.Poisson(rate_per_s=0.9), target="resize")
+>>> sim = (simlab.Simulation(era="2018", seed=1, keep_alive_s=600)
+...        .add_function("resize", memory_mb=512, timeout_s=3, init_s=0.25, duration_s=1.9)
+...        .add_source(simlab.sources.Poisson(rate_per_s=0.9), target="resize"))
+>>> sim.functions["resize"].memory_mb
+512
 >>> result = sim.run(until_s=3600)
 >>> bool(result.summary()["cold_start_fraction"] < 0.01)
 True
@@ -21,7 +23,7 @@ import bisect
 import datetime as dt
 import numbers
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import simpy
@@ -165,19 +167,27 @@ class Simulation:
         self.async_configs: dict[str, Any] = {}
 
     # -- building ------------------------------------------------------------------------------
-    def add_function(self, name: str, **config: Any) -> FunctionConfig:
-        """Add a function; see :class:`simlab.core.config.FunctionConfig` for the parameters."""
+    def add_function(self, name: str, **config: Any) -> Self:
+        """Add a function; see :class:`simlab.core.config.FunctionConfig` for the parameters.
+
+        Returns this simulation, so that calls chain; the new configuration is
+        ``sim.functions[name]``.
+        """
         if name in self.functions:
             raise ValueError(f"a function named {name!r} exists already")
         check_function_keys(str(name), config)
         cfg = FunctionConfig(name, **config)
         cfg.check_against(self.rules)
         self.functions[name] = cfg
-        return cfg
+        return self
 
     def add_source(self, source: Source, target: str | list[str],
-                   name: str | None = None) -> Source:
-        """Attach ``source`` so that it sends requests to ``target`` (one name or a list)."""
+                   name: str | None = None) -> Self:
+        """Attach ``source`` so that it sends requests to ``target`` (one name or a list).
+
+        Returns this simulation, so that calls chain; the source, named (``source.name``), is
+        the last entry of ``sim.sources``, a list of ``(source, targets)`` pairs.
+        """
         if not isinstance(source, Source):
             raise TypeError(f"source must be a simlab source (e.g. simlab.sources.Poisson), "
                             f"got {source!r}")
@@ -220,7 +230,7 @@ class Simulation:
             raise ValueError(f"a source named {name!r} exists already")
         source.name = name
         self.sources.append((source, targets))
-        return source
+        return self
 
     def configure_async(self, function: str, **settings: Any) -> Any:
         """Asynchronous invocation settings of ``function`` (retries, maximum event age,

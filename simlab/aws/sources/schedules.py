@@ -10,9 +10,9 @@ fires at the start of the run and every 5 minutes; ``cron(0 2 * * ? *)`` at 02:0
 counted from the run's epoch (``Simulation(epoch=...)``, by default 2026-01-01T00:00Z).
 
 >>> import simlab
->>> sim = simlab.Simulation(seed=1)
->>> _ = sim.add_function("report", duration_s=2.0)
->>> _ = sim.add_source(Schedule("cron(0/10 * ? * * *)"), target="report")
+>>> sim = (simlab.Simulation(seed=1)
+...        .add_function("report", duration_s=2.0)
+...        .add_source(Schedule("cron(0/10 * ? * * *)"), target="report"))
 >>> sim.run(until_s=3600).invocations["arrival_s"].tolist()
 [0.0, 600.0, 1200.0, 1800.0, 2400.0, 3000.0]
 """
