@@ -56,6 +56,7 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 
 from simlab.core import validate
+from simlab.core.config import DEFAULT_EPOCH
 
 __all__ = [
     "DEFAULT_EPOCH",
@@ -68,8 +69,6 @@ __all__ = [
     "to_sim_seconds",
 ]
 
-#: The datetime that simulated time 0 stands for, unless a run says otherwise.
-DEFAULT_EPOCH: datetime = datetime(2026, 1, 1, tzinfo=UTC)
 
 _RATE_UNITS: dict[str, int] = {"minute": 60, "hour": 3600, "day": 86400}
 _MONTH_NAMES = {n.upper(): i for i, n in enumerate(calendar.month_abbr) if n}

@@ -31,6 +31,7 @@ import simpy
 from simlab.aws.sources.base import Source
 from simlab.core import validate
 from simlab.core.config import (
+    DEFAULT_EPOCH,
     FunctionConfig,
     PlatformRules,
     check_concurrency,
@@ -45,7 +46,6 @@ from simlab.core.result import Result
 __all__ = ["Simulation", "Run", "DEFAULT_EPOCH", "MAX_EVENTS"]
 
 #: Simulated time 0 is this instant (UTC), for timestamps in logs and event payloads.
-DEFAULT_EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 #: Most requests a run's sources may be expected to send unless ``run(max_events=...)`` says more.
 MAX_EVENTS = 100_000_000
