@@ -40,7 +40,7 @@ from simlab.core.config import (
 )
 from simlab.core.engine import ASYNC, SYNC, Call, Engine
 from simlab.core.features import check_function, refuse
-from simlab.core.random_streams import Streams
+from simlab.core.random_streams import RandomStreams
 from simlab.core.result import Result
 
 __all__ = ["Simulation", "Run", "DEFAULT_EPOCH", "MAX_EVENTS"]
@@ -152,7 +152,7 @@ class Simulation:
         if epoch is None:
             epoch = min(DEFAULT_EPOCH, dt.datetime.combine(self.rules.date, dt.time(),
                                                            tzinfo=dt.UTC))
-        Streams(seed)  # validates the seed
+        RandomStreams(seed)  # validates the seed
         self.seed = int(seed)
         if not isinstance(epoch, dt.datetime) or epoch.tzinfo is None:
             raise ValueError(f"epoch must be a timezone-aware datetime, got {epoch!r}")
@@ -338,7 +338,7 @@ class Simulation:
         check_concurrency(functions, self.rules)
         check_simulation(self)
         sim = simpy.Environment()
-        streams = Streams(self.seed)
+        streams = RandomStreams(self.seed)
         if not isinstance(progress, bool):
             raise TypeError(f"progress must be True or False, got {progress!r}")
         if record not in ("all", "summary", "metrics"):

@@ -201,7 +201,7 @@ def test_the_run_object_seen_by_sources() -> None:
     sim.add_source(Probe(), target="f")
     r = sim.run(until_s=5)
     assert (seen["until"], seen["seed"], seen["epoch"], seen["now"]) == (5.0, 7, epoch, 0.0)
-    expected = simlab.core.random_streams.Streams(7).generator("source", "probe").random()
+    expected = simlab.core.random_streams.RandomStreams(7).generator("source", "probe").random()
     assert seen["rng"] == expected
     assert seen["service_once"]
     assert isinstance(seen["call"], Call) and seen["call"].payload == {"x": 1}

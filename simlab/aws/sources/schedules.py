@@ -25,8 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from simlab.aws.cron import DEFAULT_EPOCH, parse_schedule
-from simlab.aws.cron import Schedule as Expression
+from simlab.aws.cron import DEFAULT_EPOCH, ScheduleExpression, parse_schedule
 from simlab.aws.sources.base import Source
 from simlab.aws.sources.handlers import install_handler_runner
 from simlab.aws.sources.lazy import LazyPayload
@@ -60,7 +59,7 @@ class Schedule(Source):
     kind = "schedule"
 
     def __init__(self, expression: str, rule_name: str | None = None) -> None:
-        self.schedule: Expression = parse_schedule(expression)
+        self.schedule: ScheduleExpression = parse_schedule(expression)
         self.expression = self.schedule.expression
         if rule_name is not None and not (isinstance(rule_name, str)
                                            and _RULE_NAME.match(rule_name)):

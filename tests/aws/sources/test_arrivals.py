@@ -57,7 +57,7 @@ def test_poisson_in_a_simulation_matches_its_times() -> None:
     r = deliver(src, 1000.0)
     sim_times = r.invocations["arrival_s"].to_numpy()
     expected = Poisson(rate_per_s=3.0).times(
-        simlab.core.random_streams.Streams(4).generator("source", "poisson"), 1000.0)
+        simlab.core.random_streams.RandomStreams(4).generator("source", "poisson"), 1000.0)
     np.testing.assert_array_equal(sim_times, expected)
     assert r.invocations["source"].astype(str).unique().tolist() == ["poisson"]
 

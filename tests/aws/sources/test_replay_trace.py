@@ -19,7 +19,7 @@ from simlab.aws.sources.traces import (
     load_azure_2021_sample,
     read_azure_2019_invocations,
 )
-from simlab.core.random_streams import Streams
+from simlab.core.random_streams import RandomStreams
 
 
 @pytest.fixture(scope="module")
@@ -201,7 +201,7 @@ def test_counts_replay_like_the_table_drawn_from_the_same_streams(
                        target=[f"f{i}" for i in range(5)])
         return sim.run(until_s=3600)
 
-    streams = Streams(3)
+    streams = RandomStreams(3)
     table = attach_durations(
         arrivals_from_counts(counts, streams.generator("source", "trace", "minutes"),
                              spread=spread),
