@@ -13,12 +13,12 @@ from simlab.aws.sources import TraceReplay, add_trace_functions, replay_trace
 from simlab.aws.sources.replay_trace import key_codes, trace_keys
 from simlab.aws.sources.traces import (
     MinuteCounts,
-    QuantileDistribution,
     arrivals_from_counts,
     attach_durations,
     load_azure_2021_sample,
     read_azure_2019_invocations,
 )
+from simlab.core.dists import QuantileDistribution
 from simlab.core.random_streams import RandomStreams
 
 
