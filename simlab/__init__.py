@@ -6,9 +6,9 @@ throttle; memory sets the CPU share; timeouts kill; billing rounds each run up. 
 of it on SimPy, and returns what happened as pandas DataFrames.
 
 >>> import simlab
->>> sim = simlab.Simulation(era="today", seed=1)
->>> _ = sim.add_function("hello", memory_mb=128, duration_s=0.05)
->>> _ = sim.add_source(simlab.sources.FixedInterval(interval_s=60), target="hello")
+>>> sim = (simlab.Simulation(era="today", seed=1)
+...        .add_function("hello", memory_mb=128, duration_s=0.05)
+...        .add_source(simlab.sources.FixedInterval(interval_s=60), target="hello"))
 >>> r = sim.run(until_s=600)
 >>> float(r.summary()["cold_start_fraction"])
 0.1

@@ -48,7 +48,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from simlab.aws.simulation import Simulation
     from simlab.core.result import Result
 
-__all__ = ["main", "build_parser", "UsageError", "FIGURES", "apply_to_simulation", "SweepSpec",
+__all__ = ["main", "build_parser", "UsageError", "FIGURES", "SweepSpec",
            "sweep_spec", "check_grid", "FileBuild"]
 
 #: The figures ``simlab run`` draws (names of :mod:`simlab.core.plots` functions of a Result).
@@ -348,7 +348,7 @@ def _values(items: Sequence[str]) -> dict[str, Any]:
 def _load_target(target: str, seed: int | None, values: dict[str, Any]
                  ) -> tuple[str, Simulation, float | None]:
     """The scenario's name, its simulation and its default length."""
-    from simlab.aws.scenario_files import load
+    from simlab.aws.scenario_files import apply_to_simulation, load
 
     if _is_file(target):
         scenario = load(target)
@@ -369,49 +369,6 @@ def _load_target(target: str, seed: int | None, values: dict[str, Any]
     except (TypeError, ValueError) as err:
         raise UsageError(f"scenario {target!r}: {err}") from None
     return target, sim, None
-
-
-def apply_to_simulation(sim: Simulation, key: str, value: Any) -> None:
-    """``--set`` over a built simulation (a built-in scenario): ``platform.<rule>`` (or a bare
-    rule name), ``function.<key>`` (every function), ``<function>.<key>`` or
-    ``functions.<function>.<key>``. Values are converted as in scenario files and checked; on an
-    error nothing changes.
-    """
-    from simlab.aws.scenario_files import convert_value, platform_rules, rule_names
-
-    parts = key.split(".")
-    if parts[:1] == ["functions"]:
-        parts = parts[1:]
-    if len(parts) == 1 and parts[0] in rule_names():
-        parts = ["platform", parts[0]]
-    if len(parts) != 2:
-        raise ValueError(f"--set {key}: use platform.<rule>, function.<key> or "
-                         f"<function>.<key>; functions: {sorted(sim.functions)}")
-    head, field = parts
-    if head == "platform":
-        rules = platform_rules({field: value})
-        name = "keep_alive" if field == "keep_alive_s" else field
-        try:
-            new = sim.rules.replace(**{name: rules[field]})
-            for cfg in sim.functions.values():
-                cfg.check_against(new)
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"--set {key}={value!r}: {err}") from None
-        sim.rules = new
-        return
-    every = head == "function" and "function" not in sim.functions
-    if not every and head not in sim.functions:
-        raise ValueError(f"--set {key}: no function {head!r}; functions: {sorted(sim.functions)} "
-                         f"(or function.<key> for all of them)")
-    converted = convert_value(f"functions.{head}.{field}", value)
-    changed = {}
-    for name in list(sim.functions) if every else [head]:
-        try:
-            changed[name] = sim.functions[name].replace(**{field: converted})
-            changed[name].check_against(sim.rules)
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"--set {key}={value!r}: {err}") from None
-    sim.functions.update(changed)
 
 
 def _write_table(df: pd.DataFrame, path: Path, fmt: str) -> Path:

@@ -32,8 +32,9 @@ Real scheduled events arrive "within that minute, but not on the precise 0th sec
 are the nominal ones (second 0), and a simulation may add its own delay.
 
 Simulated time is seconds since an *epoch* datetime (by default 2026-01-01T00:00:00Z), so the same
-schedule gives the same firing times in every run. :meth:`Schedule.fire_times` works in datetimes,
-:meth:`Schedule.fire_times_s` in simulated seconds; both take half-open windows ``[start, end)``.
+schedule gives the same firing times in every run. :meth:`ScheduleExpression.fire_times` works in
+datetimes, :meth:`ScheduleExpression.fire_times_s` in simulated seconds; both take half-open
+windows ``[start, end)``.
 
 Examples
 --------
@@ -56,11 +57,12 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 
 from simlab.core import validate
+from simlab.core.config import DEFAULT_EPOCH
 
 __all__ = [
     "DEFAULT_EPOCH",
     "ScheduleError",
-    "Schedule",
+    "ScheduleExpression",
     "RateSchedule",
     "CronSchedule",
     "parse_schedule",
@@ -68,8 +70,6 @@ __all__ = [
     "to_sim_seconds",
 ]
 
-#: The datetime that simulated time 0 stands for, unless a run says otherwise.
-DEFAULT_EPOCH: datetime = datetime(2026, 1, 1, tzinfo=UTC)
 
 _RATE_UNITS: dict[str, int] = {"minute": 60, "hour": 3600, "day": 86400}
 _MONTH_NAMES = {n.upper(): i for i, n in enumerate(calendar.month_abbr) if n}
@@ -128,7 +128,7 @@ def _check_window(start_s: float, end_s: float) -> None:
 # --------------------------------------------------------------------------------------------------
 
 
-class Schedule(ABC):
+class ScheduleExpression(ABC):
     """When a scheduled rule fires. Build one with :func:`parse_schedule`."""
 
     expression: str
@@ -185,7 +185,7 @@ class Schedule(ABC):
 
 
 @dataclass(frozen=True)
-class RateSchedule(Schedule):
+class RateSchedule(ScheduleExpression):
     """``rate(value unit)``: fires at ``created``, then every ``period_s`` seconds.
 
     Parameters
@@ -288,7 +288,7 @@ class _DayRule:
 
 
 @dataclass(frozen=True)
-class CronSchedule(Schedule):
+class CronSchedule(ScheduleExpression):
     """A parsed ``cron(...)`` expression: the sets of values each field allows.
 
     Build it with :func:`parse_schedule`; the attributes are the expanded fields.
@@ -457,7 +457,8 @@ _RATE_RE = re.compile(r"rate\((\S+) (\S+)\)")
 _CRON_RE = re.compile(r"cron\((.*)\)", re.DOTALL)
 
 
-def _parse_rate(expr: str, inner_value: str, unit_text: str, created: datetime | None) -> Schedule:
+def _parse_rate(expr: str, inner_value: str, unit_text: str,
+                created: datetime | None) -> ScheduleExpression:
     allowed = "rate(value unit) with value a whole number >= 1 and unit minute|minutes|hour|hours|"
     allowed += "day|days (singular only when the value is 1)"
     if not inner_value.isdigit() or int(inner_value) < 1:
@@ -507,7 +508,7 @@ def _parse_cron(expr: str, body: str) -> CronSchedule:
     )
 
 
-def parse_schedule(expr: str, *, created: datetime | None = None) -> Schedule:
+def parse_schedule(expr: str, *, created: datetime | None = None) -> ScheduleExpression:
     """Parse an EventBridge schedule expression, ``rate(...)`` or ``cron(...)``.
 
     Parameters
@@ -520,7 +521,7 @@ def parse_schedule(expr: str, *, created: datetime | None = None) -> Schedule:
 
     Returns
     -------
-    Schedule
+    ScheduleExpression
         A :class:`RateSchedule` or a :class:`CronSchedule`.
 
     Raises

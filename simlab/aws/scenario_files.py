@@ -85,6 +85,7 @@ __all__ = [
     "rule_names",
     "platform_rules",
     "convert_value",
+    "apply_to_simulation",
 ]
 
 _SECTIONS = ("simulation", "platform", "functions", "sources", "actions", "sweep")
@@ -644,3 +645,43 @@ def convert_value(key: str, value: Any, file: str = "--set") -> Any:
     """A value as a file would give it for the key path ``key``: a duration for ``*_s`` keys
     given as text, a distribution for a table with ``dist``."""
     return _Context(file, _Lines(""), {}).value(value, tuple(_split_key(key)))
+
+
+def apply_to_simulation(sim: Simulation, key: str, value: Any) -> None:
+    """Set the key path ``key`` over a built simulation (``--set`` over a built-in scenario).
+
+    The key paths are those of files (see the module's notes), resolved by the same rules:
+    ``platform.<rule>`` (or a bare rule name), ``function.<key>`` (every function),
+    ``<function>.<key>`` or ``functions.<function>.<key>``. Values are converted as in scenario
+    files and checked; on an error nothing changes.
+    """
+    parts = _split_key(key)
+    if (len(parts) == 2 and parts[0] not in (*_SECTIONS, "function")
+            and parts[0] not in sim.functions):
+        raise ValueError(f"--set {key}: no function {parts[0]!r}; functions: "
+                         f"{sorted(sim.functions)} (or function.<key> for all of them)")
+    paths = _resolve({"functions": dict.fromkeys(sim.functions, {})}, key, "--set")
+    if paths and paths[0][0] == "platform" and len(paths[0]) == 2:
+        field = paths[0][1]
+        rules = platform_rules({field: value})
+        name = "keep_alive" if field == "keep_alive_s" else field
+        try:
+            new = sim.rules.replace(**{name: rules[field]})
+            for cfg in sim.functions.values():
+                cfg.check_against(new)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"--set {key}={value!r}: {err}") from None
+        sim.rules = new
+        return
+    if not paths or any(p[0] != "functions" or len(p) != 3 for p in paths):
+        raise ValueError(f"--set {key}: use platform.<rule>, function.<key> or "
+                         f"<function>.<key>; functions: {sorted(sim.functions)}")
+    converted = convert_value(".".join(paths[0]), value)
+    changed = {}
+    for _, name, field in paths:
+        try:
+            changed[name] = sim.functions[name].replace(**{field: converted})
+            changed[name].check_against(sim.rules)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"--set {key}={value!r}: {err}") from None
+    sim.functions.update(changed)

@@ -1,9 +1,11 @@
 """The simulation: one platform, its functions and sources, run for a span of simulated time.
 
 >>> import simlab
->>> sim = simlab.Simulation(era="2018", seed=1, keep_alive_s=600)
->>> _ = sim.add_function("resize", memory_mb=512, timeout_s=3, init_s=0.25, duration_s=1.9)
->>> _ = sim.add_source(simlab.sources.Poisson(rate_per_s=0.9), target="resize")
+>>> sim = (simlab.Simulation(era="2018", seed=1, keep_alive_s=600)
+...        .add_function("resize", memory_mb=512, timeout_s=3, init_s=0.25, duration_s=1.9)
+...        .add_source(simlab.sources.Poisson(rate_per_s=0.9), target="resize"))
+>>> sim.functions["resize"].memory_mb
+512
 >>> result = sim.run(until_s=3600)
 >>> bool(result.summary()["cold_start_fraction"] < 0.01)
 True
@@ -22,7 +24,7 @@ import datetime as dt
 import math
 import numbers
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import simpy
@@ -30,6 +32,7 @@ import simpy
 from simlab.aws.sources.base import Source
 from simlab.core import validate
 from simlab.core.config import (
+    DEFAULT_EPOCH,
     FunctionConfig,
     PlatformRules,
     check_concurrency,
@@ -39,13 +42,12 @@ from simlab.core.config import (
 from simlab.core.engine import Engine
 from simlab.core.features import check_function, refuse
 from simlab.core.invocation import ASYNC, Call
-from simlab.core.random_streams import Streams
+from simlab.core.random_streams import RandomStreams
 from simlab.core.result import Result
 
 __all__ = ["Simulation", "Run", "DEFAULT_EPOCH", "MAX_EVENTS"]
 
 #: Simulated time 0 is this instant (UTC), for timestamps in logs and event payloads.
-DEFAULT_EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 #: Most requests a run's sources may be expected to send unless ``run(max_events=...)`` says more.
 MAX_EVENTS = 100_000_000
@@ -152,7 +154,7 @@ class Simulation:
         if epoch is None:
             epoch = min(DEFAULT_EPOCH, dt.datetime.combine(self.rules.date, dt.time(),
                                                            tzinfo=dt.UTC))
-        Streams(seed)  # validates the seed
+        RandomStreams(seed)  # validates the seed
         self.seed = int(seed)
         if not isinstance(epoch, dt.datetime) or epoch.tzinfo is None:
             raise ValueError(f"epoch must be a timezone-aware datetime, got {epoch!r}")
@@ -167,19 +169,27 @@ class Simulation:
         self.async_configs: dict[str, Any] = {}
 
     # -- building ------------------------------------------------------------------------------
-    def add_function(self, name: str, **config: Any) -> FunctionConfig:
-        """Add a function; see :class:`simlab.core.config.FunctionConfig` for the parameters."""
+    def add_function(self, name: str, **config: Any) -> Self:
+        """Add a function; see :class:`simlab.core.config.FunctionConfig` for the parameters.
+
+        Returns this simulation, so that calls chain; the new configuration is
+        ``sim.functions[name]``.
+        """
         if name in self.functions:
             raise ValueError(f"a function named {name!r} exists already")
         check_function_keys(str(name), config)
         cfg = FunctionConfig(name, **config)
         cfg.check_against(self.rules)
         self.functions[name] = cfg
-        return cfg
+        return self
 
     def add_source(self, source: Source, target: str | list[str],
-                   name: str | None = None) -> Source:
-        """Attach ``source`` so that it sends requests to ``target`` (one name or a list)."""
+                   name: str | None = None) -> Self:
+        """Attach ``source`` so that it sends requests to ``target`` (one name or a list).
+
+        Returns this simulation, so that calls chain; the source, named (``source.name``), is
+        the last entry of ``sim.sources``, a list of ``(source, targets)`` pairs.
+        """
         if not isinstance(source, Source):
             raise TypeError(f"source must be a simlab source (e.g. simlab.sources.Poisson), "
                             f"got {source!r}")
@@ -222,7 +232,7 @@ class Simulation:
             raise ValueError(f"a source named {name!r} exists already")
         source.name = name
         self.sources.append((source, targets))
-        return source
+        return self
 
     def configure_async(self, function: str, **settings: Any) -> Any:
         """Asynchronous invocation settings of ``function`` (retries, maximum event age,
@@ -330,7 +340,7 @@ class Simulation:
         check_concurrency(functions, self.rules)
         check_simulation(self)
         kernel = simpy.Environment()
-        streams = Streams(self.seed)
+        streams = RandomStreams(self.seed)
         if not isinstance(progress, bool):
             raise TypeError(f"progress must be True or False, got {progress!r}")
         if record not in ("all", "summary", "metrics"):

@@ -69,6 +69,7 @@ __all__ = [
     "keep_alive_model",
     "keep_alive_sweep",
     "idle_memory_gb_s",
+    "idle_gb_s_by_architecture",
     "idle_memory_cost_usd",
     "RESERVED_COLUMNS",
     "summary_names",
@@ -523,44 +524,71 @@ def pareto_front(df: pd.DataFrame, x: str, y: str, *, minimize: tuple[bool, bool
 # --------------------------------------------------------------------------------------------------
 
 
-def keep_alive_model(keep_alive_s: float, rate_per_s: float, seed: int, *,
-                     memory_mb: int = 512, duration_s: float = 0.2, init_s: float = 0.5,
-                     era: str = "today") -> Simulation:
+def keep_alive_model(keep_alive_s: float | None, rate_per_s: float, seed: int, *,
+                     memory_mb: int = 512, duration_s: Any = 0.2, init_s: Any = 0.5,
+                     era: str = "today", function: str = "fn",
+                     max_lifetime_s: float | None = None, **config: Any) -> Simulation:
     """One function behind Poisson traffic, with a fixed keep-alive: the model of the keep-alive
-    trade-off (a :func:`sweep` build function).
+    trade-off (a :func:`sweep` build function), and of every lesson that runs one such function.
 
     Parameters
     ----------
     keep_alive_s
-        How long an idle environment is kept (s, >= 0).
+        How long an idle environment is kept (s, >= 0); ``None`` keeps the era's.
     rate_per_s
         Mean arrival rate (requests/s, > 0).
     seed
         Seed of the run.
     memory_mb, duration_s, init_s, era
-        The function's memory, run time and cold-start overhead (s), and the platform era.
+        The function's memory, run time and cold-start overhead (s; ``None`` keeps the default
+        INIT), and the platform era.
+    function
+        The function's name (it keys the run's random streams).
+    max_lifetime_s
+        The environments' maximum lifetime (s); ``None`` keeps the era's.
+    **config
+        Further settings of the function (see :class:`simlab.core.config.FunctionConfig`).
     """
     from simlab.aws.simulation import Simulation
     from simlab.aws.sources import Poisson
 
-    sim = Simulation(era=era, seed=seed, keep_alive_s=keep_alive_s)
-    sim.add_function("fn", memory_mb=memory_mb, duration_s=duration_s, init_s=init_s)
-    sim.add_source(Poisson(rate_per_s=rate_per_s), target="fn")
-    return sim
+    rules = {key: value for key, value in (("keep_alive_s", keep_alive_s),
+                                           ("max_lifetime_s", max_lifetime_s))
+             if value is not None}
+    if init_s is not None:
+        config["init_s"] = init_s
+    return (Simulation(era=era, seed=seed, **rules)
+            .add_function(function, memory_mb=memory_mb, duration_s=duration_s, **config)
+            .add_source(Poisson(rate_per_s=rate_per_s), target=function))
+
+
+def idle_gb_s_by_architecture(result: Result) -> dict[str, float]:
+    """GB-seconds of memory held by idle warm environments during the run, per architecture.
+
+    Per function: time-averaged idle environments x configured memory x the run's length. When
+    every function has the same memory and architecture, one pass over the account-wide summary
+    gives the same sum (instead of one summary per function).
+    """
+    funcs = result.functions
+    if funcs["memory_mb"].nunique() == 1 and funcs["architecture"].nunique() == 1:
+        groups = [(None, float(funcs["memory_mb"].iloc[0]), str(funcs["architecture"].iloc[0]))]
+    else:
+        groups = list(zip(funcs["function"], funcs["memory_mb"].astype(float),
+                          funcs["architecture"].astype(str), strict=True))
+    out: dict[str, float] = {}
+    for name, memory_mb, arch in groups:
+        idle = float(result.summary(name)["mean_idle_environments"])
+        out[arch] = out.get(arch, 0.0) + idle * memory_mb / 1024.0 * result.until_s
+    return out
 
 
 def idle_memory_gb_s(result: Result) -> float:
     """GB-seconds of memory held by idle warm environments during the run (all functions).
 
-    Per function: time-averaged idle environments x configured memory x the run's length.
-    Nobody is billed for it; it is the provider's price of keeping functions warm.
+    Nobody is billed for it; it is the provider's price of keeping functions warm (see
+    :func:`idle_gb_s_by_architecture`).
     """
-    total = 0.0
-    for name, memory_mb in zip(result.functions["function"], result.functions["memory_mb"],
-                               strict=True):
-        idle = float(result.summary(name)["mean_idle_environments"])
-        total += idle * memory_mb / 1024.0 * result.until_s
-    return total
+    return sum(idle_gb_s_by_architecture(result).values())
 
 
 def idle_memory_cost_usd(result: Result) -> float:
@@ -569,13 +597,8 @@ def idle_memory_cost_usd(result: Result) -> float:
     from simlab.core.prices import price_sheet_for
 
     sheet = price_sheet_for(result.rules.date)
-    total = 0.0
-    for name, memory_mb, arch in zip(result.functions["function"], result.functions["memory_mb"],
-                                     result.functions["architecture"], strict=True):
-        idle = float(result.summary(name)["mean_idle_environments"])
-        gb_s = idle * memory_mb / 1024.0 * result.until_s
-        total += gb_s * sheet.arch(arch).first_tier_price
-    return total
+    return sum(gb_s * sheet.arch(arch).first_tier_price
+               for arch, gb_s in idle_gb_s_by_architecture(result).items())
 
 
 def keep_alive_sweep(keep_alive_s: Sequence[float], rate_per_s: Sequence[float],

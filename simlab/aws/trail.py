@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from simlab.core import validate
+from simlab.core.ids import derived_uuid
 from simlab.core.logs import DEFAULT_EPOCH, epoch_ms
 
 __all__ = [
@@ -144,15 +145,6 @@ def cloudtrail_event_name(action: str) -> str:
 
 def _action(name: str) -> str:
     return next(a for a, logged in EVENT_NAMES.items() if logged == name)
-
-
-def _hex(seed: int, kind: str, number: int) -> str:
-    return hashlib.blake2b(f"{seed}:{kind}:{number}".encode(), digest_size=16).hexdigest()
-
-
-def _uuid(seed: int, kind: str, number: int) -> str:
-    h = _hex(seed, kind, number)
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) % 4]}{h[17:20]}-{h[20:32]}"
 
 
 def _token(text: str, length: int, alphabet: str) -> str:
@@ -293,8 +285,8 @@ def trail_record(
         "userAgent": user_agent,
         "requestParameters": params,
         "responseElements": None if response_elements is None else dict(response_elements),
-        "requestID": _uuid(seed, "trail-request", number),
-        "eventID": _uuid(seed, "trail-event", number),
+        "requestID": derived_uuid(seed, "trail-request", number),
+        "eventID": derived_uuid(seed, "trail-event", number),
         "readOnly": action.startswith(("Get", "List")),
         "eventType": "AwsApiCall",
         "managementEvent": action != "Invoke",

@@ -26,6 +26,7 @@ from simlab.core import validate
 from simlab.core.dists import Constant, LogNormal, as_distribution
 from simlab.core.keepalive import FixedKeepAlive, KeepAlivePolicy, as_keep_alive
 from simlab.core.scaling import AccountBurstScaling, PerFunctionScaling, ScalingRule
+from simlab.core.schema import ARCHITECTURES
 
 __all__ = ["PlatformRules", "FunctionConfig", "ERAS", "era_rules", "vcpu_share"]
 
@@ -241,8 +242,11 @@ DEFAULT_INIT = LogNormal(median=0.22, sigma=0.3)
 # A small Python function's peak memory: 54 MB in the aws_lambda_2020 measurements.
 DEFAULT_MEMORY_USED = Constant(54.0)
 
-ARCHITECTURES = ("x86_64", "arm64")
 PACKAGE_TYPES = ("zip", "image")
+
+#: The UTC instant simulated time 0 stands for unless a run says otherwise (log, trail, schedule
+#: and payload timestamps).
+DEFAULT_EPOCH: dt.datetime = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)

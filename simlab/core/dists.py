@@ -34,6 +34,7 @@ from simlab.core import validate
 
 __all__ = [
     "Distribution",
+    "QuantileDistribution",
     "Constant",
     "Exponential",
     "LogNormal",
@@ -306,3 +307,64 @@ class Sampler:
             i = 0
         self._i = i + 1
         return self._buf[i]
+
+
+class QuantileDistribution:
+    """A distribution given by some of its quantiles, linear in between.
+
+    The quantile function ``Q(p)`` passes through the points ``(probabilities[i], values[i])`` and
+    is linear between them: the distribution is uniform between consecutive percentiles. Draws use
+    inverse transform sampling, ``Q(U)`` with ``U`` uniform on [0, 1). Below the first probability
+    ``Q`` stays at the first value, above the last at the last value (with the 0th and 100th
+    percentiles given, as in the duration files, there is nothing outside).
+
+    Parameters
+    ----------
+    probabilities
+        Strictly increasing, within [0, 1].
+    values
+        Non-decreasing finite numbers, one per probability.
+
+    Examples
+    --------
+    >>> q = QuantileDistribution([0, 0.5, 1], [0.0, 1.0, 3.0])
+    >>> q.quantile(0.75), q.mean()
+    (2.0, 1.25)
+    """
+
+    def __init__(self, probabilities: Sequence[float], values: Sequence[float]) -> None:
+        p = np.asarray(probabilities, dtype=float)
+        v = np.asarray(values, dtype=float)
+        if p.ndim != 1 or p.shape != v.shape or p.size < 1:
+            raise validate.BadInput(
+                f"probabilities and values must be 1-D of the same non-zero length, got "
+                f"{p.shape} and {v.shape}"
+            )
+        if not (np.all(np.isfinite(p)) and p[0] >= 0 and p[-1] <= 1 and np.all(np.diff(p) > 0)):
+            raise validate.BadInput(
+                f"probabilities must increase strictly within [0, 1], got {p.tolist()}"
+            )
+        if not (np.all(np.isfinite(v)) and np.all(np.diff(v) >= 0)):
+            raise validate.BadInput(f"values must be finite and non-decreasing, got {v.tolist()}")
+        self.probabilities = p
+        self.values = v
+
+    def quantile(self, q: float | np.ndarray) -> float | np.ndarray:
+        """The value below which a fraction ``q`` of draws fall."""
+        out = np.interp(q, self.probabilities, self.values)
+        return float(out) if np.ndim(out) == 0 else out
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """Return ``size`` draws (inverse transform sampling)."""
+        return np.interp(rng.random(size), self.probabilities, self.values)
+
+    def mean(self) -> float:
+        """Exact mean of the piecewise-linear quantile function."""
+        p, v = self.probabilities, self.values
+        inner = float(np.sum(np.diff(p) * (v[:-1] + v[1:]) / 2))
+        return float(inner + v[0] * p[0] + v[-1] * (1 - p[-1]))
+
+    def __repr__(self) -> str:
+        pairs = zip(self.probabilities, self.values, strict=True)
+        pts = ", ".join(f"p{100 * p:g}={v:.4g}" for p, v in pairs)
+        return f"QuantileDistribution({pts})"

@@ -73,7 +73,7 @@ from simlab.core.invocation import (
     Call,
 )
 from simlab.core.keepalive import check_idle_timeout
-from simlab.core.random_streams import Streams
+from simlab.core.random_streams import RandomStreams
 from simlab.core.records import ARCHITECTURES, EnvironmentRecorder, InvocationRecorder
 
 __all__ = ["Engine", "Call", "OK", "ERROR", "TIMEOUT", "OOM", "THROTTLED", "DROPPED",
@@ -125,7 +125,7 @@ class _Fn:
                  "cpu", "io", "dur", "mem", "err", "eff_vcpu", "memory_mb", "timeout",
                  "error_rate", "provisioned", "version", "arch", "annotate")
 
-    def __init__(self, cfg: FunctionConfig, idx: int, streams: Streams) -> None:
+    def __init__(self, cfg: FunctionConfig, idx: int, streams: RandomStreams) -> None:
         self.idx = idx
         self.name = cfg.name
         self.idle: deque[_Env] = deque()
@@ -135,7 +135,7 @@ class _Fn:
         self.version = 0
         self.configure(cfg, streams)
 
-    def configure(self, cfg: FunctionConfig, streams: Streams) -> None:
+    def configure(self, cfg: FunctionConfig, streams: RandomStreams) -> None:
         """Take ``cfg`` as the function's configuration (a new version after the first)."""
         self.cfg = cfg
         self.limit = cfg.reserved_concurrency
@@ -189,7 +189,7 @@ class Engine:
     """
 
     def __init__(self, kernel: simpy.Environment, rules: PlatformRules,
-                 functions: list[FunctionConfig], streams: Streams,
+                 functions: list[FunctionConfig], streams: RandomStreams,
                  recorder: InvocationRecorder | None = None) -> None:
         self.kernel = kernel
         self.rules = rules

@@ -13,7 +13,7 @@ dated features it uses, with ``Source.feature_uses``; asynchronous settings too)
 
 >>> import simlab
 >>> sim = simlab.Simulation(era="2018")
->>> _ = sim.add_function("f", ephemeral_storage_mb=1024)  # doctest: +ELLIPSIS
+>>> sim.add_function("f", ephemeral_storage_mb=1024)  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
 ValueError: f.ephemeral_storage_mb=1024: ephemeral storage above 512 MB did not exist ... 2022-03-24

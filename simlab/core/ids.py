@@ -8,12 +8,37 @@ the same seed always yields the same ids, on every machine, and no random stream
 from __future__ import annotations
 
 import hashlib
+import uuid
 
-__all__ = ["request_id", "environment_hex_id"]
+__all__ = ["request_id", "environment_hex_id", "derived_hex", "derived_uuid"]
 
 
-def _digest(seed: int, kind: str, number: int) -> str:
-    return hashlib.blake2b(f"{seed}:{kind}:{number}".encode(), digest_size=16).hexdigest()
+def derived_hex(seed: int, kind: str, number: int, n_hex: int = 32) -> str:
+    """Return ``n_hex`` (at most 128) hex digits hashed from a seed, a kind of id and a counter.
+
+    Examples
+    --------
+    >>> derived_hex(1, "environment", 0) == derived_hex(1, "environment", 0)
+    True
+    >>> len(derived_hex(1, "environment", 0, 12))
+    12
+    """
+    size = min(64, (n_hex + 1) // 2)
+    return hashlib.blake2b(f"{seed}:{kind}:{number}".encode(), digest_size=size).hexdigest()[:n_hex]
+
+
+def derived_uuid(seed: int, kind: str, number: int) -> str:
+    """Return a version-4 UUID (as Lambda's request ids are) hashed from a seed, a kind of id and
+    a counter: the 128-bit hash with its version and variant bits set.
+
+    Examples
+    --------
+    >>> u = derived_uuid(1, "request", 0)
+    >>> u[14], u[19] in "89ab", len(u)
+    ('4', True, 36)
+    """
+    digest = hashlib.blake2b(f"{seed}:{kind}:{number}".encode(), digest_size=16).digest()
+    return str(uuid.UUID(bytes=digest, version=4))
 
 
 def request_id(seed: int, invocation_id: int) -> str:
@@ -26,11 +51,9 @@ def request_id(seed: int, invocation_id: int) -> str:
     >>> len(request_id(1, 0))
     36
     """
-    h = _digest(seed, "request", int(invocation_id))
-    # Shape it as a version-4 UUID, as Lambda's request ids are.
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) % 4]}{h[17:20]}-{h[20:32]}"
+    return derived_uuid(seed, "request", int(invocation_id))
 
 
 def environment_hex_id(seed: int, env_id: int) -> str:
     """Return the 32-hex-digit id of execution environment ``env_id`` (as in log-stream names)."""
-    return _digest(seed, "environment", int(env_id))
+    return derived_hex(seed, "environment", int(env_id))

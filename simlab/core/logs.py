@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from simlab.core import validate
+from simlab.core.config import DEFAULT_EPOCH
 from simlab.core.ids import environment_hex_id, request_id
 
 __all__ = [
@@ -48,8 +49,6 @@ __all__ = [
     "log_stream_names", "parse_report", "parse_reports",
 ]  # fmt: skip
 
-#: Wall-clock time of simulated t = 0 unless a run says otherwise.
-DEFAULT_EPOCH: datetime = datetime(2026, 1, 1, tzinfo=UTC)
 
 #: The columns of the DataFrame :func:`log_events` returns, in order: the log group
 #: (``/aws/lambda/<function>``) and stream (``YYYY/MM/DD/[$LATEST]<32 hex>``), the function, the

@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from simlab.core import validate
+from simlab.core.schema import ARCHITECTURES
 
 __all__ = [
     "ARCHITECTURES",
@@ -61,8 +62,6 @@ __all__ = [
     "price_sheet_for",
 ]
 
-#: The architectures a function can run on.
-ARCHITECTURES: tuple[str, ...] = ("x86_64", "arm64")
 
 #: simlab's era names and the date each stands for.
 ERA_DATES: MappingProxyType[str, dt.date] = MappingProxyType(

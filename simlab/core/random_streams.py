@@ -10,8 +10,8 @@ A stream's key is its full name: the names are encoded, each with its length, in
 of each name would not: ``"plumless"`` and ``"buckeroo"`` have the same CRC32.) SeedSequence mixes
 the seed and the key into 128 bits, so two streams meet only by a chance of about 2**-64.
 
->>> a = Streams(1).generator("function", "f", "init").random()
->>> b = Streams(1).generator("function", "f", "init").random()
+>>> a = RandomStreams(1).generator("function", "f", "init").random()
+>>> b = RandomStreams(1).generator("function", "f", "init").random()
 >>> a == b
 True
 """
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Streams", "stream_key"]
+__all__ = ["RandomStreams", "stream_key"]
 
 
 def stream_key(*names: str) -> int:
@@ -40,7 +40,7 @@ def stream_key(*names: str) -> int:
     return int.from_bytes(b"".join(parts), "big")
 
 
-class Streams:
+class RandomStreams:
     """Factory of named, independent generators under one seed."""
 
     def __init__(self, seed: int) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simlab.core.schema import STATUSES
+from simlab.core.schema import ARCHITECTURES, STATUSES
 
 __all__ = ["InvocationRecorder", "EnvironmentRecorder", "INVOCATION_TYPES", "END_REASONS"]
 
@@ -29,8 +29,6 @@ _INV_COLUMNS = (
     ("max_memory_used_mb", "d"), ("provisioned", "b"), ("memory_mb", "i"),
     ("architecture", "b"),
 )
-#: Architecture codes of the records.
-ARCHITECTURES: tuple[str, ...] = ("x86_64", "arm64")
 
 
 class InvocationRecorder:

@@ -12,10 +12,14 @@ metrics, plots) is a pure function of them, testable without running a simulatio
 
 from __future__ import annotations
 
-__all__ = ["INVOCATIONS", "ENVIRONMENTS", "HOSTS", "FUNCTIONS", "STATUSES"]
+__all__ = ["INVOCATIONS", "ENVIRONMENTS", "HOSTS", "FUNCTIONS", "STATUSES", "ARCHITECTURES"]
 
 #: The outcomes of an invocation attempt.
 STATUSES: tuple[str, ...] = ("ok", "error", "timeout", "oom", "throttled", "dropped")
+
+#: The architectures a function can run on (x86_64 or Graviton's arm64), in the order of the
+#: records' architecture codes.
+ARCHITECTURES: tuple[str, ...] = ("x86_64", "arm64")
 
 INVOCATIONS: dict[str, str] = {
     "invocation_id": "int: 0, 1, 2... in order of arrival; with the run's seed gives the "

@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from typing import Any
 
 __all__ = ["BadInput", "is_real", "is_whole", "real", "integer", "number", "whole", "one_of",
-           "text", "span", "fail"]
+           "text", "span", "fail", "seconds"]
 
 
 class BadInput(ValueError, TypeError):
@@ -150,3 +150,18 @@ def text(name: str, value: Any, *, empty: bool = False, what: str = "text") -> s
     if not isinstance(value, str) or not (empty or value.strip()):
         raise fail(name, value, what if empty else f"a non-empty {what}")
     return value
+
+
+def seconds(name: str, value: Any, low: float = 0.0, high: float = math.inf,
+            allow_low: bool = True) -> float:
+    """Return ``value`` as a float if it is a finite number of seconds in range, else raise."""
+    ok = is_real(value) and math.isfinite(value)
+    if ok:
+        v = float(value)
+        ok = (v >= low if allow_low else v > low) and v <= high
+    if not ok:
+        lo = ">=" if allow_low else ">"
+        hi = "" if high == math.inf else f" and <= {high:g}"
+        raise BadInput(f"{name} must be a finite number of seconds {lo} {low:g}{hi}, "
+                       f"got {value!r}")
+    return float(value)

@@ -46,8 +46,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
 
-from simlab.aws.simulation import Simulation
-from simlab.aws.sources import Poisson
+from simlab.aws.sweep import keep_alive_model
 from simlab.core import plots, validate
 from simlab.core.config import ERAS, era_rules
 from simlab.core.keepalive import FixedKeepAlive
@@ -344,12 +343,9 @@ def _check_requests(requests: Any) -> None:
 
 def _run_one(rate_per_s: float, keep_alive_s: float, era: str, requests: int, seed: int,
              duration_s: float, max_lifetime: bool) -> Result:
-    rules: dict[str, Any] = {"keep_alive_s": keep_alive_s}
-    if not max_lifetime:
-        rules["max_lifetime_s"] = math.inf
-    sim = Simulation(era=era, seed=seed, **rules)
-    sim.add_function("f", memory_mb=1024, duration_s=duration_s)
-    sim.add_source(Poisson(rate_per_s=rate_per_s), target="f")
+    sim = keep_alive_model(keep_alive_s, rate_per_s, seed, era=era, function="f", memory_mb=1024,
+                           duration_s=duration_s, init_s=None,
+                           max_lifetime_s=None if max_lifetime else math.inf)
     return sim.run(until_s=requests / rate_per_s)
 
 

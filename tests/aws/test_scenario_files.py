@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 import simlab
 from simlab.aws.scenario_files import (
     ScenarioFileError,
+    apply_to_simulation,
     load,
     loads,
     parse_assignment,
@@ -207,8 +208,6 @@ def test_file_build_is_picklable_and_rebuilds_the_same() -> None:
 
 
 def test_apply_to_a_built_simulation() -> None:
-    from simlab.cli import apply_to_simulation  # --set over built-in scenarios
-
     sim = loads(SMALL).build()
     apply_to_simulation(sim, "function.memory_mb", 2048)
     apply_to_simulation(sim, "api.duration_s", {"dist": "exponential", "mean": 0.1})

@@ -48,12 +48,36 @@ def test_rules_are_overridden_by_keyword() -> None:
     assert sim.rules.billing_granularity_ms == 1 and sim.rules.timeout_max_s == 300
 
 
-def test_add_function_returns_its_config_and_rejects_duplicates() -> None:
+def test_add_function_returns_the_simulation_and_rejects_duplicates() -> None:
     sim = simlab.Simulation()
-    cfg = sim.add_function("resize", memory_mb=512, timeout_s=3, init_s=0.25, duration_s=1.9)
+    assert sim.add_function("resize", memory_mb=512, timeout_s=3, init_s=0.25,
+                            duration_s=1.9) is sim
+    cfg = sim.functions["resize"]
     assert cfg.name == "resize" and cfg.memory_mb == 512
     with pytest.raises(ValueError, match="a function named 'resize' exists already"):
         sim.add_function("resize")
+
+
+def test_a_model_reads_as_one_expression() -> None:
+    poisson, fixed = Poisson(2.0), simlab.sources.FixedInterval(interval_s=5)
+    sim = (simlab.Simulation(seed=4)
+           .add_function("f", memory_mb=256, duration_s=0.1)
+           .add_function("g", memory_mb=1024, duration_s=0.3)
+           .add_source(poisson, target="f")
+           .add_source(fixed, target=["f", "g"], name="tick"))
+    assert isinstance(sim, simlab.Simulation)
+    assert [(c.name, c.memory_mb) for c in sim.functions.values()] == [("f", 256), ("g", 1024)]
+    assert [(s, t) for s, t in sim.sources] == [(poisson, ["f"]), (fixed, ["f", "g"])]
+    assert (poisson.name, fixed.name) == ("poisson", "tick")
+    # the chained model runs exactly like the one built statement by statement
+    step = simlab.Simulation(seed=4)
+    step.add_function("f", memory_mb=256, duration_s=0.1)
+    step.add_function("g", memory_mb=1024, duration_s=0.3)
+    step.add_source(Poisson(2.0), target="f")
+    step.add_source(simlab.sources.FixedInterval(interval_s=5), target=["f", "g"], name="tick")
+    chained, stepwise = sim.run(until_s=120).invocations, step.run(until_s=120).invocations
+    assert len(chained) > 200
+    pd.testing.assert_frame_equal(chained, stepwise)
 
 
 def test_add_source_checks_its_arguments() -> None:
@@ -88,7 +112,8 @@ def test_the_same_source_object_attached_twice_is_refused() -> None:
     sim = simlab.Simulation()
     sim.add_function("f")
     sim.add_function("g")
-    source = sim.add_source(Poisson(1.0), target="f")
+    source = Poisson(1.0)
+    assert sim.add_source(source, target="f") is sim
     for target in ("f", "g"):
         with pytest.raises(ValueError, match=r"this source object is attached already \(as "
                                              r"'poisson'\); to send the same traffic to more "
@@ -176,7 +201,7 @@ def test_the_run_object_seen_by_sources() -> None:
     sim.add_source(Probe(), target="f")
     r = sim.run(until_s=5)
     assert (seen["until"], seen["seed"], seen["epoch"], seen["now"]) == (5.0, 7, epoch, 0.0)
-    expected = simlab.core.random_streams.Streams(7).generator("source", "probe").random()
+    expected = simlab.core.random_streams.RandomStreams(7).generator("source", "probe").random()
     assert seen["rng"] == expected
     assert seen["service_once"]
     assert isinstance(seen["call"], Call) and seen["call"].payload == {"x": 1}

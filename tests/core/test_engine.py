@@ -25,7 +25,7 @@ from simlab.core.invocation import (
     TIMEOUT,
     Call,
 )
-from simlab.core.random_streams import Streams
+from simlab.core.random_streams import RandomStreams
 from simlab.core.schema import STATUSES
 
 
@@ -354,7 +354,7 @@ def make_engine(**cfg: Any) -> tuple[simpy.Environment, Engine]:
     kernel = simpy.Environment()
     rules = era_rules("today", account_concurrency=2, unreserved_minimum=0)
     fn = FunctionConfig("f", init_s=0.5, duration_s=1.0, **cfg)
-    return kernel, Engine(kernel, rules, [fn], Streams(0))
+    return kernel, Engine(kernel, rules, [fn], RandomStreams(0))
 
 
 def test_invoke_returns_a_call_and_reports_its_end() -> None:

@@ -15,34 +15,34 @@ import pytest
 import simlab
 from simlab.aws.sources import Poisson
 from simlab.core.dists import Exponential, LogNormal, Uniform
-from simlab.core.random_streams import Streams
+from simlab.core.random_streams import RandomStreams
 
 
 def test_same_seed_and_name_give_the_same_draws() -> None:
-    a = Streams(3).generator("function", "f", "init").random(10)
-    b = Streams(3).generator("function", "f", "init").random(10)
+    a = RandomStreams(3).generator("function", "f", "init").random(10)
+    b = RandomStreams(3).generator("function", "f", "init").random(10)
     assert np.array_equal(a, b)
 
 
 def test_names_and_seeds_give_different_streams() -> None:
-    base = Streams(3).generator("function", "f", "init").random(10)
-    for other in (Streams(3).generator("function", "f", "cpu"),
-                  Streams(3).generator("function", "g", "init"),
-                  Streams(4).generator("function", "f", "init"),
-                  Streams(3).generator("source", "f", "init"),
-                  Streams(3).generator("function", "f")):
+    base = RandomStreams(3).generator("function", "f", "init").random(10)
+    for other in (RandomStreams(3).generator("function", "f", "cpu"),
+                  RandomStreams(3).generator("function", "g", "init"),
+                  RandomStreams(4).generator("function", "f", "init"),
+                  RandomStreams(3).generator("source", "f", "init"),
+                  RandomStreams(3).generator("function", "f")):
         assert not np.array_equal(base, other.random(10))
 
 
 def test_a_stream_does_not_depend_on_other_streams_being_used() -> None:
-    s = Streams(9)
+    s = RandomStreams(9)
     s.generator("x").random(1000)
     s.generator("y").random(1000)
-    assert np.array_equal(s.generator("z").random(5), Streams(9).generator("z").random(5))
+    assert np.array_equal(s.generator("z").random(5), RandomStreams(9).generator("z").random(5))
 
 
 def test_streams_are_uncorrelated() -> None:
-    s = Streams(0)
+    s = RandomStreams(0)
     x = s.generator("function", "a", "duration").random(100_000)
     y = s.generator("function", "b", "duration").random(100_000)
     # correlation of independent uniforms: sd 1/sqrt(n)
@@ -50,13 +50,13 @@ def test_streams_are_uncorrelated() -> None:
 
 
 def test_numpy_integer_seeds_are_accepted() -> None:
-    assert Streams(np.int64(5)).seed == 5
+    assert RandomStreams(np.int64(5)).seed == 5
 
 
 @pytest.mark.parametrize("seed", [-1, 1.5, "1", True, None])
 def test_bad_seeds_are_rejected(seed: object) -> None:
     with pytest.raises(ValueError, match=rf"seed must be a whole number >= 0, got {seed!r}"):
-        Streams(seed)  # type: ignore[arg-type]
+        RandomStreams(seed)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -141,7 +141,7 @@ def test_names_with_the_same_crc32_get_different_streams() -> None:
     import zlib
 
     assert zlib.crc32(b"plumless") == zlib.crc32(b"buckeroo")  # the pair the test is about
-    s = Streams(0)
+    s = RandomStreams(0)
     for quantity in ("init", "duration", "error", "memory_used"):
         a = s.generator("function", "plumless", quantity).random(8)
         b = s.generator("function", "buckeroo", quantity).random(8)

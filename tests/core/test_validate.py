@@ -62,10 +62,11 @@ def test_infinity_is_accepted_only_where_allowed() -> None:
 def test_numpy_numbers_configure_a_whole_simulation() -> None:
     sim = simlab.Simulation(seed=np.int64(3), account_concurrency=np.int64(500),
                             keep_alive_s=np.int64(300), max_lifetime_s=np.float32(3600))
-    cfg = sim.add_function("f", memory_mb=np.int64(512), timeout_s=np.int64(3),
-                           duration_s=np.float64(0.2), error_rate=np.float32(0.0),
-                           parallelism=np.int8(2), reserved_concurrency=np.int64(10),
-                           ephemeral_storage_mb=np.int32(1024))
+    sim.add_function("f", memory_mb=np.int64(512), timeout_s=np.int64(3),
+                     duration_s=np.float64(0.2), error_rate=np.float32(0.0),
+                     parallelism=np.int8(2), reserved_concurrency=np.int64(10),
+                     ephemeral_storage_mb=np.int32(1024))
+    cfg = sim.functions["f"]
     # Stored as plain Python numbers: nothing downstream sees numpy types.
     assert type(cfg.memory_mb) is int and type(cfg.parallelism) is int
     assert type(sim.rules.account_concurrency) is int

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import simpy
 
-from simlab.aws.sources.arrivals import ArrivalProcess
+from simlab.aws.sources.arrivals import ArrivalProcess, arrival_times
 from simlab.aws.sources.base import Source
 from simlab.aws.sources.handlers import install_handler_runner
 from simlab.aws.sources.lazy import LazyPayload
@@ -57,10 +57,11 @@ from simlab.aws.sources.payloads.apigateway import (
     check_proxy_response,
 )
 from simlab.aws.sources.payloads.context import PayloadContext
-from simlab.aws.sources.timeline import arrival_times, at_times, check_seconds, register_service
+from simlab.aws.sources.timeline import at_times, register_service
 from simlab.core import validate
 from simlab.core.invocation import OK, Call
 from simlab.core.validate import BadInput, number, whole
+from simlab.core.validate import seconds as check_seconds
 
 if TYPE_CHECKING:  # pragma: no cover
     from simlab.aws.simulation import Run

@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from simlab.aws.simulation import Run
 
 __all__ = ["ArrivalProcess", "Poisson", "FixedInterval", "Bursty", "Diurnal", "Replay",
-           "expected_requests"]
+           "expected_requests", "arrival_times"]
 
 _BLOCK = 8192
 _TYPES = ("sync", "async")
@@ -278,3 +278,9 @@ def expected_requests(source: Source, targets: list[str], until_s: float) -> flo
     processes = ([source] if isinstance(source, ArrivalProcess)
                  else [v for v in vars(source).values() if isinstance(v, ArrivalProcess)])
     return sum(p.expected_arrivals(until_s) for p in processes) * max(len(targets), 1)
+
+
+def arrival_times(process: ArrivalProcess, rng: np.random.Generator) -> Iterator[float]:
+    """Yield the arrival times (s) of ``process`` one by one, drawing blocks from ``rng``."""
+    for block in process.blocks(rng):
+        yield from block.tolist()

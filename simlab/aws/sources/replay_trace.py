@@ -29,13 +29,13 @@ order and durations that :func:`~simlab.aws.sources.traces.arrivals_from_counts`
 functions once per distinct key (integer codes per row), not once per invocation.
 
 >>> import simlab
->>> from simlab.sources.traces import load_azure_2021_sample
+>>> from simlab.aws.sources.traces import load_azure_2021_sample
 >>> trace = load_azure_2021_sample()
 >>> sim = simlab.Simulation(seed=1)
 >>> mapping = add_trace_functions(sim, trace, by="app", memory_mb=256, timeout_s=900)
 >>> replay = TraceReplay(trace, mapping=mapping, by="app")
->>> _ = sim.add_source(replay, target=sorted(mapping.values()))
->>> int(sim.run(until_s=1300).summary()["requests"])
+>>> result = sim.add_source(replay, target=sorted(mapping.values())).run(until_s=1300)
+>>> int(result.summary()["requests"])
 199
 """
 

@@ -10,9 +10,9 @@ fires at the start of the run and every 5 minutes; ``cron(0 2 * * ? *)`` at 02:0
 counted from the run's epoch (``Simulation(epoch=...)``, by default 2026-01-01T00:00Z).
 
 >>> import simlab
->>> sim = simlab.Simulation(seed=1)
->>> _ = sim.add_function("report", duration_s=2.0)
->>> _ = sim.add_source(Schedule("cron(0/10 * ? * * *)"), target="report")
+>>> sim = (simlab.Simulation(seed=1)
+...        .add_function("report", duration_s=2.0)
+...        .add_source(Schedule("cron(0/10 * ? * * *)"), target="report"))
 >>> sim.run(until_s=3600).invocations["arrival_s"].tolist()
 [0.0, 600.0, 1200.0, 1800.0, 2400.0, 3000.0]
 """
@@ -25,8 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from simlab.aws.cron import DEFAULT_EPOCH, parse_schedule
-from simlab.aws.cron import Schedule as Expression
+from simlab.aws.cron import DEFAULT_EPOCH, ScheduleExpression, parse_schedule
 from simlab.aws.sources.base import Source
 from simlab.aws.sources.handlers import install_handler_runner
 from simlab.aws.sources.lazy import LazyPayload
@@ -60,7 +59,7 @@ class Schedule(Source):
     kind = "schedule"
 
     def __init__(self, expression: str, rule_name: str | None = None) -> None:
-        self.schedule: Expression = parse_schedule(expression)
+        self.schedule: ScheduleExpression = parse_schedule(expression)
         self.expression = self.schedule.expression
         if rule_name is not None and not (isinstance(rule_name, str)
                                            and _RULE_NAME.match(rule_name)):

@@ -338,10 +338,10 @@ class SDK(Source):
     Examples
     --------
     >>> import simlab
-    >>> sim = simlab.Simulation(seed=1)
-    >>> _ = sim.add_function("f", duration_s=0.2)
-    >>> _ = sim.add_source(SDK(calls=[(1.0, "f", {"x": 1}), (2.0, "f", None, "DryRun")]),
-    ...                    target="f")
+    >>> sim = (simlab.Simulation(seed=1)
+    ...        .add_function("f", duration_s=0.2)
+    ...        .add_source(SDK(calls=[(1.0, "f", {"x": 1}), (2.0, "f", None, "DryRun")]),
+    ...                    target="f"))
     >>> sim.run(until_s=10).extras["sdk"].responses["status_code"].tolist()
     [200, 204]
     """

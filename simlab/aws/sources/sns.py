@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from simlab.aws.sources.arrivals import ArrivalProcess
+from simlab.aws.sources.arrivals import ArrivalProcess, arrival_times
 from simlab.aws.sources.base import Source
 from simlab.aws.sources.handlers import install_handler_runner
 from simlab.aws.sources.lazy import LazyPayload
 from simlab.aws.sources.payloads.context import PayloadContext, records_event
 from simlab.aws.sources.payloads.notifications import sns_record
-from simlab.aws.sources.timeline import arrival_times, at_times, register_service
+from simlab.aws.sources.timeline import at_times, register_service
 from simlab.core import validate
 from simlab.core.validate import BadInput
 

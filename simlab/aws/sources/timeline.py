@@ -6,34 +6,22 @@ SimPy's event queue with millions of entries; instead :func:`at_times` keeps exa
 event per source: when it fires, it does its work and schedules the next. Sources stop at the end
 of the run (``run.until_s``) and whenever the platform is closing.
 
-:func:`arrival_times` reads the times of an :class:`~simlab.aws.sources.arrivals.ArrivalProcess`
-lazily,
-block by block, so that a trigger can borrow any arrival process for *when* things happen while it
-decides *what* happens.
+Triggers that borrow an arrival process for *when* things happen read its times lazily with
+:func:`simlab.aws.sources.arrivals.arrival_times`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import simpy
-
-from simlab.aws.sources.arrivals import ArrivalProcess
-from simlab.core import validate
 
 if TYPE_CHECKING:  # pragma: no cover
     from simlab.aws.simulation import Run
 
-__all__ = ["at_times", "arrival_times", "register_service", "check_seconds"]
-
-
-def arrival_times(process: ArrivalProcess, rng: np.random.Generator) -> Iterator[float]:
-    """Yield the arrival times (s) of ``process`` one by one, drawing blocks from ``rng``."""
-    for block in process.blocks(rng):
-        yield from block.tolist()
+__all__ = ["at_times", "register_service"]
 
 
 def at_times(run: Run, times: Iterable[float], fire: Callable[[int, float], Any]) -> None:
@@ -76,18 +64,3 @@ def register_service(run: Run, key: str, obj: Any) -> Any:
         )
     run.services[key] = obj
     return obj
-
-
-def check_seconds(name: str, value: Any, low: float = 0.0, high: float = math.inf,
-                  allow_low: bool = True) -> float:
-    """Return ``value`` as a float if it is a finite number of seconds in range, else raise."""
-    ok = validate.is_real(value) and math.isfinite(value)
-    if ok:
-        v = float(value)
-        ok = (v >= low if allow_low else v > low) and v <= high
-    if not ok:
-        lo = ">=" if allow_low else ">"
-        hi = "" if high == math.inf else f" and <= {high:g}"
-        raise validate.BadInput(f"{name} must be a finite number of seconds {lo} {low:g}{hi}, "
-                         f"got {value!r}")
-    return float(value)

@@ -32,9 +32,9 @@ The figures live in submodules by subject (:mod:`~simlab.core.plots.environments
 share their look (:mod:`~simlab.core.plots._style`); all are importable from here.
 
 >>> import simlab
->>> sim = simlab.Simulation(seed=1)
->>> _ = sim.add_function("f", duration_s=0.2)
->>> _ = sim.add_source(simlab.sources.Poisson(rate_per_s=0.05), target="f")
+>>> sim = (simlab.Simulation(seed=1)
+...        .add_function("f", duration_s=0.2)
+...        .add_source(simlab.sources.Poisson(rate_per_s=0.05), target="f"))
 >>> ax = timeline(sim.run(until_s=600))
 >>> ax.get_xlabel()
 'time (s)'
@@ -64,9 +64,9 @@ class PlotAccessor:
     """``result.plot.<name>(...)``: the figures of this module for one Result.
 
     >>> import simlab
-    >>> sim = simlab.Simulation(seed=2)
-    >>> _ = sim.add_function("f", duration_s=0.2)
-    >>> _ = sim.add_source(simlab.sources.Poisson(rate_per_s=0.1), target="f")
+    >>> sim = (simlab.Simulation(seed=2)
+    ...        .add_function("f", duration_s=0.2)
+    ...        .add_source(simlab.sources.Poisson(rate_per_s=0.1), target="f"))
     >>> PlotAccessor(sim.run(until_s=60)).latency_cdf().get_xlabel()
     'latency (ms)'
     """

@@ -55,7 +55,7 @@ from simlab.aws.sources import (
 from simlab.aws.sources.sqs import SQSQueue
 from simlab.aws.sources.streams import DynamoDBStream, KinesisStream
 from simlab.core import plots
-from simlab.core.random_streams import Streams
+from simlab.core.random_streams import RandomStreams
 from simlab.core.result import Result
 from simlab.core.validate import number, whole
 from simlab.course.exercises import exercise, explanation, prediction
@@ -426,7 +426,7 @@ def poison_stream(poison_after_s: float = 60.0, *, minutes: float = 15.0, seed: 
     if after >= until:
         raise ValueError(f"poison_after_s must be before the end of the run ({until:g} s), "
                          f"got {poison_after_s!r}")
-    rng = Streams(seed).generator("lesson5", "poison-stream")
+    rng = RandomStreams(seed).generator("lesson5", "poison-stream")
     times = Poisson(2.0).times(rng, until)
     keys = rng.integers(0, 20, times.size)
     records = [(float(t), f"user-{k}", b'{"click": 1}') for t, k in zip(times, keys, strict=True)]

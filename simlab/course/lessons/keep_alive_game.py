@@ -49,8 +49,8 @@ import pandas as pd
 from simlab.aws.simulation import Simulation
 from simlab.aws.sources.replay_trace import TraceReplay, add_trace_functions
 from simlab.aws.sources.traces import load_azure_2021_sample
+from simlab.aws.sweep import idle_memory_cost_usd, idle_memory_gb_s
 from simlab.core.keepalive import FixedKeepAlive, NoKeepAlive, as_keep_alive
-from simlab.core.prices import price_sheet_for
 from simlab.core.result import Result
 from simlab.core.validate import number
 from simlab.course.exercises import CheckResult, Hint
@@ -197,12 +197,15 @@ def idle_gb_s(result: Result) -> float:
     alone
     (one pass instead of one per function), which needs every function to have the same memory.
     """
+    _check_one_memory(result, "idle_gb_s")
+    return idle_memory_gb_s(result)
+
+
+def _check_one_memory(result: Result, name: str) -> None:
     memory = result.functions["memory_mb"].unique()
     if len(memory) != 1:
-        raise ValueError(f"idle_gb_s needs functions of one memory size, got {sorted(memory)} "
+        raise ValueError(f"{name} needs functions of one memory size, got {sorted(memory)} "
                          f"(use simlab.sweep.idle_memory_gb_s)")
-    idle = float(result.summary()["mean_idle_environments"])
-    return idle * float(memory[0]) / 1024.0 * result.until_s
 
 
 def idle_cost_usd(result: Result) -> float:
@@ -211,8 +214,8 @@ def idle_cost_usd(result: Result) -> float:
     arch = result.functions["architecture"].unique()
     if len(arch) != 1:
         raise ValueError(f"idle_cost_usd needs functions of one architecture, got {list(arch)}")
-    price = price_sheet_for(result.rules.date).arch(str(arch[0])).first_tier_price
-    return idle_gb_s(result) * price
+    _check_one_memory(result, "idle_cost_usd")
+    return idle_memory_cost_usd(result)
 
 
 # -- adaptive policies and the game ---------------------------------------------------------------

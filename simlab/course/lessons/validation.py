@@ -38,7 +38,7 @@ from scipy.special import stdtrit
 from simlab.aws.data_sets import AWS_LAMBDA_2020, load_aws_lambda_2020
 from simlab.aws.simulation import Simulation
 from simlab.aws.sources import Poisson, Replay
-from simlab.aws.sweep import SerialExecutor, sweep
+from simlab.aws.sweep import SerialExecutor, keep_alive_model, sweep
 from simlab.core import plots
 from simlab.core.billing import billed_duration_ms
 from simlab.core.dists import Empirical, LogNormal
@@ -94,20 +94,15 @@ def erlang_model(offered_load: float, servers: int, duration_s: float, seed: int
 def busy_model(rate_per_s: float, seed: int) -> Simulation:
     """M/G/inf: Poisson requests, no concurrency limit, skewed (log-normal) run times, no INIT, so
     that busy environments are exactly the requests in progress."""
-    sim = Simulation(era="today", seed=seed)
-    sim.add_function("f", memory_mb=512, duration_s=LESSON8["busy_duration"], init_s=0.0,
-                     timeout_s=900)
-    sim.add_source(Poisson(rate_per_s=rate_per_s), target="f")
-    return sim
+    return keep_alive_model(None, rate_per_s, seed, function="f", memory_mb=512,
+                            duration_s=LESSON8["busy_duration"], init_s=0.0, timeout_s=900)
 
 
 def ttl_model(keep_alive_s: float, rate_per_s: float, seed: int) -> Simulation:
     """One rarely called function (0.2 s runs) under a fixed keep-alive, with no maximum lifetime,
     the setting of ``exp(-lambda T)``."""
-    sim = Simulation(era="today", seed=seed, keep_alive_s=keep_alive_s, max_lifetime_s=math.inf)
-    sim.add_function("f", memory_mb=512, duration_s=0.2)
-    sim.add_source(Poisson(rate_per_s=rate_per_s), target="f")
-    return sim
+    return keep_alive_model(keep_alive_s, rate_per_s, seed, function="f", memory_mb=512,
+                            duration_s=0.2, init_s=None, max_lifetime_s=math.inf)
 
 
 def _points(build: Any, grid: dict[str, list[Any]], x: str, metric: str, until_s: float,

@@ -57,7 +57,7 @@ def test_poisson_in_a_simulation_matches_its_times() -> None:
     r = deliver(src, 1000.0)
     sim_times = r.invocations["arrival_s"].to_numpy()
     expected = Poisson(rate_per_s=3.0).times(
-        simlab.core.random_streams.Streams(4).generator("source", "poisson"), 1000.0)
+        simlab.core.random_streams.RandomStreams(4).generator("source", "poisson"), 1000.0)
     np.testing.assert_array_equal(sim_times, expected)
     assert r.invocations["source"].astype(str).unique().tolist() == ["poisson"]
 
@@ -183,9 +183,8 @@ def test_arrivals_stop_at_the_end_of_the_run() -> None:
 def test_sources_are_named_by_kind() -> None:
     sim = simlab.Simulation(seed=1)
     sim.add_function("f", init_s=0.0)
-    a = sim.add_source(Poisson(1.0), target="f")
-    b = sim.add_source(Poisson(1.0), target="f")
-    c = sim.add_source(FixedInterval(1.0), target="f")
+    a, b, c = Poisson(1.0), Poisson(1.0), FixedInterval(1.0)
+    sim.add_source(a, target="f").add_source(b, target="f").add_source(c, target="f")
     assert (a.name, b.name, c.name) == ("poisson", "poisson-2", "fixed")
     inv = sim.run(until_s=50).invocations
     assert set(inv["source"].astype(str)) == {"poisson", "poisson-2", "fixed"}

@@ -13,13 +13,13 @@ from simlab.aws.sources import TraceReplay, add_trace_functions, replay_trace
 from simlab.aws.sources.replay_trace import key_codes, trace_keys
 from simlab.aws.sources.traces import (
     MinuteCounts,
-    QuantileDistribution,
     arrivals_from_counts,
     attach_durations,
     load_azure_2021_sample,
     read_azure_2019_invocations,
 )
-from simlab.core.random_streams import Streams
+from simlab.core.dists import QuantileDistribution
+from simlab.core.random_streams import RandomStreams
 
 
 @pytest.fixture(scope="module")
@@ -201,7 +201,7 @@ def test_counts_replay_like_the_table_drawn_from_the_same_streams(
                        target=[f"f{i}" for i in range(5)])
         return sim.run(until_s=3600)
 
-    streams = Streams(3)
+    streams = RandomStreams(3)
     table = attach_durations(
         arrivals_from_counts(counts, streams.generator("source", "trace", "minutes"),
                              spread=spread),

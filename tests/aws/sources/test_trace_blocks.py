@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from simlab.aws.sources.trace_blocks import MinuteBlocks, check_durations, duration_groups
 from simlab.aws.sources.traces import (
     MinuteCounts,
-    QuantileDistribution,
     arrivals_from_counts,
     attach_durations,
 )
+from simlab.core.dists import QuantileDistribution
 
 
 class _Exponential:

@@ -14,7 +14,6 @@ from simlab.aws.sources.traces import (
     AZURE_2019_DURATION_COLUMNS,
     AZURE_2019_MEMORY_COLUMNS,
     MinuteCounts,
-    QuantileDistribution,
     arrivals_from_counts,
     attach_durations,
     duration_distributions,
@@ -25,6 +24,7 @@ from simlab.aws.sources.traces import (
     read_azure_2019_memory,
     read_azure_2021,
 )
+from simlab.core.dists import QuantileDistribution
 
 # ---- 2021 sample ---------------------------------------------------------------------------------
 

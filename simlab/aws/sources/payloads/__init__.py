@@ -42,7 +42,7 @@ from simlab.aws.sources.payloads.notifications import (
     sns_record,
     sqs_record,
 )
-from simlab.aws.sources.payloads.streams import (
+from simlab.aws.sources.payloads.stream_records import (
     dynamodb_record,
     from_dynamodb_json,
     kinesis_record,

@@ -8,7 +8,6 @@ uses (ISO 8601 with milliseconds, Unix seconds, Unix milliseconds, API Gateway's
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import numbers
 from collections.abc import Mapping, Sequence
@@ -16,7 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from simlab.aws.cron import DEFAULT_EPOCH, to_datetime
+from simlab.aws.cron import to_datetime
+from simlab.core.config import DEFAULT_EPOCH
+from simlab.core.ids import derived_hex, derived_uuid
 
 __all__ = [
     "PayloadContext",
@@ -65,14 +66,11 @@ class PayloadContext:
 
     def hex(self, kind: str, number: int, n_hex: int = 32) -> str:
         """``n_hex`` hex digits derived from the seed, a kind of id and a counter."""
-        size = min(64, (n_hex + 1) // 2)
-        text = f"{self.seed}:{kind}:{number}".encode()
-        return hashlib.blake2b(text, digest_size=size).hexdigest()[:n_hex]
+        return derived_hex(self.seed, kind, number, n_hex)
 
     def uuid(self, kind: str, number: int) -> str:
         """A version-4-shaped UUID derived from the seed, a kind of id and a counter."""
-        h = self.hex(kind, number)
-        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) % 4]}{h[17:20]}-{h[20:32]}"
+        return derived_uuid(self.seed, kind, number)
 
     def b64(self, kind: str, number: int, n_bytes: int) -> str:
         """Base64 of ``n_bytes`` derived bytes (receipt handles, host ids)."""
