@@ -12,16 +12,16 @@ import re
 import nbformat
 import pandas as pd
 import pytest
-from conftest import MASTERS
+from course_masters import MASTERS
 
 from simlab.course import grade as grading
 
 LESSONS = [p.stem for p in MASTERS]
 
 #: Per lesson: an auto-graded question and a wrong answer to it, a mistake a student could make
-#: (here: missing the request that arrives while the only environment is busy).
+#: (lesson 0: missing the request that arrives while the only environment is busy).
 WRONG = {
-    "00_start_here": ("cold_requests", "3"),
+    "00_start_here": ("answer_00_1", "3"),
 }
 
 
