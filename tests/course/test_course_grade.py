@@ -19,9 +19,11 @@ from simlab.course import grade as grading
 LESSONS = [p.stem for p in MASTERS]
 
 #: Per lesson: an auto-graded question and a wrong answer to it, a mistake a student could make
-#: (lesson 0: missing the request that arrives while the only environment is busy).
+#: (lesson 0: missing the request that arrives while the only environment is busy; lesson 1:
+#: option b of the prediction, which takes the cold-start chance e^(-lambda T) for the idle count).
 WRONG = {
     "00_start_here": ("answer_00_1", "3"),
+    "01_cold_and_warm_starts": ("answer_01_3", '"b"'),
 }
 
 
