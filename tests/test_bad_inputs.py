@@ -4,6 +4,7 @@ gets (parameter, value, allowed range)."""
 
 from __future__ import annotations
 
+import argparse
 import inspect
 import math
 import re
@@ -624,6 +625,32 @@ CLI = {
     ("sweep", "no_progress"): ([*_SWEEP, "--no-progress=1"], r"argument --no-progress: ignored "
                                                              r"explicit argument '1'"),
     ("check", "file"): (["check", "nowhere.toml"], r"nowhere.toml: no such file"),
+    ("course", "action"): (["course", "publish"], r"argument ACTION: invalid choice: 'publish' "
+                                                  r"\(choose from 'build', 'grade', 'sync'\)"),
+    ("course build", "out"): (["course", "build"], r"the following arguments are required: OUT"),
+    ("course build", "masters"): (["course", "build", "{dir}/out", "--masters", "nowhere"],
+                                  r"masters folder 'nowhere' does not exist"),
+    ("course build", "lessons"): (["course", "build", "{dir}/out", "--lesson", "99_none"],
+                                  r"lessons \['99_none'\] have no master in .*; masters: "
+                                  r"00_start_here"),
+    ("course grade", "lesson"): (["course", "grade", "nowhere", "subs"],
+                                 r"lesson folder 'nowhere' does not exist"),
+    ("course grade", "submissions"): (["course", "grade", "{dir}"], r"the following arguments "
+                                                                    r"are required: SUBMISSIONS"),
+    ("course grade", "out"): (["course", "grade", "{dir}", "{dir}", "--out"],
+                              r"argument --out: expected one argument"),
+    ("course grade", "jobs"): (["course", "grade", "x", "y", "--jobs", "0"],
+                               r"argument --jobs: must be >= 1, got '0'"),
+    ("course sync", "masters"): (["course", "sync", "--masters", "nowhere"],
+                                 r"masters folder 'nowhere' does not exist"),
+    ("course sync", "notebooks"): (["course", "sync", "--notebooks", "nowhere", "--no-execute"],
+                                   r"notebooks folder 'nowhere' does not exist"),
+    ("course sync", "lessons"): (["course", "sync", "--lesson"],
+                                 r"argument --lesson: expected one argument"),
+    ("course sync", "no_execute"): (["course", "sync", "--no-execute=1"],
+                                    r"argument --no-execute: ignored explicit argument '1'"),
+    ("course sync", "timeout"): (["course", "sync", "--timeout", "0"],
+                                 r"argument --timeout: must be >= 1, got '0'"),
 }
 
 
@@ -791,9 +818,19 @@ def test_every_public_parameter_has_an_entry() -> None:
     for what, params in wanted.items():
         missing += [f"{what}({p})" for p in params if (what, p) not in python]
 
-    parser = build_parser()
-    for command, sub in parser._subparsers._group_actions[0].choices.items():
+    def commands(parser, prefix=""):
+        """Every (command path, sub-parser) pair, nested actions such as ``course build`` too."""
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    path = f"{prefix} {name}".strip()
+                    yield path, sub
+                    yield from commands(sub, path)
+
+    for command, sub in commands(build_parser()):
         for action in sub._actions:
+            if isinstance(action, argparse._SubParsersAction) and action.dest == "command":
+                continue
             if action.dest != "help" and (command, action.dest) not in CLI:
                 missing.append(f"simlab {command} {action.dest}")
 

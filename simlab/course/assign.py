@@ -34,6 +34,13 @@ The master format (otter-grader's "assign" format, version 1)
   ``name = ...`` for the student; lines between ``# BEGIN SOLUTION NO PROMPT`` and
   ``# END SOLUTION`` disappear from the student's notebook (working steps, the solution's
   ``assert outcome.correct``). Keep the self-check call ``check("NN-id", name)`` outside them.
+  A line ending with ``  # PROMPT`` is the student's only: the student's notebook keeps it
+  without the marker, the solution notebook drops it. Together with a ``# BEGIN SOLUTION NO
+  PROMPT`` block it gives the student a line otter's ``# SOLUTION`` cannot write (an answer line
+  with a comment after ``...``, or the placeholder of a multi-line answer).
+* A written answer may also be a code cell (a text in a variable, recorded by ``check``) followed
+  by a markdown cell with the rubric, both inside the solution block: otter's "_Type your answer
+  here_" cell is then left out of the student's notebook, whose answer cell is the code cell.
 * Tests sit between raw ``# BEGIN TESTS`` and ``# END TESTS`` cells, one code cell per test. A
   test starting with ``# HIDDEN`` goes only into the autograder zip. Write tests as ``assert``
   statements (a test's expected output must otherwise be written out, doctest style); call
@@ -66,7 +73,8 @@ from pathlib import Path
 import nbformat
 
 __all__ = ["CourseError", "Question", "LessonBuild", "default_masters", "find_masters",
-           "read_questions", "solution_notebook", "build_lesson", "build", "sync",
+           "read_questions", "solution_notebook", "student_notebook", "build_lesson", "build",
+           "sync",
            "execute_notebook", "cell_sources", "QUESTIONS_FILE"]
 
 #: The list of a built lesson's questions, written beside its three folders.
@@ -75,6 +83,8 @@ QUESTIONS_FILE = "questions.json"
 _LESSON = re.compile(r"^\d\d[a-z]?_[a-z0-9_]+$")
 _MARKER_LINE = re.compile(r"^\s*# (BEGIN|END) SOLUTION( NO PROMPT)?\s*$")
 _SOLUTION_COMMENT = re.compile(r"\s*# ?SOLUTION\s*$")
+_PROMPT_LINE = re.compile(r"\s*# PROMPT\s*$")
+_RESPONSE_CELL = "_Type your answer here, replacing this text._"
 
 
 class CourseError(ValueError):
@@ -198,8 +208,28 @@ def read_questions(master: Path) -> tuple[Question, ...]:
 
 def _strip_markers(source: str) -> str:
     lines = [_SOLUTION_COMMENT.sub("", line) for line in source.splitlines()
-             if not _MARKER_LINE.match(line)]
+             if not _MARKER_LINE.match(line) and not _PROMPT_LINE.search(line)]
     return "\n".join(lines)
+
+
+def student_notebook(otter_student: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The student notebook made from otter's: ``# PROMPT`` markers removed (their lines kept),
+    and otter's "_Type your answer here_" cell dropped where the written answer is the code cell
+    right after it."""
+    nb = copy.deepcopy(otter_student)
+    kept = []
+    for i, cell in enumerate(nb.cells):
+        following = nb.cells[i + 1] if i + 1 < len(nb.cells) else None
+        if (cell.cell_type == "markdown" and cell.source.strip() == _RESPONSE_CELL
+                and following is not None and following.cell_type == "code"
+                and "otter_answer_cell" in following.metadata.get("tags", [])):
+            continue
+        if cell.cell_type == "code":
+            cell.source = "\n".join(_PROMPT_LINE.sub("", line)
+                                    for line in cell.source.splitlines())
+        kept.append(cell)
+    nb.cells = kept
+    return nb
 
 
 def solution_notebook(autograder_nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -283,8 +313,8 @@ def build_lesson(master: Path, out: Path) -> LessonBuild:
             shutil.rmtree(root / sub, ignore_errors=True)
             (root / sub).mkdir(parents=True)
         student = root / "student" / f"{lesson}.ipynb"
-        nbformat.write(_stable_ids(nbformat.read(staged / "student" / f"{lesson}.ipynb",
-                                                 as_version=4), master, lesson), student)
+        nbformat.write(_stable_ids(student_notebook(nbformat.read(
+            staged / "student" / f"{lesson}.ipynb", as_version=4)), master, lesson), student)
         solution = root / "solution" / f"{lesson}.ipynb"
         nbformat.write(solution_notebook(nbformat.read(staged / "autograder" / f"{lesson}.ipynb",
                                                        as_version=4)), solution)

@@ -16,12 +16,17 @@ per question of the lesson, in the master's order, then ``total``: the auto-grad
 columns of written (manual) questions are left empty for the teacher, who adds them to ``total``
 after marking them with the rubric of the solution notebook.
 
-Submissions are graded in parallel worker processes (``jobs``, one per CPU by default), forked
-after otter is imported so that its slow import is paid once.
+Submissions are graded in parallel worker processes (``jobs``, one per CPU by default). The
+workers are started fresh ("spawn"), not forked: a process that has already run a kernel holds
+ZeroMQ sockets and threads, and a forked copy of them can wait forever for a kernel's reply.
+Each cell of a submission may run for at most ``CELL_TIMEOUT`` seconds; a cell that takes longer
+(an endless loop, or a kernel that stopped answering) ends that submission's grading with an
+error, which is retried once and then reported, so one notebook never stalls a class's grading.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import multiprocessing
@@ -35,6 +40,8 @@ from typing import TYPE_CHECKING
 from simlab.course.assign import QUESTIONS_FILE, CourseError, Question
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Iterator
+
     import pandas as pd
 
 __all__ = ["GradedLesson", "graded_lesson", "submissions_in", "grade_one", "grade",
@@ -42,6 +49,9 @@ __all__ = ["GradedLesson", "graded_lesson", "submissions_in", "grade_one", "grad
 
 #: The file :func:`grade` writes, by default into the submissions folder.
 GRADES_FILE = "grades.csv"
+
+#: Longest time, in seconds, one cell of a submission may run while it is graded.
+CELL_TIMEOUT = 600
 
 
 @dataclass(frozen=True)
@@ -112,23 +122,54 @@ def grade_one(submission: Path, autograder: Path) -> dict[str, object]:
         (``None`` when it ran).
     """
     from otter.api import grade_submission
-
     devnull = os.open(os.devnull, os.O_WRONLY)
     saved = os.dup(2)
+    error = None
     try:
         os.dup2(devnull, 2)  # the kernel's start-up warnings; the verdict is in the results
-        results = grade_submission(str(Path(submission).resolve()), str(Path(autograder).resolve()),
-                                   quiet=True)
-    except Exception as err:  # noqa: BLE001 - one bad file must not stop a class's grading
-        return {"scores": {}, "error": f"{type(err).__name__}: {err}"}
+        for _attempt in range(2):  # a stalled kernel is retried once
+            try:
+                with _cell_timeout():
+                    results = grade_submission(str(Path(submission).resolve()),
+                                               str(Path(autograder).resolve()), quiet=True)
+                error = None
+                break
+            except TimeoutError as err:
+                error = (f"a cell ran longer than {CELL_TIMEOUT} s (twice): {err}")
+            except Exception as err:  # noqa: BLE001 - one bad file must not stop the grading
+                error = f"{type(err).__name__}: {err}"
+                break
     finally:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+    if error is not None:
+        return {"scores": {}, "error": error}
     if results.catastrophic_error is not None:
         return {"scores": {}, "error": str(results.catastrophic_error)}
     return {"scores": {name: float(tf.score) for name, tf in results.results.items()},
             "error": None}
+
+
+@contextlib.contextmanager
+def _cell_timeout() -> Iterator[None]:
+    """Give the ``ExecutePreprocessor`` otter creates a cell timeout while grading.
+
+    otter imports ``nbconvert.preprocessors.ExecutePreprocessor`` when it grades and configures
+    it afresh, with no way to pass a timeout in; for the duration of one grading that name is a
+    subclass whose ``timeout`` is :data:`CELL_TIMEOUT`.
+    """
+    import nbconvert.preprocessors as preprocessors
+    from traitlets import Integer
+
+    base = preprocessors.ExecutePreprocessor
+    timed = type("TimedExecutePreprocessor", (base,), {
+        "timeout": Integer(CELL_TIMEOUT, allow_none=True).tag(config=True)})
+    preprocessors.ExecutePreprocessor = timed
+    try:
+        yield
+    finally:
+        preprocessors.ExecutePreprocessor = base
 
 
 def _otter() -> None:
@@ -172,7 +213,7 @@ def grade(lesson_dir: Path, submissions: Path, *, out: Path | None = None,
     if workers == 1:
         outcomes = [grade_one(f, lesson.autograder) for f in files]
     else:
-        context = multiprocessing.get_context("fork")
+        context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             outcomes = list(pool.map(grade_one, files, [lesson.autograder] * len(files)))
     rows, errors = [], {}

@@ -1,23 +1,26 @@
 """What the hidden tests of a graded lesson call: the self-check's own judgement, without a word.
 
-A master notebook's hidden test for an exercise checked with :func:`simlab.exercises.check` reads::
+A master notebook's hidden test for an exercise checked with :func:`simlab.course.exercises.check`
+reads::
 
     # HIDDEN
     from simlab.course.hidden import is_right
-    assert is_right("00-cold-requests", cold_requests)
+    assert is_right("00-cold-requests", answer_00_1)
 
-so that the autograder and the student's self-check judge an answer by the same expected value
-and the same tolerance, defined once in the lesson's module. :func:`is_right` prints nothing (a
-doctest-style test fails on unexpected output) and never raises for a wrong or missing answer:
-``...``, ``None``, text or a non-finite number is simply not right.
+so that the autograder and the student's self-check judge an answer by the same rule: the
+exercise's own judge, which compares it with the teacher-side reference answer (see
+:func:`simlab.course.teacher.expected_answer`, computed once per kernel) within the exercise's
+tolerance, or verifies a design by simulating it. :func:`is_right` prints nothing (a doctest-style
+test fails on unexpected output) and never raises for a wrong or missing answer: ``...``,
+``None``, a value of the wrong type or one the exercise cannot take is simply not right. A written
+answer ("explain") is never right here: it is graded by hand.
 """
 
 from __future__ import annotations
 
-import math
+import contextlib
+import io
 from typing import Any
-
-import numpy as np
 
 __all__ = ["is_right"]
 
@@ -38,16 +41,15 @@ def is_right(exercise_id: str, answer: Any) -> bool:
     Parameters
     ----------
     exercise_id
-        An exercise of :data:`simlab.exercises.REGISTRY`; an unknown id raises ValueError (a
-        mistake in the master notebook, not in the submission).
+        An exercise of :data:`simlab.course.exercises.REGISTRY`; an unknown id raises ValueError
+        (a mistake in the master notebook, not in the submission).
     answer
         The student's value.
 
     Returns
     -------
     bool
-        Whether the answer is a finite number within the exercise's tolerance of its expected
-        value, the rule :func:`simlab.exercises.check` applies.
+        Whether :func:`simlab.course.exercises.check` would call the answer correct.
     """
     from simlab.course import exercises
 
@@ -56,10 +58,13 @@ def is_right(exercise_id: str, answer: Any) -> bool:
     if exercise_id not in exercises.REGISTRY:
         raise ValueError(f"exercise_id {exercise_id!r} is not a registered exercise; "
                          f"registered: {', '.join(exercises.REGISTRY)}")
-    ex = exercises.REGISTRY[exercise_id]
-    if isinstance(answer, bool) or not isinstance(answer, int | float | np.integer | np.floating):
+    if answer is None or answer is Ellipsis:
         return False
-    value = float(answer)
-    if not math.isfinite(value):
+    judge = exercises.REGISTRY[exercise_id].judge
+    quiet = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+            status, _ = judge(answer)
+    except Exception:  # noqa: BLE001 - a student's answer must never crash the grading
         return False
-    return ex.is_right(value, float(ex.expected()))
+    return status == "correct"

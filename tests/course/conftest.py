@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from course_masters import ROOT
 
 pytest.importorskip("otter", reason="otter-grader (simlab's [test] extra) builds the lessons")
 
 from simlab.course import assign  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[2]
-MASTERS = sorted((ROOT / "course").glob("*.ipynb"))
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from course_masters import ROOT
 
 from simlab.cli import main
 

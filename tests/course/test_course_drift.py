@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import nbformat
 import pytest
-from conftest import MASTERS, ROOT
+from course_masters import MASTERS, ROOT
 
 from simlab.course import assign
 

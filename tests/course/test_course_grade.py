@@ -12,16 +12,18 @@ import re
 import nbformat
 import pandas as pd
 import pytest
-from conftest import MASTERS
+from course_masters import MASTERS
 
 from simlab.course import grade as grading
 
 LESSONS = [p.stem for p in MASTERS]
 
 #: Per lesson: an auto-graded question and a wrong answer to it, a mistake a student could make
-#: (here: missing the request that arrives while the only environment is busy).
+#: (lesson 0: missing the request that arrives while the only environment is busy; lesson 1:
+#: option b of the prediction, which takes the cold-start chance e^(-lambda T) for the idle count).
 WRONG = {
-    "00_start_here": ("cold_requests", "3"),
+    "00_start_here": ("answer_00_1", "3"),
+    "01_cold_and_warm_starts": ("answer_01_3", '"b"'),
 }
 
 
@@ -103,3 +105,15 @@ def test_a_file_that_is_not_a_notebook_scores_zero_with_its_reason(built: dict, 
     assert table.loc[0, "total"] == 0
     assert "NotJSONError" in table.attrs["errors"]["broken"]
     assert "broken.ipynb could not be graded, scored 0" in capsys.readouterr().err
+
+
+def test_a_cell_that_never_ends_is_stopped_retried_once_and_reported(
+        built: dict, tmp_path, monkeypatch) -> None:
+    lesson = built["00_start_here"]
+    nb = nbformat.read(lesson.solution, 4)
+    nb.cells.insert(1, nbformat.v4.new_code_cell("import time\ntime.sleep(60)"))
+    nbformat.write(nb, tmp_path / "endless.ipynb")
+    monkeypatch.setattr(grading, "CELL_TIMEOUT", 2)
+    table = grading.grade(lesson.root, tmp_path, jobs=1)
+    assert table.loc[0, "total"] == 0
+    assert "a cell ran longer than 2 s (twice)" in table.attrs["errors"]["endless"]

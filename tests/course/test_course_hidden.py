@@ -1,4 +1,5 @@
-"""The hidden tests' judge agrees with the self-check and never raises for a student's answer."""
+"""The hidden tests' judge agrees with the self-check, prints nothing and never raises for a
+student's answer."""
 
 from __future__ import annotations
 
@@ -7,18 +8,41 @@ import math
 import numpy as np
 import pytest
 
-from simlab.course.exercises import REGISTRY, check
+from simlab.course.exercises import check
 from simlab.course.hidden import is_right
-from simlab.course.lessons import start_here  # noqa: F401 - registers lesson 0's exercises
+from simlab.course.lessons import billing, start_here  # noqa: F401 - registers their exercises
+from simlab.course.teacher import expected_answer
 
 
-def test_agrees_with_check() -> None:
-    expected = REGISTRY["00-cold-requests"].expected()
-    for answer in (expected, expected + 0.4, expected - 1, np.int64(round(expected)), 0):
+def test_a_prediction_agrees_with_check() -> None:
+    expected = expected_answer("00-cold-requests")
+    for answer in (expected, expected + 0.4, expected + 1, expected - 1,
+                   np.int64(round(expected)), 0):
         assert is_right("00-cold-requests", answer) == check("00-cold-requests", answer).correct
+    assert is_right("00-cold-requests", expected) is True
+    assert is_right("00-cold-requests", expected + 1) is False
 
 
-@pytest.mark.parametrize("answer", [..., None, "4", True, math.nan, math.inf, [4]])
+def test_a_design_is_judged_by_simulating_it() -> None:
+    right = expected_answer("04-cheapest-memory-2018")
+    assert is_right("04-cheapest-memory-2018", right) is True
+    assert is_right("04-cheapest-memory-2018", right) == check("04-cheapest-memory-2018",
+                                                              right).correct
+
+
+def test_a_written_answer_is_never_right_here() -> None:
+    text = "Nothing goes wrong because the handler only reads the file and counts its words again"
+    assert check("00-upload-delivered-twice", text).status == "recorded"
+    assert is_right("00-upload-delivered-twice", text) is False
+
+
+def test_prints_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    is_right("00-cold-requests", expected_answer("00-cold-requests"))
+    is_right("00-cold-requests", "x")
+    assert capsys.readouterr() == ("", "")
+
+
+@pytest.mark.parametrize("answer", [..., None, "4", True, math.nan, math.inf, [4], object()])
 def test_a_missing_or_malformed_answer_is_wrong_not_an_error(answer: object) -> None:
     assert is_right("00-cold-requests", answer) is False
 
