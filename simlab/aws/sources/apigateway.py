@@ -61,7 +61,6 @@ from simlab.aws.sources.timeline import at_times, register_service
 from simlab.core import validate
 from simlab.core.invocation import OK, Call
 from simlab.core.validate import BadInput, number, whole
-from simlab.core.validate import seconds as check_seconds
 
 if TYPE_CHECKING:  # pragma: no cover
     from simlab.aws.simulation import Run
@@ -227,8 +226,8 @@ class APIGateway(Source):
             raise BadInput(f"api must be 'rest' or 'http', got {api!r}")
         self.api = api
         top = MAX_INTEGRATION_TIMEOUT_S[api]
-        self.integration_timeout_s = check_seconds("integration_timeout_s", integration_timeout_s,
-                                                   0.05, top)
+        self.integration_timeout_s = validate.seconds("integration_timeout_s",
+                                                      integration_timeout_s, 0.05, top)
         self.routes: dict[str, tuple[str, str]] = {}
         for fname, route in (routes or {}).items():
             if (isinstance(route, str) or not isinstance(route, Sequence) or len(route) != 2):
@@ -240,7 +239,7 @@ class APIGateway(Source):
         # Build one event now so that bad bodies, headers or queries fail before the run.
         self._event(self.method, self.path, 0.0, 0, PayloadContext())
         self.client_retries = validate.integer("client_retries", client_retries, 0, 10)
-        self.retry_backoff_s = check_seconds("retry_backoff_s", retry_backoff_s, 0.0, 3600.0)
+        self.retry_backoff_s = validate.seconds("retry_backoff_s", retry_backoff_s, 0.0, 3600.0)
         self.account_throttle = _check_throttle("account_throttle", account_throttle)
         self.stage_throttle = _check_throttle("stage_throttle", stage_throttle)
         self.method_throttle = _check_throttle("method_throttle", method_throttle)
