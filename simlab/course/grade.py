@@ -50,8 +50,11 @@ __all__ = ["GradedLesson", "graded_lesson", "submissions_in", "grade_one", "grad
 #: The file :func:`grade` writes, by default into the submissions folder.
 GRADES_FILE = "grades.csv"
 
-#: Longest time, in seconds, one cell of a submission may run while it is graded.
-CELL_TIMEOUT = 600
+#: Longest time, in seconds, one cell of a submission may run while it is graded. A lesson's
+#: whole notebook runs in about 20 s; the bound is there because the notebook client has been
+#: seen to wait forever for an idle kernel's reply (one run in a few, on a loaded machine), and
+#: a retry then finishes normally.
+CELL_TIMEOUT = 120
 
 
 @dataclass(frozen=True)
