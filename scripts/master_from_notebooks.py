@@ -138,8 +138,7 @@ def master(stem: str) -> nbformat.NotebookNode:
                              f"'### Exercise' markdown cell before it")
         out.append(cells[i][1])
         i += 1
-    nb = nbformat.v4.new_notebook(cells=out, metadata=solution.metadata)
-    return nb
+    return nbformat.v4.new_notebook(cells=out, metadata=solution.metadata)
 
 
 def _question(cells: list, start: int, answer: int, kind: str) -> list[nbformat.NotebookNode]:
@@ -148,9 +147,9 @@ def _question(cells: list, start: int, answer: int, kind: str) -> list[nbformat.
     variable = _ANSWER.search(source).group(1)
     ident = _CHECK.search(source).group(1)
     cid = t_cell.get("id")
-    head = [f"# BEGIN QUESTION\nname: {variable}\npoints: {POINTS[kind]}"
-            + ("\nmanual: true" if kind == "explain" else "")]
-    out = [_raw(f"{cid}-begin-question", head[0])]
+    head = (f"# BEGIN QUESTION\nname: {variable}\npoints: {POINTS[kind]}"
+            + ("\nmanual: true" if kind == "explain" else ""))
+    out = [_raw(f"{cid}-begin-question", head)]
     first_solution = answer
     while first_solution - 1 > start and cells[first_solution - 1][1].cell_type == "code" \
             and cells[first_solution - 1][1].source.lstrip().startswith("# hint("):

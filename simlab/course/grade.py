@@ -17,8 +17,8 @@ columns of written (manual) questions are left empty for the teacher, who adds t
 after marking them with the rubric of the solution notebook.
 
 Submissions are graded in parallel worker processes (``jobs``, one per CPU by default). The
-workers are started fresh ("spawn"), not forked: a process that has already run a kernel holds
-ZeroMQ sockets and threads, and a forked copy of them can wait forever for a kernel's reply.
+workers are started fresh ("spawn"), not forked: the calling process may already hold a kernel's
+ZeroMQ sockets and threads, which a forked copy must not share; each worker imports otter itself.
 Each cell of a submission may run for at most ``CELL_TIMEOUT`` seconds; a cell that takes longer
 (an endless loop, or a kernel that stopped answering) ends that submission's grading with an
 error, which is retried once and then reported, so one notebook never stalls a class's grading.
@@ -125,6 +125,8 @@ def grade_one(submission: Path, autograder: Path) -> dict[str, object]:
         (``None`` when it ran).
     """
     from otter.api import grade_submission
+
+    paths = str(Path(submission).resolve()), str(Path(autograder).resolve())
     devnull = os.open(os.devnull, os.O_WRONLY)
     saved = os.dup(2)
     error = None
@@ -133,12 +135,11 @@ def grade_one(submission: Path, autograder: Path) -> dict[str, object]:
         for _attempt in range(2):  # a stalled kernel is retried once
             try:
                 with _cell_timeout():
-                    results = grade_submission(str(Path(submission).resolve()),
-                                               str(Path(autograder).resolve()), quiet=True)
+                    results = grade_submission(*paths, quiet=True)
                 error = None
                 break
             except TimeoutError as err:
-                error = (f"a cell ran longer than {CELL_TIMEOUT} s (twice): {err}")
+                error = f"a cell ran longer than {CELL_TIMEOUT} s (twice): {err}"
             except Exception as err:  # noqa: BLE001 - one bad file must not stop the grading
                 error = f"{type(err).__name__}: {err}"
                 break
@@ -177,7 +178,7 @@ def _cell_timeout() -> Iterator[None]:
 
 def _otter() -> None:
     try:
-        import otter.api  # noqa: F401 - imported once here, before the workers fork
+        import otter.api  # noqa: F401 - a clear error before any submission is run
     except ImportError as err:
         raise CourseError("grading needs otter-grader: pip install 'otter-grader>=7' (it is in "
                           "simlab's [test] extra)") from err
