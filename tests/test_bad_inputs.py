@@ -641,6 +641,8 @@ CLI = {
                               r"argument --out: expected one argument"),
     ("course grade", "jobs"): (["course", "grade", "x", "y", "--jobs", "0"],
                                r"argument --jobs: must be >= 1, got '0'"),
+    ("course grade", "timeout"): (["course", "grade", "x", "y", "--timeout", "0"],
+                                  r"argument --timeout: must be >= 1, got '0'"),
     ("course sync", "masters"): (["course", "sync", "--masters", "nowhere"],
                                  r"masters folder 'nowhere' does not exist"),
     ("course sync", "notebooks"): (["course", "sync", "--notebooks", "nowhere", "--no-execute"],

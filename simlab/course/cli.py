@@ -54,6 +54,9 @@ def add_course_parser(commands: Any, positive_int: Callable[[str], int]) -> None
                        help="CSV file to write (default: SUBMISSIONS/grades.csv)")
     grade.add_argument("--jobs", type=positive_int, metavar="N",
                        help="submissions graded at once (default: one per CPU)")
+    grade.add_argument("--timeout", type=positive_int, metavar="SECONDS",
+                       help="time limit of one cell, 1 to 3600; a submission past it is run "
+                       "once more, then scored 0 (default: 120)")
 
     sync = actions.add_parser(
         "sync", help="regenerate notebooks/ and notebooks/solutions/ from the masters",
@@ -93,9 +96,10 @@ def _run(args: argparse.Namespace) -> int:
             print(f"{lesson.lesson}: {lesson.student}, {lesson.solution}, {lesson.autograder}")
         return 0
     if args.action == "grade":
-        from simlab.course.grade import GRADES_FILE, grade
+        from simlab.course.grade import CELL_TIMEOUT, GRADES_FILE, grade
 
-        table = grade(args.lesson, args.submissions, out=args.out, jobs=args.jobs)
+        table = grade(args.lesson, args.submissions, out=args.out, jobs=args.jobs,
+                      cell_timeout=CELL_TIMEOUT if args.timeout is None else args.timeout)
         target = args.out if args.out is not None else args.submissions / GRADES_FILE
         print(table.to_string(index=False, na_rep=""))
         print(f"wrote {target}", file=sys.stderr)

@@ -19,9 +19,13 @@ after marking them with the rubric of the solution notebook.
 Submissions are graded in parallel worker processes (``jobs``, one per CPU by default). The
 workers are started fresh ("spawn"), not forked: the calling process may already hold a kernel's
 ZeroMQ sockets and threads, which a forked copy must not share; each worker imports otter itself.
-Each cell of a submission may run for at most ``CELL_TIMEOUT`` seconds; a cell that takes longer
-(an endless loop, or a kernel that stopped answering) ends that submission's grading with an
-error, which is retried once and then reported, so one notebook never stalls a class's grading.
+Each submission runs through a kernel client that polls its sockets in short slices
+(:mod:`simlab.course.kernel`): the stock client can sleep through a kernel's reply on a loaded
+machine until the cell's timeout. Each cell may run for at most ``cell_timeout`` seconds
+(:data:`CELL_TIMEOUT` by default); a cell that takes longer (an endless loop, or a kernel that
+stopped answering) ends that run with an error. The submission is then run once more: a second
+failure is reported (scored 0), and a submission graded on its second run is named on stderr and
+in the table's ``attrs["retried"]``, so one notebook never stalls a class's grading unnoticed.
 """
 
 from __future__ import annotations
@@ -51,9 +55,8 @@ __all__ = ["GradedLesson", "graded_lesson", "submissions_in", "grade_one", "grad
 GRADES_FILE = "grades.csv"
 
 #: Longest time, in seconds, one cell of a submission may run while it is graded. A lesson's
-#: whole notebook runs in about 20 s; the bound is there because the notebook client has been
-#: seen to wait forever for an idle kernel's reply (one run in a few, on a loaded machine), and
-#: a retry then finishes normally.
+#: whole notebook runs in about 20 s; the bound stops an endless loop, and a kernel that stopped
+#: answering.
 CELL_TIMEOUT = 120
 
 
@@ -115,31 +118,33 @@ def submissions_in(folder: Path) -> list[Path]:
     return found
 
 
-def grade_one(submission: Path, autograder: Path) -> dict[str, object]:
-    """Grade one submission with otter's local runner.
+def grade_one(submission: Path, autograder: Path,
+              cell_timeout: float = CELL_TIMEOUT) -> dict[str, object]:
+    """Grade one submission with otter's local runner, each cell given ``cell_timeout`` s.
 
     Returns
     -------
     dict
         ``scores``: points per auto-graded question; ``error``: why grading failed as a whole
-        (``None`` when it ran).
+        (``None`` when it ran); ``retried``: why the first run failed, when a second run was
+        needed (``None`` when the first run did).
     """
     from otter.api import grade_submission
 
     paths = str(Path(submission).resolve()), str(Path(autograder).resolve())
     devnull = os.open(os.devnull, os.O_WRONLY)
     saved = os.dup(2)
-    error = None
+    error = retried = None
     try:
         os.dup2(devnull, 2)  # the kernel's start-up warnings; the verdict is in the results
-        for _attempt in range(2):  # a stalled kernel is retried once
+        for _attempt in range(2):  # a cell that ran too long is run once more
             try:
-                with _cell_timeout():
+                with _executor(cell_timeout):
                     results = grade_submission(*paths, quiet=True)
                 error = None
                 break
             except TimeoutError as err:
-                error = f"a cell ran longer than {CELL_TIMEOUT} s (twice): {err}"
+                error = retried = f"a cell ran longer than {cell_timeout:g} s: {err}"
             except Exception as err:  # noqa: BLE001 - one bad file must not stop the grading
                 error = f"{type(err).__name__}: {err}"
                 break
@@ -147,28 +152,34 @@ def grade_one(submission: Path, autograder: Path) -> dict[str, object]:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+    if error is not None and error is retried:
+        error = f"a cell ran longer than {cell_timeout:g} s (twice)"
     if error is not None:
-        return {"scores": {}, "error": error}
+        return {"scores": {}, "error": error, "retried": retried}
     if results.catastrophic_error is not None:
-        return {"scores": {}, "error": str(results.catastrophic_error)}
+        return {"scores": {}, "error": str(results.catastrophic_error), "retried": retried}
     return {"scores": {name: float(tf.score) for name, tf in results.results.items()},
-            "error": None}
+            "error": None, "retried": retried}
 
 
 @contextlib.contextmanager
-def _cell_timeout() -> Iterator[None]:
-    """Give the ``ExecutePreprocessor`` otter creates a cell timeout while grading.
+def _executor(cell_timeout: float) -> Iterator[None]:
+    """Give the ``ExecutePreprocessor`` otter creates a cell timeout and a kernel client that
+    cannot sleep through a reply (:class:`simlab.course.kernel.SlicedPollKernelManager`).
 
     otter imports ``nbconvert.preprocessors.ExecutePreprocessor`` when it grades and configures
-    it afresh, with no way to pass a timeout in; for the duration of one grading that name is a
-    subclass whose ``timeout`` is :data:`CELL_TIMEOUT`.
+    it afresh, with no way to pass either in; for the duration of one grading that name is a
+    subclass whose ``timeout`` is ``cell_timeout`` and whose kernel manager is that class.
     """
     import nbconvert.preprocessors as preprocessors
-    from traitlets import Integer
+    from traitlets import Integer, Type
+
+    from simlab.course.kernel import SlicedPollKernelManager
 
     base = preprocessors.ExecutePreprocessor
     timed = type("TimedExecutePreprocessor", (base,), {
-        "timeout": Integer(CELL_TIMEOUT, allow_none=True).tag(config=True)})
+        "timeout": Integer(math.ceil(cell_timeout), allow_none=True).tag(config=True),
+        "kernel_manager_class": Type(SlicedPollKernelManager, config=True)})
     preprocessors.ExecutePreprocessor = timed
     try:
         yield
@@ -185,7 +196,7 @@ def _otter() -> None:
 
 
 def grade(lesson_dir: Path, submissions: Path, *, out: Path | None = None,
-          jobs: int | None = None) -> pd.DataFrame:
+          jobs: int | None = None, cell_timeout: float = CELL_TIMEOUT) -> pd.DataFrame:
     """Grade every submission in a folder and write ``grades.csv``.
 
     Parameters
@@ -199,12 +210,16 @@ def grade(lesson_dir: Path, submissions: Path, *, out: Path | None = None,
     jobs
         Worker processes (default: one per CPU, at most one per submission); 1 grades in this
         process.
+    cell_timeout
+        Longest run of one cell (s), 1 to 3,600: a submission with a cell that runs longer is
+        run once more, then scored 0 (:data:`CELL_TIMEOUT` by default).
 
     Returns
     -------
     pandas.DataFrame
         The table written: ``submission``, one column per question, ``total``; its
-        ``attrs["errors"]`` maps each submission that could not be graded (scored 0) to why.
+        ``attrs["errors"]`` maps each submission that could not be graded (scored 0) to why;
+        ``attrs["retried"]`` each submission graded on its second run to why the first failed.
     """
     import pandas as pd
 
@@ -212,16 +227,25 @@ def grade(lesson_dir: Path, submissions: Path, *, out: Path | None = None,
     files = submissions_in(submissions)
     if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
         raise CourseError(f"jobs must be a whole number >= 1, got {jobs!r}")
+    if isinstance(cell_timeout, bool) or not isinstance(cell_timeout, (int, float)) or not (
+            1 <= cell_timeout <= 3600):
+        raise CourseError(f"cell_timeout (--timeout) must be a number of seconds from 1 to "
+                          f"3600, got {cell_timeout!r}")
     _otter()
     workers = min(len(files), jobs if jobs is not None else (os.cpu_count() or 1))
     if workers == 1:
-        outcomes = [grade_one(f, lesson.autograder) for f in files]
+        outcomes = [grade_one(f, lesson.autograder, cell_timeout) for f in files]
     else:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            outcomes = list(pool.map(grade_one, files, [lesson.autograder] * len(files)))
-    rows, errors = [], {}
+            outcomes = list(pool.map(grade_one, files, [lesson.autograder] * len(files),
+                                     [cell_timeout] * len(files)))
+    rows, errors, retried = [], {}, {}
     for path, outcome in zip(files, outcomes, strict=True):
+        if outcome["retried"] is not None and outcome["error"] is None:
+            retried[path.stem] = outcome["retried"]
+            print(f"simlab course grade: {path.name} was graded on its second run: "
+                  f"{outcome['retried']}", file=sys.stderr)
         if outcome["error"] is not None:
             errors[path.stem] = outcome["error"]
             print(f"simlab course grade: {path.name} could not be graded, scored 0: "
@@ -239,4 +263,5 @@ def grade(lesson_dir: Path, submissions: Path, *, out: Path | None = None,
     target.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(target, index=False)
     table.attrs["errors"] = errors
+    table.attrs["retried"] = retried
     return table

@@ -50,6 +50,21 @@ def test_grade_missing_or_empty_submissions(capsys, built: dict, tmp_path: Path)
     assert "holds no .ipynb notebook" in err
 
 
+def test_grade_a_cell_timeout_out_of_range(capsys, built: dict, tmp_path: Path) -> None:
+    (tmp_path / "a.ipynb").write_text("{}")
+    err = _error(capsys, ["course", "grade", str(built["00_start_here"].root), str(tmp_path),
+                          "--timeout", "3601"])
+    assert "cell_timeout (--timeout) must be a number of seconds from 1 to 3600, got 3601" in err
+
+
+def test_grade_help_gives_the_cell_timeout_default(capsys) -> None:
+    from simlab.course.grade import CELL_TIMEOUT
+
+    with pytest.raises(SystemExit):
+        main(["course", "grade", "--help"])
+    assert f"(default: {CELL_TIMEOUT})" in " ".join(capsys.readouterr().out.split())
+
+
 def test_build_without_masters(capsys, tmp_path: Path) -> None:
     err = _error(capsys, ["course", "build", str(tmp_path / "out"), "--masters",
                           str(tmp_path / "nope")])
