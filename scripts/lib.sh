@@ -6,6 +6,10 @@
 #                     by both scripts, records pyproject.toml's hash and the extras installed: the
 #                     install is skipped when they cover what is asked, and otherwise installs the
 #                     union, so alternating between course.sh and test.sh installs nothing again.
+#                     Installed packages are compiled to bytecode (every kernel, test process and
+#                     command then imports the scientific stack in about 2.5 s instead of 7 s on a
+#                     2-core machine where PYTHONDONTWRITEBYTECODE is set); a .venv installed
+#                     before this is compiled once.
 # apt_install PKG...  apt-get install (root only), waiting up to $SIMLAB_APT_LOCK_TIMEOUT seconds
 #                     (default 120) for another apt or dpkg run to release its lock.
 
@@ -88,6 +92,7 @@ ensure_venv() {
         case "$have" in *'['*) have="$(printf '%s' "$have" | tr -d '.[]')" ;; esac
         if [ "$(_extras_union "$have" "$extras")" = "$(_extras_union "$have")" ]; then
             say "Dependencies already installed in .venv (extras: ${have:-none})"
+            [ -f "$VENV/.simlab-bytecode" ] || compile_venv
             quiet_jupyterlab
             return 0
         fi
@@ -100,13 +105,23 @@ ensure_venv() {
             warn "could not install uv; falling back to pip"
     fi
     if ! (cd "$SIMLAB_ROOT" && [ -x "$VENV/bin/uv" ] &&
-        "$VENV/bin/uv" pip install --python "$VPY" -e "$spec"); then
+        "$VENV/bin/uv" pip install --python "$VPY" --compile-bytecode -e "$spec"); then
         warn "uv failed or is missing; installing with pip (slower)"
-        (cd "$SIMLAB_ROOT" && "$VPY" -m pip install --disable-pip-version-check -e "$spec") ||
+        (cd "$SIMLAB_ROOT" &&
+            "$VPY" -m pip install --disable-pip-version-check --compile -e "$spec") ||
             die "installing simlab failed"
     fi
     printf '%s %s' "$hash" "$extras" >"$stamp"
+    touch "$VENV/.simlab-bytecode"
     quiet_jupyterlab
+}
+
+# Compile .venv's installed packages to bytecode, once (a .venv installed without it).
+compile_venv() {
+    say "Compiling .venv's packages to bytecode (once; faster imports from then on)"
+    "$VPY" -m compileall -q -j 0 "$("$VPY" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" \
+        >/dev/null 2>&1 || warn "compiling .venv's packages failed; imports stay slower"
+    touch "$VENV/.simlab-bytecode"
 }
 
 # Turn off JupyterLab's news and update checks inside .venv (no pop-up in class, no web requests).

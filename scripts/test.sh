@@ -17,8 +17,10 @@
 # Debian's chromium: installed with apt-get when running as root (waiting up to
 # SIMLAB_APT_LOCK_TIMEOUT seconds, default 120, for another apt run to finish), otherwise install
 # it yourself. The chromium step is judged by whether chromium is there when the browser test
-# runs, not by apt's exit code.
+# runs, not by apt's exit code. The run writes Python's bytecode caches (PYTHONDONTWRITEBYTECODE is
+# unset for it): its processes import simlab and pytest's rewritten tests dozens of times.
 set -euo pipefail
+unset PYTHONDONTWRITEBYTECODE
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$SIMLAB_ROOT"
@@ -60,9 +62,11 @@ missing=()
 for tool in ruff lint-imports pytest; do
     [ -x "$VENV/bin/$tool" ] || missing+=("$tool")
 done
-for module in nbval hypothesis yaml otter playwright voila distributed pyarrow; do
-    "$VPY" -c "import $module" 2>/dev/null || missing+=("$module")
-done
+# Found, not imported: importing them all would take about 10 s (otter alone about 6 s).
+# shellcheck disable=SC2207
+missing+=($("$VPY" -c 'import importlib.util as u, sys
+print(*[m for m in sys.argv[1:] if u.find_spec(m) is None])' \
+    nbval hypothesis yaml otter playwright voila distributed pyarrow 2>/dev/null || echo python))
 if [ ${#missing[@]} -gt 0 ]; then
     record "install (.venv)" "FAILED (missing: ${missing[*]})" $((SECONDS - t0))
     warn "not installed: ${missing[*]}; pyproject.toml's [test] and [dev] extras must provide them"

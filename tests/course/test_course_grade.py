@@ -16,6 +16,8 @@ from course_masters import MASTERS
 
 from simlab.course import grade as grading
 
+pytestmark = pytest.mark.slow  # runs notebooks in kernels through otter: about two minutes
+
 LESSONS = [p.stem for p in MASTERS]
 
 #: Per lesson: an auto-graded question and a wrong answer to it, a mistake a student could make
