@@ -22,6 +22,7 @@ imported,
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -381,11 +382,17 @@ prediction("09-real-sample-forever", outcome=_forever_outcome, options={
        "short trace cannot judge a keep-alive.")
 
 
+@functools.cache  # the sweep behind it takes seconds; each check needs it
 def _cheapest_ttl() -> float:
     means = summarise(ttl_sweep(progress=False), by=["keep_alive_min"],
                       metric=["cold_start_fraction", "idle_memory_cost_usd"])
     ok = means[means["cold_start_fraction_mean"] < 0.10]
     return float(ok.loc[ok["idle_memory_cost_usd_mean"].idxmin(), "keep_alive_min"])
+
+
+@functools.cache
+def _cheapest_ttl_evaluation() -> pd.Series:
+    return evaluate(_cheapest_ttl() * 60.0, CAPSTONE["training_seeds"])
 
 
 #: Exercise 09-cheapest-ttl-under-10-percent's goal: the cold-start budget, and how much more idle
@@ -397,7 +404,7 @@ def _verify_ttl(answer: Any) -> tuple[bool, str]:
     minutes = _keep_alive_min(answer)
     seeds = CAPSTONE["training_seeds"]
     mine = evaluate(minutes * 60.0, seeds)
-    best = evaluate(_cheapest_ttl() * 60.0, seeds)
+    best = _cheapest_ttl_evaluation()
     over = float(mine["idle_memory_cost_usd"] / best["idle_memory_cost_usd"]) - 1
     d = TTL_DESIGN
     report = (f"a keep-alive of {minutes:g} min starts {mine['cold_start_fraction']:.1%} of the "
