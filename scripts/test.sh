@@ -153,8 +153,13 @@ fi
 
 # pytest-xdist spreads the unit tests over the CPUs, one test file per worker at a time (so a
 # file's module-scoped fixtures are built once), and the notebooks one notebook per worker.
-xdist=()
-"$VPY" -c "import xdist" 2>/dev/null && xdist=(-n auto --dist loadfile)
+# The unit tests get one worker more than there are cores: the grading tests' worker mostly waits
+# for notebook kernels and cell timeouts, and the other workers keep the cores busy meanwhile.
+xdist=() unit_xdist=()
+if "$VPY" -c "import xdist" 2>/dev/null; then
+    xdist=(-n auto --dist loadfile)
+    unit_xdist=(-n "$(($("$VPY" -c 'import os; print(os.cpu_count() or 1)') + 1))" --dist loadfile)
+fi
 if [ "$QUICK" = 1 ]; then
     SIMLAB_SCENARIOS="${SIMLAB_SCENARIOS:-100}" run_step "unit tests" "$VPY" -m pytest tests \
         --ignore=tests/browser -m "not slow" -q "${xdist[@]}"
@@ -172,7 +177,7 @@ else
             "${xdist[@]}" notebooks/solutions/ notebooks/09_capstone_keep_alive.ipynb
     fi
 
-    run_step "unit tests" "$VPY" -m pytest tests --ignore=tests/browser -q "${xdist[@]}"
+    run_step "unit tests" "$VPY" -m pytest tests --ignore=tests/browser -q "${unit_xdist[@]}"
 
     if [ "$has_notebooks" = 1 ]; then
         ALLOW_EMPTY=1 finish_background "notebooks (nbval)"

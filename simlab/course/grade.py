@@ -36,6 +36,7 @@ import math
 import multiprocessing
 import os
 import sys
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,7 +140,11 @@ def grade_one(submission: Path, autograder: Path,
         os.dup2(devnull, 2)  # the kernel's start-up warnings; the verdict is in the results
         for _attempt in range(2):  # a cell that ran too long is run once more
             try:
-                with _executor(cell_timeout):
+                with _executor(cell_timeout), warnings.catch_warnings():
+                    # otter's own use of a pandas keyword that pandas will remove: not the
+                    # teacher's concern
+                    warnings.filterwarnings("ignore", message="The inplace keyword",
+                                            module=r"otter\.")
                     results = grade_submission(*paths, quiet=True)
                 error = None
                 break

@@ -1,8 +1,10 @@
 """Grading a lesson's submissions with its autograder: the solution gets full marks, the blank
 student notebook zero without an error, and one wrong answer loses exactly that question's points.
 
-The three submissions of a lesson are graded by one :func:`simlab.course.grade.grade` call, in
-parallel worker processes (``otter run`` starts a kernel and runs the whole notebook for each).
+The three submissions of a lesson are graded by one :func:`simlab.course.grade.grade` call in
+this process, one after the other (``otter run`` starts a kernel and runs the whole notebook for
+each): a worker process would import otter again, about 6 s of CPU each, while the test suite
+keeps every core busy anyway. The worker processes are tested below, with two one-cell notebooks.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ def graded(request: pytest.FixtureRequest, built: dict, tmp_path_factory: pytest
     nbformat.write(solution, folder / "solution.ipynb")
     nbformat.write(nbformat.read(lesson.student, 4), folder / "blank.ipynb")
     nbformat.write(_with_wrong_answer(solution, *WRONG[lesson.lesson]), folder / "wrong.ipynb")
-    table = grading.grade(lesson.root, folder, jobs=3)
+    table = grading.grade(lesson.root, folder, jobs=1)
     written = pd.read_csv(folder / grading.GRADES_FILE)
     return lesson, table, written
 
