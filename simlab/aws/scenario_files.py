@@ -60,7 +60,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import inspect
-import math
 import re
 import tomllib
 from collections.abc import Mapping
@@ -68,6 +67,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from simlab.aws.toml_text import (
+    KeyLines,
+    parse_assignment,
+    parse_duration,
+    parse_value,
+    split_key,
+)
 from simlab.core import dists
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -98,8 +104,6 @@ _DISTS: dict[str, tuple[type, dict[str, str]]] = {
     "uniform": (dists.Uniform, {"low": "low", "high": "high"}),
     "empirical": (dists.Empirical, {"values": "values"}),
 }
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86_400.0}
-_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|h|d)")
 
 
 class ScenarioFileError(ValueError):
@@ -121,110 +125,6 @@ class ScenarioFileError(ValueError):
         text = f"{where}: {message}" if key is None else f"{where}, key {key!r}: {message}"
         super().__init__(text)
         self.file, self.key, self.line, self.message = file, key, line, message
-
-
-# --------------------------------------------------------------------------------------------------
-# small parsers
-# --------------------------------------------------------------------------------------------------
-
-
-def parse_duration(value: str | float) -> float:
-    """Seconds from a number or a duration such as ``"90s"``, ``"250ms"``, ``"10m"``, ``"1h"``,
-    ``"1d"`` or ``"1h30m"``.
-
-    >>> parse_duration("1h30m"), parse_duration("250ms"), parse_duration(90)
-    (5400.0, 0.25, 90.0)
-    """
-    if isinstance(value, bool):
-        raise ValueError(f"a duration must be a number of seconds or text like '10m', "
-                         f"got {value!r}")
-    if isinstance(value, int | float):
-        if not math.isfinite(value) or value < 0:
-            raise ValueError(f"a duration must be a finite number of seconds >= 0, got {value!r}")
-        return float(value)
-    if not isinstance(value, str):
-        raise ValueError(f"a duration must be a number or text like '10m', got {value!r}")
-    text = value.strip().lower().replace(" ", "")
-    try:
-        return parse_duration(float(text))
-    except ValueError:
-        pass
-    parts = _DURATION.findall(text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        raise ValueError(f"cannot read {value!r} as a duration: write a number of seconds or "
-                         f"text like '90s', '250ms', '10m', '1h', '1d' or '1h30m'")
-    return float(sum(float(n) * _UNITS[u] for n, u in parts))
-
-
-def parse_value(text: str) -> Any:
-    """A TOML value from text (``512``, ``0.5``, ``true``, ``[1, 2]``, ``{dist = ...}``), or the
-    text itself when it is not one (``10m``, ``today``)."""
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
-
-
-def parse_assignment(text: str) -> tuple[str, Any]:
-    """Split ``"key.path=value"`` into the key path and the parsed value."""
-    key, sep, value = text.partition("=")
-    key = key.strip()
-    if not sep or not key:
-        raise ValueError(f"expected KEY=VALUE (e.g. function.memory_mb=512), got {text!r}")
-    return key, parse_value(value.strip())
-
-
-def _split_key(key: str) -> list[str]:
-    """Split a dotted TOML key, keeping quoted parts whole."""
-    parts: list[str] = []
-    for m in re.finditer(r'"((?:[^"\\]|\\.)*)"|\'([^\']*)\'|([^.\s]+)', key):
-        parts.append(next(g for g in m.groups() if g is not None))
-    return parts
-
-
-# --------------------------------------------------------------------------------------------------
-# where keys are: a line index of the TOML text
-# --------------------------------------------------------------------------------------------------
-
-
-_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r"""^\s*((?:"[^"]*"|'[^']*'|[A-Za-z0-9_\-.]+|\s)+?)\s*=""")
-_INLINE_KEY = re.compile(r"""[{,]\s*("[^"]*"|[A-Za-z0-9_\-]+)\s*=""")
-
-
-class _Lines:
-    """Line numbers of the keys of a TOML text, by key path (array entries by position)."""
-
-    def __init__(self, text: str) -> None:
-        self.lines: dict[tuple[str, ...], int] = {}
-        counts: dict[tuple[str, ...], int] = {}
-        table: tuple[str, ...] = ()
-        for number, line in enumerate(text.splitlines(), start=1):
-            header = _HEADER.match(line)
-            if header:
-                path = tuple(_split_key(header.group(2)))
-                if header.group(1) == "[[":
-                    counts[path] = counts.get(path, -1) + 1
-                    path = (*path, str(counts[path]))
-                elif path[:1] and path[:1] in counts:
-                    path = (path[0], str(counts[path[:1]]), *path[1:])
-                table = path
-                self.lines.setdefault(table, number)
-                continue
-            key = _KEY.match(line)
-            if key:
-                path = (*table, *_split_key(key.group(1)))
-                self.lines.setdefault(path, number)
-                rest = line[key.end():]
-                for inner in _INLINE_KEY.finditer(rest):
-                    self.lines.setdefault((*path, *_split_key(inner.group(1))), number)
-
-    def of(self, path: tuple[str, ...]) -> int | None:
-        """The line of ``path``, or of its nearest enclosing key."""
-        for n in range(len(path), 0, -1):
-            if path[:n] in self.lines:
-                return self.lines[path[:n]]
-        return None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -254,7 +154,7 @@ def source_types() -> dict[str, type]:
 class _Context:
     """Converts values of one file and raises errors that say where they are."""
 
-    def __init__(self, file: str, lines: _Lines,
+    def __init__(self, file: str, lines: KeyLines,
                  origins: Mapping[tuple[str, ...], tuple[str, int | None]]) -> None:
         self.file, self.lines, self.origins = file, lines, origins
 
@@ -347,14 +247,14 @@ class ScenarioFile:
 
     def error(self, key: str, message: str) -> ScenarioFileError:
         """An error about the key path ``key`` of this file, with its line."""
-        return self._context().error(tuple(_split_key(key)), message)
+        return self._context().error(tuple(split_key(key)), message)
 
     def resolve(self, key: str) -> list[tuple[str, ...]]:
         """The full paths a key path (with its shorthands) stands for; raises if none."""
         return _resolve(self.data, key, self.file)
 
     def _context(self) -> _Context:
-        return _Context(self.file, _Lines(self.text), self.origins)
+        return _Context(self.file, KeyLines(self.text), self.origins)
 
     @property
     def until_s(self) -> float | None:
@@ -377,7 +277,7 @@ class ScenarioFile:
         """
         data = copy.deepcopy(self.data)
         origins = dict(self.origins)
-        lines = _Lines(self.text)
+        lines = KeyLines(self.text)
         for key, value in values.items():
             if origin == "sweep":
                 where = (f"the sweep grid, {key} = {value!r}", lines.of(("sweep", "grid", key)))
@@ -428,7 +328,7 @@ def loads(text: str, file: str = "<string>") -> ScenarioFile:
         m = re.search(r"\(at line (\d+), column \d+\)", str(err))
         raise ScenarioFileError(f"not valid TOML: {err}", file=file,
                                 line=int(m.group(1)) if m else None) from None
-    ctx = _Context(file, _Lines(text), {})
+    ctx = _Context(file, KeyLines(text), {})
     _known(ctx, data, _SECTIONS, ())
     return ScenarioFile(file, text, data)
 
@@ -440,7 +340,7 @@ def loads(text: str, file: str = "<string>") -> ScenarioFile:
 
 def _resolve(data: dict[str, Any], key: str, file: str) -> list[tuple[str, ...]]:
     """The full paths a key path (with its shorthands) stands for."""
-    parts = _split_key(key)
+    parts = split_key(key)
     functions = data.get("functions", {})
     if not parts:
         raise ScenarioFileError("empty key", file=file, key=key)
@@ -638,13 +538,13 @@ def rule_names() -> list[str]:
 def platform_rules(table: Mapping[str, Any], file: str = "--set") -> dict[str, Any]:
     """Keyword arguments of :class:`simlab.Simulation` from a ``[platform]`` table (durations,
     ``"none"`` keep-alive, ``scaling`` tables converted)."""
-    return _platform(_Context(file, _Lines(""), {}), dict(table))
+    return _platform(_Context(file, KeyLines(""), {}), dict(table))
 
 
 def convert_value(key: str, value: Any, file: str = "--set") -> Any:
     """A value as a file would give it for the key path ``key``: a duration for ``*_s`` keys
     given as text, a distribution for a table with ``dist``."""
-    return _Context(file, _Lines(""), {}).value(value, tuple(_split_key(key)))
+    return _Context(file, KeyLines(""), {}).value(value, tuple(split_key(key)))
 
 
 def apply_to_simulation(sim: Simulation, key: str, value: Any) -> None:
@@ -655,7 +555,7 @@ def apply_to_simulation(sim: Simulation, key: str, value: Any) -> None:
     ``<function>.<key>`` or ``functions.<function>.<key>``. Values are converted as in scenario
     files and checked; on an error nothing changes.
     """
-    parts = _split_key(key)
+    parts = split_key(key)
     if (len(parts) == 2 and parts[0] not in (*_SECTIONS, "function")
             and parts[0] not in sim.functions):
         raise ValueError(f"--set {key}: no function {parts[0]!r}; functions: "

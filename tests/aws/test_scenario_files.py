@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 import simlab
 from simlab.aws.scenario_files import (
@@ -17,9 +15,6 @@ from simlab.aws.scenario_files import (
     apply_to_simulation,
     load,
     loads,
-    parse_assignment,
-    parse_duration,
-    parse_value,
     source_types,
 )
 from simlab.cli import FileBuild, check_grid, sweep_spec
@@ -64,39 +59,6 @@ interval_s = "2m"
 def _line(text: str, fragment: str) -> int:
     """The 1-based line of the first occurrence of ``fragment``."""
     return next(i for i, t in enumerate(text.splitlines(), 1) if fragment in t)
-
-
-# -- parsers -------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("text", "seconds"), [
-    ("90s", 90.0), ("250ms", 0.25), ("10m", 600.0), ("1h", 3600.0), ("1d", 86400.0),
-    ("1h30m", 5400.0), ("1.5h", 5400.0), ("45", 45.0), (12, 12.0), (0.5, 0.5), (" 2 m ", 120.0),
-])
-def test_parse_duration(text, seconds) -> None:
-    assert parse_duration(text) == seconds
-
-
-@pytest.mark.parametrize("bad", ["", "10 minutes", "1x", "h", "-5s", -1, float("nan"), True,
-                                 "1h 2q"])
-def test_parse_duration_rejects(bad) -> None:
-    with pytest.raises(ValueError, match="duration"):
-        parse_duration(bad)
-
-
-@given(st.integers(0, 99), st.integers(0, 59), st.integers(0, 59))
-def test_parse_duration_adds_its_parts(h, m, s) -> None:
-    assert parse_duration(f"{h}h{m}m{s}s") == 3600 * h + 60 * m + s
-
-
-def test_parse_value_and_assignment() -> None:
-    assert parse_value("512") == 512 and parse_value("0.5") == 0.5
-    assert parse_value("true") is True and parse_value("[1, 2]") == [1, 2]
-    assert parse_value("10m") == "10m" and parse_value("today") == "today"
-    assert parse_value('{dist = "exponential", mean = 2}') == {"dist": "exponential", "mean": 2}
-    assert parse_assignment("function.memory_mb=512") == ("function.memory_mb", 512)
-    with pytest.raises(ValueError, match="KEY=VALUE"):
-        parse_assignment("memory_mb")
 
 
 def test_source_types_cover_the_arrival_processes() -> None:
