@@ -108,7 +108,7 @@ def _api_value(key: str, value: Any) -> Any:
 
 
 def _lambda_time(epoch: datetime, time_s: float) -> str:
-    """``lastModified`` as Lambda writes it: ``2026-01-01T00:30:00.000+0000``."""
+    """``lastModified`` as Lambda writes it: ``2026-11-27T00:30:00.000+0000``."""
     t = epoch.astimezone(UTC) + timedelta(seconds=time_s)
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}+0000"
 
@@ -320,7 +320,7 @@ def trail_frame(
         :func:`simlab.aws.trail.read_trail_file`.
     epoch : datetime, optional
         Wall-clock time of simulated t = 0, to turn ``eventTime`` back into ``time_s`` for
-        records (default: the run's epoch for a Result, else 2026-01-01T00:00:00Z).
+        records (default: the run's epoch for a Result, else 2026-11-27T00:00:00Z).
     **options
         ``user``, ``account_id``, ``region`` for a Result.
 
@@ -515,7 +515,7 @@ def trail_reader(
     For each S3 record of the event it gets the object from ``bucket`` (decoding the URL-encoded
     key), reads the gzip-JSON file and prints one line per record of interest::
 
-        2026-01-01T00:30:00Z UpdateFunctionConfiguration20150331v2 thumbnail by student:
+        2026-11-27T00:30:00Z UpdateFunctionConfiguration20150331v2 thumbnail by student:
             {"memorySize":1024}
 
     (on one line). It returns ``{"files": [...keys], "records": n, "changes": [...]}`` where each

@@ -31,7 +31,7 @@ Lambda function, *asynchronously* at the times its *schedule expression* names. 
 Real scheduled events arrive "within that minute, but not on the precise 0th second"; the times here
 are the nominal ones (second 0), and a simulation may add its own delay.
 
-Simulated time is seconds since an *epoch* datetime (by default 2026-01-01T00:00:00Z), so the same
+Simulated time is seconds since an *epoch* datetime (by default 2026-11-27T00:00:00Z), so the same
 schedule gives the same firing times in every run. :meth:`ScheduleExpression.fire_times` works in
 datetimes, :meth:`ScheduleExpression.fire_times_s` in simulated seconds; both take half-open
 windows ``[start, end)``.
@@ -110,7 +110,7 @@ def to_datetime(t_s: float, epoch: datetime = DEFAULT_EPOCH) -> datetime:
     Examples
     --------
     >>> to_datetime(90.0).isoformat()
-    '2026-01-01T00:01:30+00:00'
+    '2026-11-27T00:01:30+00:00'
     """
     validate.real("t_s", t_s, unit="seconds")
     return _as_utc(epoch, "epoch") + timedelta(seconds=float(t_s))

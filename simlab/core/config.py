@@ -245,8 +245,9 @@ DEFAULT_MEMORY_USED = Constant(54.0)
 PACKAGE_TYPES = ("zip", "image")
 
 #: The UTC instant simulated time 0 stands for unless a run says otherwise (log, trail, schedule
-#: and payload timestamps).
-DEFAULT_EPOCH: dt.datetime = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+#: and payload timestamps): midnight UTC of the "today" era's date, so that a run of today's rules
+#: is dated when they were read (a run of an older era is dated at its own era's date).
+DEFAULT_EPOCH: dt.datetime = dt.datetime.combine(ERAS["today"].date, dt.time(), tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,14 @@
 
 Every Lambda function writes to a *log group* named ``/aws/lambda/<function name>``. Each execution
 environment (container) gets its own *log stream* inside that group, named after the day the
-environment was created and its 32-hex-digit id: ``2026/01/01/[$LATEST]3893a1b7...``. So a cold
+environment was created and its 32-hex-digit id: ``2026/11/27/[$LATEST]3893a1b7...``. So a cold
 start shows up as a new stream, and two requests in the same stream ran one after the other in the
 same container.
 
 For every request it runs, the platform writes three lines of its own around the handler's output::
 
     START RequestId: <id> Version: $LATEST
-    [INFO]  2026-01-01T00:00:01.250Z  <id>  a line the handler logged
+    [INFO]  2026-11-27T00:00:01.250Z  <id>  a line the handler logged
     END RequestId: <id>
     REPORT RequestId: <id>  Duration: 102.25 ms  Billed Duration: 200 ms  Memory Size: 128 MB
            Max Memory Used: 70 MB  Init Duration: 150.30 ms
@@ -116,7 +116,7 @@ def log_stream_names(
     Examples
     --------
     >>> log_stream_names(1, [0], [5.0])[0][:20]
-    '2026/01/01/[$LATEST]'
+    '2026/11/27/[$LATEST]'
     """
     days = np.datetime_as_string(
         (epoch_ms(epoch) + _ms(created_s)).astype("datetime64[ms]"), unit="D"
@@ -133,7 +133,7 @@ def _ms(t_s: np.ndarray) -> np.ndarray:
 
 
 def _iso(ms: np.ndarray) -> np.ndarray:
-    """Epoch milliseconds to ``2026-01-01T00:00:01.250Z`` strings."""
+    """Epoch milliseconds to ``2026-11-27T00:00:01.250Z`` strings."""
     return np.char.add(np.datetime_as_string(ms.astype("datetime64[ms]"), unit="ms"), "Z")
 
 

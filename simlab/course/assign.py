@@ -344,8 +344,12 @@ def execute_notebook(path: Path, *, timeout: float = 300.0) -> None:
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
+    from simlab.course.kernel import SlicedPollKernelManager
+
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout,
+    # The sliced client: the stock one can sleep through a reply until the timeout on a busy
+    # machine (see simlab.course.kernel).
+    client = NotebookClient(nb, timeout=timeout, kernel_manager_class=SlicedPollKernelManager,
                             resources={"metadata": {"path": str(Path(path).parent)}})
     try:
         client.execute()

@@ -57,7 +57,7 @@ def test_update_of_memory_is_update_function_configuration() -> None:
     assert params == {"functionName": "f", "memorySize": 1024}
     assert response["memorySize"] == 1024 and response["timeout"] == 3
     assert response["functionArn"] == "arn:aws:lambda:us-east-1:123456789012:function:f"
-    assert response["lastModified"] == "2026-01-01T00:30:00.000+0000"
+    assert response["lastModified"] == "2026-11-27T00:30:00.000+0000"
     assert response["lastUpdateStatus"] == "InProgress"
     assert cfg["memory_mb"] == 1024  # the configuration so far follows the change
 
@@ -113,7 +113,7 @@ def test_records_reflect_the_update_at_30_minutes(run) -> None:
         "CreateFunction20150331", "CreateFunction20150331",
         "UpdateFunctionConfiguration20150331v2"]
     update = trail[-1]
-    assert update["eventTime"] == "2026-01-01T00:30:00Z"
+    assert update["eventTime"] == "2026-11-27T00:30:00Z"
     assert update["eventSource"] == "lambda.amazonaws.com"
     assert update["requestParameters"] == {"functionName": "f", "memorySize": 1024}
     assert update["responseElements"]["memorySize"] == 1024
@@ -146,7 +146,7 @@ def test_trail_frame_of_a_result_and_of_records(run) -> None:
     frame = trail_frame(run)
     assert tuple(frame.columns) == TRAIL_COLUMNS
     assert frame["time_s"].tolist() == [0.0, 0.0, 1800.0]
-    assert frame.loc[2, "event_time"] == pd.Timestamp("2026-01-01T00:30:00Z")
+    assert frame.loc[2, "event_time"] == pd.Timestamp("2026-11-27T00:30:00Z")
     assert frame.loc[2, "function"] == "f" and frame.loc[2, "user"] == "student"
     assert not frame["read_only"].any()
     back = trail_frame(run.extras["cloudtrail"].records)
@@ -195,11 +195,11 @@ def test_delivered_records_are_the_trail_of_the_run(run) -> None:
     delivered = run.extras["cloudtrail"].records
     assert delivered == result_trail(run)
     update_file = run.extras["cloudtrail"].files[1]
-    assert "_20260101T0035Z_" in update_file.key
+    assert "_20261127T0035Z_" in update_file.key
     assert [r["eventName"] for r in read_trail_file(update_file.body)] == [
         "UpdateFunctionConfiguration20150331v2"]
     seen = run.invocations.set_index("function").loc["audit", "output"].iloc[1]
-    assert seen["changes"] == [{"eventTime": "2026-01-01T00:30:00Z",
+    assert seen["changes"] == [{"eventTime": "2026-11-27T00:30:00Z",
                                 "action": "UpdateFunctionConfiguration", "functionName": "f",
                                 "requestParameters": {"functionName": "f", "memorySize": 1024}}]
     lines = run.logs("audit").filter(pattern="UpdateFunctionConfiguration20150331v2").df
@@ -226,7 +226,7 @@ def test_delay_and_prefix_shape_the_delivery() -> None:
     files = result.extras["cloudtrail"].files
     assert [f.delivery_time_s for f in files] == [390.0, 2190.0]
     assert all(f.key.startswith("org/trails/AWSLogs/123456789012/CloudTrail/") for f in files)
-    assert "_20260101T0036Z_" in files[1].key
+    assert "_20261127T0036Z_" in files[1].key
     audit = result.invocations[result.invocations["function"] == "audit"]
     assert audit["arrival_s"].tolist() == [390.0, 2190.0]
 

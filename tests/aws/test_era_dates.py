@@ -15,7 +15,7 @@ from simlab.core.billing import total_cost
 
 
 @pytest.mark.parametrize(("era", "day"), [("2018", "2018-06-01"), ("2020", "2020-06-01"),
-                                          ("today", "2026-01-01")])
+                                          ("today", "2026-11-27")])
 def test_logs_trails_and_payloads_carry_the_eras_date(era: str, day: str) -> None:
     seen: list[Any] = []
     sim = simlab.Simulation(era=era, seed=1)

@@ -281,8 +281,8 @@ BAD_SIMULATION = [
     ({"seed": 1.5}, ValueError, r"seed must be a whole number >= 0, got 1.5"),
     ({"epoch": dt.datetime(2026, 1, 1)}, ValueError,
      r"epoch must be a timezone-aware datetime, got datetime.datetime\(2026, 1, 1, 0, 0\)"),
-    ({"epoch": "2026-01-01"}, ValueError, r"epoch must be a timezone-aware datetime, got "
-                                          r"'2026-01-01'"),
+    ({"epoch": "2026-11-27"}, ValueError, r"epoch must be a timezone-aware datetime, got "
+                                          r"'2026-11-27'"),
     ({"keep_alive_s": -5}, ValueError, r"keep_alive_s must be a number >= 0 \(seconds\), got -5"),
     ({"keep_alive_s": "never"}, TypeError, r"keep_alive_s must be seconds \(a number >= 0\), "
                                            r"None, or an object with idle_timeout_s"),

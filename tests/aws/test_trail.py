@@ -34,7 +34,7 @@ def test_record_fields() -> None:
         response_elements={"functionName": "resize", "memorySize": 1024},
     )
     assert r["eventVersion"] == "1.09"
-    assert r["eventTime"] == "2026-01-01T00:30:00Z"
+    assert r["eventTime"] == "2026-11-27T00:30:00Z"
     assert r["eventSource"] == "lambda.amazonaws.com"
     assert r["eventName"] == "UpdateFunctionConfiguration20150331v2"
     assert r["eventType"] == "AwsApiCall" and r["eventCategory"] == "Management"
@@ -171,10 +171,10 @@ def test_delivery_windows_keys_and_round_trip() -> None:
         assert m["prefix"] == "org/trail" and m["account"] == "111122223333"
         assert m["region"] == "us-east-2"
     assert files[0].key.startswith(
-        "org/trail/AWSLogs/111122223333/CloudTrail/us-east-2/2026/01/01/"
+        "org/trail/AWSLogs/111122223333/CloudTrail/us-east-2/2026/11/27/"
     )
-    assert files[0].key.split("_")[3] == "20260101T0005Z"  # the delivery time, 300 s
-    assert files[2].key.split("_")[3] == "20260101T0020Z"
+    assert files[0].key.split("_")[3] == "20261127T0005Z"  # the delivery time, 300 s
+    assert files[2].key.split("_")[3] == "20261127T0020Z"
     assert len({f.key.split("_")[-1] for f in files}) == 3  # unique strings differ
     assert json.loads(gzip.decompress(files[1].body)) == {"Records": [records[2]]}
 
@@ -184,8 +184,8 @@ def test_delivery_without_prefix_over_midnight_and_deterministic() -> None:
     (f,) = delivery_files(records, every_s=300, delay_s=30)
     assert f.delivery_time_s == 86_430.0  # window [86,100, 86,400) then 30 s
     assert TRAIL_KEY.match(f.key)["prefix"] is None
-    assert f.key.startswith("AWSLogs/123456789012/CloudTrail/us-east-1/2026/01/02/")
-    assert "_20260102T0000Z_" in f.key
+    assert f.key.startswith("AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/28/")
+    assert "_20261128T0000Z_" in f.key
     assert delivery_files(records, delay_s=30) == [f]  # same bytes: gzip without a timestamp
     assert delivery_files(records, seed=9)[0].key != delivery_files(records, seed=8)[0].key
     assert delivery_files([]) == []

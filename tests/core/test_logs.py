@@ -102,8 +102,8 @@ def test_columns_groups_and_streams(small: tuple[pd.DataFrame, pd.DataFrame]) ->
         assert stream.endswith(environment_hex_id(7, row["env_id"]))
     assert df["log_stream"].nunique() == 3
     g_streams = set(df.loc[df["function"] == "g", "log_stream"])
-    assert {s[:10] for s in g_streams} == {"2026/01/02"}
-    assert log_stream_names(7, [0], [1.0])[0] == f"2026/01/01/[$LATEST]{environment_hex_id(7, 0)}"
+    assert {s[:10] for s in g_streams} == {"2026/11/28"}
+    assert log_stream_names(7, [0], [1.0])[0] == f"2026/11/27/[$LATEST]{environment_hex_id(7, 0)}"
 
 
 def test_epoch_moves_dates_and_times(small: tuple[pd.DataFrame, pd.DataFrame]) -> None:
@@ -243,7 +243,7 @@ def test_bad_input(small: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     with pytest.raises(ValueError, match="env_id"):
         log_events(inv, env[env["env_id"] != 1], seed=7)
     with pytest.raises(TypeError, match="epoch"):
-        log_events(inv, env, seed=7, epoch="2026-01-01")
+        log_events(inv, env, seed=7, epoch="2026-11-27")
     with pytest.raises(TypeError, match="invocations"):
         log_events(inv.to_dict(), env, seed=7)
 

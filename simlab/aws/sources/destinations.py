@@ -13,7 +13,7 @@ sends a *record* of it somewhere a person or another function can look:
 A destination can be an SQS queue, an SNS topic, an EventBridge bus or another Lambda function. The
 record has this shape (AWS's invocation record)::
 
-    {"version": "1.0", "timestamp": "2026-01-01T00:03:05.123Z",
+    {"version": "1.0", "timestamp": "2026-11-27T00:03:05.123Z",
      "requestContext": {"requestId": "...", "functionArn": "arn:aws:lambda:...:function:f:$LATEST",
                         "condition": "RetriesExhausted", "approximateInvokeCount": 3},
      "requestPayload": {...the event...},

@@ -7,7 +7,7 @@ retried after 1 and 2 minutes, like any async event (:mod:`simlab.aws.sources.in
 
 The expressions and their firing times are :mod:`simlab.aws.cron`'s: ``rate(5 minutes)``
 fires at the start of the run and every 5 minutes; ``cron(0 2 * * ? *)`` at 02:00 UTC every day,
-counted from the run's epoch (``Simulation(epoch=...)``, by default 2026-01-01T00:00Z).
+counted from the run's epoch (``Simulation(epoch=...)``, by default 2026-11-27T00:00Z).
 
 >>> import simlab
 >>> sim = (simlab.Simulation(seed=1)

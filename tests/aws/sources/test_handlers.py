@@ -64,7 +64,7 @@ def test_prints_and_logging_are_captured_in_order_as_log_lines() -> None:
     lines = r.invocations["log_lines"].iloc[0]
     rid = request_id(4, 0)
     assert lines[0] == "hello"
-    assert lines[1].split("\t") == ["[WARNING]", "2026-01-01T00:00:01.100Z", rid,
+    assert lines[1].split("\t") == ["[WARNING]", "2026-11-27T00:00:01.100Z", rid,
                                     "stock low for tea"]
     assert lines[2:] == ["bye", "again"]
 
@@ -91,7 +91,7 @@ def test_context_has_the_runtime_fields() -> None:
     assert ctx.memory_limit_in_mb == "256"
     assert ctx.invoked_function_arn == "arn:aws:lambda:us-east-1:123456789012:function:f"
     assert ctx.log_group_name == "/aws/lambda/f"
-    assert ctx.log_stream_name.startswith("2026/01/01/[$LATEST]")
+    assert ctx.log_stream_name.startswith("2026/11/27/[$LATEST]")
     assert len(ctx.log_stream_name.split("]")[1]) == 32
     assert ctx.get_remaining_time_in_millis() == 2750  # 3 s timeout - 0.25 s run
 

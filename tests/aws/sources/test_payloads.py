@@ -29,6 +29,7 @@ from simlab.aws.sources.payloads import (
     sqs_record,
     to_dynamodb_json,
 )
+from simlab.core.config import DEFAULT_EPOCH
 
 CTX = PayloadContext(seed=7, region="eu-west-1", account="111122223333")
 
@@ -47,7 +48,7 @@ def test_scheduled_event_shape_and_time() -> None:
         "detail",
     }
     assert ev["detail-type"] == "Scheduled Event" and ev["source"] == "aws.events"
-    assert ev["time"] == "2026-01-01T01:01:01Z"
+    assert ev["time"] == "2026-11-27T01:01:01Z"
     assert ev["resources"] == ["arn:aws:events:eu-west-1:111122223333:rule/nightly"]
     assert ev["detail"] == {} and ev["version"] == "0"
     assert len(ev["id"]) == 36 and ev["id"].count("-") == 4
@@ -64,7 +65,7 @@ def test_s3_record_shape_and_key_encoding() -> None:
     rec = s3_record("my-bucket", "raw/red flower+1=2.jpg", 1.25, size=4096, number=5, ctx=CTX)
     assert rec["eventSource"] == "aws:s3" and rec["eventVersion"] == "2.1"
     assert rec["eventName"] == "ObjectCreated:Put"
-    assert rec["eventTime"] == "2026-01-01T00:00:01.250Z"
+    assert rec["eventTime"] == "2026-11-27T00:00:01.250Z"
     assert rec["awsRegion"] == "eu-west-1"
     assert set(rec["responseElements"]) == {"x-amz-request-id", "x-amz-id-2"}
     assert rec["userIdentity"]["principalId"] and rec["requestParameters"]["sourceIPAddress"]
@@ -116,7 +117,7 @@ def test_sns_record_shape() -> None:
     assert sns["TopicArn"] == "arn:aws:sns:eu-west-1:111122223333:orders"
     assert json.loads(sns["Message"]) == {"order": 1}
     assert sns["MessageAttributes"] == {"a": {"Type": "String", "Value": "b"}}
-    assert sns["Timestamp"] == "2026-01-01T00:00:02.000Z" and sns["Subject"] == "new"
+    assert sns["Timestamp"] == "2026-11-27T00:00:02.000Z" and sns["Subject"] == "new"
     assert {"MessageId", "Signature", "SigningCertUrl", "UnsubscribeUrl"} <= set(sns)
 
 
@@ -131,7 +132,7 @@ def test_kinesis_record_shape() -> None:
     rec = kinesis_record("hello", "user-1", 12, 1.5, stream="clicks", ctx=CTX)
     k = rec["kinesis"]
     assert k["kinesisSchemaVersion"] == "1.0" and k["partitionKey"] == "user-1"
-    assert k["approximateArrivalTimestamp"] == datetime(2026, 1, 1, tzinfo=UTC).timestamp() + 1.5
+    assert k["approximateArrivalTimestamp"] == DEFAULT_EPOCH.timestamp() + 1.5
     assert rec["eventSource"] == "aws:kinesis" and rec["eventName"] == "aws:kinesis:record"
     assert rec["eventSourceARN"] == "arn:aws:kinesis:eu-west-1:111122223333:stream/clicks"
     assert rec["invokeIdentityArn"].startswith("arn:aws:iam::111122223333:role/")
@@ -272,7 +273,7 @@ def test_sqs_record_shape() -> None:
     assert rec["eventSource"] == "aws:sqs"
     assert rec["eventSourceARN"] == "arn:aws:sqs:eu-west-1:111122223333:jobs"
     a = rec["attributes"]
-    epoch_ms = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp() * 1000)
+    epoch_ms = int(DEFAULT_EPOCH.timestamp() * 1000)
     assert a["ApproximateReceiveCount"] == "2"
     assert a["SentTimestamp"] == str(epoch_ms + 2500)
     assert a["ApproximateFirstReceiveTimestamp"] == str(epoch_ms + 3000)
@@ -329,9 +330,9 @@ def test_api_gateway_rest_event_v1() -> None:
     rc = ev["requestContext"]
     assert rc["path"] == "/prod/users/42" and rc["stage"] == "prod"
     assert rc["accountId"] == "111122223333" and rc["resourcePath"] == "/users/{id}"
-    assert rc["requestTime"] == "01/Jan/2026:00:00:10 +0000"
+    assert rc["requestTime"] == "27/Nov/2026:00:00:10 +0000"
     assert (
-        rc["requestTimeEpoch"] == int(datetime(2026, 1, 1, tzinfo=UTC).timestamp()) * 1000 + 10000
+        rc["requestTimeEpoch"] == int(DEFAULT_EPOCH.timestamp()) * 1000 + 10000
     )
     empty = api_gateway_rest_event("POST", "/", 0, body={"a": 1})
     assert empty["queryStringParameters"] is None and empty["multiValueHeaders"] is None

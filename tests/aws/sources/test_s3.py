@@ -28,7 +28,7 @@ def test_notification_has_the_real_shape_and_is_async() -> None:
     rec = seen[0]["Records"][0]
     assert rec["eventSource"] == "aws:s3"
     assert rec["eventName"] == "ObjectCreated:Put"
-    assert rec["eventTime"] == "2026-01-01T00:00:02.500Z"
+    assert rec["eventTime"] == "2026-11-27T00:00:02.500Z"
     assert rec["s3"]["bucket"]["name"] == "photos"
     assert rec["s3"]["bucket"]["arn"] == "arn:aws:s3:::photos"
     assert rec["s3"]["object"]["key"] == "holiday/red+flower.jpg"

@@ -38,7 +38,7 @@ def test_nightly_cron_and_the_scheduled_event_payload() -> None:
     ev = seen[1]
     assert ev["detail-type"] == "Scheduled Event"
     assert ev["source"] == "aws.events"
-    assert ev["time"] == "2026-01-02T02:00:00Z"
+    assert ev["time"] == "2026-11-28T02:00:00Z"
     assert ev["resources"] == ["arn:aws:events:us-east-1:123456789012:rule/nightly"]
     assert ev["detail"] == {}
     assert len({e["id"] for e in seen}) == 3

@@ -127,7 +127,7 @@ def test_validation_finds_exactly_the_invalid_orders() -> None:
 def test_nightly_runs_at_two_and_records_lost_nights() -> None:
     result = uc.nightly_run(0.3)
     month = uc.nights(result)
-    assert len(month) == 30 and month["date"].iloc[0] == "2026-01-01"
+    assert len(month) == 30 and month["date"].iloc[0] == "2026-11-27"
     first = result.invocations[result.invocations["attempt"] == 1]
     assert (first["arrival_s"] % 86_400 == 7200).all()
     lost = month[month["in_failure_queue"]]

@@ -20,7 +20,7 @@ Examples
 --------
 >>> rec = s3_record("photos", "holiday/red flower.jpg", 12.5, size=1024)
 >>> rec["s3"]["object"]["key"], rec["eventName"], rec["eventTime"]
-('holiday/red+flower.jpg', 'ObjectCreated:Put', '2026-01-01T00:00:12.500Z')
+('holiday/red+flower.jpg', 'ObjectCreated:Put', '2026-11-27T00:00:12.500Z')
 >>> decode_s3_key(rec["s3"]["object"]["key"])
 'holiday/red flower.jpg'
 """

@@ -83,7 +83,7 @@ class PayloadContext:
         return to_datetime(t_s, self.epoch)
 
     def iso_ms(self, t_s: float) -> str:
-        """ISO 8601 with milliseconds and ``Z``: ``2026-01-01T00:00:12.500Z``."""
+        """ISO 8601 with milliseconds and ``Z``: ``2026-11-27T00:00:12.500Z``."""
         return self.when(t_s).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
     def unix_ms(self, t_s: float) -> int:
