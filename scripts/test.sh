@@ -10,9 +10,10 @@
 # at a time); pytest --nbval, in strict mode with the
 # sanitizer tests/nbval_sanitize.cfg, on the solution notebooks (and the capstone lesson), one
 # notebook per worker; the browser test (tests/browser). nbval and the browser test run in the
-# background, beside the lint and the unit tests. Each notebook is executed once per run: the browser test runs every
-# lesson in JupyterLab, nbval every solution, and tests/test_lessons_match_solutions.py checks
-# that each lesson's stored outputs are its solution's. Every step runs even if an earlier one
+# background, beside the lint and the unit tests. Each notebook is executed once per run: the
+# browser test runs every lesson in JupyterLab, nbval every solution, and
+# tests/test_lessons_match_solutions.py checks that each lesson's stored outputs are its
+# solution's. Every step runs even if an earlier one
 # fails; the exit status is non-zero if any failed. The browser test needs
 # Debian's chromium: installed with apt-get when running as root (waiting up to
 # SIMLAB_APT_LOCK_TIMEOUT seconds, default 120, for another apt run to finish), otherwise install
@@ -46,12 +47,17 @@ run_step() {
     shift
     say "$name: $*"
     "$@" </dev/null || rc=$?
-    if [ "$rc" = 0 ]; then
-        record "$name" "passed" $((SECONDS - t0))
-    elif [ "$rc" = 5 ] && [ "${ALLOW_EMPTY:-0}" = 1 ]; then
-        record "$name" "passed (nothing to collect)" $((SECONDS - t0))
+    record_outcome "$name" "$rc" $((SECONDS - t0)) ""
+}
+
+# record_outcome NAME EXIT_CODE SECONDS SUFFIX: record a finished step by its exit code.
+record_outcome() {
+    if [ "$2" = 0 ]; then
+        record "$1" "passed$4" "$3"
+    elif [ "$2" = 5 ] && [ "${ALLOW_EMPTY:-0}" = 1 ]; then
+        record "$1" "passed (nothing to collect)" "$3"
     else
-        record "$name" "FAILED (exit $rc)" $((SECONDS - t0))
+        record "$1" "FAILED (exit $2)" "$3"
     fi
 }
 
@@ -82,13 +88,7 @@ finish_background() {
     cat "$out"
     read -r rc took 2>/dev/null <"$out.rc" || { rc=1; took=$((SECONDS - BG_T0[$name])); }
     rm -f "$out" "$out.rc"
-    if [ "$rc" = 0 ]; then
-        record "$name" "passed (in the background)" "$took"
-    elif [ "$rc" = 5 ] && [ "${ALLOW_EMPTY:-0}" = 1 ]; then
-        record "$name" "passed (nothing to collect)" "$took"
-    else
-        record "$name" "FAILED (exit $rc)" "$took"
-    fi
+    record_outcome "$name" "$rc" "$took" " (in the background)"
 }
 
 # -- install -----------------------------------------------------------------------------------
@@ -156,9 +156,9 @@ fi
 # The unit tests get one worker more than there are cores: the grading tests' worker mostly waits
 # for notebook kernels and cell timeouts, and the other workers keep the cores busy meanwhile.
 xdist=() unit_xdist=()
-if "$VPY" -c "import xdist" 2>/dev/null; then
+if cpus="$("$VPY" -c 'import os, xdist; print(os.cpu_count() or 1)' 2>/dev/null)"; then
     xdist=(-n auto --dist loadfile)
-    unit_xdist=(-n "$(($("$VPY" -c 'import os; print(os.cpu_count() or 1)') + 1))" --dist loadfile)
+    unit_xdist=(-n "$((cpus + 1))" --dist loadfile)
 fi
 if [ "$QUICK" = 1 ]; then
     SIMLAB_SCENARIOS="${SIMLAB_SCENARIOS:-100}" run_step "unit tests" "$VPY" -m pytest tests \

@@ -141,8 +141,8 @@ class Simulation:
         Seed of every random stream of the run (a whole number >= 0).
     epoch
         The UTC instant that simulated time 0 stands for (log, trail and payload timestamps).
-        Default: midnight UTC of the era's date (:data:`DEFAULT_EPOCH`, 2026-11-27, for
-        today's), so that a 2018 run is dated in 2018.
+        Default: midnight UTC of the era's date, at the latest :data:`DEFAULT_EPOCH`
+        (2026-11-27, today's era's date), so that a 2018 run is dated in 2018.
     **rules
         Overrides of the era's rules (see :class:`simlab.core.config.PlatformRules`), for example
         ``keep_alive_s=600``, ``account_concurrency=200``, ``billing_granularity_ms=100``.

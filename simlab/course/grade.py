@@ -148,8 +148,9 @@ def grade_one(submission: Path, autograder: Path,
                     results = grade_submission(*paths, quiet=True)
                 error = None
                 break
-            except TimeoutError as err:
-                error = retried = f"a cell ran longer than {cell_timeout:g} s: {err}"
+            except TimeoutError as err:  # the error unless the second run ends in time
+                retried = f"a cell ran longer than {cell_timeout:g} s: {err}"
+                error = f"a cell ran longer than {cell_timeout:g} s (twice)"
             except Exception as err:  # noqa: BLE001 - one bad file must not stop the grading
                 error = f"{type(err).__name__}: {err}"
                 break
@@ -157,8 +158,6 @@ def grade_one(submission: Path, autograder: Path,
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
-    if error is not None and error is retried:
-        error = f"a cell ran longer than {cell_timeout:g} s (twice)"
     if error is not None:
         return {"scores": {}, "error": error, "retried": retried}
     if results.catastrophic_error is not None:
