@@ -2,13 +2,12 @@
 
 Where the masters live
 ----------------------
-``course/NN_name.ipynb`` at the top of the repository, one per converted lesson, stored without
+``course/NN_name.ipynb`` at the top of the repository, one per lesson, stored without
 outputs. A master is the only file anyone edits for that lesson: ``notebooks/NN_name.ipynb`` (the
 student's lesson) and ``notebooks/solutions/NN_name.ipynb`` are generated from it by
 ``simlab course sync`` (which then executes both, so that they are committed with the outputs
 strict nbval compares), and ``tests/course/test_drift.py`` fails when a committed notebook's cells
-differ from a fresh generation. Lessons not converted yet have no master and keep their two
-hand-written notebooks.
+differ from a fresh generation.
 
 The master format (otter-grader's "assign" format, version 1)
 -------------------------------------------------------------

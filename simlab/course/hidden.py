@@ -13,7 +13,8 @@ exercise's own judge, which compares it with the teacher-side reference answer (
 tolerance, or verifies a design by simulating it. :func:`is_right` prints nothing (a doctest-style
 test fails on unexpected output) and never raises for a wrong or missing answer: ``...``,
 ``None``, a value of the wrong type or one the exercise cannot take is simply not right. A written
-answer ("explain") is never right here: it is graded by hand.
+answer ("explain") is never right here: it is graded by hand. The capstone's policy is judged by
+:func:`policy_beats_baseline`, the rule of its own check.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import contextlib
 import io
 from typing import Any
 
-__all__ = ["is_right"]
+__all__ = ["is_right", "policy_beats_baseline"]
 
 
 def _import_lessons() -> None:
@@ -68,3 +69,23 @@ def is_right(exercise_id: str, answer: Any) -> bool:
     except Exception:  # noqa: BLE001 - a student's answer must never crash the grading
         return False
     return status == "correct"
+
+
+def policy_beats_baseline(policy: Any) -> bool:
+    """True when the capstone's :func:`~simlab.course.lessons.keep_alive_game.check_policy` would
+    accept ``policy``: an adaptive policy that beats the 10-minute baseline's score on the
+    validation workloads by at least the lesson's margin. Prints nothing and never raises for a
+    wrong or missing answer.
+
+    This is the exercise's goal as the student's check states it. The class's ranking on held-out
+    workloads is the teacher's, with seeds chosen when grading
+    (:func:`simlab.course.teacher.held_out_leaderboard`).
+    """
+    from simlab.course.lessons.keep_alive_game import check_policy
+
+    quiet = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+            return check_policy(policy).correct
+    except Exception:  # noqa: BLE001 - a student's policy must never crash the grading
+        return False

@@ -1,33 +1,69 @@
 """Grading a lesson's submissions with its autograder: the solution gets full marks, the blank
 student notebook zero without an error, and one wrong answer loses exactly that question's points.
 
-The three submissions of a lesson are graded by one :func:`simlab.course.grade.grade` call in
-this process, one after the other (``otter run`` starts a kernel and runs the whole notebook for
-each): a worker process would import otter again, about 6 s of CPU each, while the test suite
-keeps every core busy anyway. The worker processes are tested below, with two one-cell notebooks.
+Every lesson's submission with one wrong answer is graded end to end (``otter run`` starts a
+kernel, runs the whole notebook, then the hidden tests): it gets full marks on every other
+question, so the zip's hidden tests accept the solution's answers and the notebook runs under
+the autograder, and zero on the wrong one. Lessons 0 and 1 also have their solution and blank
+student notebook graded end to end. For the other lessons these two claims are checked at the
+only place the wrong submission leaves open, by otter's own test runner on the zip's hidden test
+files, without a notebook: the wrong question's test passes on the reference answer, and every
+test fails on ``...``, the value each answer has in the student's notebook
+(``test_course_assign.py`` checks that; the browser test runs every student notebook without an
+error). Each notebook graded costs 10 to 30 s of CPU; grading three per lesson would add about
+four minutes to the test command.
+
+The submissions of a lesson are graded by one :func:`simlab.course.grade.grade` call in this
+process, one after the other: a worker process would import otter again, about 6 s of CPU each,
+while the test suite keeps every core busy anyway. The worker processes are tested below, with
+two one-cell notebooks.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
+import zipfile
+from pathlib import Path
 
 import nbformat
 import pandas as pd
 import pytest
 from course_masters import MASTERS
 
+import simlab.course.lessons
 from simlab.course import grade as grading
+from simlab.course.teacher import expected_answer
 
-pytestmark = pytest.mark.slow  # runs notebooks in kernels through otter: about two minutes
+pytestmark = pytest.mark.slow  # runs notebooks in kernels through otter: minutes
 
 LESSONS = [p.stem for p in MASTERS]
 
-#: Per lesson: an auto-graded question and a wrong answer to it, a mistake a student could make
-#: (lesson 0: missing the request that arrives while the only environment is busy; lesson 1:
-#: option b of the prediction, which takes the cold-start chance e^(-lambda T) for the idle count).
+#: Per lesson: an auto-graded question and a wrong answer to it, a mistake a student could make.
 WRONG = {
+    # missing the request that arrives while the only environment is busy
     "00_start_here": ("answer_00_1", "3"),
+    # option b: the cold-start chance e^(-lambda T) taken for the idle count
     "01_cold_and_warm_starts": ("answer_01_3", '"b"'),
+    # the old rule "starts with three times as many", so it must arrive first
+    "02_concurrency_and_throttling": ("answer_02_3", '"a"'),
+    # one vCPU at 1,769 MB taken as the end of every speed-up, threads or not
+    "03_memory_cpu_and_timeouts": ("answer_03_3", '"a"'),
+    # billed as it ran, today's 1 ms rounding applied to 2018
+    "04_billing_granularity": ("answer_04_1", "101"),
+    # one invocation per subscriber, the two retries of a failed one forgotten
+    "05_event_sources": ("answer_05_1", "2"),
+    # the client taken to wait as long as the function runs
+    "05b_event_payloads": ("answer_05b_1", '"a"'),
+    # memory taken to set only RAM, not the CPU share
+    "06_logs_and_monitoring": ("answer_06_2", '"a"'),
+    # every change counted as an invalid order, not one in five
+    "07_use_case_labs": ("answer_07_4", "2 * 15 * 60"),
+    # a percentage given for a fraction
+    "08_is_the_simulator_right": ("answer_08_1", "100 * theory.p_cold_ttl(rate, 600)"),
+    # environments never reclaimed taken to mean no cold start at all
+    "09_capstone_keep_alive": ("answer_09_1", '"a"'),
 }
 
 
@@ -45,25 +81,46 @@ def _with_wrong_answer(solution: nbformat.NotebookNode, question: str,
     return nb
 
 
+#: The lessons whose solution and blank student notebook are graded end to end as well.
+END_TO_END = ("00_start_here", "01_cold_and_warm_starts")
+
+
 @pytest.fixture(scope="module", params=LESSONS)
 def graded(request: pytest.FixtureRequest, built: dict, tmp_path_factory: pytest.TempPathFactory,
-           ) -> tuple[object, pd.DataFrame, str]:
+           ) -> tuple[object, pd.DataFrame, pd.DataFrame]:
     lesson = built[request.param]
     folder = tmp_path_factory.mktemp(f"{lesson.lesson}-submissions")
     solution = nbformat.read(lesson.solution, 4)
-    nbformat.write(solution, folder / "solution.ipynb")
-    nbformat.write(nbformat.read(lesson.student, 4), folder / "blank.ipynb")
+    if lesson.lesson in END_TO_END:
+        nbformat.write(solution, folder / "solution.ipynb")
+        nbformat.write(nbformat.read(lesson.student, 4), folder / "blank.ipynb")
     nbformat.write(_with_wrong_answer(solution, *WRONG[lesson.lesson]), folder / "wrong.ipynb")
     table = grading.grade(lesson.root, folder, jobs=1)
     written = pd.read_csv(folder / grading.GRADES_FILE)
     return lesson, table, written
 
 
+def _hidden_test(lesson: object, question: str, folder: Path) -> object:
+    """The question's hidden test file from the lesson's autograder zip, read by otter."""
+    from otter.test_files.ok_test import OKTestFile
+
+    with zipfile.ZipFile(lesson.autograder) as z:
+        path = Path(z.extract(f"tests/{question}.py", folder))
+    return OKTestFile.from_file(str(path))
+
+
+def _exercise_id(test: object) -> str:
+    """The exercise a hidden test judges by (``is_right("<id>", ...)``)."""
+    return re.search(r"is_right\(['\"]([^'\"]+)['\"]",
+                     "\n".join(case.body for case in test.test_cases)).group(1)
+
+
 def test_grades_csv_has_a_row_per_submission_and_a_column_per_question(graded) -> None:
     lesson, table, written = graded
     names = [q.name for q in lesson.questions]
     assert list(written.columns) == ["submission", *names, "total"]
-    assert list(written["submission"]) == ["blank", "solution", "wrong"]
+    expected = ["blank", "solution", "wrong"] if lesson.lesson in END_TO_END else ["wrong"]
+    assert list(written["submission"]) == expected
     for q in lesson.questions:
         if q.manual:  # left for the teacher
             assert written[q.name].isna().all()
@@ -71,37 +128,55 @@ def test_grades_csv_has_a_row_per_submission_and_a_column_per_question(graded) -
                                   check_dtype=False)
 
 
-def test_solution_gets_full_marks(graded) -> None:
-    lesson, table, _ = graded
-    row = table.set_index("submission").loc["solution"]
-    for q in lesson.questions:
-        if not q.manual:
-            assert row[q.name] == q.points, q.name
-    assert row["total"] == sum(q.points for q in lesson.questions if not q.manual) > 0
-
-
 def test_every_submission_was_graded_without_an_error_on_its_first_run(graded) -> None:
-    """No error, and no second run: a notebook of about 20 s never needs the cell timeout
+    """No error, and no second run: a notebook of under a minute never needs the cell timeout
     (a kernel client that missed a reply used to wait that long, see simlab.course.kernel)."""
     _, table, _ = graded
     assert table.attrs["errors"] == {}
     assert table.attrs["retried"] == {}
 
 
-def test_blank_student_notebook_gets_zero(graded) -> None:
-    lesson, table, _ = graded
-    row = table.set_index("submission").loc["blank"]
-    assert all(row[q.name] == 0 for q in lesson.questions if not q.manual)
-    assert row["total"] == 0
-
-
 def test_one_wrong_answer_loses_exactly_its_points(graded) -> None:
     lesson, table, _ = graded
     question, _ = WRONG[lesson.lesson]
-    rows = table.set_index("submission")
-    points = {q.name: q.points for q in lesson.questions}
-    assert rows.loc["wrong", question] == 0
-    assert rows.loc["solution", "total"] - rows.loc["wrong", "total"] == points[question]
+    row = table.set_index("submission").loc["wrong"]
+    auto = [q for q in lesson.questions if not q.manual]
+    for q in auto:
+        assert row[q.name] == (0 if q.name == question else q.points), q.name
+    assert row["total"] == sum(q.points for q in auto) - next(
+        q.points for q in auto if q.name == question)
+
+
+def test_solution_gets_full_marks(graded, tmp_path) -> None:
+    lesson, table, _ = graded
+    auto = [q for q in lesson.questions if not q.manual]
+    if lesson.lesson in END_TO_END:
+        row = table.set_index("submission").loc["solution"]
+        for q in auto:
+            assert row[q.name] == q.points, q.name
+        assert row["total"] == sum(q.points for q in auto) > 0
+        return
+    # every other question got full marks in the wrong submission; the wrong one's test:
+    question, _ = WRONG[lesson.lesson]
+    test = _hidden_test(lesson, question, tmp_path)
+    for module in pkgutil.iter_modules(simlab.course.lessons.__path__):  # register exercises
+        importlib.import_module(f"simlab.course.lessons.{module.name}")
+    test.run({question: expected_answer(_exercise_id(test))})
+    assert test.passed_all and test.score == test.possible > 0, test.summary()
+
+
+def test_blank_student_notebook_gets_zero(graded, tmp_path) -> None:
+    lesson, table, _ = graded
+    auto = [q for q in lesson.questions if not q.manual]
+    if lesson.lesson in END_TO_END:
+        row = table.set_index("submission").loc["blank"]
+        assert all(row[q.name] == 0 for q in auto)
+        assert row["total"] == 0
+        return
+    for q in auto:  # each answer is `...` in the student's notebook
+        test = _hidden_test(lesson, q.name, tmp_path)
+        test.run({q.name: ...})
+        assert test.score == 0 and not test.passed_all, q.name
 
 
 def test_a_file_that_is_not_a_notebook_scores_zero_with_its_reason(built: dict, tmp_path,

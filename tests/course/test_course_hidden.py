@@ -8,8 +8,9 @@ import math
 import numpy as np
 import pytest
 
+from simlab.core.keepalive import FixedKeepAlive
 from simlab.course.exercises import check
-from simlab.course.hidden import is_right
+from simlab.course.hidden import is_right, policy_beats_baseline
 from simlab.course.lessons import billing, start_here  # noqa: F401 - registers their exercises
 from simlab.course.teacher import expected_answer
 
@@ -50,3 +51,11 @@ def test_a_missing_or_malformed_answer_is_wrong_not_an_error(answer: object) -> 
 def test_an_unknown_exercise_is_an_error_of_the_master() -> None:
     with pytest.raises(ValueError, match="'00-nope' is not a registered exercise"):
         is_right("00-nope", 1)
+
+
+@pytest.mark.parametrize("policy", [..., None, 600, "fixed 10 min", object(),
+                                    FixedKeepAlive(600.0)])  # the last one does not adapt
+def test_a_missing_or_fixed_capstone_policy_is_not_right_and_prints_nothing(
+        policy: object, capsys: pytest.CaptureFixture[str]) -> None:
+    assert policy_beats_baseline(policy) is False
+    assert capsys.readouterr() == ("", "")
