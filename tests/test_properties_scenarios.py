@@ -415,9 +415,9 @@ def check_conservation(sc: Scenario, result: simlab.Result) -> None:
             got = (inv["source"] == name).sum()
             assert got == before(spec["times"], until) * len(spec["targets"]), name
         if kind == "sdk":
-            assert len(result.extras[name].rows) == before([c[0] for c in spec["calls"]], until)
+            assert len(result.output(name).rows) == before([c[0] for c in spec["calls"]], until)
         if kind == "sqs":
-            log = result.extras["sqs:q"]
+            log = result.output("sqs:q")
             frame = log.frame
             assert len(frame) == before([m[0] for m in spec["messages"]], until)
             mine = table[table["source"] == "sqs:q"]
@@ -431,12 +431,12 @@ def check_conservation(sc: Scenario, result: simlab.Result) -> None:
             assert (ok["receive_count"] >= 1).all()
             assert counts.get("dead_letter", 0) == len(log.dead_letters)
             if spec["max_receive_count"] is not None:
-                assert len(result.extras["sqs:dlq"].frame) == len(log.dead_letters)
+                assert len(result.output("sqs:dlq").frame) == len(log.dead_letters)
                 assert table.loc[table["source"] == "sqs:dlq", "count"].sum() == len(
                     log.dead_letters)
         if kind in ("kinesis", "dynamodb"):
             key = f"{kind}:{'stream' if kind == 'kinesis' else 'table'}"
-            log = result.extras[key]
+            log = result.output(key)
             records = log.records
             n = before([r[0] for r in spec["records"]], until)
             mine = table[table["source"] == key]
@@ -450,7 +450,7 @@ def check_conservation(sc: Scenario, result: simlab.Result) -> None:
                 info = "KinesisBatchInfo" if kind == "kinesis" else "DDBStreamBatchInfo"
                 described = sum(r[info]["batchSize"] for r in log.failures)
                 assert described == discarded
-                assert len(result.extras.get(f"{kind}-failures", ())) == len(log.failures)
+                assert len(result.outputs.get(f"{kind}-failures", ())) == len(log.failures)
     check_async(sc, result, table)
 
 
@@ -512,11 +512,11 @@ def check_async(sc: Scenario, result: simlab.Result, table: pd.DataFrame) -> Non
             continue
         gave_up = counts.get("failed", 0) + counts.get("expired", 0)
         if spec["on_failure"] != "none":
-            assert len(result.extras.get(f"failed-{fn}", ())) == gave_up
+            assert len(result.outputs.get(f"failed-{fn}", ())) == gave_up
         if spec["dlq"]:
-            assert len(result.extras.get(f"dlq-{fn}", ())) == gave_up
+            assert len(result.outputs.get(f"dlq-{fn}", ())) == gave_up
         if spec["on_success"]:
-            assert len(result.extras.get(f"succeeded-{fn}", ())) == counts.get("succeeded", 0)
+            assert len(result.outputs.get(f"succeeded-{fn}", ())) == counts.get("succeeded", 0)
 
 
 def check_limits(sc: Scenario, inv: pd.DataFrame, result: simlab.Result) -> None:

@@ -3,7 +3,7 @@
 A run changes its platform as it goes: functions are created at t = 0, and a lesson may raise a
 function's memory at t = 30 min (``sim.update_function_configuration(1800, "f", memory_mb=1024)``)
 or cap its concurrency (``sim.put_function_concurrency(...)``). The simulation logs each such
-action in ``result.extras["control_plane"]`` as ``(time_s, api, function, changes)``, in simlab's
+action in ``result.output("control_plane")`` as ``(time_s, api, function, changes)``, in simlab's
 own words (``memory_mb``). On AWS the same actions are API calls, and CloudTrail records each one
 in the API's words (``memorySize``), with who made it and when:
 
@@ -47,7 +47,7 @@ import pandas as pd
 from simlab.aws.sources.base import Source
 from simlab.aws.sources.payloads.notifications import decode_s3_key
 from simlab.aws.sources.s3 import S3Bucket
-from simlab.aws.sources.timeline import at_times, register_service
+from simlab.aws.sources.timeline import at_times
 from simlab.aws.trail import (
     EVENT_NAMES,
     TrailFile,
@@ -142,7 +142,7 @@ def api_calls(
     Parameters
     ----------
     entry : (time_s, api, function, changes)
-        One item of ``result.extras["control_plane"]``: ``api`` is ``CreateFunction``,
+        One item of ``result.output("control_plane")``: ``api`` is ``CreateFunction``,
         ``UpdateFunctionConfiguration``, ``PutFunctionConcurrency`` or
         ``DeleteFunctionConcurrency``; ``changes`` uses simlab's names (``memory_mb=1024``).
     config : dict
@@ -259,9 +259,9 @@ class _Translator:
 
 
 def _log_of(result: Result) -> list[Any]:
-    log = getattr(result, "extras", {}).get("control_plane")
+    log = getattr(result, "outputs", {}).get("control_plane")
     if log is None:
-        raise ValueError("result has no control-plane log (result.extras['control_plane']); "
+        raise ValueError("result has no control-plane log (result.output('control_plane')); "
                          "it comes from Simulation.run")
     return list(log)
 
@@ -284,7 +284,7 @@ def result_trail(
     Parameters
     ----------
     result : Result
-        A finished run (its ``extras["control_plane"]``, ``seed`` and ``epoch`` are used).
+        A finished run (its output ``"control_plane"``, ``seed`` and ``epoch`` are used).
     user : str
         IAM user name who made the calls (``"root"`` for the root user).
     account_id, region : str
@@ -332,7 +332,7 @@ def trail_frame(
         ``action`` (the API action), ``function``, ``user``, ``read_only``,
         ``request_parameters`` (compact JSON text), ``event_id``.
     """
-    if hasattr(trail, "extras") and hasattr(trail, "seed"):
+    if hasattr(trail, "outputs") and hasattr(trail, "seed"):
         timed = _timed_trail(trail, options.get("user", "student"),  # type: ignore[arg-type]
                              options.get("account_id", "123456789012"),
                              options.get("region", "us-east-1"))
@@ -376,7 +376,7 @@ def trail_frame(
 
 # -- delivery during a run ----------------------------------------------------------------------
 class TrailDeliveries:
-    """What a :class:`CloudTrailDelivery` put into its bucket (``result.extras[<its name>]``).
+    """What a :class:`CloudTrailDelivery` put into its bucket (``result.output(<its name>)``).
 
     Attributes
     ----------
@@ -444,6 +444,7 @@ class CloudTrailDelivery(Source):
     """
 
     kind = "cloudtrail"
+    output_type = TrailDeliveries
 
     def __init__(self, bucket: S3Bucket, every_s: float = 300.0, *, delay_s: float = 0.0,
                  prefix: str = "", user: str = "student", account_id: str = "123456789012",
@@ -479,7 +480,7 @@ class CloudTrailDelivery(Source):
             raise ValueError(f"trail delivery needs an epoch in whole seconds (eventTime has no "
                              f"fraction), got {run.epoch.isoformat()}")
         name = self.name or self.kind
-        delivered = register_service(run, name, TrailDeliveries(self.bucket.bucket))
+        delivered = run.service(name, lambda run: TrailDeliveries(self.bucket.bucket), shared=False)
         translator = _Translator(run.seed, run.epoch, **self.options)
         every, delay = self.every_s, self.delay_s
         account, region = self.options["account_id"], self.options["region"]

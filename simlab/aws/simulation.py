@@ -77,11 +77,40 @@ class Run:
         """A generator for the stream ``names`` (e.g. ``("source", "poisson")``)."""
         return self.streams.generator(*names)
 
-    def service(self, name: str, factory: Callable[[Run], Any]) -> Any:
-        """The run's shared service ``name``, created by ``factory(run)`` on first use."""
+    def service(self, name: str, factory: Callable[[Run], Any], *,
+                shared: bool | type | tuple[type, ...] = True) -> Any:
+        """The run's service ``name``, created by ``factory(run)`` on first use.
+
+        Services are what a run's sources keep while it runs and leave for inspection: the
+        async event queue, a queue's log, a bucket's contents... The result hands each out as
+        ``result.output(name)`` (or ``result.output(source)``). This is the only way to add one.
+
+        Parameters
+        ----------
+        name
+            The service's name, unique within the run.
+        factory
+            Makes the service when it does not exist yet.
+        shared
+            Whether a second request for ``name`` gets the same object: ``True`` (a service
+            shared by several sources, such as the async queue), ``False`` (one source's own,
+            so a second request is two things wanting one name: an error), or a class (shared
+            only if the service there is of that class).
+
+        Raises
+        ------
+        ValueError
+            ``name`` is taken and may not be shared.
+        """
         if name not in self.services:
             self.services[name] = factory(self)
-        return self.services[name]
+            return self.services[name]
+        existing = self.services[name]
+        if shared is True or (shared is not False and isinstance(existing, shared)):
+            return existing
+        raise ValueError(f"two things of this run want the name {name!r} for their output (a "
+                         f"source and a destination, or two of either); give one of them "
+                         f"another name")
 
     def invoke(self, target: str, payload: Any = None, *, invocation_type: str = "sync",
                source: str = "sdk", on_done: Callable[[Call], Any] | None = None) -> Any:
@@ -376,7 +405,7 @@ class Simulation:
             if callable(finish):
                 finish(run.until_s)
         return Result.from_engine(engine, seed=run.seed, until_s=run.until_s, epoch=run.epoch,
-                                  extras=dict(run.services))
+                                  outputs=dict(run.services))
 
     def _check_expected_requests(self, until_s: float, max_events: float) -> None:
         """Refuse a run whose sources are expected to send more than ``max_events`` requests."""

@@ -10,13 +10,20 @@ warm and cold.
 
 Time averages (``mean_environments`` and its busy and idle parts) are integrals over simulated time
 divided by the run's length, not averages over events.
+
+What a run's sources and services leave besides the records (an API's responses, a queue's
+messages, a bucket's contents, a dead-letter queue) are its **outputs**, one typed object each:
+``result.output(api)`` for the source ``api`` of the simulation (or by name,
+``result.output("apigateway")``); ``result.outputs`` lists them all.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
 
 import numpy as np
 import pandas as pd
@@ -26,7 +33,24 @@ from simlab.core.config import PlatformRules
 if TYPE_CHECKING:  # pragma: no cover
     from simlab.core.engine import Engine
 
-__all__ = ["Result"]
+__all__ = ["Result", "HasOutput"]
+
+T = TypeVar("T")
+
+
+class HasOutput(Protocol[T]):
+    """A source (or destination) whose run leaves one output: its name among the run's outputs
+    and the output's class."""
+
+    @property
+    def output_key(self) -> str:
+        """The output's name in :attr:`Result.outputs`."""
+        ...
+
+    @property
+    def output_type(self) -> type[T]:
+        """The class of the output."""
+        ...
 
 
 class Result:
@@ -45,7 +69,7 @@ class Result:
     def __init__(self, *, invocations: pd.DataFrame | None, environments: pd.DataFrame,
                  hosts: pd.DataFrame, functions: pd.DataFrame, rules: PlatformRules, seed: int,
                  until_s: float, epoch: dt.datetime, max_concurrency: int,
-                 extras: dict[str, Any] | None = None, aggregates: Any = None,
+                 outputs: dict[str, Any] | None = None, aggregates: Any = None,
                  record: str = "all") -> None:
         self._invocations = invocations
         #: The aggregate recorder of a ``record="summary"``/``"metrics"`` run, else None.
@@ -61,14 +85,13 @@ class Result:
         self.until_s = until_s
         self.epoch = epoch
         self.max_concurrency = max_concurrency
-        #: What sources and services left for inspection (dead-letter queues, trail files...).
-        self.extras: dict[str, Any] = extras or {}
+        self._outputs: dict[str, Any] = outputs or {}
 
     @classmethod
     def from_engine(cls, engine: Engine, *, seed: int, until_s: float, epoch: dt.datetime,
-                    extras: dict[str, Any]) -> Result:
-        """Build the tables from a finished engine; ``extras`` are what the run's sources and
-        services left for inspection (already finished)."""
+                    outputs: dict[str, Any]) -> Result:
+        """Build the tables from a finished engine; ``outputs`` are what the run's sources and
+        services left for inspection (already finished), by name."""
         names = [f.name for f in engine.fns]
         cfgs = [f.cfg for f in engine.fns]
         functions = pd.DataFrame({
@@ -97,7 +120,7 @@ class Result:
         return cls(invocations=invocations, environments=engine.envs.frame(names),
                    hosts=pd.DataFrame(engine.hosts.columns(until_s)), functions=functions,
                    rules=engine.rules, seed=seed, until_s=until_s, epoch=epoch,
-                   max_concurrency=engine.max_in_flight, extras=extras,
+                   max_concurrency=engine.max_in_flight, outputs=outputs,
                    aggregates=aggregates, record=record)
 
     @property
@@ -117,6 +140,49 @@ class Result:
             inv["cost_usd"] = priced["cost_usd"].to_numpy()
             self._priced = True
         return inv.copy(deep=False)
+
+    @overload
+    def output(self, source: str) -> Any: ...
+
+    @overload
+    def output(self, source: HasOutput[T]) -> T: ...
+
+    def output(self, source: Any) -> Any:
+        """What ``source`` left in this run: an API's responses, a queue's log, a bucket's
+        contents, a destination's records...
+
+        Parameters
+        ----------
+        source
+            A source or destination of the simulation that made this run (its output has the
+            class the source declares), or the output's name (see :attr:`outputs`).
+
+        Raises
+        ------
+        KeyError
+            The run has no output by that name.
+        TypeError
+            ``source`` is neither, or the output under its name is of another class.
+        """
+        key = source if isinstance(source, str) else getattr(source, "output_key", None)
+        if not isinstance(key, str):
+            raise TypeError(f"source must be a source or destination of this run, or the name "
+                            f"of one of its outputs, got {source!r}")
+        if key not in self._outputs:
+            raise KeyError(f"this run has no output {key!r}; its outputs: "
+                           f"{', '.join(sorted(self._outputs)) or 'none'}")
+        out = self._outputs[key]
+        kind = None if isinstance(source, str) else getattr(source, "output_type", None)
+        if kind is not None and not isinstance(out, kind):
+            raise TypeError(f"the output {key!r} is a {type(out).__name__}, not the "
+                            f"{kind.__name__} that {source!r} leaves: two things of the run "
+                            f"share the name")
+        return out
+
+    @property
+    def outputs(self) -> Mapping[str, Any]:
+        """Every output of the run by name, read-only (see :meth:`output`)."""
+        return MappingProxyType(self._outputs)
 
     @property
     def environments(self) -> pd.DataFrame:
@@ -192,7 +258,7 @@ class Result:
 
         spans: dict[str, list[tuple[float, int, int]]] = {}
         config: dict[str, dict[str, Any]] = {}
-        for t, _api, name, changes in self.extras.get("control_plane", []):
+        for t, _api, name, changes in self._outputs.get("control_plane", []):
             if t >= self.until_s:
                 continue
             state = config.setdefault(name, {"provisioned_concurrency": 0, "memory_mb": 128})
@@ -219,17 +285,18 @@ class Result:
         Returns
         -------
         pandas.DataFrame
-            Columns ``source`` (its key in ``extras``: ``"sqs:<queue>"``, ``"kinesis:<stream>"``,
-            ``"dynamodb:<table>"``, ``"async"``), ``unit`` (``"message"``, ``"record"``,
-            ``"event"``), ``function``, ``outcome`` and ``count``. Each item sent is counted in
-            exactly one outcome (a stream record once per function reading the stream); one
-            still queued, waiting or blocked when the run stopped is ``"pending"``. Outcomes:
+            Columns ``source`` (its name in :attr:`outputs`: ``"sqs:<queue>"``,
+            ``"kinesis:<stream>"``, ``"dynamodb:<table>"``, ``"async"``), ``unit``
+            (``"message"``, ``"record"``, ``"event"``), ``function``, ``outcome`` and ``count``.
+            Each item sent is counted in exactly one outcome (a stream record once per function
+            reading the stream); one still queued, waiting or blocked when the run stopped is
+            ``"pending"``. Outcomes:
             :data:`simlab.aws.sources.sqs.MESSAGE_OUTCOMES`,
             :data:`simlab.aws.sources.streams.OUTCOMES`,
             :data:`simlab.aws.sources.invoke_async.EVENT_OUTCOMES`.
         """
         parts = []
-        for key, service in self.extras.items():
+        for key, service in self._outputs.items():
             table = getattr(service, "outcomes", None)
             if callable(table):
                 df = table()

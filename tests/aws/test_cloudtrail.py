@@ -149,7 +149,7 @@ def test_trail_frame_of_a_result_and_of_records(run) -> None:
     assert frame.loc[2, "event_time"] == pd.Timestamp("2026-11-27T00:30:00Z")
     assert frame.loc[2, "function"] == "f" and frame.loc[2, "user"] == "student"
     assert not frame["read_only"].any()
-    back = trail_frame(run.extras["cloudtrail"].records)
+    back = trail_frame(run.output("cloudtrail").records)
     pd.testing.assert_frame_equal(back, frame)
     empty = trail_frame([])
     assert tuple(empty.columns) == TRAIL_COLUMNS and empty.empty
@@ -163,7 +163,7 @@ def test_trail_frame_of_a_result_and_of_records(run) -> None:
 
 def test_a_result_without_control_plane_log_is_refused(run) -> None:
     class Bare:
-        extras: dict = {}
+        outputs: dict = {}
         seed = 0
         epoch = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -173,14 +173,14 @@ def test_a_result_without_control_plane_log_is_refused(run) -> None:
 
 # -- delivery during the run ----------------------------------------------------------------------
 def test_delivery_triggers_the_function_once_per_log_file(run) -> None:
-    files = run.extras["cloudtrail"].files
+    files = run.output("cloudtrail").files
     # Window 0 holds both CreateFunction calls, window 6 the update; the others are empty.
     assert [f.delivery_time_s for f in files] == [300.0, 2100.0]
     audit = run.invocations[run.invocations["function"] == "audit"]
     assert len(audit) == len(files)
     assert (audit["status"] == "ok").all()
     assert [o["files"] for o in audit["output"]] == [[f.key] for f in files]
-    objects = run.extras["s3"].objects
+    objects = run.output("s3").objects
     assert sorted(objects) == sorted(f.key for f in files)
     for f in files:
         assert objects[f.key][0] == f.delivery_time_s  # put into the bucket during the run
@@ -192,9 +192,9 @@ def test_delivery_triggers_the_function_once_per_log_file(run) -> None:
 
 
 def test_delivered_records_are_the_trail_of_the_run(run) -> None:
-    delivered = run.extras["cloudtrail"].records
+    delivered = run.output("cloudtrail").records
     assert delivered == result_trail(run)
-    update_file = run.extras["cloudtrail"].files[1]
+    update_file = run.output("cloudtrail").files[1]
     assert "_20261127T0035Z_" in update_file.key
     assert [r["eventName"] for r in read_trail_file(update_file.body)] == [
         "UpdateFunctionConfiguration20150331v2"]
@@ -204,7 +204,7 @@ def test_delivered_records_are_the_trail_of_the_run(run) -> None:
                                 "requestParameters": {"functionName": "f", "memorySize": 1024}}]
     lines = run.logs("audit").filter(pattern="UpdateFunctionConfiguration20150331v2").df
     assert len(lines) == 1 and 'f by student: {"memorySize":1024}' in lines["message"].iloc[0]
-    table = run.extras["cloudtrail"].frame()
+    table = run.output("cloudtrail").frame()
     assert table["records"].tolist() == [2, 1]
     assert (table["size_bytes"] > 0).all()
 
@@ -213,7 +213,7 @@ def test_changes_in_one_window_share_one_file_and_the_last_window_waits() -> Non
     changes = ((610.0, {"memory_mb": 256}), (890.0, {"timeout_s": 10}),
                (3500.0, {"memory_mb": 512}))
     result = _pipeline(changes=changes, until_s=3600).run(until_s=3600)
-    files = result.extras["cloudtrail"].files
+    files = result.output("cloudtrail").files
     assert [f.delivery_time_s for f in files] == [300.0, 900.0]
     assert [len(read_trail_file(f.body)) for f in files] == [2, 2]
     # The change at 3,500 s belongs to the window delivered at 3,600 s: after the run.
@@ -223,7 +223,7 @@ def test_changes_in_one_window_share_one_file_and_the_last_window_waits() -> Non
 
 def test_delay_and_prefix_shape_the_delivery() -> None:
     result = _pipeline(delay_s=90, prefix="org/trails").run(until_s=3600)
-    files = result.extras["cloudtrail"].files
+    files = result.output("cloudtrail").files
     assert [f.delivery_time_s for f in files] == [390.0, 2190.0]
     assert all(f.key.startswith("org/trails/AWSLogs/123456789012/CloudTrail/") for f in files)
     assert "_20261127T0036Z_" in files[1].key
@@ -239,7 +239,7 @@ def test_one_file_and_one_invocation_per_window_with_calls(times, every_s) -> No
     result = _pipeline(changes=changes, every_s=every_s, traffic=False).run(until_s=3600)
     windows = {0} | {t // every_s for t in times}
     finished = {w for w in windows if (w + 1) * every_s < 3600}
-    files = result.extras["cloudtrail"].files
+    files = result.output("cloudtrail").files
     assert [f.delivery_time_s for f in files] == [(w + 1) * every_s for w in sorted(finished)]
     assert (result.invocations["function"] == "audit").sum() == len(files)
     delivered = sum(len(read_trail_file(f.body)) for f in files)

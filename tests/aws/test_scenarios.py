@@ -39,7 +39,7 @@ def test_etl_each_clean_file_is_catalogued() -> None:
     produced = [o["output"] for o in _outputs(r, "transform")]
     catalogued = _outputs(r, "catalog")
     assert set(catalogued) >= set(produced)
-    assert set(r.extras["s3-2"].objects) == set(catalogued)
+    assert set(r.output("s3-2").objects) == set(catalogued)
     assert len(produced) > 200
     # a failed attempt had already written its file: the retry writes it again (at-least-once)
     ran = transforms["status"].isin(["ok", "error"]).sum()
@@ -47,23 +47,23 @@ def test_etl_each_clean_file_is_catalogued() -> None:
     # events that failed three times are in the dead-letter queue, and only those
     per_event = transforms.groupby("event_id")["status"].agg(list)
     exhausted = sum(1 for s in per_event if s == ["error"] * 3)
-    assert len(r.extras["etl-failures"]) == exhausted
+    assert len(r.output("etl-failures")) == exhausted
     assert exhausted < 20  # 0.2 ** 3 of about 300 events
     assert transforms["attempt"].max() <= 3
 
 
 def test_api_backend_answers_200_lambda_throttles_with_500_and_the_stage_with_429() -> None:
     r = scenarios.api_backend(seed=1, rate_per_s=10).run(until_s=120)
-    resp = r.extras["apigateway"].responses
+    resp = r.output("apigateway").responses
     assert len(resp) == len(r.invocations)
     assert (resp["http_status"] == 200).mean() > 0.98
     choked = scenarios.api_backend(seed=1, rate_per_s=20, reserved_concurrency=1,
                                    client_retries=0, error_rate=0.0).run(until_s=60)
-    statuses = set(choked.extras["apigateway"].responses["http_status"])
+    statuses = set(choked.output("apigateway").responses["http_status"])
     assert statuses == {200, 500}
     staged = scenarios.api_backend(seed=1, rate_per_s=20, stage_rate_per_s=5, stage_burst=5,
                                    client_retries=0, error_rate=0.0).run(until_s=60)
-    resp = staged.extras["apigateway"].responses
+    resp = staged.output("apigateway").responses
     assert set(resp["http_status"]) == {200, 429}
     # the stage admits at most its burst plus 5 a second; the rest is refused before Lambda
     assert len(staged.invocations) <= 5 + 5 * 60
@@ -76,7 +76,7 @@ def test_mobile_backend_one_upload_sets_off_three_functions() -> None:
     assert counts["thumbnail"] > 100
     assert counts["thumbnail"] - 1 <= counts["push-notify"] <= counts["thumbnail"]
     assert counts["push-notify"] == counts["update-feed"]
-    assert len(r.extras["sns"].messages) == counts["push-notify"]
+    assert len(r.output("sns").messages) == counts["push-notify"]
     assert counts["feed"] > 500
     lines = r.invocations.loc[r.invocations["function"] == "push-notify", "log_lines"]
     assert lines.iloc[0][0].startswith("push: your friend posted photos/IMG_")
@@ -94,17 +94,17 @@ def test_infra_automation_flags_exactly_the_scheduled_calls_of_the_watched_kind(
         until_s=until)
     plan = scenarios.control_plane_calls(4, 24.0, 12.0)
     # the platform made the scheduled changes, at their times
-    made = [e for e in r.extras["control_plane"] if e[1] != "CreateFunction"]
+    made = [e for e in r.output("control_plane") if e[1] != "CreateFunction"]
     assert [(e[0], e[2]) for e in made] == [(c[0], c[2]) for c in plan if c[0] < until]
     # the trail delivered every call made before its last delivery (t = 14,100 s), no other
     delivered = [c for c in plan if c[0] < until - every]
-    files = r.extras["cloudtrail"].frame()
+    files = r.output("cloudtrail").frame()
     assert (files["delivery_time_s"] % every == 0).all()
     assert files["records"].sum() == len(delivered) + 5  # and the 5 CreateFunction calls
     outputs = _outputs(r, "flag-calls")
     assert len(outputs) == len(files)
     assert sum(o["records"] for o in outputs) == files["records"].sum()
-    alerts = [json.loads(m) for m in r.extras["sns"].messages["message"]]
+    alerts = [json.loads(m) for m in r.output("sns").messages["message"]]
     got = sorted((_seconds(r, a["eventTime"]), a["requestParameters"]["functionName"])
                  for a in alerts)
     expected = sorted((float(int(t)), f) for t, action, f, _ in delivered if action == watched)
@@ -164,7 +164,7 @@ def test_nightly_job_runs_at_two_and_retries() -> None:
     np.testing.assert_allclose(first["arrival_s"], 7200.0 + 86_400.0 * np.arange(10))
     per_night = inv.groupby("event_id")["status"].agg(list)
     assert all(len(s) <= 3 for s in per_night)
-    assert len(r.extras["report-failures"]) == sum(s == ["error"] * 3 for s in per_night)
+    assert len(r.output("report-failures")) == sum(s == ["error"] * 3 for s in per_night)
     assert inv["duration_ms"].median() == pytest.approx(240_000, rel=0.3)
 
 
@@ -178,7 +178,7 @@ def _in_order(df: pd.DataFrame, by: str) -> bool:
 def test_clickstream_processes_every_click_once_in_shard_order() -> None:
     until = 600.0
     r = scenarios.clickstream_kinesis(seed=1, hours=until / 3600).run(until_s=until)
-    log = r.extras["kinesis:clickstream"]
+    log = r.output("kinesis:clickstream")
     rec = log.records
     clicks = scenarios.click_events(1, until / 3600, 20.0, 2_000)
     assert len(rec) == len(clicks) > 10_000
@@ -199,7 +199,7 @@ def test_clickstream_processes_every_click_once_in_shard_order() -> None:
 def test_clickstream_with_parallelization_keeps_each_users_order() -> None:
     r = scenarios.clickstream_kinesis(seed=2, shards=1, parallelization_factor=4,
                                       hours=0.05).run(until_s=180)
-    rec = r.extras["kinesis:clickstream"].records
+    rec = r.output("kinesis:clickstream").records
     done = rec[rec["outcome"] == "ok"]
     assert len(done) > 3_000 and rec["slot"].nunique() == 4
     assert _in_order(done, "partition_key")
@@ -213,7 +213,7 @@ def test_clickstream_poison_record_blocks_only_its_shard() -> None:
     poison = [i for i, c in enumerate(clicks) if not c[2].endswith(b"}")]
     r = scenarios.clickstream_kinesis(seed=3, poison_fraction=fraction,
                                       hours=hours).run(until_s=until)
-    log = r.extras["kinesis:clickstream"]
+    log = r.output("kinesis:clickstream")
     rec = log.records
     first = rec.loc[poison].groupby("shard")["sequence_number"].min()
     assert 1 <= len(first) < 4  # some shards are poisoned, not all
@@ -237,10 +237,10 @@ def test_clickstream_bisect_and_retries_discard_exactly_the_poison_records() -> 
     poison = {i for i, c in enumerate(clicks) if not c[2].endswith(b"}")}
     r = scenarios.clickstream_kinesis(seed=3, poison_fraction=fraction, hours=hours,
                                       max_retries=2, bisect_on_error=True).run(until_s=until)
-    rec = r.extras["kinesis:clickstream"].records
+    rec = r.output("kinesis:clickstream").records
     assert set(rec.index[rec["outcome"] == "discarded_retries"]) == poison
     assert (rec.loc[rec["arrival_s"] < until - 5.0, "outcome"] != "pending").all()
-    failures = r.extras["clickstream-failures"].records
+    failures = r.output("clickstream-failures").records
     assert len(failures) == len(poison) >= 3
     assert all(f["KinesisBatchInfo"]["batchSize"] == 1 for f in failures)
 
@@ -257,7 +257,7 @@ def test_order_queue_dead_letters_the_bad_orders_after_max_receive_count() -> No
                                     bad_fraction=0.02, error_rate=0.0, hours=until / 3600)
     assert sim.sources[0][0].visibility_timeout_s == 6 * 10 == visibility
     r = sim.run(until_s=until)
-    log = r.extras["sqs:orders"]
+    log = r.output("sqs:orders")
     msgs = log.frame
     bad = _bad_orders(1, until / 3600, 0.02)
     dead = set(msgs.index[msgs["outcome"] == "dead_letter"])
@@ -270,7 +270,7 @@ def test_order_queue_dead_letters_the_bad_orders_after_max_receive_count() -> No
     assert (waited >= receives * visibility - 1e-6).all()
     good = msgs.drop(index=sorted(bad))
     assert (good.loc[good["sent_s"] < until - 5, "outcome"] == "ok").all()
-    dlq = r.extras["sqs:orders-dlq"].frame
+    dlq = r.output("sqs:orders-dlq").frame
     assert len(dlq) == len(dead) == len(log.dead_letters)
     assert [json.loads(m["body"])["order_id"] for m in log.dead_letters] == [
         f"o-{i:06d}" for i in sorted(dead, key=lambda i: msgs.loc[i, "processed_s"])]
@@ -286,7 +286,7 @@ def test_order_queue_batches_drag_good_orders_to_the_dead_letter_queue() -> None
     r = scenarios.order_queue_sqs(seed=1, function_timeout_s=10, max_receive_count=3,
                                   bad_fraction=0.02, error_rate=0.0, batching_window_s=2.0,
                                   hours=until / 3600).run(until_s=until)
-    log = r.extras["sqs:orders"]
+    log = r.output("sqs:orders")
     assert log.batches["messages"].max() == 10 and log.batches["messages"].median() == 10
     msgs = log.frame
     dead = set(msgs.index[msgs["outcome"] == "dead_letter"])
@@ -345,7 +345,7 @@ def test_sdk_pipeline_chains_callees_to_their_callers() -> None:
     charges = inv[inv["function"] == "charge-card"]
     assert (charges["status"] == "error").sum() == len(declined)
     assert charges["error"].dropna().str.startswith("RuntimeError: card declined").all()
-    responses = r.extras["sdk"].responses
+    responses = r.output("sdk").responses
     assert responses["status_code"].tolist() == [204] + [200] * len(roots)
     assert responses["function_error"].isna().all()  # place-order itself never fails
 

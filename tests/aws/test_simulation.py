@@ -206,7 +206,7 @@ def test_the_run_object_seen_by_sources() -> None:
     assert seen["service_once"]
     assert isinstance(seen["call"], Call) and seen["call"].payload == {"x": 1}
     assert r.invocations["source"].astype(str).tolist() == ["probe"]
-    assert r.extras["thing"] is not None and r.epoch == epoch
+    assert r.output("thing") is not None and r.epoch == epoch
 
 
 def test_every_arrival_before_the_end_has_exactly_one_row() -> None:
@@ -413,7 +413,7 @@ def test_scheduled_changes_are_logged_as_control_plane_calls() -> None:
     sim.put_function_concurrency(10.0, "f", 5)
     sim.put_function_concurrency(30.0, "f", None)
     sim.update_function_configuration(500.0, "f", memory_mb=1024)  # after the end: not applied
-    log = sim.run(until_s=100).extras["control_plane"]
+    log = sim.run(until_s=100).output("control_plane")
     assert [(t, api) for t, api, _, _ in log] == [
         (0.0, "CreateFunction"), (10.0, "PutFunctionConcurrency"),
         (20.0, "UpdateFunctionConfiguration"), (30.0, "DeleteFunctionConcurrency")]

@@ -369,3 +369,60 @@ def test_invocations_are_priced_once(monkeypatch: pytest.MonkeyPatch) -> None:
     second = result.invocations["cost_usd"].to_numpy()
     assert len(calls) == 1 and first.sum() > 0
     np.testing.assert_array_equal(first, second)
+
+
+# -- outputs -----------------------------------------------------------------------------------
+def _api_run() -> tuple[Result, object, object]:
+    from simlab.aws.sources import SDK, APIGateway, DeadLetterQueue, configure_async
+
+    api = APIGateway(Replay([1.0, 2.0]))
+    dlq = DeadLetterQueue("failed")
+    sim = (simlab.Simulation(seed=1)
+           .add_function("f", duration_s=0.1)
+           .add_source(api, target="f")
+           .add_source(SDK(calls=[(3.0, "f", {}, "Event")]), target="f"))
+    configure_async(sim, "f", dead_letter_queue=dlq)
+    return sim.run(until_s=10), api, dlq
+
+
+def test_output_of_a_source_is_its_typed_object_by_the_source_or_its_name() -> None:
+    from simlab.aws.sources.apigateway import APIGatewayLog
+
+    result, api, dlq = _api_run()
+    log = result.output(api)
+    assert isinstance(log, APIGatewayLog) and log is result.output(api.output_key)
+    assert len(log.responses) == 2
+    assert result.output(dlq).records == []  # the run's copy of the destination, empty
+    assert set(result.outputs) >= {api.output_key, "failed", "control_plane"}
+
+
+def test_outputs_are_read_only_and_unknown_ones_are_named() -> None:
+    result, api, _ = _api_run()
+    with pytest.raises(TypeError):
+        result.outputs["mine"] = 1  # type: ignore[index]
+    with pytest.raises(KeyError, match=r"no output 'nope'; its outputs: .*apigateway"):
+        result.output("nope")
+    with pytest.raises(TypeError, match="source must be a source or destination"):
+        result.output(3)  # type: ignore[call-overload]
+
+
+def test_an_output_of_another_class_under_the_name_is_an_error() -> None:
+    from simlab.aws.sources.sns import SNSTopic
+
+    result, api, _ = _api_run()
+    other = SNSTopic("t", messages=[])
+    other.name = api.output_key  # a source that claims the API's name
+    with pytest.raises(TypeError, match="is a APIGatewayLog, not the TopicLog"):
+        result.output(other)
+
+
+def test_two_outputs_that_want_one_name_are_an_error() -> None:
+    from simlab.aws.sources import SDK, APIGateway, DeadLetterQueue, configure_async
+
+    sim = (simlab.Simulation(seed=1)
+           .add_function("f", duration_s=0.1)
+           .add_source(APIGateway(Replay([1.0])), target="f")
+           .add_source(SDK(calls=[(3.0, "f", {}, "Event")]), target="f"))
+    configure_async(sim, "f", dead_letter_queue=DeadLetterQueue("apigateway"))
+    with pytest.raises(ValueError, match="two things of this run want the name 'apigateway'"):
+        sim.run(until_s=10)

@@ -5,7 +5,7 @@ triggers wired the way the use case works on AWS, so that a lesson can start fro
 in one line and then change one thing::
 
     result = simlab.scenarios.etl_s3(seed=0).run(until_s=3600)
-    result.extras["etl-failures"].records      # what the dead-letter queue caught
+    result.output("etl-failures").records      # what the dead-letter queue caught
 
 =======================  ======================================================================
 ``etl_s3``               files land in S3, a function transforms each one and writes the result

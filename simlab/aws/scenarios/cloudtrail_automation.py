@@ -111,8 +111,8 @@ def infra_automation(seed: int = 0, *, era: str = "today",
     publishes an alert to the ``security-alerts`` topic, which invokes ``notify-security``.
 
     Look at: the ``output`` of ``flag-calls`` (records scanned, flagged), the alerts in
-    ``result.extras["sns"].messages``, the delivered files in ``result.extras["cloudtrail"]``,
-    the changes in ``result.extras["control_plane"]``, the ``log_lines`` column.
+    ``result.output("sns").messages``, the delivered files in ``result.output("cloudtrail")``,
+    the changes in ``result.output("control_plane")``, the ``log_lines`` column.
     """
     if watched_call not in WATCHABLE_CALLS:
         raise ValueError(f"watched_call must be a Lambda API action the run's control plane "

@@ -66,7 +66,7 @@ def sdk_pipeline(seed: int = 0, *, era: str = "today", orders_per_s: float = 1.0
     * ``send-receipt`` (``Event``), only for paid orders: queued, it runs asynchronously.
 
     Look at: the ``parent_invocation_id`` column (who called whom),
-    ``result.extras["sdk"].responses`` (what the program got back), the ``output`` of
+    ``result.output("sdk").responses`` (what the program got back), the ``output`` of
     ``place-order``, the cold starts each link of the chain adds.
     """
     number("orders_per_s", orders_per_s, 0, 1_000, low_open=True)

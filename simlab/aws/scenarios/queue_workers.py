@@ -98,8 +98,8 @@ def order_queue_sqs(seed: int = 0, *, era: str = "today", orders_per_s: float = 
     of its batch there too, since they fail and come back together (AWS's partial batch
     responses, ``ReportBatchItemFailures``, which avoid that, are not modelled).
 
-    Look at: ``result.extras["sqs:orders"]`` (``.frame``: receive counts and outcomes,
-    ``.batches``, ``.dead_letters``), ``result.extras["sqs:orders-dlq"].frame`` (what an operator
+    Look at: ``result.output("sqs:orders")`` (``.frame``: receive counts and outcomes,
+    ``.batches``, ``.dead_letters``), ``result.output("sqs:orders-dlq").frame`` (what an operator
     finds in the dead-letter queue), the worker's ``error`` column.
     """
     number("orders_per_s", orders_per_s, 0, 1_000, low_open=True)

@@ -32,7 +32,7 @@ def etl_s3(seed: int = 0, *, era: str = "today", uploads_per_hour: float = 120.0
     ``catalog`` sees it twice: asynchronous delivery is *at least once*, and handlers must be
     idempotent.
 
-    Look at: ``result.extras["etl-failures"]``, ``result.extras["s3-2"].frame()`` (the
+    Look at: ``result.output("etl-failures")``, ``result.output("s3-2").frame()`` (the
     clean bucket), the ``output`` column.
     """
     number("uploads_per_hour", uploads_per_hour, 0, 1e6, low_open=True)

@@ -26,7 +26,7 @@ def nightly_job(seed: int = 0, *, era: str = "today", expression: str = "cron(0 
     asynchronously it is retried after 1 and 2 minutes; a night whose three attempts all fail lands
     in the ``report-failures`` queue.
 
-    Look at: ``result.invocations`` (attempts per night), ``result.extras["report-failures"]``,
+    Look at: ``result.invocations`` (attempts per night), ``result.output("report-failures")``,
     the cost of a month of nights with ``result.bill()``.
     """
     number("median_minutes", median_minutes, 0, 60, low_open=True)

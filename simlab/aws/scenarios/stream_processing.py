@@ -89,7 +89,7 @@ def data_validation(seed: int = 0, *, era: str = "today", changes_per_s: float =
     order and returns the ids it rejected.
 
     Look at: the ``output`` column (checked, invalid), the iterator age in
-    ``result.extras["dynamodb:orders"]``.
+    ``result.output("dynamodb:orders")``.
     """
     number("changes_per_s", changes_per_s, 0, 1_000, low_open=True)
     number("invalid_fraction", invalid_fraction, 0, 1)
@@ -168,8 +168,8 @@ def clickstream_kinesis(seed: int = 0, *, era: str = "today", clicks_per_s: floa
     ``bisect_on_error`` let the mapping give up on the poison record; the discarded batches are
     described in the ``clickstream-failures`` queue.
 
-    Look at: ``result.extras["kinesis:clickstream"]`` (``.records``, ``.iterator_age()``,
-    ``.batches``), ``result.extras["clickstream-failures"]``, the ``output`` column.
+    Look at: ``result.output("kinesis:clickstream")`` (``.records``, ``.iterator_age()``,
+    ``.batches``), ``result.output("clickstream-failures")``, the ``output`` column.
     """
     number("clicks_per_s", clicks_per_s, 0, 1_000, low_open=True)
     whole("users", users, 1, 1_000_000)

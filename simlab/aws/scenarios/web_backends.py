@@ -36,7 +36,7 @@ def api_backend(seed: int = 0, *, era: str = "today", rate_per_s: float = 5.0,
     API Gateway's own stage throttle (burst ``stage_burst``) in front of it: its refusals are the
     429s, and they never reach Lambda.
 
-    Look at: ``result.extras["apigateway"].responses`` and ``.requests``, the ``http_status``
+    Look at: ``result.output("apigateway").responses`` and ``.requests``, the ``http_status``
     column.
     """
     number("rate_per_s", rate_per_s, 0, 10_000, low_open=True)

@@ -33,7 +33,7 @@ retry is a new request to the platform, which is how retries can turn a throttli
 bigger one.
 
 Each invocation row gets an extra column ``http_status``; the client's view, one row per HTTP
-request and attempt, is ``result.extras[<name>].responses`` (a request refused by API Gateway's
+request and attempt, is ``result.output(<name>).responses`` (a request refused by API Gateway's
 throttle has no invocation: its ``invocation_id`` is -1).
 """
 
@@ -57,7 +57,7 @@ from simlab.aws.sources.payloads.apigateway import (
     check_proxy_response,
 )
 from simlab.aws.sources.payloads.context import PayloadContext
-from simlab.aws.sources.timeline import at_times, register_service
+from simlab.aws.sources.timeline import at_times
 from simlab.core import validate
 from simlab.core.invocation import OK, Call
 from simlab.core.validate import BadInput, number, whole
@@ -145,7 +145,7 @@ def _check_throttle(name: str, value: Any) -> Throttle | None:
 
 
 class APIGatewayLog:
-    """The client's side of an API during one run (``result.extras[<name>]``)."""
+    """The client's side of an API during one run (``result.output(<name>)``)."""
 
     def __init__(self) -> None:
         self.rows: list[tuple[int, int, str, int, float, float, int, float, str | None]] = []
@@ -209,6 +209,7 @@ class APIGateway(Source):
     """
 
     kind = "apigateway"
+    output_type = APIGatewayLog
 
     def __init__(self, arrivals: ArrivalProcess, *, integration_timeout_s: float = 29.0,
                  api: str = "rest", method: str = "GET", path: str = "/", body: Any = None,
@@ -287,7 +288,7 @@ class APIGateway(Source):
 
     def start(self, run: Run, targets: list[str]) -> None:
         name = self.name or self.kind
-        log = register_service(run, name, APIGatewayLog())
+        log = run.service(name, lambda run: APIGatewayLog(), shared=False)
         install_handler_runner(run)
         engine = run.engine
         kernel = run.kernel

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:  # pragma: no cover
     from simlab.aws.simulation import Run
@@ -27,6 +27,14 @@ class Source(ABC):
     kind: str = "source"
     #: Name given by the simulation when attached (unique within a simulation).
     name: str | None = None
+    #: The class of what a run of this source leaves, ``result.output(source)`` (None: nothing
+    #: but its invocations).
+    output_type: ClassVar[type | None] = None
+
+    @property
+    def output_key(self) -> str:
+        """The name of this source's output among the run's (``result.outputs``)."""
+        return self.name or self.kind
 
     @abstractmethod
     def start(self, run: Run, targets: list[str]) -> None:

@@ -29,7 +29,7 @@ message body, with ``RequestID``, ``ErrorCode`` and ``ErrorMessage`` attributes
 The objects made here are *configuration*: :func:`simlab.aws.sources.configure_async` takes them,
 and
 every run makes fresh copies that collect the records of that run, found in
-``result.extras[<name>]``, so that two runs never mix their records.
+``result.output(<name>)``, so that two runs never mix their records.
 """
 
 from __future__ import annotations
@@ -63,11 +63,22 @@ class Destination:
     Parameters
     ----------
     name
-        Key of this destination's records in ``result.extras``.
+        The name of this destination's records among a run's outputs
+        (``result.output(destination)``).
     """
 
     #: Kind of AWS resource ("sqs", "lambda"...).
     kind = "destination"
+
+    @property
+    def output_key(self) -> str:
+        """The name of this destination's records among a run's outputs: its ``name``."""
+        return self.name
+
+    @property
+    def output_type(self) -> type[Destination]:
+        """A run's copy of this destination (:meth:`fresh`) holds its records."""
+        return type(self)
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -91,7 +102,7 @@ class Destination:
         if self._log is None:
             raise RuntimeError(
                 f"{type(self).__name__}({self.name!r}) is the configuration; the records of a run "
-                f"are in result.extras[{self.name!r}]"
+                f"are in result.output({self.name!r})"
             )
         return self._log
 
@@ -175,7 +186,7 @@ class LambdaDestination(Destination):
     function
         The function to invoke (it must be a function of the simulation).
     name
-        Key of the records in ``result.extras`` (default ``"lambda:<function>"``).
+        The name of the records among a run's outputs (default ``"lambda:<function>"``).
     """
 
     kind = "lambda"

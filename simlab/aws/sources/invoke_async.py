@@ -29,8 +29,8 @@ Configure a function with :func:`configure_async` (AWS's ``PutFunctionEventInvok
     simlab.sources.configure_async(sim, "resize", max_retries=1, max_event_age_s=3600,
                                    on_failure=simlab.sources.DeadLetterQueue("failed"))
 
-After the run, the queue is ``result.extras["async"]`` and each destination's records are in
-``result.extras[<its name>]``.
+After the run, the queue is ``result.output("async")`` and each destination's records are in
+``result.output(<its name>)``.
 
 Simplifications: events are handed to the function as soon as they are queued (no polling delay),
 never delivered twice (AWS may), and the queue does not slow down under a backlog. Events still
@@ -52,7 +52,6 @@ from simlab.aws.sources.handlers import install_handler_runner
 from simlab.aws.sources.lazy import resolve
 from simlab.aws.sources.payloads.context import PayloadContext
 from simlab.aws.sources.responses import function_arn, response_payload
-from simlab.aws.sources.timeline import register_service
 from simlab.core import validate
 from simlab.core.ids import request_id
 from simlab.core.invocation import ASYNC, Call
@@ -218,7 +217,7 @@ class AsyncEventQueue:
     counts
         Events ``submitted``, ``succeeded``, ``failed`` (retries exhausted), ``expired`` (too old).
     destinations
-        The run's destination copies, by name (also in ``result.extras``).
+        The run's destination copies, by name (also the run's outputs, ``result.outputs``).
     """
 
     #: What :meth:`outcomes` counts (a column of ``Result.outcomes()``).
@@ -246,9 +245,8 @@ class AsyncEventQueue:
                         raise ValueError(f"destination function {d.function!r} is not a function "
                                          f"of this simulation")
                     # One copy per name and run, shared with other sources that name it.
-                    existing = run.services.get(d.name)
-                    copies[id(d)] = (existing if type(existing) is type(d)
-                                     else register_service(run, d.name, d.fresh()))
+                    copies[id(d)] = run.service(d.name, lambda run, d=d: d.fresh(),
+                                                shared=type(d))
                     self.destinations[d.name] = copies[id(d)]
             if cfg is not _DEFAULT:
                 self.configs[fname] = AsyncConfig(

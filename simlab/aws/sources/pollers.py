@@ -101,19 +101,14 @@ def run_destination(run: Run, destination: Any) -> Any:
     """The object that collects ``destination``'s records in ``run``.
 
     A configuration object with ``fresh()`` and ``name`` (see
-    :mod:`simlab.aws.sources.destinations`)
-    gets one copy per run, kept in ``run.services[name]`` (so ``result.extras[name]``) and shared by
-    every source of the run that names it; anything else is used as it is.
+    :mod:`simlab.aws.sources.destinations`) gets one copy per run, the run's service ``name``
+    (so ``result.output(name)``), shared by every source of the run that names it; anything
+    else is used as it is.
     """
     if not callable(getattr(destination, "fresh", None)):
         return destination
-    copy = run.services.get(destination.name)
-    if copy is None:
-        copy = run.services[destination.name] = destination.fresh()
-    elif type(copy) is not type(destination):
-        raise ValueError(f"result.extras[{destination.name!r}] is taken by something else than "
-                         f"the destination {destination!r}; give the destination another name")
-    return copy
+    return run.service(destination.name, lambda run: destination.fresh(),
+                       shared=type(destination))
 
 
 def check_predicate(name: str, predicate: Any) -> Any:
@@ -428,7 +423,7 @@ _BATCH_COLUMNS = ("invocation_id", "function", "shard", "slot", "t_s", "records"
 class StreamLog:
     """What the event source mappings of one stream did during one run.
 
-    Found in ``result.extras["kinesis:<stream>"]`` or ``result.extras["dynamodb:<table>"]``.
+    Found in ``result.output("kinesis:<stream>")`` or ``result.output("dynamodb:<table>")``.
 
     Attributes
     ----------

@@ -21,7 +21,7 @@ through an SNS topic).
 Objects come from ``uploads`` (an arrival process, or a list of ``(time_s, key, size)`` or
 ``(time_s, key, size, body)``), or from code running during the simulation (a handler, another
 source) with :meth:`S3Bucket.put_object`, which a handler can read back with
-:meth:`S3Bucket.get_object`. The bucket's contents after a run are ``result.extras[<name>]``.
+:meth:`S3Bucket.get_object`. The bucket's contents after a run are ``result.output(<name>)``.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from simlab.aws.sources.handlers import install_handler_runner
 from simlab.aws.sources.lazy import LazyPayload
 from simlab.aws.sources.payloads.context import PayloadContext, records_event
 from simlab.aws.sources.payloads.notifications import S3_EVENT_NAMES, s3_record
-from simlab.aws.sources.timeline import at_times, register_service
+from simlab.aws.sources.timeline import at_times
 from simlab.core import validate
 from simlab.core.dists import Sampler, as_distribution
 from simlab.core.validate import BadInput
@@ -111,7 +111,7 @@ class _Notification:
 
 
 class BucketContents:
-    """A bucket's objects during one run (``result.extras[<bucket source name>]``).
+    """A bucket's objects during one run (``result.output(<bucket source name>)``).
 
     Attributes
     ----------
@@ -161,6 +161,7 @@ class S3Bucket(Source):
     """
 
     kind = "s3"
+    output_type = BucketContents
 
     def __init__(self, name: str, uploads: ArrivalProcess | Sequence[Sequence[Any]] | None = None,
                  *, prefix: str = "", suffix: str = "",
@@ -257,7 +258,7 @@ class S3Bucket(Source):
     # -- during a run ----------------------------------------------------------------------------
     def start(self, run: Run, targets: list[str]) -> None:
         name = self.name or self.kind
-        contents = register_service(run, name, BucketContents(self.bucket))
+        contents = run.service(name, lambda run: BucketContents(self.bucket), shared=False)
         install_handler_runner(run)
         self._run = {
             "run": run,

@@ -18,7 +18,7 @@ Two ways to call it here:
 
 * :class:`SDK`, a source that makes the calls of a list at given simulated times
   (``SDK(calls=[(time_s, function, payload, invocation_type), ...])``); the responses are in
-  ``result.extras[<source name>].responses``;
+  ``result.output(<source name>).responses``;
 * :class:`LambdaClient`, the ``context.lambda_client`` a real handler gets, for chains of functions:
   ``context.lambda_client.invoke(FunctionName="next", Payload=json.dumps(...))``. The callee is a
   separate request (its own row, with the extra column ``parent_invocation_id``) that starts at the
@@ -40,7 +40,7 @@ import pandas as pd
 from simlab.aws.sources.base import Source
 from simlab.aws.sources.payloads.context import PayloadContext
 from simlab.aws.sources.responses import response_payload
-from simlab.aws.sources.timeline import at_times, register_service
+from simlab.aws.sources.timeline import at_times
 from simlab.core import validate
 from simlab.core.ids import request_id
 from simlab.core.invocation import OK, Call
@@ -306,7 +306,7 @@ class LambdaClient:
 
 
 class SDKLog:
-    """The responses of an :class:`SDK` source in one run (``result.extras[<name>]``)."""
+    """The responses of an :class:`SDK` source in one run (``result.output(<name>)``)."""
 
     def __init__(self) -> None:
         self.rows: list[dict[str, Any]] = []
@@ -342,11 +342,12 @@ class SDK(Source):
     ...        .add_function("f", duration_s=0.2)
     ...        .add_source(SDK(calls=[(1.0, "f", {"x": 1}), (2.0, "f", None, "DryRun")]),
     ...                    target="f"))
-    >>> sim.run(until_s=10).extras["sdk"].responses["status_code"].tolist()
+    >>> sim.run(until_s=10).output("sdk").responses["status_code"].tolist()
     [200, 204]
     """
 
     kind = "sdk"
+    output_type = SDKLog
 
     def __init__(self, calls: Sequence[Sequence[Any]]) -> None:
         if isinstance(calls, str | bytes) or not isinstance(calls, Sequence):
@@ -380,7 +381,7 @@ class SDK(Source):
 
     def start(self, run: Run, targets: list[str]) -> None:
         name = self.name or self.kind
-        log = register_service(run, name, SDKLog())
+        log = run.service(name, lambda run: SDKLog(), shared=False)
         client = LambdaClient(run, source=name)
         calls = self.calls
 

@@ -8,7 +8,7 @@ subscribed function, each with its own retries: a failing subscriber does not de
 
 :class:`SNSTopic` takes its messages from an arrival process or a list, and from code running during
 the simulation with :meth:`SNSTopic.publish` (a handler notifying others, the mobile backend
-pushing a notification). The messages of a run are ``result.extras[<name>]``.
+pushing a notification). The messages of a run are ``result.output(<name>)``.
 
 Subscription filter policies and SNS's own delivery retries (when it cannot reach Lambda at all)
 are not simulated: Lambda's asynchronous queue always accepts the event.
@@ -27,7 +27,7 @@ from simlab.aws.sources.handlers import install_handler_runner
 from simlab.aws.sources.lazy import LazyPayload
 from simlab.aws.sources.payloads.context import PayloadContext, records_event
 from simlab.aws.sources.payloads.notifications import sns_record
-from simlab.aws.sources.timeline import at_times, register_service
+from simlab.aws.sources.timeline import at_times
 from simlab.core import validate
 from simlab.core.validate import BadInput
 
@@ -43,7 +43,7 @@ _TOPIC_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234567
 
 
 class TopicLog:
-    """The messages published on a topic during one run (``result.extras[<name>]``)."""
+    """The messages published on a topic during one run (``result.output(<name>)``)."""
 
     def __init__(self, topic: str) -> None:
         self.topic = topic
@@ -87,6 +87,7 @@ class SNSTopic(Source):
     """
 
     kind = "sns"
+    output_type = TopicLog
 
     def __init__(self, name: str, messages: ArrivalProcess | Sequence[Sequence[Any]] | None = None,
                  *, message: str | Callable[[int], str] = "message",
@@ -127,7 +128,7 @@ class SNSTopic(Source):
 
     def start(self, run: Run, targets: list[str]) -> None:
         name = self.name or self.kind
-        log = register_service(run, name, TopicLog(self.topic))
+        log = run.service(name, lambda run: TopicLog(self.topic), shared=False)
         install_handler_runner(run)
         self._run = {
             "run": run, "log": log, "ctx": PayloadContext(seed=run.seed, epoch=run.epoch),

@@ -21,7 +21,7 @@ back at the same pace when the queue is empty. ``max_concurrency`` (2 to 1,000, 
 caps it, which protects what the function calls downstream. Throttled invocations make the
 poller back off (1 s, doubling up to 60 s).
 
-After a run, ``result.extras["sqs:<queue>"]`` is a :class:`QueueLog`: one row per message and per
+After a run, ``result.output("sqs:<queue>")`` is a :class:`QueueLog`: one row per message and per
 batch invocation, the mapping's concurrency limit over time, and the dead-lettered messages. As
 for streams, a batch's event (SQS's record shape) is built during the run only for a function with
 a real ``handler``; :meth:`QueueLog.event` builds it afterwards.
@@ -333,7 +333,7 @@ _BATCH_COLUMNS = ("invocation_id", "function", "t_s", "messages", "attempt",
 
 
 class QueueLog:
-    """What happened to one queue during one run (``result.extras["sqs:<queue>"]``).
+    """What happened to one queue during one run (``result.output("sqs:<queue>")``).
 
     Attributes
     ----------
@@ -486,6 +486,12 @@ class SQSQueue(Source):
     """
 
     kind = "sqs"
+    output_type = QueueLog
+
+    @property
+    def output_key(self) -> str:
+        """``"sqs:<queue>"``: the queue's log, shared by the run's senders and pollers."""
+        return f"sqs:{self.queue_name}"
 
     def __init__(self, name: str, messages: ArrivalProcess | Sequence[tuple[float, str]] | None
                  = None, *, batch_size: int = 10, batching_window_s: float = 0.0,
@@ -553,14 +559,13 @@ class SQSQueue(Source):
 
     def runtime(self, run: Run) -> _Queue:
         """This queue in ``run`` (created on first use, by the source or by a sender)."""
-        key = f"sqs:{self.queue_name}"
-        log = run.services.get(key)
-        if log is None:
-            log = run.services[key] = QueueLog(self.queue_name)
+        key = self.output_key
+        log = run.service(key, lambda run: QueueLog(self.queue_name), shared=QueueLog)
+        if log.runtime is None:
             log.runtime = _Queue(self, run, log)
-        elif not isinstance(log, QueueLog) or log.runtime is None or log.runtime.src is not self:
-            raise ValueError(f"two different things want result.extras[{key!r}]: give each "
-                             f"SQSQueue of a simulation its own name")
+        elif log.runtime.src is not self:
+            raise ValueError(f"two different SQSQueue objects want the output {key!r}: give "
+                             f"each SQSQueue of a simulation its own name")
         return log.runtime
 
     def start(self, run: Run, targets: list[str]) -> None:

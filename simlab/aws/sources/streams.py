@@ -28,7 +28,7 @@ Order is the point of a stream, and it has a price:
 * A throttled invocation is not a function error: the poller backs off (1 s, doubling up to 60 s)
   and tries again without counting a retry; the shard waits meanwhile.
 
-After a run, ``result.extras["kinesis:<stream>"]`` (``"dynamodb:<table>"``) is a
+After a run, ``result.output("kinesis:<stream>")`` (``"dynamodb:<table>"``) is a
 :class:`StreamLog`: one row per record and per batch invocation, the iterator age of each shard
 over time, and the messages sent to the on-failure destination. Every batch invocation also has
 an ``iterator_age_ms`` column in ``result.invocations``.
@@ -90,11 +90,18 @@ class StreamRecord(NamedTuple):
 class _StreamSource(Source):
     """What Kinesis and DynamoDB streams share: shards, the mapping's settings, the pollers."""
 
+    output_type = StreamLog
     poll_interval_s = 1.0
     batch_info = "KinesisBatchInfo"
     positions: tuple[str, ...] = ("LATEST", "TRIM_HORIZON")
     retention_s = 86_400.0
     starting_position_timestamp_s = 0.0
+
+    @property
+    def output_key(self) -> str:
+        """``"kinesis:<stream>"`` or ``"dynamodb:<table>"``: the stream's log, shared by the
+        functions that read it."""
+        return f"{self.kind}:{self.stream_name}"
 
     def _settings(self, shards: int, batch_size: int, batching_window_s: float,
                   parallelization_factor: int, starting_position: str, max_retries: int,
@@ -132,8 +139,8 @@ class _StreamSource(Source):
             recs.poison = np.fromiter((ask_predicate(where, "poison", self.poison,
                                                      self.view(recs, i))
                                        for i in range(len(recs.t))), bool, len(recs.t))
-        log = run.service(f"{self.kind}:{self.stream_name}",
-                          lambda _run: StreamLog(self.kind, self.stream_name))
+        log = run.service(self.output_key, lambda _run: StreamLog(self.kind, self.stream_name),
+                          shared=StreamLog)
         ctx = PayloadContext(seed=run.seed, epoch=run.epoch)
         install_handler_runner(run)
         for target in targets:
@@ -203,7 +210,7 @@ class KinesisStream(_StreamSource):
     on_failure
         Where discarded batches are described (AWS allows an SQS queue or an SNS topic): None,
         or a destination such as ``simlab.sources.Queue("stream-failures")`` (its records are in
-        ``result.extras["stream-failures"]``) or a :class:`~simlab.aws.sources.sqs.SQSQueue` (a
+        ``result.output("stream-failures")``) or a :class:`~simlab.aws.sources.sqs.SQSQueue` (a
         function can consume them).
     poison
         Optional predicate on a :class:`StreamRecord`: any batch holding a record for which it is

@@ -21,7 +21,7 @@ import simpy
 if TYPE_CHECKING:  # pragma: no cover
     from simlab.aws.simulation import Run
 
-__all__ = ["at_times", "register_service"]
+__all__ = ["at_times"]
 
 
 def at_times(run: Run, times: Iterable[float], fire: Callable[[int, float], Any]) -> None:
@@ -53,14 +53,3 @@ def at_times(run: Run, times: Iterable[float], fire: Callable[[int, float], Any]
     first = next(it, math.inf)
     if first < until:
         schedule(first)
-
-
-def register_service(run: Run, key: str, obj: Any) -> Any:
-    """Put ``obj`` in ``run.services[key]`` (so it lands in ``result.extras``); no overwriting."""
-    if key in run.services and run.services[key] is not obj:
-        raise ValueError(
-            f"two things of this run want the name {key!r} in result.extras (a source and a "
-            f"destination, or two destinations); give one of them another name"
-        )
-    run.services[key] = obj
-    return obj

@@ -189,7 +189,7 @@ def trigger_summary(result: Result) -> pd.DataFrame:
     """
     inv = result.invocations
     rows = {}
-    api = result.extras["apigateway"].requests
+    api = result.output("apigateway").requests
     a = inv[inv["function"] == FUNCTIONS["API Gateway"]]
     rows["API Gateway"] = ("sync", len(api), int((a["status"] != "throttled").sum()),
                            int((a["status"] == "error").sum()),
@@ -197,13 +197,13 @@ def trigger_summary(result: Result) -> pd.DataFrame:
                            int((api["http_status"] != 200).sum()), 0,
                            float(api["latency_ms"].max()) / 1000)
     s = inv[inv["function"] == FUNCTIONS["S3"]]
-    queue = result.extras["async"]
+    queue = result.output("async")
     done = s[s["status"] == "ok"]
     rows["S3"] = ("async", int(s["event_id"].nunique()), int((s["status"] != "throttled").sum()),
                   int((s["status"] == "error").sum()), int((s["status"] == "throttled").sum()),
-                  len(s) - int(s["event_id"].nunique()), len(result.extras["failed-uploads"]),
+                  len(s) - int(s["event_id"].nunique()), len(result.output("failed-uploads")),
                   len(queue.pending), float(done["event_age_ms"].astype(float).max()) / 1000)
-    log = result.extras["kinesis:clicks"]
+    log = result.output("kinesis:clicks")
     k = inv[inv["function"] == FUNCTIONS["Kinesis"]]
     recs, batches = log.records, log.batches
     rows["Kinesis"] = ("poll", len(recs), int((k["status"] != "throttled").sum()),
@@ -245,7 +245,7 @@ def triggers_figure(result: Result, *, fig: Figure | None = None) -> Figure:
     fig.subplots_adjust(left=0.09, right=0.7, top=0.95, bottom=0.08, hspace=0.3)
     c = plots.COLORS
     until = float(result.until_s)
-    resp = result.extras["apigateway"].responses
+    resp = result.output("apigateway").responses
     status = resp["http_status"].to_numpy()
     _per_minute(resp["sent_s"].to_numpy(), [
         ("200 OK", status == 200, c["ok"]), ("502 function error", status == 502, c["error"]),
@@ -260,7 +260,7 @@ def triggers_figure(result: Result, *, fig: Figure | None = None) -> Figure:
         ("first attempts", first, c["ok"]), ("retries after an error", ~first & ~throttled,
                                              c["error"]),
         ("throttled, back to the queue", throttled, c["throttled"])], mid, until)
-    dlq = result.extras["failed-uploads"].frame()["time_s"].to_numpy() / 60.0
+    dlq = result.output("failed-uploads").frame()["time_s"].to_numpy() / 60.0
     mid.plot(dlq, np.zeros(len(dlq)), ls="", marker="v", ms=9, color="black", clip_on=False,
              label=f"to the dead-letter queue ({len(dlq)})")
     mid.set_title("S3 (async): attempts", fontsize="medium", loc="left")
@@ -279,7 +279,7 @@ def iterator_age_figure(result: Result, *, ax: Any = None,
     figure; returns the figure."""
     if ax is None:
         ax = Figure(figsize=(8.0, 3.2), layout="constrained").subplots()
-    ages = result.extras[stream].iterator_age()
+    ages = result.output(stream).iterator_age()
     for shard, part in ages.groupby("shard"):
         ax.step(part["t_s"] / 60.0, part["iterator_age_ms"] / 1000.0, where="post", lw=1.2,
                 color=plots.OKABE_ITO[("blue", "vermillion", "bluish_green", "orange")[
@@ -416,11 +416,18 @@ def always_failing_fanout(subscribers: int = 2, *, seed: int = 0) -> Result:
     return sim.run(until_s=600.0)
 
 
-def poison_stream(poison_after_s: float = 60.0, *, minutes: float = 15.0, seed: int = 0) -> Result:
+def poison_stream(poison_after_s: float = 60.0, *, minutes: float = 15.0,
+                  seed: int = 0) -> tuple[Result, dict[str, float]]:
     """A Kinesis stream of 2 shards (2 records/s, 20 partition keys, batch size 10, function
     0.1 s) whose first record at or after ``poison_after_s`` always fails: its shard is blocked for
-    the rest of the run (``minutes`` long). ``result.extras["poison"]`` holds that record's
-    sequence number, arrival time and shard."""
+    the rest of the run (``minutes`` long).
+
+    Returns
+    -------
+    tuple
+        The run's result, and the poison record: its ``sequence_number``, ``arrival_s`` and
+        ``shard``.
+    """
     after = number("poison_after_s", poison_after_s, 0.0, 86_400.0)
     until = number("minutes", minutes, 1.0, 1440.0) * 60.0
     if after >= until:
@@ -435,21 +442,20 @@ def poison_stream(poison_after_s: float = 60.0, *, minutes: float = 15.0, seed: 
         raise ValueError(f"no record arrives after poison_after_s={poison_after_s!r}")
     sim = Simulation(era="today", seed=seed)
     sim.add_function("count-clicks", memory_mb=256, duration_s=0.1)
-    sim.add_source(KinesisStream("clicks", records, shards=2, batch_size=10,
-                                 poison=lambda r: r.sequence_number == bad),
-                   target="count-clicks")
+    stream = KinesisStream("clicks", records, shards=2, batch_size=10,
+                           poison=lambda r: r.sequence_number == bad)
+    sim.add_source(stream, target="count-clicks")
     result = sim.run(until_s=until)
-    recs = result.extras["kinesis:clicks"].records
-    result.extras["poison"] = {"sequence_number": bad, "arrival_s": round(float(times[bad]), 3),
-                               "shard": int(recs.loc[bad, "shard"])}
-    return result
+    recs = result.output(stream).records
+    return result, {"sequence_number": bad, "arrival_s": round(float(times[bad]), 3),
+                    "shard": int(recs.loc[bad, "shard"])}
 
 
 def iterator_age_at(result: Result, t_s: float, shard: int,
                     stream: str = "kinesis:clicks") -> float:
     """The iterator age (ms) of ``shard`` at time ``t_s``: that of its last batch invocation
     started at or before ``t_s`` (NaN if none)."""
-    ages = result.extras[stream].iterator_age()
+    ages = result.output(stream).iterator_age()
     part = ages[(ages["shard"] == shard) & (ages["t_s"] <= t_s)]
     return float(part["iterator_age_ms"].iloc[-1]) if len(part) else math.nan
 
@@ -497,8 +503,7 @@ prediction("05-fanout-attempts", outcome=_fanout_outcome, tolerance=0.5, unit="i
 
 
 def _poison_age() -> tuple[float, float]:
-    result = poison_stream()
-    p = result.extras["poison"]
+    result, p = poison_stream()
     t = p["arrival_s"] + POISON_MINUTES * 60.0
     return (iterator_age_at(result, t, p["shard"]) / 60000.0,
             iterator_age_at(result, t, 1 - p["shard"]) / 60000.0)
@@ -514,7 +519,7 @@ def _poison_feedback(answer: float, expected: float) -> str | None:
 
 @exercise("05-poison-iterator-age", tolerance=0.1, unit="min", hints=(
     "While a batch keeps failing, its shard reads nothing new: the batch in hand gets older.",
-    "result = event_sources.poison_stream(); result.extras['poison'] says when the record arrived "
+    "result, poison = event_sources.poison_stream(): poison says when the record arrived "
     "and in which shard.",
     "Read the iterator age of the poison record's shard (not the other one) 10 minutes after "
     "its arrival, and convert milliseconds to minutes.",
@@ -526,7 +531,7 @@ def _poison_iterator_age() -> float:
 
 
 def _status_outcome() -> tuple[str, str]:
-    status = int(slow_api(40.0).extras["apigateway"].responses["http_status"].iloc[0])
+    status = int(slow_api(40.0).output("apigateway").responses["http_status"].iloc[0])
     key = {200: "a", 502: "b", 504: "c", 500: "d"}.get(status, "e")
     return key, f"the client got HTTP {status}."
 

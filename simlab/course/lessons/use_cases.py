@@ -78,7 +78,7 @@ def etl_files(result: Result) -> pd.DataFrame:
     """One row per raw file of an :func:`etl_run`: ``key``, ``uploaded_s``, ``attempts`` and
     ``failed_attempts`` of ``transform`` (read from its log lines), ``registrations`` of its
     clean file by ``catalog``, and ``dead_lettered`` (its event is in ``etl-failures``)."""
-    raw = result.extras["s3"].frame().rename(columns={"time_s": "uploaded_s"})
+    raw = result.output("s3").frame().rename(columns={"time_s": "uploaded_s"})
     inv = result.invocations
     t = inv[(inv["function"] == "transform") & ~inv["status"].isin(["throttled", "dropped"])]
     keys = [m.group(1) if (m := _RAW_KEY.search(" ".join(lines))) else None
@@ -90,7 +90,7 @@ def etl_files(result: Result) -> pd.DataFrame:
     clean = ("clean/" + raw["key"].str.rsplit("/", n=1).str[-1].str.removesuffix(".csv")
              + ".parquet")
     dlq = {unquote_plus(json.loads(m["body"])["Records"][0]["s3"]["object"]["key"])
-           for m in result.extras["etl-failures"].messages()}
+           for m in result.output("etl-failures").messages()}
     out = raw[["key", "uploaded_s"]].join(per, on="key")
     out[["attempts", "failed_attempts"]] = out[["attempts", "failed_attempts"]].fillna(0).astype(
         np.int64)
@@ -159,7 +159,7 @@ def api_table(runs: Mapping[str, Result]) -> pd.DataFrame:
     client latency ``p50_ms`` and ``p99_ms`` of the successful requests."""
     rows = {}
     for name, result in runs.items():
-        log = result.extras["apigateway"]
+        log = result.output("apigateway")
         req = log.requests
         ok = req[req["http_status"] == 200]["latency_ms"].to_numpy(dtype=float)
         p50, p99 = np.percentile(ok, (50, 99)) if len(ok) else (math.nan, math.nan)
@@ -178,7 +178,7 @@ def api_figure(runs: Mapping[str, Result], *, fig: Figure | None = None) -> Figu
     table = api_table(runs)
     for (name, result), color in zip(runs.items(), (_O["blue"], _O["orange"], _O["vermillion"],
                                                     _O["bluish_green"]), strict=False):
-        req = result.extras["apigateway"].requests
+        req = result.output("apigateway").requests
         lat = np.sort(req[req["http_status"] == 200]["latency_ms"].to_numpy(dtype=float))
         share = np.arange(1, len(lat) + 1) / len(req)
         ax.step(lat, share, where="post", color=color, lw=1.5,
@@ -255,7 +255,7 @@ def alert_delays(result: Result) -> pd.DataFrame:
     """One row per alert published on ``security-alerts``: who made the call (``user``), when
     (``called_s``), when the alert was published (``alerted_s``) and ``delay_s`` between them.
     CloudTrail's ``eventTime`` is to the second, so delays are too."""
-    msgs = result.extras["sns"].messages
+    msgs = result.output("sns").messages
     body = [json.loads(m) for m in msgs["message"]]
     called = pd.to_datetime([b["eventTime"] for b in body], utc=True)
     called_s = (called - pd.Timestamp(result.epoch)).total_seconds().to_numpy()
@@ -280,24 +280,29 @@ def infra_figure(result: Result, *, fig: Figure | None = None) -> Figure:
 
 # -- data validation -------------------------------------------------------------------------------
 def validation_run(invalid_fraction: float = 0.05, *, minutes: float = 15.0,
-                   seed: int = 0) -> Result:
+                   seed: int = 0) -> tuple[Result, list]:
     """:func:`simlab.aws.scenarios.data_validation` (2 order changes a second, 2 shards, batches of
     up
     to 100 gathered for up to 1 s) for ``minutes`` (1 to 240), then one more minute without writes
-    so that the stream drains and every change written is read. The changes written to the table
-    are kept in ``result.extras["order_changes"]``."""
+    so that the stream drains and every change written is read.
+
+    Returns
+    -------
+    tuple
+        The run's result, and the order changes written to the table (what :func:`rejections`
+        compares the checker's log with).
+    """
     hours = number("minutes", minutes, 1.0, 240.0) / 60.0
     fraction = number("invalid_fraction", invalid_fraction, 0.0, 1.0)
     result = scenarios.data_validation(seed=seed, invalid_fraction=fraction,
                                        hours=hours).run(until_s=hours * 3600.0 + 60.0)
-    result.extras["order_changes"] = scenarios.order_changes(seed, hours, 2.0, fraction)
-    return result
+    return result, scenarios.order_changes(seed, hours, 2.0, fraction)
 
 
-def rejections(result: Result) -> pd.DataFrame:
-    """Invalid orders by reason in a :func:`validation_run`: ``injected`` (in the changes written
-    to the table) against ``found`` (``rejected`` warnings in ``validate-orders``'s log)."""
-    changes = result.extras["order_changes"]
+def rejections(result: Result, changes: list) -> pd.DataFrame:
+    """Invalid orders by reason in a :func:`validation_run`: ``injected`` (in the ``changes``
+    written to the table) against ``found`` (``rejected`` warnings in ``validate-orders``'s
+    log)."""
     reasons = ("negative amount", "unknown currency", "no e-mail")
     injected = pd.Series([p for c in changes for p in scenarios.invalid_order(c[3])],
                          dtype=object).value_counts()
@@ -339,7 +344,7 @@ def nights(result: Result) -> pd.DataFrame:
     night = (inv["arrival_s"] // 86_400).astype(int)
     g = inv.groupby(night)
     ok_end = inv["end_s"].where(inv["status"] == "ok").groupby(night).min()
-    failed = result.extras["report-failures"].frame()["time_s"] // 86_400
+    failed = result.output("report-failures").frame()["time_s"] // 86_400
     out = pd.DataFrame({
         "date": (pd.Timestamp(result.epoch) + pd.to_timedelta(g["arrival_s"].min(), "s")
                  ).dt.strftime("%Y-%m-%d"),
@@ -448,9 +453,9 @@ REJECTED_SE = 3.0
 
 
 def _rejected_outcome() -> tuple[float, str]:
-    result = validation_run(0.2)
+    result, written = validation_run(0.2)
     n = len(result.logs("validate-orders").filter(pattern="rejected: "))
-    changes = len(result.extras["order_changes"])
+    changes = len(written)
     return float(n), (f"validate-orders flagged {n} of the {changes} order changes "
                       f"({n / changes:.1%}).")
 
@@ -475,7 +480,7 @@ explanation("07-nightly-failed-nights", review=(
     "does it say where 0.5 cubed comes from (how many attempts a night gets), compare it with "
     "the count you read, and explain why a single run of 30 nights need not give 3.75?"), hints=(
     "result = use_cases.nightly_run(error_rate=0.5); the records of "
-    "result.extras['report-failures'] are the lost nights.",
+    "result.output('report-failures') are the lost nights.",
     "A night is lost when every attempt fails: how many attempts does an asynchronous event get? "
     "And can a count of nights be 3.75?",
 ))
@@ -513,7 +518,7 @@ def partial_batch_runs(*, messages: int = 100, poison_every: int = 25, batch_siz
                          report_batch_item_failures=report)
         sim.add_source(queue, target="orders")
         result = runs[label] = sim.run(until_s=30.0 * (receives + 2))
-        frame = result.extras["sqs:orders"].frame
+        frame = result.output("sqs:orders").frame
         dead = frame["outcome"] == "dead_letter"
         poison = (frame["message_number"] + 1) % every == 0
         rows[label] = {"processed": int((frame["outcome"] == "ok").sum()),

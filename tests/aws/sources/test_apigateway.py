@@ -24,7 +24,7 @@ def test_ok_is_200_and_the_client_waits_for_the_function() -> None:
     inv = r.invocations
     assert inv["http_status"].tolist() == [200, 200]
     assert (inv["invocation_type"] == "sync").all()
-    resp = r.extras["apigateway"].responses
+    resp = r.output("apigateway").responses
     assert resp["http_status"].tolist() == [200, 200]
     assert resp["responded_s"].tolist() == inv["end_s"].tolist()
     assert resp["latency_ms"].tolist() == pytest.approx(inv["latency_ms"].tolist())
@@ -33,7 +33,7 @@ def test_ok_is_200_and_the_client_waits_for_the_function() -> None:
 def test_function_error_is_502() -> None:
     r = _api([1.0], error_rate=1.0)
     assert r.invocations["http_status"].tolist() == [502]
-    body = r.extras["apigateway"].responses["gateway_body"].tolist()
+    body = r.output("apigateway").responses["gateway_body"].tolist()
     assert body == ['{"message": "Internal server error"}']
 
 
@@ -41,21 +41,21 @@ def test_a_lambda_throttle_is_500_internal_server_error() -> None:
     r = _api([1.0], reserved_concurrency=0)
     assert r.invocations["status"].tolist() == ["throttled"]
     assert r.invocations["http_status"].tolist() == [500]
-    resp = r.extras["apigateway"].responses
+    resp = r.output("apigateway").responses
     assert resp["responded_s"].tolist() == [1.0]
     assert resp["gateway_body"].tolist() == ['{"message": "Internal server error"}']
 
 
 def test_the_functions_own_answers_carry_no_gateway_body() -> None:
     r = _api([1.0])
-    assert r.extras["apigateway"].responses["gateway_body"].tolist() == [None]
+    assert r.output("apigateway").responses["gateway_body"].tolist() == [None]
 
 
 def test_api_gateway_own_throttle_is_429_and_never_reaches_lambda() -> None:
     # 10 requests at one instant through a stage limit of burst 4: 4 pass, 6 get 429.
     times = [1.0] * 10 + [3.0]
     r = _api(times, {"stage_throttle": Throttle(rate_per_s=1.0, burst=4)})
-    resp = r.extras["apigateway"].responses
+    resp = r.output("apigateway").responses
     assert (resp["http_status"] == 429).sum() == 6
     assert (resp.loc[resp["http_status"] == 429, "invocation_id"] == -1).all()
     assert set(resp.loc[resp["http_status"] == 429, "gateway_body"]) == {ERROR_BODIES[429]}
@@ -73,7 +73,7 @@ def test_method_throttle_is_per_route_and_the_account_throttle_is_shared() -> No
     api = APIGateway(Replay([1.0] * 20), method_throttle=limit,
                      routes={"users": ("GET", "/users"), "orders": ("POST", "/orders")})
     sim.add_source(api, target=["users", "orders"])
-    resp = sim.run(until_s=10).extras["apigateway"].responses
+    resp = sim.run(until_s=10).output("apigateway").responses
     ok = resp[resp["http_status"] == 200].groupby("function").size()
     assert ok.to_dict() == {"orders": 3, "users": 3}
     # two APIs share the account bucket: 6 + 6 requests through a burst of 8
@@ -84,14 +84,14 @@ def test_method_throttle_is_per_route_and_the_account_throttle_is_shared() -> No
         sim.add_source(APIGateway(Replay([1.0] * 6), account_throttle=account), target="f",
                        name=name)
     r = sim.run(until_s=10)
-    admitted = sum((r.extras[n].responses["http_status"] == 200).sum() for n in ("a", "b"))
+    admitted = sum((r.output(n).responses["http_status"] == 200).sum() for n in ("a", "b"))
     assert admitted == 8
 
 
 def test_default_account_throttle_is_10000_per_s_with_a_burst_of_5000() -> None:
     assert ACCOUNT_THROTTLE == Throttle(rate_per_s=10_000.0, burst=5_000)
     r = _api([1.0] * 5_001, until_s=5, duration_s=0.001, init_s=0.0)
-    status = r.extras["apigateway"].responses["http_status"]
+    status = r.output("apigateway").responses["http_status"]
     assert (status == 429).sum() == 1
 
 
@@ -101,7 +101,7 @@ def test_a_run_longer_than_the_integration_timeout_is_504_at_29_s_but_keeps_runn
     assert inv["status"].tolist() == ["ok"]  # the function finished, and is billed for it
     assert inv["duration_ms"].iloc[0] == pytest.approx(40_000.0)
     assert inv["http_status"].tolist() == [504]
-    resp = r.extras["apigateway"].responses
+    resp = r.output("apigateway").responses
     assert resp["responded_s"].tolist() == [30.0]  # sent at 1 s, answered at 1 + 29 s
     assert resp["latency_ms"].tolist() == [29_000.0]
 
@@ -151,12 +151,12 @@ def test_http_api_sends_payload_version_2() -> None:
 
 def test_client_retries_with_doubling_backoff() -> None:
     r = _api([1.0], {"client_retries": 3, "retry_backoff_s": 0.5}, reserved_concurrency=0)
-    resp = r.extras["apigateway"].responses
+    resp = r.output("apigateway").responses
     assert resp["attempt"].tolist() == [1, 2, 3, 4]
     assert resp["sent_s"].tolist() == [1.0, 1.5, 2.5, 4.5]
     assert (resp["request"] == 0).all()
     assert len(r.invocations) == 4  # each retry is a new request to Lambda
-    final = r.extras["apigateway"].requests
+    final = r.output("apigateway").requests
     assert final["attempts"].tolist() == [4]
     assert final["http_status"].tolist() == [500]
     assert final["latency_ms"].tolist() == [3500.0]

@@ -202,7 +202,7 @@ def test_async_arrivals_go_through_the_async_queue() -> None:
     inv = result.invocations
     assert len(inv) > 50
     assert set(inv["invocation_type"].astype(str)) == {"async"}
-    assert "async" in result.extras
+    assert "async" in result.outputs
 
 
 # --------------------------------------------------------------------------------------------------

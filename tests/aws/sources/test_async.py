@@ -50,7 +50,7 @@ def test_failing_event_is_tried_three_times_one_then_two_minutes_apart() -> None
     assert inv["event_id"].tolist() == [inv["invocation_id"].iloc[0]] * 3
     np.testing.assert_allclose(inv["event_age_ms"].to_numpy(dtype=float),
                                (arrival - 10.0) * 1000.0)
-    recs = r.extras["dlq"].records
+    recs = r.output("dlq").records
     assert len(recs) == 1
     ctx = recs[0]["requestContext"]
     assert ctx["condition"] == "RetriesExhausted"
@@ -59,10 +59,10 @@ def test_failing_event_is_tried_three_times_one_then_two_minutes_apart() -> None
     assert ctx["functionArn"].endswith(":function:f:$LATEST")
     assert recs[0]["requestPayload"] == {"order": 7}
     assert recs[0]["responseContext"]["functionError"] == "Unhandled"
-    msg = r.extras["dlq"].messages()[0]
+    msg = r.output("dlq").messages()[0]
     assert msg["body"] == '{"order":7}'
     assert msg["messageAttributes"]["RequestID"]["stringValue"] == ctx["requestId"]
-    assert r.extras["async"].counts == {"submitted": 1, "succeeded": 0, "failed": 1,
+    assert r.output("async").counts == {"submitted": 1, "succeeded": 0, "failed": 1,
                                         "expired": 0}
 
 
@@ -82,10 +82,10 @@ def test_success_goes_to_the_on_success_destination_once() -> None:
     _one_event(sim)
     r = sim.run(until_s=100)
     assert r.invocations["attempt"].tolist() == [1]
-    assert [x["requestContext"]["condition"] for x in r.extras["ok"].records] == ["Success"]
-    assert "functionError" not in r.extras["ok"].records[0]["responseContext"]
-    assert len(r.extras["bad"]) == 0
-    assert r.extras["ok"].frame()["condition"].tolist() == ["Success"]
+    assert [x["requestContext"]["condition"] for x in r.output("ok").records] == ["Success"]
+    assert "functionError" not in r.output("ok").records[0]["responseContext"]
+    assert len(r.output("bad")) == 0
+    assert r.output("ok").frame()["condition"].tolist() == ["Success"]
 
 
 def test_throttled_event_backs_off_from_one_second_and_expires_at_its_maximum_age() -> None:
@@ -103,7 +103,7 @@ def test_throttled_event_backs_off_from_one_second_and_expires_at_its_maximum_ag
     assert len(dropped) == 1
     assert dropped["end_s"].iloc[0] == 60.0
     assert dropped["event_age_ms"].iloc[0] == 60_000.0
-    rec = r.extras["dlq"].records[0]
+    rec = r.output("dlq").records[0]
     assert rec["requestContext"]["condition"] == "EventAgeExceeded"
     assert rec["requestContext"]["approximateInvokeCount"] == 0
     assert "responseContext" not in rec
@@ -133,7 +133,7 @@ def test_an_event_too_old_for_its_next_retry_is_dropped_at_its_maximum_age() -> 
     assert inv["status"].tolist() == ["error", "error", "dropped"]
     assert inv["end_s"].iloc[-1] == 100.0
     assert inv["attempt"].iloc[-1] == 3
-    rec = r.extras["dlq"].records[0]
+    rec = r.output("dlq").records[0]
     assert rec["requestContext"]["condition"] == "EventAgeExceeded"
     assert rec["requestContext"]["approximateInvokeCount"] == 2
 
@@ -147,7 +147,7 @@ def test_async_arrival_processes_go_through_the_queue() -> None:
     assert 60 < len(inv) < 200
     assert (inv["invocation_type"] == "async").all()
     assert (inv["event_age_ms"] == 0.0).all()
-    assert r.extras["async"].counts["succeeded"] == len(inv)
+    assert r.output("async").counts["succeeded"] == len(inv)
 
 
 @pytest.mark.parametrize("process", [
@@ -163,7 +163,7 @@ def test_every_arrival_process_can_invoke_asynchronously(process: object) -> Non
     r = sim.run(until_s=60)
     assert len(r.invocations) > 0
     assert (r.invocations["invocation_type"] == "async").all()
-    assert r.extras["async"].counts["submitted"] == len(r.invocations)
+    assert r.output("async").counts["submitted"] == len(r.invocations)
 
 
 def test_lambda_destination_invokes_another_function_with_the_record() -> None:
@@ -182,7 +182,7 @@ def test_lambda_destination_invokes_another_function_with_the_record() -> None:
     assert seen[0]["requestPayload"] == {"order": 7}
     inv = r.invocations
     assert inv.loc[inv["function"] == "audit", "source"].tolist() == ["destination"]
-    assert len(r.extras["lambda:audit"]) == 1
+    assert len(r.output("lambda:audit")) == 1
 
 
 def test_events_waiting_when_the_run_ends_stay_pending() -> None:
@@ -190,7 +190,7 @@ def test_events_waiting_when_the_run_ends_stay_pending() -> None:
     _one_event(sim, at=0.0)
     r = sim.run(until_s=30)  # the first retry would be at about 60.7 s
     assert len(r.invocations) == 1
-    assert [p["attempts"] for p in r.extras["async"].pending] == [1]
+    assert [p["attempts"] for p in r.output("async").pending] == [1]
 
 
 def test_every_async_event_ends_in_exactly_one_outcome() -> None:
@@ -215,7 +215,7 @@ def test_every_async_event_ends_in_exactly_one_outcome() -> None:
     h_expired = sum(t + 60 < 400 for t in range(0, 400, 40))
     assert got.loc["h"].to_dict() == {"succeeded": 0, "failed": 0, "expired": h_expired,
                                       "pending": 10 - h_expired}
-    assert table["count"].sum() == r.extras["async"].counts["submitted"] == 30
+    assert table["count"].sum() == r.output("async").counts["submitted"] == 30
 
 
 def test_handler_exception_is_a_function_error_and_is_retried() -> None:
@@ -236,7 +236,7 @@ def test_handler_exception_is_a_function_error_and_is_retried() -> None:
     inv = r.invocations
     assert inv["status"].tolist() == ["error", "error", "ok"]
     assert inv["error"].tolist()[:2] == ["RuntimeError: database busy"] * 2
-    rec = r.extras["ok"].records[0]
+    rec = r.output("ok").records[0]
     assert rec["responsePayload"] == "done"
     assert rec["requestContext"]["approximateInvokeCount"] == 3
 
@@ -278,5 +278,5 @@ def test_configure_async_checks_the_functions() -> None:
 
 def test_destination_objects_are_configuration_and_point_to_the_results() -> None:
     dlq = DeadLetterQueue("dlq")
-    with pytest.raises(RuntimeError, match=r"result\.extras\['dlq'\]"):
+    with pytest.raises(RuntimeError, match=r"result\.output\('dlq'\)"):
         dlq.records  # noqa: B018

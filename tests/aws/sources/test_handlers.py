@@ -30,7 +30,7 @@ def test_return_value_is_recorded_as_output() -> None:
     r = _run(double, [(1.0, "f", {"n": 4}), (2.0, "f", {"n": 5})])
     assert r.invocations["output"].tolist() == [{"twice": 8}, {"twice": 10}]
     assert r.invocations["status"].tolist() == ["ok", "ok"]
-    assert r.extras["sdk"].responses["payload"].tolist() == [{"twice": 8}, {"twice": 10}]
+    assert r.output("sdk").responses["payload"].tolist() == [{"twice": 8}, {"twice": 10}]
 
 
 def test_exception_makes_an_error_with_its_message_and_a_log_line() -> None:
@@ -45,7 +45,7 @@ def test_exception_makes_an_error_with_its_message_and_a_log_line() -> None:
     assert inv["error"].iloc[0] == "ValueError: negative: -1"
     assert inv["log_lines"].iloc[0] == ["[ERROR] ValueError: negative: -1"]
     assert inv["output"].tolist()[1] == "fine"
-    resp = r.extras["sdk"].responses
+    resp = r.output("sdk").responses
     assert resp["function_error"].iloc[0] == "Unhandled"
     assert resp["function_error"].isna().iloc[1]
     assert resp["status_code"].tolist() == [200, 200]  # sync invoke: 200 even on error
@@ -105,7 +105,7 @@ def test_timeout_keeps_its_status_and_has_no_output() -> None:
     inv = r.invocations
     assert inv["status"].tolist() == ["timeout"]
     assert "output" not in inv.columns
-    payload = r.extras["sdk"].responses["payload"].iloc[0]
+    payload = r.output("sdk").responses["payload"].iloc[0]
     assert "Task timed out after 3.00 seconds" in payload["errorMessage"]
 
 
@@ -187,7 +187,7 @@ def test_sys_exit_is_a_runtime_exit_error_and_resets_the_environment(
     assert inv["status"].tolist() == ["ok", "error", "ok"]
     assert inv["error"].iloc[1] == text
     assert inv["log_lines"].iloc[1] == [*printed, f"[ERROR] {text}"]
-    payload = r.extras["sdk"].responses["payload"].iloc[1]
+    payload = r.output("sdk").responses["payload"].iloc[1]
     assert payload == {"errorType": "Runtime.ExitError",
                        "errorMessage": f"RequestId: {rid} Error: {reason}"}
     # the environment is reset: it ends with the request; the next request starts cold

@@ -129,7 +129,7 @@ def test_events_are_built_for_handlers_and_dead_letter_records_as_before(
 
     numbers = {u[1]: n for n, u in enumerate(sorted(uploads))}
     assert seen == [eager(numbers[f"coded/{k}.dat"]) for k in range(6)]
-    records = r.extras["dlq"].records
+    records = r.output("dlq").records
     assert [rec["requestPayload"] for rec in records] == [
         eager(numbers[f"failing/{k}.dat"]) for k in range(6)]
     # once per event that was read: 6 handler runs, 6 failed events (3 attempts each); none

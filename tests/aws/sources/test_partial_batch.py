@@ -26,7 +26,7 @@ def _queue_run(report: bool, handler: Any = None, poison: Any = None) -> simlab.
 
 
 def _outcomes(r: simlab.Result) -> list[str]:
-    return r.extras["sqs:jobs"].frame["outcome"].astype(str).tolist()
+    return r.output("sqs:jobs").frame["outcome"].astype(str).tolist()
 
 
 def test_without_partial_responses_a_good_message_goes_to_the_dlq_with_a_poison_one() -> None:
@@ -38,11 +38,11 @@ def test_without_partial_responses_a_good_message_goes_to_the_dlq_with_a_poison_
 def test_with_partial_responses_only_the_poison_message_is_retried() -> None:
     r = _queue_run(True, poison=lambda m: m.message_number == 1)
     assert _outcomes(r) == ["ok", "dead_letter", "ok"]
-    frame = r.extras["sqs:jobs"].frame
+    frame = r.output("sqs:jobs").frame
     assert frame["receive_count"].tolist() == [1, 3, 1]
     # the batch-mates were deleted by the first invocation; it and the retries succeeded
     assert r.invocations["status"].tolist() == ["ok"] * 3
-    assert r.extras["sqs:jobs"].batches["messages"].tolist() == [3, 1, 1]
+    assert r.output("sqs:jobs").batches["messages"].tolist() == [3, 1, 1]
 
 
 def test_a_real_handler_reports_failed_message_ids() -> None:
@@ -84,9 +84,9 @@ def _stream_run(report: bool, **kw: Any) -> simlab.Result:
 
 
 def test_streams_checkpoint_before_the_first_reported_failure() -> None:
-    whole = _stream_run(False).extras["kinesis:clicks"]
+    whole = _stream_run(False).output("kinesis:clicks")
     assert whole.records["outcome"].astype(str).tolist() == ["discarded_retries"] * 6
-    part = _stream_run(True).extras["kinesis:clicks"]
+    part = _stream_run(True).output("kinesis:clicks")
     # r0-r2 are checkpointed after the first invocation; the retries start at r3
     assert part.records["outcome"].astype(str).tolist() == (["ok"] * 3
                                                             + ["discarded_retries"] * 3)

@@ -210,7 +210,7 @@ def test_counts_replay_like_the_table_drawn_from_the_same_streams(
     from_table = run(table)
     assert len(from_counts.invocations) > 1000
     pd.testing.assert_frame_equal(from_counts.invocations, from_table.invocations)
-    assert list(from_counts.extras) == list(from_table.extras)
+    assert list(from_counts.outputs) == list(from_table.outputs)
     assert (from_counts.invocations["invocation_type"] == "async").any()
 
 

@@ -34,7 +34,7 @@ def test_notification_has_the_real_shape_and_is_async() -> None:
     assert rec["s3"]["object"]["key"] == "holiday/red+flower.jpg"
     assert unquote_plus(rec["s3"]["object"]["key"]) == "holiday/red flower.jpg"
     assert rec["s3"]["object"]["size"] == 1234
-    assert r.extras["s3"].frame()["key"].tolist() == ["holiday/red flower.jpg"]
+    assert r.output("s3").frame()["key"].tolist() == ["holiday/red flower.jpg"]
 
 
 def test_prefix_and_suffix_filters() -> None:
@@ -46,7 +46,7 @@ def test_prefix_and_suffix_filters() -> None:
     r = sim.run(until_s=60)
     keys = [e["Records"][0]["s3"]["object"]["key"] for e in seen]
     assert keys == ["in/a.csv", "in/sub/d.csv"]
-    assert len(r.extras["s3"].objects) == 5  # every object is stored, only two notify
+    assert len(r.output("s3").objects) == 5  # every object is stored, only two notify
 
 
 def test_disjoint_filters_send_each_object_to_its_function() -> None:
@@ -112,7 +112,7 @@ def test_handlers_put_and_read_objects_and_deletes_notify_removal_listeners() ->
     assert bodies == [b"hello world"]
     # two notifications of the same instant are separate async events: S3 does not order them
     assert sorted(names) == ["ObjectCreated:Put", "ObjectRemoved:Delete"]
-    assert r.extras["s3-2"].objects == {}
+    assert r.output("s3-2").objects == {}
     with pytest.raises(KeyError, match="NoSuchKey"):
         raw.get_object("missing")
 

@@ -25,7 +25,7 @@ def test_three_invocation_types_from_a_program() -> None:
     calls = [(1.0, "f", {"a": 1}), (2.0, "f", b'{"b": 2}', "Event"), (3.0, "f", "{}", "DryRun")]
     sim.add_source(SDK(calls=calls), target="f")
     r = sim.run(until_s=60)
-    resp = r.extras["sdk"].responses
+    resp = r.output("sdk").responses
     assert resp["status_code"].tolist() == [200, 202, 204]
     inv = r.invocations
     assert inv["invocation_type"].tolist() == ["sync", "async"]  # DryRun runs nothing
@@ -39,7 +39,7 @@ def test_throttled_synchronous_call_answers_429() -> None:
     sim.add_function("f", duration_s=0.3, reserved_concurrency=0)
     sim.add_source(SDK(calls=[(1.0, "f", None)]), target="f")
     r = sim.run(until_s=10)
-    resp = r.extras["sdk"].responses
+    resp = r.output("sdk").responses
     assert resp["status_code"].tolist() == [429]
     assert resp["error_code"].tolist() == ["TooManyRequestsException"]
     assert r.invocations["status"].tolist() == ["throttled"]

@@ -36,7 +36,7 @@ def test_each_message_reaches_every_subscriber_asynchronously() -> None:
     assert len(ids) == 1  # one message, three deliveries
     inv = r.invocations
     assert len(inv) == 6 and (inv["invocation_type"] == "async").all()
-    log = r.extras["sns"].messages
+    log = r.output("sns").messages
     assert log["deliveries"].tolist() == [3, 3]
 
 
@@ -65,7 +65,7 @@ def test_publish_from_a_handler_and_messages_from_an_arrival_process() -> None:
     r = sim.run(until_s=35)
     got = [e["Records"][0]["Sns"]["Message"] for e in seen["listener"]]
     assert got == ["tick #0", "tick #1", "tick #2", "tick #3"]
-    assert len(r.extras["sns-2"].messages) == 4
+    assert len(r.output("sns-2").messages) == 4
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [

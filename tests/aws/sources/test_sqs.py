@@ -35,7 +35,7 @@ def test_successful_batches_delete_their_messages_once() -> None:
     sim = make_sim()
     sim.add_source(SQSQueue("orders", Poisson(20.0)), target="f")
     res = sim.run(until_s=120)
-    log = res.extras["sqs:orders"]
+    log = res.output("sqs:orders")
     frame = log.frame
     assert len(frame) > 2000
     assert (frame["outcome"] == "ok").mean() > 0.99  # the last few are still in flight
@@ -51,7 +51,7 @@ def test_same_seed_same_run() -> None:
     def once() -> Any:
         sim = make_sim(error_rate=0.3)
         sim.add_source(SQSQueue("q", Poisson(5.0), visibility_timeout_s=10), target="f")
-        return sim.run(until_s=100).extras["sqs:q"]
+        return sim.run(until_s=100).output("sqs:q")
 
     a, b = once(), once()
     assert len(a.frame) > 300 and (a.frame["receive_count"] > 1).any()
@@ -76,7 +76,7 @@ def test_a_failed_message_reappears_after_the_visibility_timeout() -> None:
     record = events[0]["Records"][0]
     assert record["body"] == "hello" and record["eventSource"] == "aws:sqs"
     assert record["eventSourceARN"].endswith(":q")
-    assert res.extras["sqs:q"].frame.loc[0, "outcome"] == "pending"
+    assert res.output("sqs:q").frame.loc[0, "outcome"] == "pending"
 
 
 def test_redrive_moves_a_message_to_the_dead_letter_queue_after_max_receive_count() -> None:
@@ -89,13 +89,13 @@ def test_redrive_moves_a_message_to_the_dead_letter_queue_after_max_receive_coun
     sim.add_source(queue, target="f")
     sim.add_source(dlq, target="g")
     res = sim.run(until_s=100)
-    frame = res.extras["sqs:orders"].frame.set_index("message_number")
+    frame = res.output("sqs:orders").frame.set_index("message_number")
     assert frame.loc[1, "outcome"] == "dead_letter" and frame.loc[1, "receive_count"] == 3
     assert 20 <= frame.loc[1, "processed_s"] <= 31  # at the 4th receive, after 3 timeouts
     assert frame.loc[[0, 2], "outcome"].eq("ok").all()
-    (dead,) = res.extras["sqs:orders"].dead_letters
+    (dead,) = res.output("sqs:orders").dead_letters
     assert dead["body"] == "bad" and dead["attributes"]["ApproximateReceiveCount"] == "3"
-    dlq_frame = res.extras["sqs:orders-dlq"].frame
+    dlq_frame = res.output("sqs:orders-dlq").frame
     assert dlq_frame["outcome"].tolist() == ["ok"] and dlq_frame["function"].tolist() == ["g"]
     assert (res.invocations["function"] == "g").sum() == 1
 
@@ -106,11 +106,11 @@ def test_a_failing_message_blocks_nobody_in_a_standard_queue() -> None:
     queue = SQSQueue("q", msgs, batch_size=1, poison=lambda m: m.body == "bad")
     sim.add_source(queue, target="f")
     res = sim.run(until_s=120)
-    frame = res.extras["sqs:q"].frame
+    frame = res.output("sqs:q").frame
     assert frame.loc[frame["message_number"] > 0, "outcome"].eq("ok").all()
     assert frame.loc[0, "receive_count"] == 4  # at 0, 30, 60 and 90 s
     # the retried message comes back after newer ones were done: no order
-    log = res.extras["sqs:q"]
+    log = res.output("sqs:q")
     tries = log.deliveries().merge(log.batches[["invocation_id", "t_s"]])
     assert tries.loc[tries["message_number"] == 0, "t_s"].max() > frame.loc[99, "processed_s"]
 
@@ -119,12 +119,12 @@ def test_batch_size_and_batching_window() -> None:
     sim = make_sim()
     burst = [(0.0, f"m{i}") for i in range(95)]
     sim.add_source(SQSQueue("q", burst, batch_size=10), target="f")
-    b = sim.run(until_s=30).extras["sqs:q"].batches
+    b = sim.run(until_s=30).output("sqs:q").batches
     assert b["messages"].max() == 10 and b["messages"].sum() == 95
     sim = make_sim()
     trickle = [(float(i), f"m{i}") for i in range(30)]
     sim.add_source(SQSQueue("q", trickle, batch_size=100, batching_window_s=5), target="f")
-    b = sim.run(until_s=60).extras["sqs:q"].batches
+    b = sim.run(until_s=60).output("sqs:q").batches
     assert b["messages"].sum() == 30
     assert b["messages"].iloc[:5].between(5, 6).all()  # one batch per window of 5 s
     np.testing.assert_allclose(np.diff(b["t_s"].iloc[:5]), 5.0, atol=1.0)
@@ -138,7 +138,7 @@ def test_throttled_batches_come_back_after_the_visibility_timeout() -> None:
     inv = res.invocations
     assert inv["status"].eq("throttled").all()
     np.testing.assert_allclose(np.diff(inv["arrival_s"]), [20.0, 20.0, 20.0])
-    frame = res.extras["sqs:q"].frame
+    frame = res.output("sqs:q").frame
     assert frame.loc[0, "outcome"] == "dead_letter" and frame.loc[0, "receive_count"] == 4
 
 
@@ -152,7 +152,7 @@ def test_the_mapping_scales_at_the_era_rate(era: str, rate: int, cap: int) -> No
     assert in_flight_at(inv, 0.1) == 5
     expected = 5 + rate * 29.5 / 60
     assert abs(in_flight_at(inv, 29.5) - expected) <= 2
-    limits = [limit for _, _, limit in res.extras["sqs:q"].scaling]
+    limits = [limit for _, _, limit in res.output("sqs:q").scaling]
     assert max(limits) <= cap and limits[0] == 5
 
 
@@ -171,7 +171,7 @@ def test_a_visibility_timeout_shorter_than_a_cold_batch_gives_duplicates() -> No
     sim.add_source(SQSQueue("q", [(0.0, "once")], visibility_timeout_s=3), target="f")
     res = sim.run(until_s=20)
     assert len(res.invocations) == 2 and res.invocations["status"].eq("ok").all()
-    frame = res.extras["sqs:q"].frame
+    frame = res.output("sqs:q").frame
     assert frame.loc[0, "receive_count"] == 2 and frame.loc[0, "outcome"] == "ok"
 
 
@@ -192,7 +192,7 @@ def test_a_queue_as_on_failure_destination_of_a_stream() -> None:
     stream = KinesisStream("s", [(0.0, "k", "bad")], max_retries=0,
                            on_failure=SQSQueue("kept"), poison=lambda r: True)
     sim.add_source(stream, target="f")
-    frame = sim.run(until_s=30).extras["sqs:kept"].frame
+    frame = sim.run(until_s=30).output("sqs:kept").frame
     assert frame["outcome"].tolist() == ["pending"]
 
 
@@ -204,7 +204,7 @@ def test_every_message_sent_ends_in_exactly_one_outcome(reserved: Any, ok: int) 
     sent = [(float(i), json.dumps({"i": i})) for i in range(99)] + [(100.0, "after the run")]
     sim.add_source(SQSQueue("q", sent, batch_size=1, max_concurrency=2), target="f")
     res = sim.run(until_s=100)
-    frame = res.extras["sqs:q"].frame
+    frame = res.output("sqs:q").frame
     assert frame["message_number"].tolist() == list(range(99))
     assert frame["sent_s"].tolist() == [float(i) for i in range(99)]
     table = res.outcomes()
@@ -220,7 +220,7 @@ def test_every_message_sent_ends_in_exactly_one_outcome(reserved: Any, ok: int) 
 def test_messages_older_than_the_retention_at_the_end_are_expired() -> None:
     sim = make_sim(reserved_concurrency=0)
     sim.add_source(SQSQueue("q", [(0.0, "a"), (50.0, "b")], retention_s=60), target="f")
-    frame = sim.run(until_s=100).extras["sqs:q"].frame
+    frame = sim.run(until_s=100).output("sqs:q").frame
     assert frame["outcome"].tolist() == ["expired", "pending"]
     assert frame["processed_s"].tolist()[0] == 60.0
 
@@ -240,7 +240,7 @@ def test_a_dead_letter_queue_is_in_the_results_when_nothing_was_redriven() -> No
     sim.add_source(SQSQueue("q", [(1.0, "x")], max_receive_count=2,
                             dead_letter_queue=SQSQueue("dlq")), target="f")
     res = sim.run(until_s=30)
-    assert len(res.extras["sqs:dlq"].frame) == 0
+    assert len(res.output("sqs:dlq").frame) == 0
     table = res.outcomes()
     assert table.loc[table["source"] == "sqs:dlq", "count"].sum() == 0
     assert table.loc[table["source"] == "sqs:q", "count"].sum() == 1
@@ -253,7 +253,7 @@ def test_a_destination_from_simlab_sources_collects_stream_failures() -> None:
                            poison=lambda r: True)
     sim.add_source(stream, target="f")
     res = sim.run(until_s=30)
-    (record,) = res.extras["failed-batches"].records
+    (record,) = res.output("failed-batches").records
     assert record["requestContext"]["approximateInvokeCount"] == 2
 
 

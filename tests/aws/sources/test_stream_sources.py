@@ -65,7 +65,7 @@ def max_overlap(starts: np.ndarray, ends: np.ndarray) -> int:
 def test_partition_key_md5_picks_the_shard_and_sequence_numbers_grow_per_shard() -> None:
     recs = [(0.01 * i, f"user-{i % 13}", f"r{i}") for i in range(300)]
     res = run_stream(KinesisStream("clicks", recs, shards=4), until_s=30)
-    table = res.extras["kinesis:clicks"].records
+    table = res.output("kinesis:clicks").records
     expected = [shard_of(k, 4) for k in table["partition_key"]]
     assert table["shard"].tolist() == expected
     assert set(expected) == {0, 1, 2, 3}
@@ -78,7 +78,7 @@ def test_partition_key_md5_picks_the_shard_and_sequence_numbers_grow_per_shard()
 def test_batches_hold_consecutive_records_of_one_shard_up_to_batch_size() -> None:
     recs = [(0.0, f"k{i % 5}", "x") for i in range(250)]
     res = run_stream(KinesisStream("s", recs, shards=2, batch_size=7), until_s=60)
-    log = res.extras["kinesis:s"]
+    log = res.output("kinesis:s")
     batches = log.batches
     assert batches["records"].max() == 7
     d = log.deliveries().merge(log.records[["sequence_number", "shard"]], on="sequence_number")
@@ -96,7 +96,7 @@ def test_iterator_age_column_is_now_minus_arrival_of_the_last_record() -> None:
     res = run_stream(KinesisStream("s", recs, batch_size=4), until_s=30)
     inv = res.invocations
     assert inv["invocation_type"].eq("poll").all()
-    log = res.extras["kinesis:s"]
+    log = res.output("kinesis:s")
     merged = inv.merge(log.batches[["invocation_id", "last_sequence_number"]], on="invocation_id")
     last_arrival = log.records.set_index("sequence_number").loc[
         merged["last_sequence_number"], "arrival_s"].to_numpy()
@@ -125,12 +125,12 @@ def test_pollers_pick_records_up_at_their_polling_rate(stream: Any, interval: fl
 def test_batching_window_waits_for_records_or_a_full_batch() -> None:
     slow = [(float(t), "k", "x") for t in range(0, 20)]  # one record a second
     res = run_stream(KinesisStream("s", slow, batch_size=100, batching_window_s=5), until_s=40)
-    sizes = res.extras["kinesis:s"].batches["records"]
+    sizes = res.output("kinesis:s").batches["records"]
     assert sizes.iloc[:3].tolist() == [5, 5, 5] or sizes.iloc[:3].between(4, 6).all()
     assert sizes.sum() == 20
     fast = [(0.001 * i, "k", "x") for i in range(50)]
     res = run_stream(KinesisStream("s", fast, batch_size=10, batching_window_s=60), until_s=40)
-    b = res.extras["kinesis:s"].batches
+    b = res.output("kinesis:s").batches
     assert b["records"].tolist() == [10] * 5
     assert b["t_s"].max() < 5  # full batches do not wait for the window
 
@@ -138,7 +138,7 @@ def test_batching_window_waits_for_records_or_a_full_batch() -> None:
 def test_a_large_batch_is_cut_at_6_mb() -> None:
     recs = [(0.0, "k", b"x" * 900_000) for _ in range(12)]
     res = run_stream(KinesisStream("s", recs, batch_size=100), until_s=30)
-    sizes = res.extras["kinesis:s"].batches["records"].tolist()
+    sizes = res.output("kinesis:s").batches["records"].tolist()
     assert sum(sizes) == 12 and max(sizes) < 12
     assert all(4 * -(-900_000 // 3) * n <= 6 * 1024 * 1024 for n in sizes)
 
@@ -150,7 +150,7 @@ def test_a_poison_record_blocks_only_its_shard_and_its_iterator_age_grows() -> N
     stream = KinesisStream("s", recs, shards=4, batch_size=5,
                            poison=lambda r: r.sequence_number == 21)
     res = run_stream(stream, until_s=120)
-    log = res.extras["kinesis:s"]
+    log = res.output("kinesis:s")
     table = log.records
     bad_shard = shard_of(keys[21 % 4], 4)
     blocked = table[table["shard"] == bad_shard]
@@ -171,7 +171,7 @@ def test_max_retries_discards_the_batch_to_on_failure_and_the_shard_moves_on() -
     stream = KinesisStream("s", recs, batch_size=4, max_retries=2, on_failure=dest,
                            poison=lambda r: r.data == b"r5")
     res = run_stream(stream, until_s=60)
-    log = res.extras["kinesis:s"]
+    log = res.output("kinesis:s")
     table = log.records.set_index("sequence_number")
     assert table.loc[[4, 5, 6, 7], "outcome"].eq("discarded_retries").all()
     assert table.loc[[0, 1, 2, 3, 8, 9, 10], "outcome"].eq("ok").all()
@@ -198,7 +198,7 @@ def test_max_record_age_discards_old_records_with_record_age_exceeded() -> None:
     stream = KinesisStream("s", recs, batch_size=1, max_record_age_s=60, on_failure=dest,
                            poison=lambda r: r.data == b"bad")
     res = run_stream(stream, until_s=200)
-    table = res.extras["kinesis:s"].records
+    table = res.output("kinesis:s").records
     assert table.loc[0, "outcome"] == "discarded_age"
     assert 60 <= table.loc[0, "processed_s"] <= 62
     # the records that waited behind it for more than 60 s went the same way; the rest ran
@@ -215,7 +215,7 @@ def test_bisect_on_error_halves_the_failing_batch_down_to_the_poison_record() ->
     stream = KinesisStream("s", recs, batch_size=8, bisect_on_error=True, max_retries=0,
                            poison=lambda r: r.sequence_number == 5)
     res = run_stream(stream, until_s=60)
-    log = res.extras["kinesis:s"]
+    log = res.output("kinesis:s")
     b = log.batches
     assert b["records"].tolist() == [8, 4, 4, 2, 1, 1, 2]
     assert b["status"].tolist() == ["error", "ok", "error", "error", "ok", "error", "ok"]
@@ -226,11 +226,11 @@ def test_bisect_on_error_halves_the_failing_batch_down_to_the_poison_record() ->
 def test_throttled_poller_backs_off_without_using_retries() -> None:
     stream = KinesisStream("s", [(0.0, "k", "x")], max_retries=0)
     res = run_stream(stream, until_s=300, reserved_concurrency=0)
-    b = res.extras["kinesis:s"].batches
+    b = res.output("kinesis:s").batches
     assert (b["status"] == "throttled").all()
     gaps = np.diff(b["t_s"].to_numpy())
     np.testing.assert_allclose(gaps[:8], [1, 2, 4, 8, 16, 32, 60, 60])
-    assert res.extras["kinesis:s"].records.loc[0, "outcome"] == "pending"
+    assert res.output("kinesis:s").records.loc[0, "outcome"] == "pending"
 
 
 def test_a_record_throttled_until_too_old_is_discarded_without_a_response_context() -> None:
@@ -251,7 +251,7 @@ def test_parallelization_processes_slots_of_one_shard_at_once() -> None:
     slots = {int.from_bytes(hashlib.md5(f"user-{k}".encode()).digest(), "big") % 10
              for k in range(40)}
     assert max_overlap(inv["arrival_s"].to_numpy(), inv["end_s"].to_numpy()) == len(slots)
-    assert (res.extras["kinesis:s"].records["outcome"] == "ok").all()
+    assert (res.output("kinesis:s").records["outcome"] == "ok").all()
 
 
 # -- order: the property -------------------------------------------------------------------------
@@ -284,7 +284,7 @@ def test_order_per_partition_key_holds_under_retries_and_parallelization(sc: dic
                            poison=lambda r: r.sequence_number in poison)
     res = run_stream(stream, until_s=40, seed=sc["seed"], duration_s=0.3,
                      error_rate=sc["error_rate"])
-    log = res.extras["kinesis:s"]
+    log = res.output("kinesis:s")
     table = log.records.set_index("sequence_number")
     first_seen = log.deliveries().merge(log.batches[["invocation_id", "t_s"]])
     last_try = first_seen.groupby("sequence_number")["t_s"].max()
@@ -323,7 +323,7 @@ def test_generated_dynamodb_changes_insert_first_and_remove_last() -> None:
         assert events[0] == "INSERT" and "INSERT" not in events[1:]
         assert "REMOVE" not in events[:-1]
     assert "REMOVE" in set(by_key["event"]) and "MODIFY" in set(by_key["event"])
-    assert (res.extras["dynamodb:orders"].records["outcome"] == "ok").all()
+    assert (res.output("dynamodb:orders").records["outcome"] == "ok").all()
 
 
 def test_dynamodb_events_and_failure_records_have_aws_shapes() -> None:
@@ -344,7 +344,7 @@ def test_dynamodb_events_and_failure_records_have_aws_shapes() -> None:
     assert [r["eventName"] for r in first] == ["INSERT", "INSERT", "MODIFY"]
     assert first[2]["dynamodb"]["NewImage"] == {"id": {"N": "1"}, "n": {"N": "2"}}
     assert first[0]["eventSource"] == "aws:dynamodb"
-    assert res.extras["dynamodb:orders"].event(0)["Records"] == first
+    assert res.output("dynamodb:orders").event(0)["Records"] == first
     (_, msg), = dest.got
     info = msg["DDBStreamBatchInfo"]
     assert info["batchSize"] == 3 and info["shardId"].startswith("shardId-")
@@ -363,7 +363,7 @@ def test_starting_position_decides_which_old_records_are_read(position: str, ext
                                                               read: list[int]) -> None:
     recs = [(-100.0, "k", "old"), (-10.0, "k", "recent"), (1.0, "k", "a"), (2.0, "k", "b")]
     res = run_stream(KinesisStream("s", recs, starting_position=position, **extra), until_s=20)
-    table = res.extras["kinesis:s"].records
+    table = res.output("kinesis:s").records
     assert table.loc[table["outcome"] == "ok", "sequence_number"].tolist() == read
     assert set(table.loc[~table["sequence_number"].isin(read), "outcome"]) <= {"skipped"}
     if position == "TRIM_HORIZON":
@@ -380,7 +380,7 @@ def test_starting_position_decides_which_old_records_are_read(position: str, ext
 ])
 def test_a_stream_with_no_record_to_read_runs_and_invokes_nothing(stream: Any) -> None:
     res = run_stream(stream, until_s=10)
-    log = res.extras[f"{stream.kind}:{stream.stream_name}"]
+    log = res.output(f"{stream.kind}:{stream.stream_name}")
     assert len(res.invocations) == 0
     assert log.batches.empty
     assert set(log.records["outcome"]) <= {"skipped"}
@@ -408,7 +408,7 @@ def test_every_stream_record_ends_in_exactly_one_outcome_per_function() -> None:
 def test_same_seed_same_run_and_arrival_process_input() -> None:
     def once() -> pd.DataFrame:
         stream = KinesisStream("s", FixedInterval(0.5), shards=3, partition_keys=7)
-        return run_stream(stream, until_s=30, error_rate=0.2).extras["kinesis:s"].records
+        return run_stream(stream, until_s=30, error_rate=0.2).output("kinesis:s").records
 
     a, b = once(), once()
     pd.testing.assert_frame_equal(a, b)

@@ -34,7 +34,7 @@ def summary(result):
 
 @pytest.fixture(scope="module")
 def poisoned():
-    return es.poison_stream()
+    return es.poison_stream()  # the run and its poison record
 
 
 def test_every_trigger_uses_its_documented_invocation_type() -> None:
@@ -52,7 +52,7 @@ def test_api_gateway_hands_every_failure_to_its_client(result, summary) -> None:
     api = summary.loc["API Gateway"]
     assert api["invocation_type"] == "sync" and api["retries"] == 0
     assert api["failed_items"] == api["function_errors"] + api["throttles"]
-    statuses = result.extras["apigateway"].requests["http_status"].value_counts()
+    statuses = result.output("apigateway").requests["http_status"].value_counts()
     assert statuses[502] == api["function_errors"] and statuses[500] == api["throttles"]
     # Throttled fraction: Erlang B(3, lambda * d = 1) within 4 binomial standard errors.
     p = float(erlang_b(3, es.LESSON5["rate_per_s"] * es.LESSON5["duration_s"]))
@@ -72,7 +72,7 @@ def test_s3_turns_failures_into_retries_and_loses_almost_nothing(result, summary
                              - s3["failed_items"])
     assert s3["failed_items"] <= 1
     assert s3["max_delay_s"] >= 60.0  # an error waits a minute before its retry
-    queue = result.extras["async"]
+    queue = result.output("async")
     assert queue.counts["submitted"] == s3["items"]
     assert queue.counts["failed"] == s3["failed_items"]
 
@@ -119,7 +119,7 @@ def test_an_always_failing_event_is_tried_three_times_then_dead_lettered() -> No
     gaps = tries["arrival_s"].to_numpy()[1:] - tries["end_s"].to_numpy()[:-1]
     np.testing.assert_allclose(gaps, [60.0, 120.0])
     assert tries["event_age_s"].dtype == float and tries["event_age_s"].iloc[0] == 0.0
-    dlq = failing.extras["failed-uploads"]
+    dlq = failing.output("failed-uploads")
     assert dlq.frame()["condition"].tolist() == ["RetriesExhausted"]
     assert dlq.frame()["approximate_invoke_count"].tolist() == [3]
     assert len(es.attempts(es.always_failing_upload(max_retries=0))) == 1
@@ -134,9 +134,9 @@ def test_sns_fans_out_one_event_per_subscriber_each_with_its_retries() -> None:
 
 
 def test_a_poison_record_blocks_only_its_shard(poisoned) -> None:
-    poison = poisoned.extras["poison"]
+    poisoned, poison = poisoned
     shard = poison["shard"]
-    records = poisoned.extras["kinesis:clicks"].records
+    records = poisoned.output("kinesis:clicks").records
     mine = records[records["shard"] == shard]
     behind = mine[mine["sequence_number"] >= poison["sequence_number"]]
     assert (behind["outcome"] == "pending").all() and len(behind) > 100
@@ -154,11 +154,11 @@ def test_a_poison_record_blocks_only_its_shard(poisoned) -> None:
 
 def test_api_gateway_gives_up_at_29_s_but_the_function_runs_on() -> None:
     slow = es.slow_api(40)
-    response = slow.extras["apigateway"].responses.iloc[0]
+    response = slow.output("apigateway").responses.iloc[0]
     assert response["http_status"] == 504 and response["latency_ms"] == pytest.approx(29_000)
     row = slow.invocations.iloc[0]
     assert row["status"] == "ok" and row["billed_ms"] >= 40_000
-    assert es.slow_api(10).extras["apigateway"].responses["http_status"].tolist() == [200]
+    assert es.slow_api(10).output("apigateway").responses["http_status"].tolist() == [200]
 
 
 def test_received_events_have_the_shapes_of_their_sources() -> None:
@@ -216,7 +216,7 @@ def test_handler_chain_links_calls_and_reports_errors_in_the_payload() -> None:
     assert inv["status"].tolist() == ["ok", "ok", "ok", "error", "error"]
     assert inv["output"].iloc[0] == {"order": 1, "status": "paid"}
     assert "over the card's limit" in inv["error"].iloc[3]
-    responses = chain.extras["sdk"].responses
+    responses = chain.output("sdk").responses
     assert responses["status_code"].tolist() == [200, 200]
     assert responses["function_error"].tolist()[1] == "Unhandled"
 
@@ -287,7 +287,7 @@ def test_reference_answers_are_what_the_runs_show(poisoned, capsys) -> None:
     assert es.slow_api(40.0).invocations["billed_ms"].iloc[0] / 1000 >= 40  # the whole run
     tight = es.three_triggers(failure_rate=0, reserved_concurrency=2)
     assert es.trigger_summary(tight).loc["S3", "max_delay_s"] == pytest.approx(127.0)
-    poison = poisoned.extras["poison"]
+    poisoned, poison = poisoned
     age = es.iterator_age_at(poisoned, poison["arrival_s"] + 600, poison["shard"]) / 60_000
     assert check("05-poison-iterator-age", age).correct
     assert check("05-poison-iterator-age", 10).correct  # one minute per minute
@@ -297,7 +297,7 @@ def test_reference_answers_are_what_the_runs_show(poisoned, capsys) -> None:
 def test_feedback_names_the_common_mistakes(poisoned, capsys) -> None:
     assert "per subscribed function" in check("05-fanout-attempts", 3).message
     assert "retries only" in check("05-fanout-attempts", 4).message
-    poison = poisoned.extras["poison"]
+    poisoned, poison = poisoned
     other = es.iterator_age_at(poisoned, poison["arrival_s"] + 600, 1 - poison["shard"])
     assert "other shard" in check("05-poison-iterator-age", other / 60_000).message
     assert "minutes" in check("05-poison-iterator-age", 600).message

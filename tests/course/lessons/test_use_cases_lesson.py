@@ -40,12 +40,12 @@ def _within(count: float, n: int, p: float, k: float = 4.0) -> bool:
 
 def test_etl_every_attempt_writes_so_retries_register_twice(etl) -> None:
     files = uc.etl_files(etl)
-    assert len(files) == len(etl.extras["s3"].objects) > 200
+    assert len(files) == len(etl.output("s3").objects) > 200
     assert (files["registrations"] == files["attempts"]).all()
     assert (files["attempts"] >= 1).all() and (files["attempts"] <= 3).all()
     assert _within(files["failed_attempts"].sum(), int(files["attempts"].sum()), 0.2)
     lost = files[files["dead_lettered"]]
-    assert len(lost) == len(etl.extras["etl-failures"])
+    assert len(lost) == len(etl.output("etl-failures"))
     assert (lost["failed_attempts"] == 3).all()
     # A file is registered more than once exactly when its first attempt failed (once its
     # retry had time to run before the end).
@@ -114,12 +114,12 @@ def test_infra_flags_every_watched_call_within_a_delivery_period() -> None:
 
 
 def test_validation_finds_exactly_the_invalid_orders() -> None:
-    result = uc.validation_run()
-    table = uc.rejections(result)
+    result, changes = uc.validation_run()
+    table = uc.rejections(result, changes)
     assert (table["found"] == table["injected"]).all() and table["found"].sum() > 50
     assert list(table.index) == ["negative amount", "unknown currency", "no e-mail"]
     clean = uc.validation_run(0.0, minutes=3)
-    assert uc.rejections(clean)["found"].sum() == 0
+    assert uc.rejections(*clean)["found"].sum() == 0
     ax = uc.validation_figure(table).axes[0]
     assert ax.get_ylabel() == "invalid orders" and len(ax.patches) == 6
 
@@ -131,7 +131,7 @@ def test_nightly_runs_at_two_and_records_lost_nights() -> None:
     first = result.invocations[result.invocations["attempt"] == 1]
     assert (first["arrival_s"] % 86_400 == 7200).all()
     lost = month[month["in_failure_queue"]]
-    assert len(lost) == len(result.extras["report-failures"]) >= 1
+    assert len(lost) == len(result.output("report-failures")) >= 1
     assert (lost["attempts"] == 3).all() and lost["ready_min"].isna().all()
     kept = month[~month["in_failure_queue"]]
     assert kept["succeeded"].all() and (kept["ready_min"] > 0).all()
@@ -175,12 +175,11 @@ def test_reference_answers_are_what_the_labs_show(etl, mobile, capsys) -> None:
     assert 4 * day <= night < 0.6 and expected_answer("07-night-cold-fraction") == "c"
     calls = scenarios.control_plane_calls(0, 24, 4)
     assert check("07-infra-pages", sum(c[1] == "UpdateFunctionCode" for c in calls)).correct
-    dirty = uc.validation_run(0.2)
-    found = uc.rejections(dirty)["found"].sum()
+    found = uc.rejections(*uc.validation_run(0.2))["found"].sum()
     assert expected_answer("07-validation-rejected") == found
     assert check("07-validation-rejected", 0.2 * 2 * 15 * 60).correct  # n p is a good guess
     flaky = uc.nightly_run(0.5)
-    assert len(flaky.extras["report-failures"]) == uc.nights(flaky)["in_failure_queue"].sum()
+    assert len(flaky.output("report-failures")) == uc.nights(flaky)["in_failure_queue"].sum()
     capsys.readouterr()
 
 
