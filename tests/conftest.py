@@ -17,12 +17,12 @@ from hypothesis import settings
 settings.register_profile("simlab", derandomize=True, database=None, print_blob=True)
 settings.load_profile("simlab")
 
-#: The test files that take longest, run in this order (one core of a 2-core machine, measured
-#: with ``pytest --durations=0``: 94, 109 (most of it waiting on kernels), 37, 30, 27, 20 and
-#: 13 s); every other file follows in collection order.
-LONGEST_FIRST = ("test_properties_scenarios.py", "test_course_grade.py",
-                 "test_capstone_lesson.py", "test_readme.py", "test_dashboard_controls.py",
-                 "test_properties.py", "test_scenarios.py")
+#: The test files that take longest, run in this order (three workers on a 2-core machine, from
+#: ``--junitxml`` times: about 210, 88, 85 (most of it waiting for cell timeouts), 58, 40, 30,
+#: 29 and 17 s); every other file follows in collection order.
+LONGEST_FIRST = ("test_course_grade.py", "test_properties_scenarios.py",
+                 "test_course_grade_workers.py", "test_readme.py", "test_capstone_lesson.py",
+                 "test_dashboard_controls.py", "test_scenarios.py", "test_properties.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
