@@ -768,7 +768,7 @@ TOML = list(_toml_cases())
 @pytest.mark.parametrize(("text", "match"), [(t, m) for _, t, m in TOML],
                          ids=[f"{s}.{k}" for (s, k), _, _ in TOML])
 def test_toml_bad_input_table(text, match) -> None:
-    from simlab.cli import sweep_spec
+    from simlab.aws.scenario_sweeps import sweep_spec
 
     scenario = loads(text, "bad.toml")
     with pytest.raises(ScenarioFileError, match=match) as info:
@@ -797,8 +797,9 @@ def test_every_public_parameter_has_an_entry() -> None:
     import dataclasses
 
     from simlab.aws.scenario_files import _SIMULATION_KEYS, rule_names, source_types
+    from simlab.aws.scenario_sweeps import _SWEEP_KEYS
     from simlab.aws.sources.invoke_async import AsyncConfig
-    from simlab.cli import _SWEEP_KEYS, build_parser
+    from simlab.cli import build_parser
     from simlab.core.config import FunctionConfig
     from simlab.core.result import Result
 

@@ -98,7 +98,7 @@ def to_sim_seconds(when: datetime, epoch: datetime = DEFAULT_EPOCH) -> float:
 
     Examples
     --------
-    >>> to_sim_seconds(datetime(2026, 1, 1, 0, 1))
+    >>> to_sim_seconds(datetime(2026, 11, 27, 0, 1))  # DEFAULT_EPOCH is 2026-11-27 00:00 UTC
     60.0
     """
     return (_as_utc(when, "when") - _as_utc(epoch, "epoch")).total_seconds()

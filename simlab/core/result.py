@@ -317,14 +317,13 @@ class Result:
 
     def provider_view(self, *, granularity_ms: float | None = None) -> pd.DataFrame:
         """The provider's side: GB-s billed against GB-s held by idle and provisioned
-        environments and by hosts (see :func:`simlab.core.billing.provider_view`)."""
-        from simlab.core import billing
+        environments and by hosts (see :func:`simlab.core.provider.provider_view`)."""
+        from simlab.core.provider import provider_view
 
-        return billing.provider_view(self._rows(), self._environments, self._hosts,
-                                     self._functions, self.until_s, date=self.rules.date,
-                                     granularity_ms=(self.rules.billing_granularity_ms
-                                                     if granularity_ms is None
-                                                     else granularity_ms))
+        return provider_view(self._rows(), self._environments, self._hosts, self._functions,
+                             self.until_s, date=self.rules.date,
+                             granularity_ms=(self.rules.billing_granularity_ms
+                                             if granularity_ms is None else granularity_ms))
 
     # -- summary -------------------------------------------------------------------------------
     def summary(self, function: str | None = None) -> pd.Series:
@@ -445,13 +444,14 @@ class Result:
     # -- observability -------------------------------------------------------------------------
     def logs(self, function: str | None = None, *, style: str = "classic") -> Any:
         """CloudWatch Logs of the run (or of one ``function``), as a
-        :class:`simlab.core.logs.LogView`: ``print(result.logs("f").tail(20))`` reads like the
+        :class:`simlab.core.log_view.LogView`: ``print(result.logs("f").tail(20))`` reads like the
         console; ``.df`` is the tidy DataFrame; ``.filter(...)`` searches like Logs Insights.
 
         ``style="status"`` writes timeouts and out-of-memory kills the newer way (``Status:`` in
         the REPORT line) instead of separate lines.
         """
-        from simlab.core.logs import LogView, log_events
+        from simlab.core.log_view import LogView
+        from simlab.core.logs import log_events
 
         inv = self.invocations
         handler_lines = None

@@ -49,10 +49,10 @@ Examples
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import numpy.typing as npt
+
+from simlab.core import validate
 
 __all__ = [
     "offered_load",
@@ -71,60 +71,6 @@ __all__ = [
 
 ArrayLike = npt.ArrayLike
 FloatOrArray = float | np.ndarray
-
-
-# -- input checks ----------------------------------------------------------------------------------
-
-
-def _as_float_array(name: str, value: ArrayLike) -> np.ndarray:
-    """Return ``value`` as a float array, or raise a TypeError naming ``name``."""
-    if isinstance(value, bool | np.bool_):
-        raise TypeError(f"{name} must be a number or an array of numbers, got {value!r}")
-    try:
-        arr = np.asarray(value)
-    except (TypeError, ValueError) as exc:  # ragged sequences and the like
-        raise TypeError(f"{name} must be a number or an array of numbers, got {value!r}") from exc
-    if arr.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must be a number or an array of numbers, got {value!r}")
-    return arr.astype(float)
-
-
-def _first_bad(arr: np.ndarray, bad: np.ndarray) -> float:
-    return float(arr[bad].flat[0])
-
-
-def _check_range(
-    name: str,
-    value: ArrayLike,
-    *,
-    low: float = 0.0,
-    high: float = math.inf,
-    low_open: bool = False,
-    high_open: bool = True,
-) -> np.ndarray:
-    """Check every element lies in the interval and is finite (or +inf where ``high`` allows it)."""
-    arr = _as_float_array(name, value)
-    too_low = (arr <= low) if low_open else (arr < low)
-    too_high = (arr >= high) if high_open else (arr > high)
-    bad = np.isnan(arr) | too_low | too_high
-    if bad.any():
-        left = "(" if low_open else "["
-        right = ")" if high_open else "]"
-        raise ValueError(
-            f"{name} must be in {left}{low:g}, {high:g}{right}, got {_first_bad(arr, bad)!r}"
-        )
-    return arr
-
-
-def _check_count(name: str, value: ArrayLike) -> np.ndarray:
-    """Check every element is a whole number >= 0 and return an int64 array."""
-    arr = _as_float_array(name, value)
-    bad = ~np.isfinite(arr) | (arr < 0) | (arr != np.floor(arr))
-    if bad.any():
-        raise ValueError(
-            f"{name} must be a whole number >= 0, got {_first_bad(arr, bad)!r}"
-        )
-    return arr.astype(np.int64)
 
 
 def _out(result: np.ndarray, *inputs: ArrayLike) -> FloatOrArray:
@@ -155,8 +101,8 @@ def offered_load(rate_per_s: ArrayLike, mean_duration_s: ArrayLike) -> FloatOrAr
     >>> offered_load(450, 1.991)
     895.95
     """
-    lam = _check_range("rate_per_s", rate_per_s)
-    s = _check_range("mean_duration_s", mean_duration_s)
+    lam = validate.array_in("rate_per_s", rate_per_s)
+    s = validate.array_in("mean_duration_s", mean_duration_s)
     return _out(lam * s, rate_per_s, mean_duration_s)
 
 
@@ -206,8 +152,8 @@ def erlang_b(servers: ArrayLike, offered_load: ArrayLike) -> FloatOrArray:
     >>> erlang_b([1, 2, 3], 1.0).round(4)
     array([0.5   , 0.2   , 0.0625])
     """
-    n = _check_count("servers", servers)
-    a = _check_range("offered_load", offered_load)
+    n = validate.count_array("servers", servers)
+    a = validate.array_in("offered_load", offered_load)
     n, a = np.broadcast_arrays(n, a)
     result = np.ones(n.shape)
     b = np.ones(n.shape)
@@ -245,8 +191,8 @@ def erlang_b_servers(offered_load: ArrayLike, target_blocking: ArrayLike) -> Flo
     >>> erlang_b_servers(5.0, 0.018)
     11.0
     """
-    a = _check_range("offered_load", offered_load)
-    target = _check_range("target_blocking", target_blocking, low_open=True, high=1.0,
+    a = validate.array_in("offered_load", offered_load)
+    target = validate.array_in("target_blocking", target_blocking, low_open=True, high=1.0,
                           high_open=False)
     a, target = np.broadcast_arrays(a, target)
     b = np.ones(a.shape)
@@ -290,8 +236,8 @@ def mgi_mean_busy(rate_per_s: ArrayLike, mean_duration_s: ArrayLike) -> FloatOrA
     >>> mgi_mean_busy(2.0, 0.5)
     1.0
     """
-    lam = _check_range("rate_per_s", rate_per_s)
-    s = _check_range("mean_duration_s", mean_duration_s)
+    lam = validate.array_in("rate_per_s", rate_per_s)
+    s = validate.array_in("mean_duration_s", mean_duration_s)
     return _out(lam * s, rate_per_s, mean_duration_s)
 
 
@@ -330,7 +276,7 @@ def mgi_busy_pmf(
     >>> mgi_busy_pmf([0, 1, 2], 2.0, 0.5).round(4)
     array([0.3679, 0.3679, 0.1839])
     """
-    kk = _check_count("k", k)
+    kk = validate.count_array("k", k)
     a = mgi_mean_busy(rate_per_s, mean_duration_s)
     from scipy import stats  # imported here: scipy.stats takes a second to load
 
@@ -385,9 +331,9 @@ def p_cold_ttl(
     >>> p_cold_ttl(0.01, [0, 60, 600]).round(4)
     array([1.    , 0.5488, 0.0025])
     """
-    lam = _check_range("rate_per_s", rate_per_s)
-    ttl = _check_range("ttl_s", ttl_s, high_open=False)
-    _check_range("duration_s", duration_s)
+    lam = validate.array_in("rate_per_s", rate_per_s)
+    ttl = validate.array_in("ttl_s", ttl_s, high_open=False)
+    validate.array_in("duration_s", duration_s)
     with np.errstate(invalid="ignore"):  # 0 * inf when there are no arrivals and no expiry
         p = np.exp(-lam * ttl)
     # With no arrivals there is no previous execution to find warm: a request would be cold.
@@ -421,8 +367,8 @@ def p_overlap(rate_per_s: ArrayLike, busy_s: ArrayLike) -> FloatOrArray:
     >>> round(p_overlap(0.01, 2.0), 5)
     0.0198
     """
-    lam = _check_range("rate_per_s", rate_per_s)
-    d = _check_range("busy_s", busy_s)
+    lam = validate.array_in("rate_per_s", rate_per_s)
+    d = validate.array_in("busy_s", busy_s)
     return _out(-np.expm1(-lam * d), rate_per_s, busy_s)
 
 
@@ -430,10 +376,10 @@ def _ttl_terms(
     rate_per_s: ArrayLike, ttl_s: ArrayLike, duration_s: ArrayLike, init_s: ArrayLike
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Checked inputs of the TTL formulas: (lambda, q = P(cold), d, init)."""
-    lam = _check_range("rate_per_s", rate_per_s, low_open=True)
-    ttl = _check_range("ttl_s", ttl_s, high_open=False)
-    d = _check_range("duration_s", duration_s)
-    init = _check_range("init_s", init_s)
+    lam = validate.array_in("rate_per_s", rate_per_s, low_open=True)
+    ttl = validate.array_in("ttl_s", ttl_s, high_open=False)
+    d = validate.array_in("duration_s", duration_s)
+    init = validate.array_in("init_s", init_s)
     q = np.exp(-lam * ttl)
     return lam, q, d, init
 
@@ -583,8 +529,8 @@ def littles_law_concurrency(rate_per_s: ArrayLike, mean_latency_s: ArrayLike) ->
     >>> littles_law_concurrency(100, 0.25)
     25.0
     """
-    lam = _check_range("rate_per_s", rate_per_s)
-    w = _check_range("mean_latency_s", mean_latency_s)
+    lam = validate.array_in("rate_per_s", rate_per_s)
+    w = validate.array_in("mean_latency_s", mean_latency_s)
     return _out(lam * w, rate_per_s, mean_latency_s)
 
 
@@ -611,8 +557,8 @@ def littles_law_rate(concurrency: ArrayLike, mean_latency_s: ArrayLike) -> Float
     >>> littles_law_rate(1000, 2.0)
     500.0
     """
-    c = _check_range("concurrency", concurrency)
-    w = _check_range("mean_latency_s", mean_latency_s, low_open=True)
+    c = validate.array_in("concurrency", concurrency)
+    w = validate.array_in("mean_latency_s", mean_latency_s, low_open=True)
     return _out(c / w, concurrency, mean_latency_s)
 
 
@@ -636,6 +582,6 @@ def littles_law_latency(concurrency: ArrayLike, rate_per_s: ArrayLike) -> FloatO
     >>> littles_law_latency(25, 100)
     0.25
     """
-    c = _check_range("concurrency", concurrency)
-    lam = _check_range("rate_per_s", rate_per_s, low_open=True)
+    c = validate.array_in("concurrency", concurrency)
+    lam = validate.array_in("rate_per_s", rate_per_s, low_open=True)
     return _out(c / lam, concurrency, rate_per_s)

@@ -25,10 +25,13 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
 
 __all__ = ["BadInput", "is_real", "is_whole", "real", "integer", "number", "whole", "one_of",
-           "text", "span", "fail", "seconds"]
+           "text", "span", "fail", "seconds", "float_array", "array_in", "count_array"]
 
 
 class BadInput(ValueError, TypeError):
@@ -165,3 +168,63 @@ def seconds(name: str, value: Any, low: float = 0.0, high: float = math.inf,
         raise BadInput(f"{name} must be a finite number of seconds {lo} {low:g}{hi}, "
                        f"got {value!r}")
     return float(value)
+
+
+# -- arrays (the theory's formulas take numbers or arrays; numpy is imported on first use, so that
+# a light command does not pay for it) -----------------------------------------------------------
+
+def float_array(name: str, value: Any) -> np.ndarray:
+    """Return ``value`` as a float array, or raise a TypeError naming ``name``."""
+    import numpy as np
+
+    if isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be a number or an array of numbers, got {value!r}")
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as exc:  # ragged sequences and the like
+        raise TypeError(f"{name} must be a number or an array of numbers, got {value!r}") from exc
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be a number or an array of numbers, got {value!r}")
+    return arr.astype(float)
+
+
+def _first_bad(arr: np.ndarray, bad: np.ndarray) -> float:
+    return float(arr[bad].flat[0])
+
+
+def array_in(
+    name: str,
+    value: Any,
+    *,
+    low: float = 0.0,
+    high: float = math.inf,
+    low_open: bool = False,
+    high_open: bool = True,
+) -> np.ndarray:
+    """Check every element lies in the interval and is finite (or +inf where ``high`` allows it)."""
+    import numpy as np
+
+    arr = float_array(name, value)
+    too_low = (arr <= low) if low_open else (arr < low)
+    too_high = (arr >= high) if high_open else (arr > high)
+    bad = np.isnan(arr) | too_low | too_high
+    if bad.any():
+        left = "(" if low_open else "["
+        right = ")" if high_open else "]"
+        raise ValueError(
+            f"{name} must be in {left}{low:g}, {high:g}{right}, got {_first_bad(arr, bad)!r}"
+        )
+    return arr
+
+
+def count_array(name: str, value: Any) -> np.ndarray:
+    """Check every element is a whole number >= 0 and return an int64 array."""
+    import numpy as np
+
+    arr = float_array(name, value)
+    bad = ~np.isfinite(arr) | (arr < 0) | (arr != np.floor(arr))
+    if bad.any():
+        raise ValueError(
+            f"{name} must be a whole number >= 0, got {_first_bad(arr, bad)!r}"
+        )
+    return arr.astype(np.int64)

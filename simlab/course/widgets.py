@@ -46,7 +46,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
 
-from simlab.aws.sweep import keep_alive_model
+from simlab.aws.keep_alive_experiment import keep_alive_model
 from simlab.core import plots, validate
 from simlab.core.config import ERAS, era_rules
 from simlab.core.keepalive import FixedKeepAlive

@@ -17,7 +17,7 @@ from simlab.aws.scenario_files import (
     loads,
     source_types,
 )
-from simlab.cli import FileBuild, check_grid, sweep_spec
+from simlab.aws.scenario_sweeps import FileBuild, check_grid, sweep_spec
 from simlab.core import dists
 from simlab.core.scaling import AccountBurstScaling
 

@@ -1,4 +1,5 @@
-"""Tests of simlab.billing and simlab.prices: AWS's worked examples, rounding, INIT, free tier."""
+"""Tests of simlab.billing and simlab.prices (AWS's worked examples, rounding, INIT, free tier),
+and of the provider's side of a run (simlab.core.provider)."""
 
 from __future__ import annotations
 
@@ -15,16 +16,15 @@ from hypothesis import strategies as st
 from simlab.core.billing import (
     GRANULARITY_RANGE_MS,
     ITEMS,
-    PROVIDER_METRICS,
     bill,
     billed_duration_ms,
     granularity_ms_for,
     init_billed,
     price_invocations,
-    provider_view,
     total_cost,
 )
 from simlab.core.prices import SHEETS, ArchPrices, PriceSheet, Tier, as_date, price_sheet_for
+from simlab.core.provider import PROVIDER_METRICS, provider_view
 from simlab.core.schema import STATUSES
 
 

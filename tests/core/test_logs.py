@@ -1,4 +1,5 @@
-"""Tests of simlab.core.logs: CloudWatch log events rebuilt from records."""
+"""Tests of simlab.core.logs (CloudWatch log events rebuilt from records) and of
+simlab.core.log_view, which reads them back."""
 
 from __future__ import annotations
 
@@ -13,14 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simlab.core.ids import environment_hex_id, request_id
-from simlab.core.logs import (
-    LOG_COLUMNS,
-    LogView,
-    log_events,
-    log_stream_names,
-    parse_report,
-    parse_reports,
-)
+from simlab.core.log_view import LogView, parse_report, parse_reports
+from simlab.core.logs import LOG_COLUMNS, log_events, log_stream_names
 
 STREAM = re.compile(r"^\d{4}/\d{2}/\d{2}/\[\$LATEST\][0-9a-f]{32}$")
 

@@ -46,10 +46,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simlab.aws.keep_alive_experiment import idle_memory_cost_usd, idle_memory_gb_s
 from simlab.aws.simulation import Simulation
 from simlab.aws.sources.replay_trace import TraceReplay, add_trace_functions
 from simlab.aws.sources.traces import load_azure_2021_sample
-from simlab.aws.sweep import idle_memory_cost_usd, idle_memory_gb_s
 from simlab.core.keepalive import FixedKeepAlive, NoKeepAlive, as_keep_alive
 from simlab.core.result import Result
 from simlab.core.validate import number
@@ -193,9 +193,9 @@ class _Guarded:
 def idle_gb_s(result: Result) -> float:
     """GB-s held by idle warm environments in a run of :func:`replay_model`.
 
-    The same number as :func:`simlab.aws.sweep.idle_memory_gb_s`, from the account-wide summary
-    alone
-    (one pass instead of one per function), which needs every function to have the same memory.
+    The same number as :func:`simlab.aws.keep_alive_experiment.idle_memory_gb_s`, from the
+    account-wide summary alone (one pass instead of one per function), which needs every
+    function to have the same memory.
     """
     _check_one_memory(result, "idle_gb_s")
     return idle_memory_gb_s(result)
@@ -205,12 +205,13 @@ def _check_one_memory(result: Result, name: str) -> None:
     memory = result.functions["memory_mb"].unique()
     if len(memory) != 1:
         raise ValueError(f"{name} needs functions of one memory size, got {sorted(memory)} "
-                         f"(use simlab.sweep.idle_memory_gb_s)")
+                         f"(use simlab.aws.keep_alive_experiment.idle_memory_gb_s)")
 
 
 def idle_cost_usd(result: Result) -> float:
-    """:func:`idle_gb_s` priced as :func:`simlab.aws.sweep.idle_memory_cost_usd` prices it: at the
-    first-tier duration price of the functions' architecture on the run's date."""
+    """:func:`idle_gb_s` priced as
+    :func:`simlab.aws.keep_alive_experiment.idle_memory_cost_usd` prices it: at the first-tier
+    duration price of the functions' architecture on the run's date."""
     arch = result.functions["architecture"].unique()
     if len(arch) != 1:
         raise ValueError(f"idle_cost_usd needs functions of one architecture, got {list(arch)}")

@@ -44,7 +44,7 @@ from simlab.aws.sources import Poisson, S3Bucket
 from simlab.core import plots
 from simlab.core.config import ERAS
 from simlab.core.dists import LogNormal
-from simlab.core.logs import LogView
+from simlab.core.log_view import LogView
 from simlab.core.metrics import to_wide
 from simlab.core.result import Result
 from simlab.core.validate import number

@@ -36,9 +36,10 @@ from matplotlib.figure import Figure
 from scipy.special import stdtrit
 
 from simlab.aws.data_sets import AWS_LAMBDA_2020, load_aws_lambda_2020
+from simlab.aws.keep_alive_experiment import keep_alive_model
 from simlab.aws.simulation import Simulation
 from simlab.aws.sources import Poisson, Replay
-from simlab.aws.sweep import SerialExecutor, keep_alive_model, sweep
+from simlab.aws.sweep import SerialExecutor, sweep
 from simlab.core import plots
 from simlab.core.billing import billed_duration_ms
 from simlab.core.dists import Empirical, LogNormal

@@ -16,7 +16,8 @@ import pytest
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from simlab.aws.sweep import idle_memory_cost_usd, idle_memory_gb_s, pareto_front, summarise
+from simlab.aws.keep_alive_experiment import idle_memory_cost_usd, idle_memory_gb_s
+from simlab.aws.sweep import pareto_front, summarise
 from simlab.core.keepalive import FixedKeepAlive
 from simlab.course.exercises import REGISTRY, check, hint
 from simlab.course.lessons import capstone
