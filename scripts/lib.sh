@@ -105,7 +105,8 @@ ensure_venv() {
             warn "could not install uv; falling back to pip"
     fi
     if ! (cd "$SIMLAB_ROOT" && [ -x "$VENV/bin/uv" ] &&
-        "$VENV/bin/uv" pip install --python "$VPY" --compile-bytecode -e "$spec"); then
+        "$VENV/bin/uv" pip install --python "$VPY" --compile-bytecode \
+            --excludes "$SIMLAB_ROOT/scripts/install-excludes.txt" -e "$spec"); then
         warn "uv failed or is missing; installing with pip (slower)"
         (cd "$SIMLAB_ROOT" &&
             "$VPY" -m pip install --disable-pip-version-check --compile -e "$spec") ||
