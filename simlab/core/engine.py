@@ -36,7 +36,9 @@ Glossary (each name means one thing in the code):
 - **kernel**: the :class:`simpy.Environment` (simulated clock and event queue) of one run,
   ``engine.kernel`` and ``run.kernel``; read its clock with ``kernel.now``.
 - **sim**: a :class:`simlab.Simulation`, the model a user builds and runs.
-- **env** (``_Env``): an execution environment of a function (a sandbox with its runtime).
+- **env** (:class:`~simlab.core.engine_state.ExecutionEnvironment`): an execution environment of
+  a function (a sandbox with its runtime); its function's state is a
+  :class:`~simlab.core.engine_state.FunctionState`.
 - **request**: what a source hands to :meth:`Engine.invoke` (its keyword arguments); **call**:
   the attempt in flight it becomes (:class:`Call`, in :mod:`simlab.core.invocation`, the engine's
   public contract with the sources), changed only through its methods.
@@ -51,14 +53,13 @@ API (``kernel.now``, ``kernel.peek()``, ``event.value``).
 from __future__ import annotations
 
 import math
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 import simpy
 
-from simlab.core.config import FunctionConfig, PlatformRules, vcpu_share
-from simlab.core.dists import Sampler, as_distribution
+from simlab.core.config import FunctionConfig, PlatformRules
+from simlab.core.engine_state import ExecutionEnvironment, FunctionState
 from simlab.core.hosts import HostPool
 from simlab.core.invocation import (
     ASYNC,
@@ -74,7 +75,7 @@ from simlab.core.invocation import (
 )
 from simlab.core.keepalive import check_idle_timeout
 from simlab.core.random_streams import RandomStreams
-from simlab.core.records import ARCHITECTURES, EnvironmentRecorder, InvocationRecorder
+from simlab.core.records import EnvironmentRecorder, InvocationRecorder
 
 __all__ = ["Engine", "Call", "OK", "ERROR", "TIMEOUT", "OOM", "THROTTLED", "DROPPED",
            "SYNC", "ASYNC", "POLL", "INIT_LIMIT_S", "PROVISIONED_INIT_LIMIT_S"]
@@ -85,90 +86,6 @@ _IDLE, _LIFETIME, _KILL_TIMEOUT, _KILL_OOM, _ALIVE, _UPDATED, _INIT_TIMEOUT, _KI
 INIT_LIMIT_S = 10.0
 #: A provisioned environment's INIT may last max(this, the function's timeout) (LAMBDA_FACTS 3).
 PROVISIONED_INIT_LIMIT_S = 130.0
-
-
-class _Env:
-    """One execution environment."""
-
-    __slots__ = ("env_id", "fn", "host", "created", "ready", "provisioned", "alive", "busy",
-                 "deadline", "timer_at", "n", "busy_s", "init_s", "last_end", "max_mem",
-                 "mem_mb", "version", "arch", "exited")
-
-    def __init__(self, env_id: int, fn: _Fn, host: Any, created: float, init_s: float,
-                 provisioned: bool) -> None:
-        self.env_id = env_id
-        self.fn = fn
-        self.host = host
-        self.created = created
-        self.ready = created + init_s
-        self.init_s = init_s
-        self.provisioned = provisioned
-        self.alive = True
-        self.busy = True
-        self.deadline = math.inf
-        self.timer_at: float | None = None
-        self.n = 0
-        self.busy_s = 0.0
-        self.last_end = created
-        self.max_mem = 0.0
-        self.mem_mb = fn.memory_mb
-        self.version = fn.version
-        self.arch = fn.arch
-        #: Set when the handler exited the runtime: the environment ends with its request.
-        self.exited = False
-
-
-class _Fn:
-    """Runtime state of one function."""
-
-    __slots__ = ("cfg", "idx", "name", "idle", "pidle", "in_flight", "limit", "bucket", "init",
-                 "cpu", "io", "dur", "mem", "err", "eff_vcpu", "memory_mb", "timeout",
-                 "error_rate", "provisioned", "version", "arch", "annotate")
-
-    def __init__(self, cfg: FunctionConfig, idx: int, streams: RandomStreams) -> None:
-        self.idx = idx
-        self.name = cfg.name
-        self.idle: deque[_Env] = deque()
-        self.pidle: list[_Env] = []
-        self.in_flight = 0
-        self.bucket: Any = None
-        self.version = 0
-        self.configure(cfg, streams)
-
-    def configure(self, cfg: FunctionConfig, streams: RandomStreams) -> None:
-        """Take ``cfg`` as the function's configuration (a new version after the first)."""
-        self.cfg = cfg
-        self.limit = cfg.reserved_concurrency
-        self.memory_mb = cfg.memory_mb
-        self.timeout = float(cfg.timeout_s)
-        self.error_rate = float(cfg.error_rate)
-        self.provisioned = cfg.provisioned_concurrency
-        self.arch = ARCHITECTURES.index(cfg.architecture)
-        self.eff_vcpu = min(vcpu_share(cfg.memory_mb), float(cfg.parallelism))
-        # Version 0 keeps plain stream names; later versions get their own streams.
-        suffix = () if self.version == 0 else (f"version-{self.version}",)
-
-        def sampler(quantity: str, dist: Any) -> Sampler:
-            return Sampler(dist, streams.generator("function", cfg.name, quantity, *suffix))
-
-        self.init = sampler("init", cfg.init_s)
-        self.mem = sampler("memory_used", cfg.memory_used_mb)
-        self.err = sampler("error", as_distribution(0.0, "u") if cfg.error_rate == 0 else _U01)
-        if cfg.duration_s is not None:
-            self.dur: Sampler | None = sampler("duration", cfg.duration_s)
-            self.cpu = self.io = None
-        else:
-            self.dur = None
-            self.cpu = sampler("cpu", cfg.cpu_s)
-            self.io = sampler("io", cfg.io_s)
-
-
-class _Uniform01:
-    def sample(self, rng: Any, size: int) -> Any:
-        return rng.random(size)
-
-
-_U01 = _Uniform01()
 
 
 class Engine:
@@ -197,7 +114,7 @@ class Engine:
         self.recorder = recorder if recorder is not None else InvocationRecorder()
         self.envs = EnvironmentRecorder()
         self.hosts = HostPool(rules.host_memory_mb)
-        self.fns = [_Fn(cfg, i, streams) for i, cfg in enumerate(functions)]
+        self.fns = [FunctionState(cfg, i, streams) for i, cfg in enumerate(functions)]
         self.by_name = {f.name: f for f in self.fns}
         buckets = rules.scaling.buckets([f.name for f in self.fns])
         for f in self.fns:
@@ -218,7 +135,7 @@ class Engine:
         self.sources: list[str] = []
         self.next_iid = 0
         self.next_env = 0
-        self.alive: dict[int, _Env] = {}
+        self.alive: dict[int, ExecutionEnvironment] = {}
         self.closing = False
         self.until_s = math.inf
         self.handler_runner: Callable[[Call], None] | None = None
@@ -236,7 +153,7 @@ class Engine:
             self.sources.append(name)
             return len(self.sources) - 1
 
-    def function(self, name: str) -> _Fn:
+    def function(self, name: str) -> FunctionState:
         """The runtime state of function ``name``."""
         try:
             return self.by_name[name]
@@ -255,7 +172,7 @@ class Engine:
         return self.recorder.extras.get(column, {}).get(iid, default)
 
     # -- the life of a request -----------------------------------------------------------------
-    def invoke(self, fn: _Fn, *, source: int = 0, invocation_type: int = SYNC,
+    def invoke(self, fn: FunctionState, *, source: int = 0, invocation_type: int = SYNC,
                attempt: int = 1, on_done: Callable[[Call], Any] | None = None,
                payload: Any = None, arrival: float | None = None, iid: int | None = None,
                run_s: float | None = None, fail: bool = False,
@@ -347,7 +264,7 @@ class Engine:
                 self.recorder.extra("init_timeout", iid, True)
             if new_host:
                 init += self.rules.host_provision_delay_s
-            e = _Env(self.next_env, fn, host, now, init, False)
+            e = ExecutionEnvironment(self.next_env, fn, host, now, init, False)
             self.next_env += 1
             self.alive[e.env_id] = e
         e.busy = True
@@ -404,7 +321,7 @@ class Engine:
         return c
 
     @staticmethod
-    def _bad_draw(fn: _Fn, run: float, init: float, mem: float) -> None:
+    def _bad_draw(fn: FunctionState, run: float, init: float, mem: float) -> None:
         if not mem >= 0.0:
             raise ValueError(
                 f"{fn.name}.memory_used_mb drew {mem!r}; a distribution of memory used must only "
@@ -418,17 +335,17 @@ class Engine:
             f">= 0 (use a non-negative distribution such as LogNormal or a truncated one)"
         )
 
-    def _throttle(self, fn: _Fn, iid: int, src: int, itype: int, attempt: int, arrival: float,
-                  now: float) -> None:
+    def _throttle(self, fn: FunctionState, iid: int, src: int, itype: int, attempt: int,
+                  arrival: float, now: float) -> None:
         self._unserved(fn, iid, src, itype, attempt, arrival, now, THROTTLED)
 
-    def record_dropped(self, fn: _Fn, iid: int, src: int, itype: int, attempt: int,
+    def record_dropped(self, fn: FunctionState, iid: int, src: int, itype: int, attempt: int,
                        arrival: float) -> None:
         """Record a request that was dropped without running (e.g. an async event too old)."""
         self._unserved(fn, iid, src, itype, attempt, arrival, self.kernel._now, DROPPED)
 
-    def _unserved(self, fn: _Fn, iid: int, src: int, itype: int, attempt: int, arrival: float,
-                  now: float, status: int) -> None:
+    def _unserved(self, fn: FunctionState, iid: int, src: int, itype: int, attempt: int,
+                  arrival: float, now: float, status: int) -> None:
         """The row of a request that never ran: no environment, no time."""
         self._add(iid, fn.idx, src, itype, attempt, arrival, now, now, 0.0, 0.0, 0, status,
                   -1, -1, 0.0, 0, fn.memory_mb, fn.arch)
@@ -468,7 +385,7 @@ class Engine:
             c.on_done(c)
 
     # -- environments --------------------------------------------------------------------------
-    def _release(self, e: _Env, now: float) -> None:
+    def _release(self, e: ExecutionEnvironment, now: float) -> None:
         e.busy = False
         fn = e.fn
         if e.version != fn.version:
@@ -495,7 +412,7 @@ class Engine:
         if e.timer_at is None or deadline < e.timer_at:
             self._arm(e, deadline, now)
 
-    def _arm(self, e: _Env, at: float, now: float) -> None:
+    def _arm(self, e: ExecutionEnvironment, at: float, now: float) -> None:
         if at == math.inf:
             e.timer_at = math.inf
             return
@@ -504,7 +421,7 @@ class Engine:
         ev.callbacks.append(self._expire)
 
     def _expire(self, ev: simpy.Event) -> None:
-        e: _Env = ev._value
+        e: ExecutionEnvironment = ev._value
         now = self.kernel._now
         if not e.alive or self.closing or e.timer_at != now:
             return
@@ -520,7 +437,7 @@ class Engine:
         else:
             self._arm(e, e.deadline, now)
 
-    def _recycle(self, e: _Env, now: float) -> None:
+    def _recycle(self, e: ExecutionEnvironment, now: float) -> None:
         """End ``e`` at its maximum lifetime; with the platform's ``recycle_prewarm`` rule, start
         a replacement now, initialised ahead of the next request (a new environment, idle)."""
         self._end(e, now, _LIFETIME)
@@ -528,7 +445,7 @@ class Engine:
             return
         fn = e.fn
         host, _ = self.hosts.place(fn.memory_mb, now)
-        r = _Env(self.next_env, fn, host, now, fn.init(), False)
+        r = ExecutionEnvironment(self.next_env, fn, host, now, fn.init(), False)
         self.next_env += 1
         self.alive[r.env_id] = r
         r.busy = False
@@ -536,7 +453,7 @@ class Engine:
         fn.idle.append(r)  # where the recycled one was: the next request takes it
         self._arm(r, r.deadline, now)
 
-    def _end(self, e: _Env, now: float, reason: int) -> None:
+    def _end(self, e: ExecutionEnvironment, now: float, reason: int) -> None:
         e.alive = False
         del self.alive[e.env_id]
         # Host memory integrals stop at the end of the run (the drain runs past it).
@@ -544,21 +461,21 @@ class Engine:
         self.envs.add(e.env_id, e.fn.idx, e.host.host_id, e.mem_mb, e.provisioned,
                       e.created, e.ready, now, reason, e.n, e.busy_s, e.init_s)
 
-    def _provision(self, fn: _Fn, now: float, ahead: bool) -> None:
+    def _provision(self, fn: FunctionState, now: float, ahead: bool) -> None:
         """Create a provisioned environment: initialised before the run (``ahead``) or now."""
         host, _ = self.hosts.place(fn.memory_mb, now)
         init = fn.init()
         limit = max(PROVISIONED_INIT_LIMIT_S, fn.timeout)
         if init > limit:
             # This INIT attempt times out at the limit; Lambda starts another.
-            e = _Env(self.next_env, fn, host, now, limit, True)
+            e = ExecutionEnvironment(self.next_env, fn, host, now, limit, True)
             self.next_env += 1
             self.alive[e.env_id] = e
             ev = simpy.Timeout(self.kernel, limit, e)
             ev.callbacks.append(self._provision_timed_out)
             return
         created = now - init if ahead else now
-        e = _Env(self.next_env, fn, host, created, init, True)
+        e = ExecutionEnvironment(self.next_env, fn, host, created, init, True)
         self.next_env += 1
         self.alive[e.env_id] = e
         if ahead:
@@ -580,7 +497,7 @@ class Engine:
                                         for f in self.fns if f.limit is None)
 
     def _provision_timed_out(self, ev: simpy.Event) -> None:
-        e: _Env = ev._value
+        e: ExecutionEnvironment = ev._value
         if not e.alive:
             return  # replaced by a configuration update meanwhile
         now = self.kernel._now
@@ -589,7 +506,7 @@ class Engine:
             self._provision(e.fn, now, ahead=False)
 
     def _provisioned_ready(self, ev: simpy.Event) -> None:
-        e: _Env = ev._value
+        e: ExecutionEnvironment = ev._value
         if e.alive and not self.closing:
             e.busy = False
             e.fn.pidle.append(e)
