@@ -18,13 +18,14 @@ settings.register_profile("simlab", derandomize=True, database=None, print_blob=
 settings.load_profile("simlab")
 
 #: The test files that take longest, run in this order (three workers on a 2-core machine, from
-#: ``--junitxml`` times: about 110 and 100 (the lessons' grading, in two halves), 88, 85 (most of
-#: it waiting for cell timeouts), 58, 40, 30, 29 and 17 s); every other file follows in
-#: collection order.
-LONGEST_FIRST = ("test_course_grade.py", "test_course_grade_more.py",
-                 "test_properties_scenarios.py", "test_course_grade_workers.py", "test_readme.py",
-                 "test_capstone_lesson.py",
-                 "test_dashboard_controls.py", "test_scenarios.py", "test_properties.py")
+#: ``--junitxml`` times: about 60 s mostly waiting for cell timeouts, then 110 and 100 (the
+#: lessons' grading, in two halves), 88, 58, 40, 30, 29 and 17 s); every other file follows in
+#: collection order. xdist gives each worker one file, then another as it runs short: the file
+#: that mostly waits starts first, beside work for the cores.
+LONGEST_FIRST = ("test_course_grade_workers.py", "test_course_grade.py",
+                 "test_course_grade_more.py", "test_properties_scenarios.py", "test_readme.py",
+                 "test_capstone_lesson.py", "test_dashboard_controls.py", "test_scenarios.py",
+                 "test_properties.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -27,9 +27,9 @@ def test_a_file_that_is_not_a_notebook_scores_zero_with_its_reason(built: dict, 
 
 
 #: The cell timeout of the two tests below (s): above what otter's own first cell takes (it
-#: imports otter: about 4 s on an idle 2-core machine, several times that when both cores are
+#: imports otter: about 1 s on an idle 2-core machine, a few times that when both cores are
 #: shared with other tests), far below the cells that stall (60 s).
-SHORT_TIMEOUT = 30
+SHORT_TIMEOUT = 20
 
 
 def test_a_cell_that_runs_too_long_is_stopped_retried_once_and_reported(
