@@ -153,13 +153,12 @@ fi
 
 # pytest-xdist spreads the unit tests over the CPUs, one test file per worker at a time (so a
 # file's module-scoped fixtures are built once), and the notebooks one notebook per worker.
-# The unit tests get two workers more than there are cores: the three grading files' workers
-# mostly wait for notebook kernels and cell timeouts, and the other workers keep the cores busy
-# meanwhile.
+# The unit tests get one worker more than there are cores: the grading tests' worker mostly waits
+# for notebook kernels and cell timeouts, and the other workers keep the cores busy meanwhile.
 xdist=() unit_xdist=()
 if cpus="$("$VPY" -c 'import os, xdist; print(os.cpu_count() or 1)' 2>/dev/null)"; then
     xdist=(-n auto --dist loadfile)
-    unit_xdist=(-n "$((cpus + 2))" --dist loadfile)
+    unit_xdist=(-n "$((cpus + 1))" --dist loadfile)
 fi
 if [ "$QUICK" = 1 ]; then
     SIMLAB_SCENARIOS="${SIMLAB_SCENARIOS:-100}" run_step "unit tests" "$VPY" -m pytest tests \
