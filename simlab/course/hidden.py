@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["is_right", "policy_beats_baseline"]
@@ -62,13 +63,7 @@ def is_right(exercise_id: str, answer: Any) -> bool:
     if answer is None or answer is Ellipsis:
         return False
     judge = exercises.REGISTRY[exercise_id].judge
-    quiet = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
-            status, _ = judge(answer)
-    except Exception:  # noqa: BLE001 - a student's answer must never crash the grading
-        return False
-    return status == "correct"
+    return _quietly(lambda: judge(answer)[0] == "correct")
 
 
 def policy_beats_baseline(policy: Any) -> bool:
@@ -83,9 +78,15 @@ def policy_beats_baseline(policy: Any) -> bool:
     """
     from simlab.course.lessons.keep_alive_game import check_policy
 
+    return _quietly(lambda: check_policy(policy).correct)
+
+
+def _quietly(verdict: Callable[[], bool]) -> bool:
+    """``verdict()`` with whatever it prints swallowed, and False if it raises: a student's
+    answer must never crash the grading."""
     quiet = io.StringIO()
     try:
         with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
-            return check_policy(policy).correct
-    except Exception:  # noqa: BLE001 - a student's policy must never crash the grading
+            return bool(verdict())
+    except Exception:  # noqa: BLE001 - any error of the student's answer is a wrong answer
         return False

@@ -54,7 +54,8 @@ from simlab.core.result import Result
 from simlab.core.theory import p_cold_ttl
 
 __all__ = [
-    "dashboard", "DashboardParts", "fit", "format_number", "nice_values", "choice_slider",
+    "dashboard", "DashboardParts", "check_defaults", "fit", "format_number", "nice_values",
+    "choice_slider",
     "png_bytes", "REDRAW_RC", "PNG_COMPRESS_LEVEL",
     "keep_alive_slider", "rate_slider", "memory_slider", "timeout_slider",
     "concurrency_slider", "era_dropdown", "granularity_dropdown", "ColdStartView",
@@ -95,6 +96,19 @@ def fit(control: Any) -> Any:
     if hasattr(control, "continuous_update"):
         control.continuous_update = False
     return control
+
+
+def check_defaults(defaults: Mapping[str, Any], allowed: Sequence[str]) -> None:
+    """Refuse a dashboard's ``**defaults`` that name none of its controls.
+
+    Raises
+    ------
+    TypeError
+        A key of ``defaults`` is not in ``allowed``; the message lists both.
+    """
+    unknown = set(defaults) - set(allowed)
+    if unknown:
+        raise TypeError(f"unknown default(s) {sorted(unknown)}; allowed: {', '.join(allowed)}")
 
 
 def format_number(x: float, digits: int = 3) -> str:
@@ -537,10 +551,7 @@ def cold_start_dashboard(show: bool = True, **defaults: Any) -> Any:
 
     ``defaults`` may set ``keep_alive_min``, ``rate_per_s`` and ``era``.
     """
-    unknown = set(defaults) - {"keep_alive_min", "rate_per_s", "era"}
-    if unknown:
-        raise TypeError(f"unknown default(s) {sorted(unknown)}; allowed: keep_alive_min, "
-                        f"rate_per_s, era")
+    check_defaults(defaults, ("keep_alive_min", "rate_per_s", "era"))
     controls = {
         "keep_alive_min": keep_alive_slider(defaults.get("keep_alive_min", 6)),
         "rate_per_s": rate_slider(defaults.get("rate_per_s", 0.003)),

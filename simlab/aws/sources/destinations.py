@@ -85,6 +85,12 @@ class Destination:
         self._log: list[tuple[float, dict[str, Any]]] | None = None  # None: configuration only
 
     # -- per run ----------------------------------------------------------------------------------
+    def run_copy(self, run: Any) -> Destination:
+        """This destination's copy in ``run`` (the run's output ``name``), made on first use and
+        shared by every source of the run that names it; a name taken by something else is an
+        error."""
+        return run.service(self.name, lambda run: self.fresh(), shared=type(self))
+
     def fresh(self) -> Destination:
         """A copy with an empty record list, for one run."""
         twin = copy.copy(self)

@@ -245,8 +245,7 @@ class AsyncEventQueue:
                         raise ValueError(f"destination function {d.function!r} is not a function "
                                          f"of this simulation")
                     # One copy per name and run, shared with other sources that name it.
-                    copies[id(d)] = run.service(d.name, lambda run, d=d: d.fresh(),
-                                                shared=type(d))
+                    copies[id(d)] = d.run_copy(run)
                     self.destinations[d.name] = copies[id(d)]
             if cfg is not _DEFAULT:
                 self.configs[fname] = AsyncConfig(

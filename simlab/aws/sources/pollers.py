@@ -100,15 +100,14 @@ def check_destination(name: str, destination: Any) -> Any:
 def run_destination(run: Run, destination: Any) -> Any:
     """The object that collects ``destination``'s records in ``run``.
 
-    A configuration object with ``fresh()`` and ``name`` (see
-    :mod:`simlab.aws.sources.destinations`) gets one copy per run, the run's service ``name``
+    A configuration object of :mod:`simlab.aws.sources.destinations` gets one copy per run
+    (:meth:`~simlab.aws.sources.destinations.Destination.run_copy`), the run's service ``name``
     (so ``result.output(name)``), shared by every source of the run that names it; anything
     else is used as it is.
     """
-    if not callable(getattr(destination, "fresh", None)):
+    if not callable(getattr(destination, "run_copy", None)):
         return destination
-    return run.service(destination.name, lambda run: destination.fresh(),
-                       shared=type(destination))
+    return destination.run_copy(run)
 
 
 def check_predicate(name: str, predicate: Any) -> Any:

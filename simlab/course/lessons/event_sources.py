@@ -371,12 +371,9 @@ def triggers_dashboard(show: bool = True, **defaults: Any) -> Any:
     button (a run takes about half a second). ``defaults`` may set the three parameters."""
     import ipywidgets as w
 
-    from simlab.course.widgets import concurrency_slider, dashboard
+    from simlab.course.widgets import check_defaults, concurrency_slider, dashboard
 
-    allowed = {"failure_rate", "batch_size", "reserved_concurrency"}
-    if set(defaults) - allowed:
-        raise TypeError(f"unknown default(s) {sorted(set(defaults) - allowed)}; allowed: "
-                        f"{sorted(allowed)}")
+    check_defaults(defaults, ("failure_rate", "batch_size", "reserved_concurrency"))
     controls = {
         "failure_rate": w.FloatSlider(value=defaults.get("failure_rate", LESSON5["failure_rate"]),
                                       min=0.0, max=0.5, step=0.01, readout_format=".2f",

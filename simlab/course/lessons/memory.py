@@ -391,11 +391,9 @@ def power_tuning_dashboard(show: bool = True, **defaults: Any) -> Any:
     """
     import ipywidgets as w
 
-    from simlab.course.widgets import dashboard, memory_slider
+    from simlab.course.widgets import check_defaults, dashboard, memory_slider
 
-    unknown = set(defaults) - {"memory_mb", "workload"}
-    if unknown:
-        raise TypeError(f"unknown default(s) {sorted(unknown)}; allowed: memory_mb, workload")
+    check_defaults(defaults, ("memory_mb", "workload"))
     workload = defaults.get("workload", "cpu-bound")
     _workload(workload)
     sweep = memory_sweep()

@@ -317,12 +317,9 @@ def monitoring_dashboard(show: bool = True, **defaults: Any) -> Any:
     """
     import ipywidgets as w
 
-    from simlab.course.widgets import dashboard, memory_slider
+    from simlab.course.widgets import check_defaults, dashboard, memory_slider
 
-    unknown = set(defaults) - {"memory_after_mb", "update_at_min"}
-    if unknown:
-        raise TypeError(f"unknown default(s) {sorted(unknown)}; allowed: memory_after_mb, "
-                        f"update_at_min")
+    check_defaults(defaults, ("memory_after_mb", "update_at_min"))
     memory = memory_slider(defaults.get("memory_after_mb", 1024), era="today", step=32)
     memory.description = "memory after (MB)"
     at = w.IntSlider(value=defaults.get("update_at_min", 30), min=0,

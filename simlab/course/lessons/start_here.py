@@ -351,12 +351,9 @@ def scaling_dashboard(show: bool = True, **defaults: Any) -> Any:
 
     ``defaults`` may set ``peak_per_min`` and ``duration_s``.
     """
-    from simlab.course.widgets import choice_slider, dashboard, nice_values
+    from simlab.course.widgets import check_defaults, choice_slider, dashboard, nice_values
 
-    unknown = set(defaults) - {"peak_per_min", "duration_s"}
-    if unknown:
-        raise TypeError(f"unknown default(s) {sorted(unknown)}; allowed: peak_per_min, "
-                        f"duration_s")
+    check_defaults(defaults, ("peak_per_min", "duration_s"))
     peak = choice_slider(nice_values(1.0, 1000.0), defaults.get("peak_per_min", 300.0),
                          "peak uploads/min")
     duration = choice_slider(nice_values(0.01, 10.0), defaults.get("duration_s", 1.0),

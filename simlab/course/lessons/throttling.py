@@ -131,11 +131,9 @@ def throttling_dashboard(show: bool = True, **defaults: Any) -> Any:
 
     ``defaults`` may set ``reserved`` and ``rate_per_s``.
     """
-    from simlab.course.widgets import concurrency_slider, dashboard, rate_slider
+    from simlab.course.widgets import check_defaults, concurrency_slider, dashboard, rate_slider
 
-    unknown = set(defaults) - {"reserved", "rate_per_s"}
-    if unknown:
-        raise TypeError(f"unknown default(s) {sorted(unknown)}; allowed: reserved, rate_per_s")
+    check_defaults(defaults, ("reserved", "rate_per_s"))
     controls = {"reserved": concurrency_slider(defaults.get("reserved", 10), high=50, low=1),
                 "rate_per_s": rate_slider(defaults.get("rate_per_s", 50.0), low=1.0, high=250.0)}
     return dashboard(throttling_view, controls, readout=throttling_readout, show=show)

@@ -502,11 +502,9 @@ def replay_dashboard(show: bool = True, **defaults: Any) -> Any:
     """
     import ipywidgets as w
 
-    from simlab.course.widgets import dashboard
+    from simlab.course.widgets import check_defaults, dashboard
 
-    unknown = set(defaults) - {"keep_alive_min", "name"}
-    if unknown:
-        raise TypeError(f"unknown default(s) {sorted(unknown)}; allowed: keep_alive_min, name")
+    check_defaults(defaults, ("keep_alive_min", "name"))
     ka = w.FloatSlider(value=defaults.get("keep_alive_min", 10.0), min=0.0, max=60.0, step=1.0,
                        description="keep-alive (min)", readout_format=".0f")
     name = w.Dropdown(options=[(f"{v} ({k})", k) for k, v in LABELS.items()],
