@@ -16,8 +16,9 @@ __all__ = ["lesson_dashboards", "one_step"]
 
 
 def lesson_dashboards() -> dict[str, Callable[[], Any]]:
-    """Lesson -> how the lesson's notebook builds its dashboard (``show=False``; lesson 4 has
-    two), for the benchmark and the tests that drive every dashboard."""
+    """Lesson -> how the lesson's notebook builds its dashboard (``show=False``; lesson 4 also
+    shows lesson 3's power-tuning dashboard, listed once), for the benchmark and the tests that
+    drive every dashboard."""
     from simlab.course.lessons import (
         billing,
         capstone,
@@ -35,7 +36,6 @@ def lesson_dashboards() -> dict[str, Callable[[], Any]]:
         "02 throttling": lambda: concurrency.throttling_dashboard(show=False),
         "03 power tuning": lambda: memory.power_tuning_dashboard(show=False),
         "04 rounding": lambda: billing.rounding_dashboard(show=False),
-        "04 power tuning": lambda: billing.power_tuning_dashboard(show=False),
         "05 triggers": lambda: event_sources.triggers_dashboard(show=False),
         "06 monitoring": lambda: monitoring.monitoring_dashboard(show=False),
         "08 replay": lambda: validation.replay_dashboard(show=False),

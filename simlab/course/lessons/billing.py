@@ -11,9 +11,8 @@ December 2020 it is 1 ms. The lesson's figures, each from simlab runs:
 * :func:`monthly_cost_view`: the monthly cost of a function against its duration, a staircase at
   100 ms and a slope at 1 ms (AWS's 1 ms announcement: 60 M runs of 28 ms at 1 GB, $112 -> $40);
 * :func:`~simlab.course.lessons.power_tuning.power_tuning_view` (re-exported here with the rest of
-  :mod:`simlab.course.lessons.power_tuning`): duration and cost against memory for a CPU-bound and
-  an
-  I/O-bound function under the CPU share model, next to AWS's own measurements;
+  :mod:`simlab.course.lessons.power_tuning`, the power tuning of lesson 3): duration and cost
+  against memory, priced at either granularity;
 * :func:`pc_view`: the cost of provisioned concurrency against on-demand as traffic grows, and the
   break-even where the PC environments are busy about 60 % of the time;
 * :func:`provider_view_table`: the provider's side: memory held by idle warm environments, which

@@ -34,14 +34,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator
 from scipy import stats
 
 from simlab.aws.simulation import Simulation
@@ -61,43 +58,37 @@ from simlab.course.lessons.limits import (
     timeout_probability,
     timeout_run,
 )
-from simlab.course.lessons.power_tuning import EXAMPLE_E_SOURCE, example_e, example_e_cpu_s
-from simlab.course.widgets import format_number
+from simlab.course.lessons.power_tuning import (
+    EXAMPLE_E_SOURCE,
+    MEMORY_GRID,
+    WORKLOADS,
+    PowerTuningView,
+    cheapest,
+    example_e,
+    example_e_cpu_s,
+    log_memory_axes,
+    memory_sweep,
+    model_duration_s,
+    power_tuning_dashboard,
+    power_tuning_figure,
+    power_tuning_readout,
+    power_tuning_run,
+    power_tuning_table,
+    power_tuning_view,
+    series_colors,
+)
 
 __all__ = [
     "EXAMPLE_E_SOURCE", "EXERCISES", "MEMORY_GRID", "WORKLOADS", "workloads_table",
-    "era_limits_table", "model_duration_s", "memory_sweep", "duration_figure", "oom_run",
-    "oom_probability",
+    "era_limits_table", "model_duration_s", "memory_sweep", "power_tuning_run",
+    "power_tuning_table", "duration_figure", "oom_run", "oom_probability",
     "after_kills", "oom_figure", "timeout_run", "timeout_probability", "timeout_figure",
-    "example_e_table", "cheapest", "power_tuning_figure", "PowerTuningView", "power_tuning_view",
-    "power_tuning_readout", "power_tuning_dashboard", "init_limit_table",
+    "example_e", "example_e_cpu_s", "example_e_table", "cheapest", "power_tuning_figure",
+    "PowerTuningView", "power_tuning_view", "power_tuning_readout", "power_tuning_dashboard",
+    "init_limit_table",
 ]
 
 _C = plots.COLORS
-
-#: Memory sizes of the sweeps (MB), 128 to 10,240, with 1,769 MB (one vCPU) and 7,076 MB (four).
-MEMORY_GRID: tuple[int, ...] = (128, 256, 512, 768, 1024, 1536, 1769, 2048, 3008, 4096, 5120,
-                                7076, 8192, 10240)
-
-#: The lesson's three functions (:class:`simlab.core.config.FunctionConfig` arguments). The
-# CPU-bound
-#: one needs the CPU time that makes it run 11.722 s at 128 MB, as Example E's prime-number
-#: function did (:func:`~simlab.course.lessons.power_tuning.example_e_cpu_s`, the fit lesson 4 uses
-#: too); the I/O-bound one waits 0.4 s for a database; the multi-threaded one encodes images on
-#: four threads.
-WORKLOADS: Mapping[str, Mapping[str, float]] = MappingProxyType({
-    "cpu-bound": MappingProxyType({"cpu_s": round(example_e_cpu_s(), 4), "io_s": 0.0,
-                                   "parallelism": 1}),
-    "io-bound": MappingProxyType({"cpu_s": 0.05, "io_s": 0.4, "parallelism": 1}),
-    "multi-threaded": MappingProxyType({"cpu_s": 4.0, "io_s": 0.0, "parallelism": 4}),
-})
-
-
-def _workload(name: Any, workloads: Mapping[str, Mapping[str, float]] = WORKLOADS
-              ) -> Mapping[str, float]:
-    if name not in workloads:
-        raise ValueError(f"workload must be one of {list(workloads)}, got {name!r}")
-    return workloads[name]
 
 
 # -- 1. memory sets the CPU share ------------------------------------------------------------------
@@ -117,115 +108,11 @@ def era_limits_table() -> pd.DataFrame:
                                        "vcpus_at_max"]).set_index("era")
 
 
-def model_duration_s(memory_mb: Any, cpu_s: float, io_s: float = 0.0,
-                     parallelism: int = 1) -> Any:
-    """Run time of the model: ``cpu_s / min(vcpu_share(memory_mb), parallelism) + io_s`` (s).
-
-    Accepts a number or an array of memory sizes (MB).
-    """
-    m = np.asarray(memory_mb, dtype=float)
-    share = np.minimum(np.minimum(m / MB_PER_VCPU, MAX_VCPUS), float(parallelism))
-    out = cpu_s / share + io_s
-    return float(out) if out.ndim == 0 else out
-
-
-def _spec(name: str, w: Mapping[str, float]) -> tuple[float, float, int]:
-    """A workload's (cpu_s, io_s, parallelism), checked."""
-    unknown = set(w) - {"cpu_s", "io_s", "parallelism"}
-    if unknown:
-        raise ValueError(f"workload {name!r}: unknown key(s) {sorted(unknown)}; allowed: "
-                         f"cpu_s, io_s, parallelism")
-    return (number(f"{name}.cpu_s", w.get("cpu_s", 0.0), 0.0, 3600.0),
-            number(f"{name}.io_s", w.get("io_s", 0.0), 0.0, 3600.0),
-            whole(f"{name}.parallelism", w.get("parallelism", 1), 1, 64))
-
-
-def memory_sweep(memories: Sequence[int] = MEMORY_GRID, *,
-                 workloads: Mapping[str, Mapping[str, float]] = WORKLOADS, era: str = "today",
-                 invocations: int = 100, seed: int = 1) -> pd.DataFrame:
-    """Run every workload at every memory size: duration, failures and cost against memory.
-
-    One simulation holds a function per (workload, memory) pair, named ``"<workload>_<MB>"``;
-    a fixed-interval source calls them all together, ``invocations`` times, far enough apart
-    that one environment serves each function (one cold start each). Costs are list prices from
-    the bill (:meth:`simlab.core.result.Result.bill`, no free tier), INIT included when the era
-    bills
-    it, per 1,000 invocations.
-
-    Parameters
-    ----------
-    memories
-        Memory sizes (MB), each allowed by ``era``.
-    workloads
-        Name -> ``cpu_s``, ``io_s``, ``parallelism`` (see :data:`WORKLOADS`).
-    era
-        Era of the platform's rules (memory range, billing granularity and prices).
-    invocations
-        Invocations of each function, 1 to 10,000.
-    seed
-        Seed of the run.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per (workload, memory): ``workload``, ``memory_mb``, ``vcpu_share``,
-        ``duration_s`` (mean of the runs), ``model_duration_s``, ``failure_fraction``
-        (oom, timeout or error), ``cost_per_1000_usd``; sorted by workload and memory.
-    """
-    mems = sorted({int(number("memories", m, 1, 1e6)) for m in memories})
-    if not mems or not workloads:
-        raise ValueError("give at least one memory size (MB) and one workload")
-    specs = {name: _spec(name, w) for name, w in workloads.items()}
-    n = whole("invocations", invocations, 1, 10_000)
-    rules = era_rules(era)
-    slowest = max(model_duration_s(mems[0], *spec) for spec in specs.values())
-    if slowest + 1 > rules.timeout_max_s:
-        raise ValueError(f"a workload runs {slowest:.0f} s at {mems[0]} MB, beyond the {era!r} "
-                         f"era's {rules.timeout_max_s:g} s timeout")
-    gap = max(60.0, math.ceil(slowest) + 2.0)
-    sim = Simulation(era=era, seed=seed, account_concurrency=100_000)
-    for name, (cpu, io, par) in specs.items():
-        for m in mems:
-            sim.add_function(f"{name}_{m}", memory_mb=m, cpu_s=cpu, io_s=io, parallelism=par,
-                             timeout_s=int(min(rules.timeout_max_s, math.ceil(slowest) + 1)))
-    sim.add_source(FixedInterval(interval_s=gap), target=list(sim.functions))
-    result = sim.run(until_s=n * gap - gap / 2)
-    inv = result.invocations
-    failed = inv["status"].isin(["oom", "timeout", "error"]).astype(float)
-    per = inv.assign(failed=failed).groupby("function", observed=True).agg(
-        duration_ms=("duration_ms", "mean"), failed=("failed", "mean"), n=("failed", "size"))
-    per["cost"] = result.bill(free_tier=False).groupby("function", observed=True)[
-        "cost_usd"].sum()
-    rows = [(name, m, vcpu_share(m), per.at[f"{name}_{m}", "duration_ms"] / 1000.0,
-             model_duration_s(m, *spec), per.at[f"{name}_{m}", "failed"],
-             per.at[f"{name}_{m}", "cost"] / per.at[f"{name}_{m}", "n"] * 1000.0)
-            for name, spec in specs.items() for m in mems]
-    return pd.DataFrame(rows, columns=["workload", "memory_mb", "vcpu_share", "duration_s",
-                                       "model_duration_s", "failure_fraction",
-                                       "cost_per_1000_usd"])
-
-
-def _series_colors(names: Sequence[str]) -> dict[str, str]:
-    palette = (_C["cold"], _C["busy"], _C["ok"], _C["timeout"], _C["init"])
-    return {n: palette[k % len(palette)] for k, n in enumerate(names)}
-
-
-def _log_memory_axes(ax: Any, log_y: bool = True) -> None:
-    """Memory on a base-2 log scale labelled in MB (128, 256, ... 8,192), and (``log_y``) a log
-    duration axis labelled 1, 2, 5, 10 with grid lines there only: every other minor tick
-    (3, 4, 6...) would cost a tick object each at every redraw and carry no label."""
-    ax.set_xscale("log", base=2)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    if log_y:
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.yaxis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
-        ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.grid(alpha=0.3, which="both")
-
-
-def duration_figure(sweep: pd.DataFrame) -> Figure:
-    """Left: the CPU share against memory. Right: each workload's simulated duration (points)
-    and the model (lines) against memory, both axes logarithmic."""
+def duration_figure(sweep: pd.DataFrame,
+                    workloads: Mapping[str, Mapping[str, float]] = WORKLOADS) -> Figure:
+    """Left: the CPU share against memory. Right: each workload's simulated duration (points,
+    from a :func:`memory_sweep`) and the model (lines, for the workloads named in
+    ``workloads``) against memory, both axes logarithmic."""
     fig = Figure(figsize=(10.0, 3.9))
     share_ax, dur = fig.subplots(1, 2, width_ratios=(1.0, 1.3))
     fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.88, wspace=0.22)
@@ -238,16 +125,20 @@ def duration_figure(sweep: pd.DataFrame) -> Figure:
                  title="Memory buys CPU (dotted: 1,769 MB = 1 vCPU)")
     share_ax.grid(alpha=0.3)
     share_ax.legend(loc="upper left", fontsize="small")
-    colors = _series_colors(list(dict.fromkeys(sweep["workload"])))
+    colors = series_colors(list(dict.fromkeys(sweep["workload"])))
     for name, part in sweep.groupby("workload", sort=False):
         m = part["memory_mb"].to_numpy()
-        dur.plot(m, part["duration_s"], ls="", marker="o", ms=4, color=colors[name],
+        dur.plot(m, part["duration_ms"] / 1000.0, ls="", marker="o", ms=4, color=colors[name],
                  label=f"{name} (simulated)")
-        dur.plot(m, part["model_duration_s"], color=colors[name], lw=1, alpha=0.7)
+        if name in workloads:
+            w = workloads[name]
+            dur.plot(m, model_duration_s(m, w.get("cpu_s", 0.0), w.get("io_s", 0.0),
+                                         int(w.get("parallelism", 1))),
+                     color=colors[name], lw=1, alpha=0.7)
     dur.axvline(MB_PER_VCPU, color="0.5", ls=":", lw=1)
     dur.set(yscale="log", xlabel="memory (MB, log scale)", ylabel="duration (s, log scale)",
             title="Duration against memory (lines: the model)")
-    _log_memory_axes(dur)
+    log_memory_axes(dur)
     dur.legend(loc="upper right", fontsize="small")
     return fig
 
@@ -266,146 +157,6 @@ def example_e_table(era: str = "today") -> pd.DataFrame:
     w = WORKLOADS["cpu-bound"]
     e["model_duration_s"] = model_duration_s(e["memory_mb"].to_numpy(), w["cpu_s"])
     return e.set_index("memory_mb")
-
-
-def cheapest(sweep: pd.DataFrame, workload: str | None = None) -> int:
-    """Memory (MB) of the lowest cost per 1,000 invocations among sizes that never failed (of one
-    ``workload`` when the sweep holds several; ties go to the smaller memory)."""
-    if workload is None and "workload" in sweep and sweep["workload"].nunique() > 1:
-        raise ValueError("the sweep holds several workloads: name one")
-    part = sweep if workload is None else sweep[(sweep["workload"] == workload).to_numpy()]
-    ok = part[(part["failure_fraction"] == 0).to_numpy()]
-    if not len(ok):
-        raise ValueError("every memory size failed: none is cheapest")
-    best = ok.sort_values(["cost_per_1000_usd", "memory_mb"], kind="stable").iloc[0]
-    return int(best["memory_mb"])
-
-
-def power_tuning_figure(sweep: pd.DataFrame, workload: str = "cpu-bound", *,
-                        highlight: tuple[int, float, float] | None = None,
-                        aws: bool = True) -> Figure:
-    """Duration (left) and cost per 1,000 invocations (right) against memory for one workload
-    of a :func:`memory_sweep`; the cheapest size is marked with a diamond, ``highlight`` =
-    ``(memory_mb, duration_s, cost_per_1000_usd)`` with a star, and (``aws``) AWS's Example E as
-    crosses for the CPU-bound workload."""
-    part = sweep[(sweep["workload"] == workload).to_numpy()]
-    if not len(part):
-        raise ValueError(f"workload {workload!r} is not in the sweep; it holds "
-                         f"{sorted(set(sweep['workload']))}")
-    color = _series_colors(list(WORKLOADS)).get(workload, _C["busy"])
-    fig = Figure(figsize=(10.0, 3.9))
-    dur, cost = fig.subplots(1, 2)
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.88, wspace=0.25)
-    m = part["memory_mb"].to_numpy()
-    failed = part["failure_fraction"].to_numpy() > 0
-    best = cheapest(part)
-    row = part[part["memory_mb"] == best].iloc[0]
-    for ax, col in ((dur, "duration_s"), (cost, "cost_per_1000_usd")):
-        y = part[col].to_numpy()
-        ax.plot(m, y, marker="o", ms=4, color=color, label=f"{workload} (simulated)")
-        if failed.any():
-            ax.plot(m[failed], y[failed], ls="", marker="x", ms=8, color=_C["oom"],
-                    label="failed (oom, timeout)")
-        ax.plot([best], [row[col]], ls="", marker="D", ms=9, mfc="none", mew=2,
-                color=_C["theory"], label=f"cheapest: {best:,} MB")
-        if highlight is not None:
-            ax.plot([highlight[0]], [highlight[1 if col == "duration_s" else 2]], ls="",
-                    marker="*", ms=15, color=_C["init"], label=f"{highlight[0]:,} MB")
-        ax.axvline(MB_PER_VCPU, color="0.5", ls=":", lw=1)
-        ax.set(xlabel="memory (MB, log scale; dotted: 1 vCPU)")
-    if aws and workload == "cpu-bound":
-        e = example_e()
-        dur.plot(e["memory_mb"], e["duration_s"], "kx", ms=8, label="AWS Example E (published)")
-        cost.plot(e["memory_mb"], e["cost_per_1000_usd"], "kx", ms=8,
-                  label="AWS Example E (published)")
-    dur.set(yscale="log", ylabel="duration (s, log scale)", title="Faster with more memory...")
-    _log_memory_axes(dur)
-    _log_memory_axes(cost, log_y=False)
-    cost.set(ylabel="cost of 1,000 invocations (USD)", title="...but is it cheaper?")
-    cost.set_ylim(bottom=0)
-    dur.legend(loc="best", fontsize="small")
-    cost.legend(loc="best", fontsize="small")
-    return fig
-
-
-@dataclass(frozen=True)
-class PowerTuningView:
-    """What :func:`power_tuning_view` computed: the sweep and the chosen size's own run."""
-
-    sweep: pd.DataFrame
-    workload: str
-    memory_mb: int
-    duration_s: float
-    cost_per_1000_usd: float
-    cheapest_mb: int
-
-
-def power_tuning_view(memory_mb: int = 1024, workload: str = "cpu-bound", *,
-                      sweep: pd.DataFrame | None = None) -> tuple[PowerTuningView, Figure]:
-    """The dashboard's pure function: the power-tuning curves of ``workload`` with the chosen
-    memory simulated on its own and starred.
-
-    Parameters
-    ----------
-    memory_mb
-        Memory of the function (MB), 128 to 10,240.
-    workload
-        One of :data:`WORKLOADS`.
-    sweep
-        A :func:`memory_sweep` to reuse (simulated when ``None``).
-
-    Returns
-    -------
-    (PowerTuningView, matplotlib.figure.Figure)
-    """
-    m = whole("memory_mb", memory_mb, 128, 10_240)
-    _workload(workload)
-    table = memory_sweep() if sweep is None else sweep
-    own = memory_sweep([m], workloads={workload: WORKLOADS[workload]}).iloc[0]
-    best = cheapest(table, workload)
-    fig = power_tuning_figure(table, workload,
-                              highlight=(m, float(own["duration_s"]),
-                                         float(own["cost_per_1000_usd"])))
-    view = PowerTuningView(sweep=table, workload=workload, memory_mb=m,
-                           duration_s=float(own["duration_s"]),
-                           cost_per_1000_usd=float(own["cost_per_1000_usd"]), cheapest_mb=best)
-    return view, fig
-
-
-def power_tuning_readout(view: PowerTuningView) -> str:
-    """One line: the chosen size's CPU share, duration and cost, and the cheapest size's."""
-    part = view.sweep[(view.sweep["workload"] == view.workload).to_numpy()]
-    low = float(part.loc[part["memory_mb"] == view.cheapest_mb, "cost_per_1000_usd"].iloc[0])
-    return (f"{view.workload} at {view.memory_mb:,} MB ({vcpu_share(view.memory_mb):.2f} vCPU): "
-            f"<b>{format_number(view.duration_s)} s, ${view.cost_per_1000_usd:.4f} per 1,000 "
-            f"invocations"
-            f"</b> ({view.cost_per_1000_usd / low - 1:+.0%} against the cheapest, "
-            f"{view.cheapest_mb:,} MB)")
-
-
-def power_tuning_dashboard(show: bool = True, **defaults: Any) -> Any:
-    """A memory slider (128 to 10,240 MB) and a workload choice over :func:`power_tuning_view`;
-    the sweep is simulated once, when the dashboard is built.
-
-    ``defaults`` may set ``memory_mb`` and ``workload``.
-    """
-    import ipywidgets as w
-
-    from simlab.course.widgets import check_defaults, dashboard, memory_slider
-
-    check_defaults(defaults, ("memory_mb", "workload"))
-    workload = defaults.get("workload", "cpu-bound")
-    _workload(workload)
-    sweep = memory_sweep()
-
-    def compute(memory_mb: int, workload: str) -> tuple[PowerTuningView, Figure]:
-        return power_tuning_view(memory_mb, workload, sweep=sweep)
-
-    controls = {
-        "memory_mb": memory_slider(defaults.get("memory_mb", 1024), era="today"),
-        "workload": w.Dropdown(options=list(WORKLOADS), value=workload, description="workload"),
-    }
-    return dashboard(compute, controls, readout=power_tuning_readout, show=show)
 
 
 # -- exercises -------------------------------------------------------------------------------------
@@ -518,14 +269,14 @@ def _cost_ratio() -> float:
     e = EXERCISES
     t = memory_sweep([e["ratio_low_mb"], e["ratio_high_mb"]],
                      workloads={"cpu-bound": WORKLOADS["cpu-bound"]})
-    c = t.set_index("memory_mb")["cost_per_1000_usd"]
+    c = t.set_index("memory_mb")["cost_per_million_usd"]
     return float(c[e["ratio_high_mb"]] / c[e["ratio_low_mb"]])
 
 
 def _ratio_outcome() -> tuple[str, str]:
     r = _cost_ratio()
     key = "a" if r < 1.5 else "b" if r < 3.5 else "c" if r < 8 else "d"
-    return key, f"1,000 invocations cost {r:.2f} times more at 10,240 MB than at 1,769 MB."
+    return key, f"the same invocations cost {r:.2f} times more at 10,240 MB than at 1,769 MB."
 
 
 prediction("03-cost-ratio-10240", outcome=_ratio_outcome, options={

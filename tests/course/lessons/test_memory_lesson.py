@@ -40,59 +40,30 @@ def test_model_duration_matches_the_share_rule() -> None:
 
 def test_sweep_follows_the_model_for_every_workload(sweep) -> None:
     assert len(sweep) == len(lesson.WORKLOADS) * len(lesson.MEMORY_GRID)
-    assert np.allclose(sweep["duration_s"], sweep["model_duration_s"], rtol=1e-9)
+    model = [lesson.model_duration_s(r.memory_mb, **lesson.WORKLOADS[r.workload])
+             for r in sweep.itertuples()]
+    assert np.allclose(sweep["duration_ms"] / 1000, model, rtol=1e-9)
     assert (sweep["failure_fraction"] == 0).all()
     assert sweep["vcpu_share"].to_numpy() == pytest.approx(
         [vcpu_share(m) for m in sweep["memory_mb"]])
 
 
 def test_single_threaded_code_stops_gaining_at_one_vcpu(sweep) -> None:
-    d = _col(sweep, "cpu-bound", "duration_s")
+    d = _col(sweep, "cpu-bound", "duration_ms") / 1000
     assert d[128] == pytest.approx(11.722, abs=1e-3)  # calibrated to Example E at 128 MB
     assert d[1769] == d[10240]
     assert d[128] / d[1769] == pytest.approx(MB_PER_VCPU / 128)
-    threads = _col(sweep, "multi-threaded", "duration_s")
+    threads = _col(sweep, "multi-threaded", "duration_ms")
     assert threads[7076] == threads[10240] < threads[5120]
 
 
 def test_cost_shapes(sweep) -> None:
-    cpu = _col(sweep, "cpu-bound", "cost_per_1000_usd")
+    cpu = _col(sweep, "cpu-bound", "cost_per_million_usd")
     flat = cpu[cpu.index <= MB_PER_VCPU]
     assert flat.max() / flat.min() - 1 < 0.01
     assert cpu[10240] / cpu[1769] == pytest.approx(10240 / MB_PER_VCPU, rel=0.02)
-    assert _col(sweep, "io-bound", "cost_per_1000_usd").is_monotonic_increasing
+    assert _col(sweep, "io-bound", "cost_per_million_usd").is_monotonic_increasing
     assert lesson.cheapest(sweep, "io-bound") == 128
-
-
-def test_cost_is_the_bill_per_1000_invocations() -> None:
-    t = lesson.memory_sweep([1024], workloads={"w": {"cpu_s": 0.0, "io_s": 1.0}}, invocations=10,
-                            era="2020")
-    # 2020: 100 ms billing, INIT not billed for ZIP functions: 10 x (1 GB-s + 1 request).
-    from simlab.core.config import ERAS
-    from simlab.core.prices import price_sheet_for
-
-    sheet = price_sheet_for(ERAS["2020"].date)
-    per_1000 = 1000 * (1.0 * sheet.x86.first_tier_price + sheet.request_price)
-    assert t["cost_per_1000_usd"].iloc[0] == pytest.approx(per_1000, rel=1e-9)
-
-
-def test_sweep_validates_before_running() -> None:
-    with pytest.raises(ValueError, match="unknown key"):
-        lesson.memory_sweep([128], workloads={"w": {"cpu": 1.0}})
-    with pytest.raises(ValueError, match="timeout"):
-        lesson.memory_sweep([128], workloads={"w": {"cpu_s": 100.0}}, era="2018")
-    with pytest.raises(ValueError, match="memory_mb must be 128 to 3,008"):
-        lesson.memory_sweep([3009], era="2018")
-    with pytest.raises(ValueError, match="invocations"):
-        lesson.memory_sweep([128], invocations=0)
-
-
-def test_cheapest_skips_failed_sizes_and_needs_a_workload(sweep) -> None:
-    part = sweep[sweep["workload"] == "io-bound"].copy()
-    part.loc[part["memory_mb"] == 128, "failure_fraction"] = 1.0
-    assert lesson.cheapest(part) == 256
-    with pytest.raises(ValueError, match="name one"):
-        lesson.cheapest(sweep)
 
 
 # -- out of memory and timeouts --------------------------------------------------------------------
@@ -159,34 +130,23 @@ def test_era_limits_table() -> None:
 
 def test_figures_have_labelled_axes(sweep) -> None:
     for fig in (lesson.duration_figure(sweep), lesson.power_tuning_figure(sweep, "cpu-bound"),
+                lesson.power_tuning_figure(sweep, "multi-threaded", granularity_ms=1.0),
                 lesson.oom_figure(lesson.oom_run(requests=20), 400, 0.2),
                 lesson.timeout_figure(lesson.timeout_run(requests=30))):
         assert isinstance(fig, Figure)
         for ax in fig.axes:
             assert ax.get_xlabel() and ax.get_ylabel()
-    with pytest.raises(ValueError, match="not in the sweep"):
-        lesson.power_tuning_figure(sweep, "gpu-bound")
 
 
-def test_power_tuning_view_and_readout(sweep) -> None:
-    view, fig = lesson.power_tuning_view(3008, "multi-threaded", sweep=sweep)
-    assert view.duration_s == pytest.approx(4.0 / vcpu_share(3008))
-    assert view.cheapest_mb == lesson.cheapest(sweep, "multi-threaded")
-    assert isinstance(fig, Figure) and len(fig.axes) == 2
-    text = lesson.power_tuning_readout(view)
-    assert "3,008 MB" in text and "1.70 vCPU" in text
-    with pytest.raises(ValueError, match="workload"):
-        lesson.power_tuning_view(1024, "gpu-bound", sweep=sweep)
-    with pytest.raises(ValueError, match="memory_mb"):
-        lesson.power_tuning_view(64, sweep=sweep)
+def test_power_tuning_is_lesson_4s(sweep) -> None:
+    from simlab.course.lessons import billing, power_tuning
 
-
-def test_power_tuning_dashboard_builds_without_display() -> None:
-    box = lesson.power_tuning_dashboard(show=False, memory_mb=512, workload="io-bound")
-    memory, workload = box.children[0].children
-    assert (memory.value, memory.max, workload.value) == (512, 10240, "io-bound")
-    with pytest.raises(TypeError, match="unknown default"):
-        lesson.power_tuning_dashboard(show=False, era="2018")
+    assert lesson.power_tuning_dashboard is billing.power_tuning_dashboard
+    assert lesson.power_tuning_view is power_tuning.power_tuning_view
+    view, _ = lesson.power_tuning_view(3008, "multi-threaded",
+                                       sweep=lesson.power_tuning_run(invocations=3))
+    assert view.duration_ms == pytest.approx(4000.0 / vcpu_share(3008))
+    assert "1.70 vCPU" in lesson.power_tuning_readout(view)
 
 
 # -- exercises -------------------------------------------------------------------------------------

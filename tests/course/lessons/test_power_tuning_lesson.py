@@ -1,6 +1,6 @@
-"""Tests of simlab.course.lessons.power_tuning: the CPU share model's duration and cost against
-memory,
-the 100 ms sawtooth, the fit to AWS's Example E, the figure and the dashboard."""
+"""Tests of simlab.course.lessons.power_tuning, the power tuning of lessons 3 and 4: the CPU share
+model's duration and cost against memory, the 100 ms sawtooth, the fit to AWS's Example E, the
+figure and the dashboard."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def test_example_e_fit_is_the_row_whose_columns_agree() -> None:
     best = pt.example_e_cpu_s()
     assert best == pytest.approx(11.722 * 128 / MB_PER_VCPU)
     assert pt.WORKLOADS["cpu-bound"]["cpu_s"] == round(best, 4)
-    assert memory.WORKLOADS["cpu-bound"]["cpu_s"] == round(best, 4)  # one fit in both lessons
+    assert memory.WORKLOADS is pt.WORKLOADS  # one fit, one set of workloads, in both lessons
 
 
 def test_cpu_bound_duration_follows_the_share(table) -> None:
@@ -71,9 +71,9 @@ def test_io_bound_barely_speeds_up_and_costs_more(table) -> None:
     io = table[table["workload"] == "io-bound"]
     assert (np.diff(io["cost_per_million_usd"]) > 0).all()
     assert (np.diff(io["duration_ms"]) <= 0).all()
-    # At most the CPU part (20 ms at one vCPU, 276 ms at 128 MB) is gained.
+    # At most the CPU part (50 ms at one vCPU, 691 ms at 128 MB) is gained.
     assert io["duration_ms"].iloc[0] - io["duration_ms"].iloc[-1] == pytest.approx(
-        20 * MB_PER_VCPU / 128 - 20, rel=1e-9)
+        50 * MB_PER_VCPU / 128 - 50, rel=1e-9)
 
 
 def test_billed_never_below_run(sweep) -> None:
@@ -100,21 +100,58 @@ def test_cheapest_size_under_100ms_lands_just_under_a_step() -> None:
 
 
 def test_view_draws_both_panels_and_the_chosen_size(sweep) -> None:
-    view, fig = pt.power_tuning_view(2000, 100.0, sweep=sweep)
+    view, fig = pt.power_tuning_view(2000, "io-bound", 100.0, sweep=sweep)
     assert isinstance(fig, Figure) and len(fig.axes) == 2
     dur, cost = fig.axes
-    assert dur.get_ylabel() == "duration (s)"
+    assert dur.get_ylabel() == "duration (s, log scale)"
     assert cost.get_ylabel() == "cost per million invocations (USD)"
     assert "100 ms" in cost.get_title()
-    assert list(view.chosen["memory_mb"]) == [2000, 2000]
     assert view.granularity_ms == 100.0 and view.memory_mb == 2000
-    assert "2,000 MB" in pt.power_tuning_readout(view)
+    assert view.duration_ms == pytest.approx(450.0)  # 50 ms of CPU on one vCPU (one thread) + 400
+    assert view.billed_ms == 500.0  # a warm run's (the cold one also pays for its INIT today)
+    assert view.cheapest_mb == pt.cheapest(view.table, "io-bound") == 128
+    text = pt.power_tuning_readout(view)
+    assert "2,000 MB" in text and "billed 500 ms" in text and "100 ms billing" in text
 
 
-def test_view_is_deterministic(sweep) -> None:
-    a, _ = pt.power_tuning_view(1024, sweep=sweep)
+def test_view_is_deterministic_and_reuses_its_tables(sweep) -> None:
+    tables: dict = {}
+    a, _ = pt.power_tuning_view(1024, sweep=sweep, tables=tables)
     b, _ = pt.power_tuning_view(1024)
-    assert a.table.equals(b.table) and a.chosen.equals(b.chosen)
+    assert a.table.equals(b.table) and a.cost_per_million_usd == b.cost_per_million_usd
+    assert list(tables) == [1.0]
+    c, _ = pt.power_tuning_view(1024, granularity_ms=100.0, sweep=sweep, tables=tables)
+    assert sorted(tables) == [1.0, 100.0] and c.table is tables[100.0]
+
+
+def test_table_counts_failures_and_cheapest_skips_them() -> None:
+    t = pt.memory_sweep([128, 1024], workloads={"w": {"cpu_s": 0.5}}, invocations=5)
+    assert (t["failure_fraction"] == 0).all()
+    part = t.copy()
+    part.loc[part["memory_mb"] == 128, "failure_fraction"] = 1.0
+    assert pt.cheapest(part) == 1024
+    part["failure_fraction"] = 1.0
+    with pytest.raises(ValueError, match="every memory size failed"):
+        pt.cheapest(part)
+    with pytest.raises(ValueError, match="name one"):
+        pt.cheapest(pt.memory_sweep([128], invocations=2))
+
+
+def test_cost_is_the_bill_per_million_invocations() -> None:
+    t = pt.memory_sweep([1024], workloads={"w": {"cpu_s": 0.0, "io_s": 1.0}}, invocations=10,
+                        era="2020")
+    # 2020: 100 ms billing, INIT not billed for ZIP functions: 1 GB-s + 1 request each.
+    from simlab.core.config import ERAS
+    from simlab.core.prices import price_sheet_for
+
+    sheet = price_sheet_for(ERAS["2020"].date)
+    per_million = 1e6 * (1.0 * sheet.x86.first_tier_price + sheet.request_price)
+    assert t["cost_per_million_usd"].iloc[0] == pytest.approx(per_million, rel=1e-9)
+
+
+def test_figure_names_a_missing_workload(table) -> None:
+    with pytest.raises(ValueError, match="not in the table"):
+        pt.power_tuning_figure(table, "gpu-bound")
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [
@@ -123,6 +160,7 @@ def test_view_is_deterministic(sweep) -> None:
     ({"granularity_ms": 0}, "granularity_ms"),
     ({"granularity_ms": math.nan}, "granularity_ms"),
     ({"granularity_ms": -1}, "granularity_ms"),
+    ({"workload": "gpu-bound"}, "workload"),
 ])
 def test_view_rejects_bad_input(sweep, kwargs, match) -> None:
     with pytest.raises(ValueError, match=match):
@@ -140,19 +178,38 @@ def test_run_rejects_bad_input() -> None:
         pt.power_tuning_run([128], workloads={"w": {"cpu_s": -1.0}})
     with pytest.raises(ValueError, match="memory_mb"):
         pt.power_tuning([130], cpu_s=0.1, era="2018")  # 64 MB steps in 2018
+    with pytest.raises(ValueError, match="memory_mb must be 128 to 3,008"):
+        pt.power_tuning_run([3009], era="2018")
+    with pytest.raises(ValueError, match="timeout"):
+        pt.power_tuning_run([128], workloads={"w": {"cpu_s": 100.0}}, era="2018")
+    with pytest.raises(ValueError, match="invocations"):
+        pt.power_tuning_run([128], invocations=0)
 
 
 def test_dashboard_redraws_on_a_new_memory(sweep) -> None:
     box = pt.power_tuning_dashboard(show=False, sweep=sweep)
     assert "simlab-dashboard" in box._dom_classes
-    slider, dropdown = box.children[0].children[:2]
+    slider, workload, granularity = box.children[0].children[:3]
     readout = box.children[1]
     assert slider.min == 128 and slider.max == 10240 and "MB" in slider.description
-    assert "1,024 MB" in readout.value
+    assert "1,024 MB" in readout.value and "cpu-bound" in readout.value
     slider.value = 2048
     assert "2,048 MB" in readout.value
-    dropdown.value = 100.0
+    workload.value = "io-bound"
+    assert "io-bound at 2,048 MB" in readout.value
+    granularity.value = 100.0
     assert "100 ms billing" in readout.value
+
+
+def test_dashboard_takes_defaults_and_refuses_unknown_ones(sweep) -> None:
+    box = pt.power_tuning_dashboard(show=False, sweep=sweep, memory_mb=512, workload="io-bound",
+                                    granularity_ms=100.0)
+    memory, workload, granularity = box.children[0].children
+    assert (memory.value, workload.value, granularity.value) == (512, "io-bound", 100.0)
+    with pytest.raises(TypeError, match="unknown default"):
+        pt.power_tuning_dashboard(show=False, sweep=sweep, era="2018")
+    with pytest.raises(ValueError, match="workload"):
+        pt.power_tuning_dashboard(show=False, sweep=sweep, workload="gpu-bound")
 
 
 def test_run_takes_numpy_sizes_but_not_fractions() -> None:
