@@ -447,8 +447,7 @@ def summarise(df: pd.DataFrame, by: Sequence[str] | None = None,
     """
     from scipy.special import stdtrit  # Student-t quantiles; lighter than scipy.stats
 
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}")
+    validate.frame("df", df)
     by = list(df.attrs.get("parameters", []) if by is None else by)
     if metric is None:
         metric = list(df.attrs.get("metrics", []))
@@ -502,11 +501,7 @@ def pareto_front(df: pd.DataFrame, x: str, y: str, *, minimize: tuple[bool, bool
     >>> pareto_front(df, "cost", "cold").index.tolist()
     [0, 1, 2]
     """
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}")
-    for col in (x, y):
-        if col not in df.columns:
-            raise ValueError(f"df has no column {col!r}; columns: {list(df.columns)}")
+    validate.frame("df", df, (x, y))
     if len(minimize) != 2:
         raise ValueError(f"minimize must be two booleans (for x and y), got {minimize!r}")
     xs = df[x].to_numpy(dtype=float) * (1 if minimize[0] else -1)

@@ -59,6 +59,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from simlab.core import validate
 from simlab.core.prices import (
     ARCHITECTURES,
     INIT_BILLED_FOR_ZIP_FROM,
@@ -181,13 +182,10 @@ def billed_duration_ms(duration_ms: ArrayLike, granularity_ms: float) -> float |
     return float(out) if out.ndim == 0 else out
 
 
-def _functions(functions: pd.DataFrame) -> pd.DataFrame:
-    """Validate the FUNCTIONS table and return it indexed by function name."""
-    if not isinstance(functions, pd.DataFrame):
-        raise TypeError(f"functions must be a pandas DataFrame, got {type(functions).__name__}")
-    missing = [c for c in _FUNCTION_COLUMNS if c not in functions.columns]
-    if missing:
-        raise ValueError(f"functions lacks column(s) {missing}; needs {list(_FUNCTION_COLUMNS)}")
+def checked_functions(functions: pd.DataFrame) -> pd.DataFrame:
+    """Validate the FUNCTIONS table and return it indexed by function name (for billing and
+    :mod:`simlab.core.provider`)."""
+    validate.frame("functions", functions, _FUNCTION_COLUMNS)
     if functions["function"].duplicated().any():
         dup = functions["function"][functions["function"].duplicated()].iloc[0]
         raise ValueError(f"functions.function must be unique, {dup!r} appears twice")
@@ -228,20 +226,17 @@ def _encode(values: pd.Series, categories: Any) -> np.ndarray:
     return lookup[codes]
 
 
-def _records(
+def record_arrays(
     invocations: pd.DataFrame, funcs: pd.DataFrame, day: dt.date, granularity_ms: float
 ) -> dict[str, np.ndarray]:
-    """Validate the INVOCATIONS table; return per-row arrays of what billing needs.
+    """Validate the INVOCATIONS table; return per-row arrays of what billing (and
+    :mod:`simlab.core.provider`) needs.
 
     ``fcode`` indexes ``funcs``, ``acode`` indexes ARCHITECTURES. Rows that are not billed have
     ``count`` 0, so every GB-s and request total can be a plain weighted sum.
     """
     g = _check_granularity(granularity_ms)
-    if not isinstance(invocations, pd.DataFrame):
-        raise TypeError(f"invocations must be a pandas DataFrame, got {type(invocations).__name__}")
-    missing = [c for c in ("function", "status", "duration_ms", "init_ms") if c not in invocations]
-    if missing:
-        raise ValueError(f"invocations lacks column(s) {missing}")
+    validate.frame("invocations", invocations, ("function", "status", "duration_ms", "init_ms"))
     n = len(invocations)
     fcode = _encode(invocations["function"], funcs.index)
     _require(fcode >= 0, "function", invocations["function"], "a function listed in functions")
@@ -341,8 +336,8 @@ def price_invocations(
         amounts, so they appear only in :func:`bill`.
     """
     day, sheet = _sheet(date, prices)
-    funcs = _functions(functions)
-    r = _records(invocations, funcs, day, granularity_ms)
+    funcs = checked_functions(functions)
+    r = record_arrays(invocations, funcs, day, granularity_ms)
     on_demand, on_pc = np.zeros(len(ARCHITECTURES)), np.zeros(len(ARCHITECTURES))
     for a, arch in enumerate(ARCHITECTURES):
         used = r["billed"] & (r["acode"] == a)
@@ -435,7 +430,7 @@ def bill(
     months = _number("months", months, "a positive finite number of months", _positive)
     if not isinstance(free_tier, bool | np.bool_):
         raise TypeError(f"free_tier must be True or False, got {free_tier!r}")
-    funcs = _functions(functions)
+    funcs = checked_functions(functions)
     if provisioned_gb_s is not None:
         unknown = set(provisioned_gb_s) - set(funcs.index)
         if unknown:
@@ -457,7 +452,7 @@ def bill(
     if run_seconds is not None:
         what = "a positive finite number of seconds (how long provisioned concurrency was on)"
         run_seconds = _number("run_seconds", run_seconds, what, _positive)
-    r = _records(invocations, funcs, day, granularity_ms)
+    r = record_arrays(invocations, funcs, day, granularity_ms)
     nf, na = len(funcs), len(ARCHITECTURES)
     key = r["fcode"] * na + r["acode"]
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from simlab.core import validate
-from simlab.core.logs import _check_frame, _iso
+from simlab.core.logs import iso_timestamps
 
 __all__ = ["LogView", "parse_report", "parse_reports"]
 
@@ -120,7 +120,7 @@ class LogView:
     _COLUMNS = ("timestamp_s", "timestamp_ms", "request_id", "log_stream", "message")
 
     def __init__(self, df: pd.DataFrame) -> None:
-        _check_frame(df, "df", self._COLUMNS)
+        validate.frame("df", df, self._COLUMNS)
         self._df = df
 
     @property
@@ -193,7 +193,7 @@ class LogView:
     def __str__(self) -> str:
         if self._df.empty:
             return "(no log events)"
-        stamps = _iso(self._df["timestamp_ms"].to_numpy(dtype=np.int64)).tolist()
+        stamps = iso_timestamps(self._df["timestamp_ms"].to_numpy(dtype=np.int64)).tolist()
         pad = "\n" + " " * (len(stamps[0]) + 2)
         return "\n".join(
             f"{s}  {m.replace(chr(10), pad)}"

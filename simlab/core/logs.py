@@ -132,7 +132,7 @@ def _ms(t_s: np.ndarray) -> np.ndarray:
     return np.floor(np.round(np.asarray(t_s, dtype=float) * 1e6) / 1e3).astype(np.int64)
 
 
-def _iso(ms: np.ndarray) -> np.ndarray:
+def iso_timestamps(ms: np.ndarray) -> np.ndarray:
     """Epoch milliseconds to ``2026-11-27T00:00:01.250Z`` strings."""
     return np.char.add(np.datetime_as_string(ms.astype("datetime64[ms]"), unit="ms"), "Z")
 
@@ -144,15 +144,6 @@ def _fmt(values: np.ndarray, spec: str) -> np.ndarray:
 
 def _text(n: int, text: str) -> np.ndarray:
     return np.full(n, text, dtype=object)
-
-
-def _check_frame(table: Any, name: str, needed: Sequence[str]) -> pd.DataFrame:
-    if not isinstance(table, pd.DataFrame):
-        raise TypeError(f"{name} must be a pandas DataFrame, got {type(table).__name__}")
-    missing = [c for c in needed if c not in table.columns]
-    if missing:
-        raise ValueError(f"{name} lacks the columns {missing}; see simlab.core.schema")
-    return table
 
 
 def _billed(invocations: pd.DataFrame, billed_ms: Any) -> np.ndarray:
@@ -202,7 +193,7 @@ def _handler_rows(
             rows.append((i, offset, level, str(text)))
     idx = np.array([r[0] for r in rows], dtype=np.int64)
     t = ran["start_s"].to_numpy(dtype=float)[idx] + np.array([r[1] for r in rows], dtype=float)
-    iso = _iso(base_ms + _ms(t)).tolist()
+    iso = iso_timestamps(base_ms + _ms(t)).tolist()
     msgs = np.array(
         [
             text if level is None else f"[{level}]\t{stamp}\t{r}\t{text}"
@@ -268,8 +259,8 @@ def log_events(
         On a missing column, an unknown style, misaligned ``billed_ms``, an environment missing from
         ``environments``, or a handler line outside the handler's run.
     """
-    _check_frame(invocations, "invocations", _NEEDED)
-    _check_frame(environments, "environments", _ENV_NEEDED)
+    validate.frame("invocations", invocations, _NEEDED)
+    validate.frame("environments", environments, _ENV_NEEDED)
     if style not in _STYLES:
         raise ValueError(f"style must be one of {_STYLES}, got {style!r}")
     validate.integer("seed", seed, 0)
@@ -344,7 +335,7 @@ def log_events(
     add(err, end[err], _SEQ_FAIL, _text(len(err), f"[ERROR] {error_message}"))
     if style == "classic":
         to = np.flatnonzero((status == "timeout") & ended)
-        iso = _iso(base_ms + _ms(end[to])).astype(object)
+        iso = iso_timestamps(base_ms + _ms(end[to])).astype(object)
         secs = _fmt(duration[to] / 1000, ".2f")
         add(
             to,

@@ -228,11 +228,7 @@ def metrics(
     TypeError, ValueError
         On a missing column or a period or window that is not a positive finite number.
     """
-    if not isinstance(invocations, pd.DataFrame):
-        raise TypeError(f"invocations must be a pandas DataFrame, got {type(invocations).__name__}")
-    missing = [c for c in _NEEDED if c not in invocations.columns]
-    if missing:
-        raise ValueError(f"invocations lacks the columns {missing}; see simlab.core.schema")
+    validate.frame("invocations", invocations, _NEEDED)
     period_s = _positive(period_s, "period_s")
     if until_s is not None:
         until_s = _positive(until_s, "until_s")

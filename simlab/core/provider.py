@@ -17,7 +17,8 @@ from types import MappingProxyType
 
 import pandas as pd
 
-from simlab.core.billing import _functions, _number, _positive, _records
+from simlab.core import validate
+from simlab.core.billing import checked_functions, record_arrays
 from simlab.core.prices import as_date
 
 __all__ = ["PROVIDER_METRICS", "provider_view"]
@@ -72,19 +73,15 @@ def provider_view(
     pandas.DataFrame
         One row per metric with columns ``metric``, ``value``, ``unit``, ``meaning``.
     """
-    until = _number("until_s", until_s, "a positive finite number of seconds", _positive)
-    funcs = _functions(functions)
-    r = _records(invocations, funcs, as_date(date), granularity_ms)
+    until = validate.real("until_s", until_s, 0.0, low_open=True, unit="seconds")
+    funcs = checked_functions(functions)
+    r = record_arrays(invocations, funcs, as_date(date), granularity_ms)
     for label, table, needed in (
         ("environments", environments, ("memory_mb", "provisioned", "created_s", "ended_s")),
         ("environments", environments, ("busy_s", "init_s")),
         ("hosts", hosts, ("memory_mb", "created_s", "used_mb_s")),
     ):
-        if not isinstance(table, pd.DataFrame):
-            raise TypeError(f"{label} must be a pandas DataFrame, got {type(table).__name__}")
-        missing = [c for c in needed if c not in table]
-        if missing:
-            raise ValueError(f"{label} lacks column(s) {missing}")
+        validate.frame(label, table, needed)
     env = environments
     start = env["created_s"].clip(upper=until)
     held_s = (env["ended_s"].clip(upper=until) - start).clip(lower=0.0)

@@ -29,9 +29,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
+    import pandas as pd
 
 __all__ = ["BadInput", "is_real", "is_whole", "real", "integer", "number", "whole", "one_of",
-           "text", "span", "fail", "seconds", "float_array", "array_in", "count_array"]
+           "text", "span", "fail", "seconds", "float_array", "array_in", "count_array", "frame"]
 
 
 class BadInput(ValueError, TypeError):
@@ -172,6 +173,27 @@ def seconds(name: str, value: Any, low: float = 0.0, high: float = math.inf,
 
 # -- arrays (the theory's formulas take numbers or arrays; numpy is imported on first use, so that
 # a light command does not pay for it) -----------------------------------------------------------
+
+def frame(name: str, value: Any, columns: Iterable[str] = ()) -> pd.DataFrame:
+    """Return ``value`` if it is a pandas DataFrame holding ``columns``.
+
+    Raises
+    ------
+    TypeError
+        ``value`` is not a DataFrame.
+    ValueError
+        It lacks some of ``columns``; the message names them and the ones it has.
+    """
+    import pandas as pd
+
+    if not isinstance(value, pd.DataFrame):
+        raise TypeError(f"{name} must be a pandas DataFrame, got {type(value).__name__}")
+    missing = [c for c in columns if c not in value.columns]
+    if missing:
+        raise ValueError(f"{name} lacks the columns {missing}; it has {list(value.columns)} "
+                         f"(see simlab.core.schema)")
+    return value
+
 
 def float_array(name: str, value: Any) -> np.ndarray:
     """Return ``value`` as a float array, or raise a TypeError naming ``name``."""

@@ -242,7 +242,7 @@ def test_pareto_front_by_hand() -> None:
                                                                     0.0, 0.5]})
     assert pareto_front(df, "cost", "cold").index.tolist() == [0, 1, 2]
     assert pareto_front(df, "cost", "cold", minimize=(True, False)).index.tolist() == [0]
-    with pytest.raises(ValueError, match="no column 'x'"):
+    with pytest.raises(ValueError, match=r"lacks the columns \['x'\]"):
         pareto_front(df, "x", "cold")
 
 

@@ -35,7 +35,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from simlab.aws.sweep import SerialExecutor, summarise, sweep
-from simlab.core import plots
+from simlab.core import plots, validate
 from simlab.core.result import Result
 from simlab.core.validate import number
 from simlab.course.exercises import design, prediction
@@ -44,8 +44,8 @@ from simlab.course.lessons.keep_alive_game import (
     MARGIN,
     WEIGHT,
     LearningKeepAlive,
-    _seeds,
     check_policy,
+    check_seeds,
     evaluate,
     idle_cost_usd,
     idle_gb_s,
@@ -126,7 +126,8 @@ def ttl_sweep(keep_alive_min: Sequence[float] = CAPSTONE["keep_alive_min"],
     until_s = run_until_s(workload, hours)  # checks both
     table = sweep(replay_model, {"keep_alive_s": [m * 60.0 for m in minutes],
                                  "workload": [workload], "hours": [float(hours)]},
-                  _seeds(seeds), executor=executor if executor is not None else SerialExecutor(),
+                  check_seeds(seeds),
+                  executor=executor if executor is not None else SerialExecutor(),
                   metrics=["invocations", "cold_start_fraction"],
                   extra_metrics={"idle_memory_gb_s": idle_gb_s,
                                  "idle_memory_cost_usd": idle_cost_usd},
@@ -174,8 +175,7 @@ def pareto(summary: pd.DataFrame, x: str, y: str, *, by: str | None = None,
     """
     from simlab.aws.sweep import pareto_front
 
-    if not isinstance(summary, pd.DataFrame):
-        raise TypeError(f"summary must be a pandas DataFrame, got {type(summary).__name__}")
+    validate.frame("summary", summary)
     for name, col in (("x", x), ("y", y), ("by", by), ("label", label)):
         if col is not None and col not in summary.columns:
             raise ValueError(f"{name}={col!r} is not a column of summary; columns: "

@@ -80,7 +80,8 @@ MARGIN: float = 0.01
 _WORKLOADS = ("tiled", "real")
 
 
-def _seeds(seeds: Any) -> tuple[int, ...]:
+def check_seeds(seeds: Any) -> tuple[int, ...]:
+    """``seeds`` as a tuple of whole numbers >= 0, or a clear error naming ``seeds``."""
     if isinstance(seeds, str | bytes) or not isinstance(seeds, Iterable):
         raise TypeError(f"seeds must be a list of whole numbers >= 0, got {seeds!r}")
     out = tuple(seeds)
@@ -124,7 +125,7 @@ def tiled_workload(hours: float = CAPSTONE["hours"], seed: int = 0, *,
         ``arrival_s, duration_s, app, func``, sorted by arrival (a replay table).
     """
     hours = number("hours", hours, 0.0, 168.0, low_open=True)
-    (seed,) = _seeds([seed])
+    (seed,) = check_seeds([seed])
     sample = real_sample() if sample is None else sample
     block = CAPSTONE["block_s"]
     n_blocks = math.ceil(hours * 3600.0 / block)
@@ -272,7 +273,7 @@ def evaluate(policy: Any, seeds: Sequence[int] = CAPSTONE["validation_seeds"], *
     as_keep_alive(policy)  # a bad policy fails here, before any run
     until = run_until_s(workload, hours)
     rows = []
-    for seed in _seeds(seeds):
+    for seed in check_seeds(seeds):
         result = replay_model(policy, seed, workload=workload, hours=hours).run(
             until, record="summary")
         s = result.summary()

@@ -62,7 +62,8 @@ __all__ = [
 _C = plots.COLORS
 
 
-def _granularity(value: Any) -> float:
+def check_granularity(value: Any) -> float:
+    """``value`` as a billing granularity (ms), or a clear error naming ``granularity_ms``."""
     lo, hi = billing.GRANULARITY_RANGE_MS
     return number("granularity_ms", value, lo, hi)
 
@@ -71,8 +72,8 @@ def _granularity(value: Any) -> float:
 _BELOW_IN = 1.15
 
 
-def _figure(size: tuple[float, float], ncols: int = 1, left: float = 0.08,
-            **grid: Any) -> tuple[Figure, Any]:
+def panel_figure(size: tuple[float, float], ncols: int = 1, left: float = 0.08,
+                 **grid: Any) -> tuple[Figure, Any]:
     """A pyplot-free figure of ``ncols`` panels side by side (nothing leaks between redraws),
     ``size`` (in) plus room for the legends under the panels; fixed margins, which draw several
     times faster than a constrained layout."""
@@ -84,7 +85,7 @@ def _figure(size: tuple[float, float], ncols: int = 1, left: float = 0.08,
     return fig, fig.subplots(1, ncols, **grid)
 
 
-def _label(ax: Any, xlabel: str, ylabel: str, title: str, legend: bool = True) -> None:
+def label_panel(ax: Any, xlabel: str, ylabel: str, title: str, legend: bool = True) -> None:
     """Axis labels (with units), title, a light grid and the legend under the axes (off the
     data: never on a bar or a line)."""
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
@@ -104,7 +105,7 @@ def reprice(result: Result, granularity_ms: float) -> pd.DataFrame:
     ``billed_ms`` and ``cost_usd``: the same run under another rounding, without simulating
     again.
     """
-    g = _granularity(granularity_ms)
+    g = check_granularity(granularity_ms)
     inv = result.invocations
     inv = inv[~inv["status"].isin(billing.NOT_BILLED_STATUSES).to_numpy()]
     priced = billing.price_invocations(inv, result.functions, date=result.rules.date,
@@ -346,7 +347,7 @@ def power_tuning_figure(table: pd.DataFrame, workload: str = "cpu-bound", *,
         raise ValueError(f"workload {workload!r} is not in the table; it holds "
                          f"{sorted(set(table['workload']))}")
     color = series_colors(list(WORKLOADS)).get(workload, _C["busy"])
-    fig, (dur, cost) = _figure((10.0, 3.6), 2)
+    fig, (dur, cost) = panel_figure((10.0, 3.6), 2)
     m = part["memory_mb"].to_numpy()
     failed = part["failure_fraction"].to_numpy() > 0
     best = cheapest(part)
@@ -373,9 +374,10 @@ def power_tuning_figure(table: pd.DataFrame, workload: str = "cpu-bound", *,
     log_memory_axes(cost, log_y=False)
     cost.set_ylim(bottom=0)
     x = "memory (MB, log scale; dotted: 1,769 MB = 1 vCPU)"
-    _label(dur, x, "duration (s, log scale)", "Faster with more memory...")
+    label_panel(dur, x, "duration (s, log scale)", "Faster with more memory...")
     billing_text = "" if granularity_ms is None else f", {granularity_ms:g} ms billing"
-    _label(cost, x, "cost per million invocations (USD)", f"...but is it cheaper?{billing_text}")
+    label_panel(cost, x, "cost per million invocations (USD)",
+                f"...but is it cheaper?{billing_text}")
     return fig
 
 
@@ -422,7 +424,7 @@ def power_tuning_view(memory_mb: int = 1024, workload: str = "cpu-bound",
     """
     m = whole("memory_mb", memory_mb, 128, 10_240)
     _workload(workload)
-    g = _granularity(granularity_ms)
+    g = check_granularity(granularity_ms)
     sweep = power_tuning_run() if sweep is None else sweep
     tables = {} if tables is None else tables
     if g not in tables:
