@@ -12,7 +12,9 @@ the run are then checked against what must always hold:
 * no environment serves two requests at once;
 * host memory (reconstructed from the environments) is never exceeded;
 * a request is cold exactly when it waited for an INIT: it is the first request of a
-  non-provisioned environment;
+  non-provisioned environment, unless that environment replaced one recycled at its maximum
+  lifetime under the ``recycle_prewarm`` rule and was ready when the request came (one that was
+  still initialising makes the request wait for the rest of its INIT);
 * the same seed gives identical tables.
 """
 
@@ -31,6 +33,7 @@ from hypothesis import strategies as st
 import simlab
 from simlab.aws.sources.arrivals import Replay
 from simlab.core.dists import Constant, Exponential, Uniform
+from simlab.core.keepalive import DemandKeepAlive
 from simlab.core.scaling import AccountBurstScaling, PerFunctionScaling
 from simlab.core.schema import STATUSES
 
@@ -93,8 +96,11 @@ def cases(draw: st.DrawFn) -> Case:
     rules = {
         "account_concurrency": reserved_total + draw(st.integers(1, 4)),
         "unreserved_minimum": 0,
-        "keep_alive_s": draw(st.sampled_from([None, 0.5, 2.0, 10.0, math.inf])),
+        "keep_alive_s": draw(st.sampled_from([
+            None, 0.5, 2.0, 10.0, math.inf,
+            DemandKeepAlive(base_s=0.5, per_request_s=0.5, window_s=3.0, max_s=4.0)])),
         "max_lifetime_s": draw(st.sampled_from([math.inf, 3.0, 8.0])),
+        "recycle_prewarm": draw(st.booleans()),
         "host_memory_mb": draw(st.sampled_from([1024, 2048])),
         "host_provision_delay_s": draw(st.sampled_from([0.0, 0.5])),
         "scaling": scaling,
@@ -200,21 +206,42 @@ def check_environments(case: Case, inv: pd.DataFrame, envs: pd.DataFrame) -> Non
         assert last["status"] == env["end_reason"] and last["end_s"] == env["ended_s"]
 
 
+def prewarmed(case: Case, envs: pd.DataFrame) -> pd.Index:
+    """The environments that replaced one recycled at its maximum lifetime (``recycle_prewarm``):
+    each starts, on its own, the moment a recycled one of its function ends."""
+    e = envs[~envs["provisioned"]]
+    recycled = e[e["end_reason"] == "max_lifetime"]
+    if not case.rules["recycle_prewarm"] or not len(recycled):
+        return pd.Index([], name="env_id")
+    ends = set(zip(recycled["function"].astype(str), recycled["ended_s"], strict=True))
+    mine = [(f, t) in ends for f, t in zip(e["function"].astype(str), e["created_s"],
+                                            strict=True)]
+    return pd.Index(e.loc[mine, "env_id"], name="env_id")
+
+
 def check_cold(case: Case, inv: pd.DataFrame, envs: pd.DataFrame) -> None:
     ran = inv[inv["status"] != "throttled"].sort_values("invocation_id")
-    first = ~ran.duplicated("env_id")
+    first = (~ran.duplicated("env_id")).to_numpy()
     provisioned = ran["provisioned"].to_numpy()
-    expected_cold = first.to_numpy() & ~provisioned
+    env = envs.set_index("env_id").loc[ran["env_id"]]
+    ahead = ran["env_id"].isin(prewarmed(case, envs)).to_numpy()
+    arrival, ready = ran["arrival_s"].to_numpy(), env["ready_s"].to_numpy()
+    expected_cold = first & ~provisioned & (~ahead | (arrival < ready))
     assert np.array_equal(ran["cold"].to_numpy(), expected_cold)
     assert (ran.loc[~ran["cold"], "init_ms"] == 0).all()
     positive_init = {k for k, v in case.functions.items() if v["init_s"] != Constant(0.0)}
-    sel = ran["function"].astype(str).isin(positive_init).to_numpy()
+    sel = ran["function"].astype(str).isin(positive_init).to_numpy() & ~ahead
     assert np.array_equal(ran["cold"].to_numpy()[sel], (ran["init_ms"] > 0).to_numpy()[sel])
-    # a cold request's INIT is its environment's INIT
-    cold = ran[ran["cold"]]
-    e = envs.set_index("env_id").loc[cold["env_id"]]
-    np.testing.assert_allclose(cold["init_ms"].to_numpy(), e["init_s"].to_numpy() * 1000)
-    np.testing.assert_allclose(cold["arrival_s"].to_numpy(), e["created_s"].to_numpy())
+    # a cold request waits for its environment's INIT: all of it (the environment was created
+    # for it), or what is left of it (a replacement initialised ahead)
+    cold = ran["cold"].to_numpy()
+    waited_ms = np.where(ahead, (ready - arrival) * 1000, env["init_s"].to_numpy() * 1000)
+    np.testing.assert_allclose(ran["init_ms"].to_numpy()[cold], waited_ms[cold], atol=1e-6)
+    own = cold & ~ahead
+    np.testing.assert_allclose(arrival[own], env["created_s"].to_numpy()[own])
+    # without the rule, every environment was created for a request or provisioned
+    if not case.rules["recycle_prewarm"]:
+        assert not ahead.any()
 
 
 @pytest.mark.slow  # 200 runs, about 30 s; --quick relies on the scenario property test
