@@ -33,8 +33,6 @@ theory curve ``exp(-lambda T)`` over it.
 
 from __future__ import annotations
 
-import functools
-import io
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -43,7 +41,6 @@ from typing import Any
 import matplotlib
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
 
 from simlab.aws.keep_alive_experiment import keep_alive_model
@@ -52,6 +49,7 @@ from simlab.core.config import ERAS, era_rules
 from simlab.core.keepalive import FixedKeepAlive
 from simlab.core.result import Result
 from simlab.core.theory import p_cold_ttl
+from simlab.course.figure_png import FIGURE_WIDTH_PX, PNG_COMPRESS_LEVEL, REDRAW_RC, png_bytes
 
 __all__ = [
     "dashboard", "DashboardParts", "check_defaults", "fit", "format_number", "nice_values",
@@ -213,50 +211,6 @@ def granularity_dropdown(value: float = 1.0) -> Any:
 
 
 # -- the generic dashboard -------------------------------------------------------------------------
-#: Width of a dashboard's figure as a PNG (px): JupyterLab's output area is about 1,008 px wide
-#: at a 1,280 px window; a narrower one scales the image down.
-FIGURE_WIDTH_PX = 1000
-
-
-#: Matplotlib settings a dashboard's figure is drawn with: each title at the top of its axes.
-#: By default matplotlib measures every tick label of an axes (about a fifth of a redraw) to lift
-#: the title above anything drawn over the top edge, which no dashboard has.
-REDRAW_RC: dict[str, Any] = {"axes.titley": 1.0}
-#: zlib level of a dashboard's PNG: level 1 encodes several times faster than the default 6, for
-#: files about as large (flat colours compress well either way).
-PNG_COMPRESS_LEVEL = 1
-
-
-@functools.lru_cache(maxsize=4)
-def _agg_renderer(width: int, height: int, dpi: float) -> RendererAgg:
-    return RendererAgg(width, height, dpi)
-
-
-class _SharedRendererCanvas(FigureCanvasAgg):
-    """An Agg canvas whose renderer is shared by every figure of the same size and resolution,
-    so matplotlib's cache of text extents (held per renderer) is kept between redraws instead of
-    every label being measured afresh. Each draw clears the renderer first."""
-
-    def get_renderer(self) -> RendererAgg:
-        w, h = self.get_width_height(physical=True)
-        self.renderer = _agg_renderer(w, h, self.figure.dpi)
-        return self.renderer
-
-
-def png_bytes(fig: Figure, width_px: int = FIGURE_WIDTH_PX) -> bytes:
-    """``fig`` as a PNG ``width_px`` wide (its resolution follows its width in inches).
-
-    Drawn with Agg on a renderer shared by figures of the same size (its text extents stay
-    cached) and compressed at :data:`PNG_COMPRESS_LEVEL`.
-    """
-    validate.integer("width_px", width_px, 50, 10_000)
-    buf = io.BytesIO()
-    _SharedRendererCanvas(fig)  # becomes the figure's canvas
-    fig.savefig(buf, format="png", dpi=width_px / fig.get_figwidth(),
-                pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL})
-    return buf.getvalue()
-
-
 @dataclass(frozen=True)
 class DashboardParts:
     """What a dashboard is made of: its pure function, its controls by parameter name, the

@@ -85,7 +85,10 @@ def test_rounding_figure_has_labelled_axes(rounding) -> None:
     view, fig = rounding
     left, right = fig.axes
     assert left.get_ylabel() == "time (ms)" and right.get_ylabel() == "GB-s in the run"
-    assert len(left.patches) == 2 * 20  # billed and run bars of the first 20 invocations
+    # Billed and run bars of the first 20 invocations, each kind one artist.
+    assert [len(bars.get_paths()) for bars in left.collections] == [20, 20]
+    assert left.get_legend_handles_labels()[1] == ["billed at 100 ms", "run time"]
+    assert left.get_ylim()[0] == 0  # the bars stand on the axis, as ax.bar's do
     extra = view.totals.iloc[-1]["extra_fraction"]
     assert f"billed <b>{extra:.0%} more</b> than the code ran" in lesson.rounding_readout(view)
 
