@@ -7,6 +7,7 @@ are stored as small integer codes and expanded into categoricals when the table 
 
 from __future__ import annotations
 
+import functools
 from array import array
 from collections.abc import Sequence
 from typing import Any
@@ -131,11 +132,20 @@ def _np(a: array) -> np.ndarray:
         np.array([], dtype=_DTYPES[a.typecode])
 
 
-def _cat(codes: np.ndarray, categories: Sequence[str]) -> pd.Categorical:
+@functools.lru_cache(maxsize=256)
+def _categories(categories: tuple[str, ...]) -> tuple[pd.CategoricalDtype, np.ndarray]:
+    """The dtype of ``categories`` (duplicates dropped) and each name's code in it. Kept
+    between runs: building and checking a dtype is most of the time a small run's tables take
+    (about a third of a 100-request run)."""
     cats = list(dict.fromkeys(categories))
-    remap = np.array([cats.index(c) for c in categories], dtype=np.int64)
+    return (pd.CategoricalDtype(cats),
+            np.array([cats.index(c) for c in categories], dtype=np.int64))
+
+
+def _cat(codes: np.ndarray, categories: Sequence[str]) -> pd.Categorical:
+    dtype, remap = _categories(tuple(categories))
     codes = remap[codes] if len(codes) else codes.astype(np.int64)
-    return pd.Categorical.from_codes(codes, categories=cats)
+    return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)  # codes are ours
 
 
 class EnvironmentRecorder:
