@@ -322,3 +322,21 @@ def test_plot_accessor(single: simlab.Result) -> None:
 
 def test_doctests() -> None:
     assert doctest.testmod(plots).failed == 0
+
+
+def test_fast_stairs_match_matplotlibs() -> None:
+    from matplotlib.figure import Figure
+
+    from simlab.core.plots.traffic import _stairs
+
+    rng = np.random.default_rng(3)
+    values, edges = rng.integers(1, 9, 50).astype(float), np.linspace(2.0, 60.0, 51)
+    base = rng.integers(0, 1, 50).astype(float)
+    for kwargs in ({"label": "a"}, {"baseline": base, "fill": True, "label": "b"}):
+        mine, theirs = (Figure().subplots() for _ in range(2))
+        patch = _stairs(mine, values, edges, **kwargs)
+        ref = theirs.stairs(values, edges, **kwargs)
+        assert patch.get_fill() is ref.get_fill()
+        assert mine.get_xlim() == theirs.get_xlim() and mine.get_ylim() == theirs.get_ylim()
+        assert mine.get_legend_handles_labels()[1] == [kwargs["label"]]
+        np.testing.assert_array_equal(patch.get_path().vertices, ref.get_path().vertices)

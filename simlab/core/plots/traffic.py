@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.patches import StepPatch
 from matplotlib.ticker import FuncFormatter
 
 from simlab.core.plots._style import (
@@ -78,9 +79,9 @@ def concurrency(data: Any, *, ax: Axes | None = None, function: str | None = Non
                 color=COLORS["busy"], lw=1, label="concurrency")
     else:  # more steps than pixels: draw each time bin's range (min to max) instead
         edges, low, high = _envelope(t, level, until)
-        ax.stairs(high, edges / scale, baseline=low, fill=True, color=COLORS["busy"],
-                  alpha=0.35, label="concurrency (range in each bin)")
-        ax.stairs(high, edges / scale, color=COLORS["busy"], lw=1, label="highest in each bin")
+        _stairs(ax, high, edges / scale, baseline=low, fill=True, color=COLORS["busy"],
+                alpha=0.35, label="concurrency (range in each bin)")
+        _stairs(ax, high, edges / scale, color=COLORS["busy"], lw=1, label="highest in each bin")
     limits: list[tuple[str, float, str]] = []
     rules = getattr(data, "rules", None)
     if account_limit is None and rules is not None:
@@ -112,6 +113,24 @@ def concurrency(data: Any, *, ax: Axes | None = None, function: str | None = Non
 
 
 _ENVELOPE_BINS = 1000
+
+
+def _stairs(ax: Axes, values: np.ndarray, edges: np.ndarray, *,
+            baseline: np.ndarray | float = 0.0, fill: bool = False, **style: Any) -> StepPatch:
+    """``ax.stairs(values, edges, baseline=...)``, with the data limits taken from the arrays.
+
+    ``Axes.stairs`` finds the limits by walking the patch's path segment by segment in Python:
+    0.1 s for each of the concurrency plot's 1,000-bin patches (36,000 invocations), most of the
+    plot's time; the arrays give the same limits at once.
+    """
+    patch = StepPatch(values, edges, baseline=baseline, fill=fill, **style)
+    ax.add_artist(patch)  # add_patch would walk the path
+    low = np.minimum(np.min(values), np.min(baseline))
+    high = np.maximum(np.max(values), np.max(baseline))
+    patch.sticky_edges.y.append(np.min(baseline))  # as stairs: no margin under the baseline
+    ax.update_datalim([(edges[0], low), (edges[-1], high)])
+    ax.autoscale_view()
+    return patch
 
 
 def _envelope(t: np.ndarray, level: np.ndarray,
@@ -222,8 +241,8 @@ def outcomes(data: Any, *, ax: Axes | None = None, period_s: float | None = None
     base = np.zeros(n)
     for j, name in enumerate(STATUSES):
         if counts[:, j].any() or name == "ok":
-            ax.stairs(base + counts[:, j], edges, baseline=base.copy(), fill=True,
-                      color=COLORS[name], label=f"{name} ({counts[:, j].sum():,})")
+            _stairs(ax, base + counts[:, j], edges, baseline=base.copy(), fill=True,
+                    color=COLORS[name], label=f"{name} ({counts[:, j].sum():,})")
             base += counts[:, j]
     ax.set_xlim(0, edges[-1])
     ax.set_xlabel(f"time ({unit})")
