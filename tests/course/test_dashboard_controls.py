@@ -23,7 +23,7 @@ import pytest  # noqa: E402
 from simlab.course import dashboards, widgets  # noqa: E402
 from simlab.course.lessons import event_sources  # noqa: E402
 
-#: Lesson -> how the lesson's notebook builds its dashboard (lesson 4 reuses lesson 3's).
+#: Lesson -> how the lesson's notebook builds its dashboard (lesson 4 has two).
 DASHBOARDS: dict[str, Callable[[], Any]] = dashboards.lesson_dashboards()
 one_step = dashboards.one_step
 

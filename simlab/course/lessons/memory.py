@@ -21,7 +21,9 @@ seconds"), billed up to the kill, and its environment is discarded too.
 Since the bill is memory x billed time, the memory dial trades speed against cost: **power
 tuning**. For single-threaded CPU-bound code the cost is flat up to 1,769 MB (twice the memory,
 half the time) and then rises; for I/O-bound code it rises from the start. AWS's own measurements
-("Example E" of its operator guide, LAMBDA_FACTS 1.6) show the flat part.
+("Example E" of its operator guide, LAMBDA_FACTS 1.6) are drawn beside the simulation, and read
+one way only (:func:`~simlab.course.lessons.power_tuning.example_e_cpu_s`): two of its columns
+disagree at three sizes of four.
 
 Everything here is a pure function of its parameters and a seed: the sweeps and runs of the
 notebook, their figures, and the dashboard's pure function :func:`power_tuning_view` under its
@@ -39,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 from scipy import stats
 
 from simlab.aws.simulation import Simulation
@@ -123,6 +126,7 @@ def duration_figure(sweep: pd.DataFrame,
     share_ax.axvline(MB_PER_VCPU, color="0.5", ls=":", lw=1)
     share_ax.set(xlabel="memory (MB)", ylabel="CPU share (vCPUs)", xlim=(0, 10240), ylim=(0, 6.2),
                  title="Memory buys CPU (dotted: 1,769 MB = 1 vCPU)")
+    share_ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     share_ax.grid(alpha=0.3)
     share_ax.legend(loc="upper left", fontsize="small")
     colors = series_colors(list(dict.fromkeys(sweep["workload"])))

@@ -340,7 +340,8 @@ def power_tuning_figure(table: pd.DataFrame, workload: str = "cpu-bound", *,
 
     The cheapest size is marked with a diamond; ``highlight`` = ``(memory_mb, duration_ms,
     cost_per_million_usd)`` with a star; (``aws``) AWS's Example E as crosses for the CPU-bound
-    workload; ``granularity_ms`` (the table's) is named in the cost panel's title.
+    workload. ``granularity_ms`` (the table's) is named in the cost panel's title and, above
+    1 ms, the billed duration of a warm run is drawn dashed beside the run time.
     """
     part = table[(table["workload"] == workload).to_numpy()]
     if not len(part):
@@ -359,11 +360,15 @@ def power_tuning_figure(table: pd.DataFrame, workload: str = "cpu-bound", *,
             ax.plot(m[failed], y[failed], ls="", marker="x", ms=8, color=_C["oom"],
                     label="failed (oom, timeout)")
         ax.plot([best], [row[col] * scale], ls="", marker="D", ms=9, mfc="none", mew=2,
-                color=_C["theory"], label=f"cheapest: {best:,} MB")
-        if highlight is not None:
+                color=_C["theory"], label=f"cheapest: {best:,} MB (never failed)")
+        if highlight is not None:  # on top of every other mark
             ax.plot([highlight[0]], [highlight[1 if col == "duration_ms" else 2] * scale],
-                    ls="", marker="*", ms=15, color=_C["init"], label=f"{highlight[0]:,} MB")
+                    ls="", marker="*", ms=15, color=_C["init"], zorder=5,
+                    label=f"your size: {highlight[0]:,} MB (simulated alone)")
         ax.axvline(MB_PER_VCPU, color="0.5", ls=":", lw=1)
+    if granularity_ms is not None and granularity_ms > 1:
+        dur.plot(m, part["billed_ms"].to_numpy() / 1000, ls="--", lw=1.2, color=color,
+                 label=f"billed at {granularity_ms:g} ms (a warm run)")
     if aws and workload == "cpu-bound":
         e = example_e()
         dur.plot(e["memory_mb"], e["duration_s"], "kx", ms=8, label="AWS Example E (published)")
@@ -374,10 +379,17 @@ def power_tuning_figure(table: pd.DataFrame, workload: str = "cpu-bound", *,
     log_memory_axes(cost, log_y=False)
     cost.set_ylim(bottom=0)
     x = "memory (MB, log scale; dotted: 1,769 MB = 1 vCPU)"
-    label_panel(dur, x, "duration (s, log scale)", "Faster with more memory...")
-    billing_text = "" if granularity_ms is None else f", {granularity_ms:g} ms billing"
+    label_panel(dur, x, "duration (s, log scale)", "Faster with more memory...", legend=False)
+    billing_text = "" if granularity_ms is None else f" ({granularity_ms:g} ms billing)"
     label_panel(cost, x, "cost per million invocations (USD)",
-                f"...but is it cheaper?{billing_text}")
+                f"...but is it cheaper?{billing_text}", legend=False)
+    # One legend under both panels: most marks are in both.
+    entries: dict[str, Any] = {}
+    for ax in (dur, cost):
+        for handle, text in zip(*ax.get_legend_handles_labels(), strict=True):
+            entries.setdefault(text, handle)
+    fig.legend(list(entries.values()), list(entries), loc="lower center", ncols=3,
+               fontsize="small", frameon=False)
     return fig
 
 
@@ -455,18 +467,20 @@ def power_tuning_readout(view: PowerTuningView) -> str:
 
 
 def power_tuning_dashboard(show: bool = True, *, sweep: Result | None = None,
-                           **defaults: Any) -> Any:
-    """A memory slider (128 to 10,240 MB), a workload choice and a billing granularity choice
-    over :func:`power_tuning_view`; the sweep (a :func:`power_tuning_run`) is simulated once,
-    when the dashboard is built, unless given.
+                           granularity_menu: bool = True, **defaults: Any) -> Any:
+    """A memory slider (128 to 10,240 MB), a workload choice and (``granularity_menu``) a billing
+    granularity choice over :func:`power_tuning_view`; the sweep (a :func:`power_tuning_run`) is
+    simulated once, when the dashboard is built, unless given.
 
-    ``defaults`` may set ``memory_mb``, ``workload`` and ``granularity_ms``.
+    ``defaults`` may set ``memory_mb``, ``workload`` and (with the menu) ``granularity_ms``;
+    without the menu the costs are at 1 ms.
     """
     import ipywidgets as w
 
     from simlab.course.widgets import check_defaults, dashboard, granularity_dropdown, memory_slider
 
-    check_defaults(defaults, ("memory_mb", "workload", "granularity_ms"))
+    allowed = ("memory_mb", "workload") + (("granularity_ms",) if granularity_menu else ())
+    check_defaults(defaults, allowed)
     workload = defaults.get("workload", "cpu-bound")
     _workload(workload)
     sweep = power_tuning_run() if sweep is None else sweep
@@ -478,6 +492,7 @@ def power_tuning_dashboard(show: bool = True, *, sweep: Result | None = None,
     controls = {
         "memory_mb": memory_slider(defaults.get("memory_mb", 1024), era="today"),
         "workload": w.Dropdown(options=list(WORKLOADS), value=workload, description="workload"),
-        "granularity_ms": granularity_dropdown(defaults.get("granularity_ms", 1.0)),
     }
+    if granularity_menu:
+        controls["granularity_ms"] = granularity_dropdown(defaults.get("granularity_ms", 1.0))
     return dashboard(compute, controls, readout=power_tuning_readout, show=show)

@@ -106,6 +106,12 @@ def test_view_draws_both_panels_and_the_chosen_size(sweep) -> None:
     assert dur.get_ylabel() == "duration (s, log scale)"
     assert cost.get_ylabel() == "cost per million invocations (USD)"
     assert "100 ms" in cost.get_title()
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]  # one legend for both panels
+    assert legend == ["io-bound (simulated)", "cheapest: 128 MB (never failed)",
+                      "your size: 2,000 MB (simulated alone)", "billed at 100 ms (a warm run)"]
+    billed = [line for line in dur.get_lines() if line.get_linestyle() == "--"][0]
+    assert list(billed.get_ydata()) == list(view.table.query("workload == 'io-bound'")[
+        "billed_ms"] / 1000)
     assert view.granularity_ms == 100.0 and view.memory_mb == 2000
     assert view.duration_ms == pytest.approx(450.0)  # 50 ms of CPU on one vCPU (one thread) + 400
     assert view.billed_ms == 500.0  # a warm run's (the cold one also pays for its INIT today)
@@ -210,6 +216,12 @@ def test_dashboard_takes_defaults_and_refuses_unknown_ones(sweep) -> None:
         pt.power_tuning_dashboard(show=False, sweep=sweep, era="2018")
     with pytest.raises(ValueError, match="workload"):
         pt.power_tuning_dashboard(show=False, sweep=sweep, workload="gpu-bound")
+    lesson_3 = pt.power_tuning_dashboard(show=False, sweep=sweep, granularity_menu=False)
+    assert list(lesson_3.parts.controls) == ["memory_mb", "workload"]  # costs at 1 ms
+    assert "1 ms billing" in lesson_3.children[1].value
+    with pytest.raises(TypeError, match="unknown default"):
+        pt.power_tuning_dashboard(show=False, sweep=sweep, granularity_menu=False,
+                                  granularity_ms=100.0)
 
 
 def test_run_takes_numpy_sizes_but_not_fractions() -> None:
