@@ -10,7 +10,9 @@ A lesson's time is the sum of four parts, each counted from the committed notebo
   :data:`MINUTES_PER_DESIGN_TASK` for the capstone's policy (a small program, not one answer).
 
 ``python -m simlab.course.timing`` prints the table the guide's pages quote
-(``docs/teaching/``); a test keeps the pages and the notebooks in step.
+(``docs/teaching/``) and the "**Time:**" sentence each lesson's introduction states
+(:meth:`LessonTiming.sentence`); tests keep the pages, the introductions and the notebooks in
+step.
 """
 
 from __future__ import annotations
@@ -96,6 +98,25 @@ class LessonTiming:
     def total_min(self) -> int:
         """The lesson's whole time."""
         return self.reading_min + self.cells_min + self.dashboards_min + self.exercises_min
+
+    def sentence(self) -> str:
+        """The lesson's own statement of its time (its introduction's "**Time:**" line), from
+        the same counts as :meth:`table`, so the notebook and the guide give one figure."""
+        parts = [f"{self.reading_min} of reading ({self.words:,} words at about "
+                 f"{WORDS_PER_MINUTE:g} a minute)",
+                 f"{self.cells_min} for the {self.outputs} tables and figures the cells produce"]
+        if self.dashboards:
+            dashboards = "the dashboard" if self.dashboards == 1 else (
+                f"the {self.dashboards} dashboards")
+            parts.append(f"{self.dashboards_min} for {dashboards}")
+        parts.append(f"{MINUTES_PER_EXERCISE * self.exercises:g} for "
+                     + ("the exercise" if self.exercises == 1
+                        else f"the {self.exercises} exercises"))
+        if self.design_tasks:
+            parts.append(f"{MINUTES_PER_DESIGN_TASK * self.design_tasks:g} for the policy you "
+                         f"design")
+        return (f"**Time:** about {self.total_min} minutes: " + ", ".join(parts[:-1])
+                + f" and {parts[-1]}.")
 
     def table(self) -> str:
         """The timing table of the lesson's guide page, in markdown."""

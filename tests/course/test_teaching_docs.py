@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from simlab.course.timing import exercise_ids, lesson_timing
@@ -140,3 +141,19 @@ def test_project_readme_links_the_guide_from_its_course_section() -> None:
     assert course, "README.md has a '## Course' section"
     assert "(docs/teaching/README.md)" in course.group(1), (
         "README.md's course section links the instructor guide, docs/teaching/README.md")
+
+
+_TIME = re.compile(r"\*\*Time:\*\* about (\d+) minutes:")
+
+
+@pytest.mark.parametrize("notebook", LESSONS, ids=_ids)
+def test_notebook_states_the_time_its_guide_page_gives(notebook: Path) -> None:
+    cells = nbformat.read(notebook, as_version=4).cells
+    stated = [int(m) for c in cells if c.cell_type == "markdown" for m in _TIME.findall(c.source)]
+    assert len(stated) == 1, f"{notebook.name} states its time {len(stated)} times, not once"
+    page = _timing_rows(_page(notebook).read_text(encoding="utf-8"))["total"]
+    assert stated[0] == page, (f"{notebook.name} says about {stated[0]} minutes, its guide page "
+                               f"{page}: use `LessonTiming.sentence()` for both")
+    counted = lesson_timing(notebook).total_min
+    assert abs(stated[0] - counted) <= max(2, 0.15 * counted), (
+        f"{notebook.name} says about {stated[0]} minutes; counted now: {counted}")

@@ -56,6 +56,18 @@ def test_minutes_follow_the_rates() -> None:
     assert "| reading | 3 | 301 words" in table and f"| **total** | {t.total_min} |" in table
 
 
+def test_sentence_gives_the_tables_figures() -> None:
+    t = LessonTiming("x", words=1501, outputs=3, dashboards=2, exercises=3, design_tasks=1)
+    assert t.sentence() == (
+        f"**Time:** about {t.total_min} minutes: 11 of reading (1,501 words at about 150 a "
+        "minute), 2 for the 3 tables and figures the cells produce, 10 for the 2 dashboards, "
+        "15 for the 3 exercises and 15 for the policy you design.")
+    one = LessonTiming("y", words=150, outputs=1, dashboards=1, exercises=1, design_tasks=0)
+    assert one.sentence().endswith("5 for the dashboard and 5 for the exercise.")
+    none = LessonTiming("z", words=150, outputs=1, dashboards=0, exercises=2, design_tasks=0)
+    assert "dashboard" not in none.sentence()
+
+
 def test_lesson_one_as_committed() -> None:
     counted = lesson_timing(ROOT / "notebooks" / "01_cold_and_warm_starts.ipynb")
     assert counted.dashboards == 1 and counted.exercises == len(exercise_ids(
