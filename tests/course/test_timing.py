@@ -65,7 +65,12 @@ def test_sentence_gives_the_tables_figures() -> None:
     one = LessonTiming("y", words=150, outputs=1, dashboards=1, exercises=1, design_tasks=0)
     assert one.sentence().endswith("5 for the dashboard and 5 for the exercise.")
     none = LessonTiming("z", words=150, outputs=1, dashboards=0, exercises=2, design_tasks=0)
-    assert "dashboard" not in none.sentence()
+    assert none.sentence() == ("**Time:** about 12 minutes: 1 of reading (150 words at about 150 "
+                               "a minute), 1 for the table or figure the cells produce and 10 "
+                               "for the 2 exercises.")
+    bare = LessonTiming("w", words=10, outputs=0, dashboards=0, exercises=0, design_tasks=0)
+    assert bare.sentence() == ("**Time:** about 1 minutes: 1 of reading (10 words at about 150 "
+                               "a minute).")
 
 
 def test_lesson_one_as_committed() -> None:

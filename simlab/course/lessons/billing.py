@@ -189,13 +189,13 @@ def rounding_view(granularity_ms: float = 100.0, median_ms: float = 30.0, *, n_s
     _columns(left, x, first["duration_ms"].to_numpy(), 0.5, _C["busy"], "run time")
     left.xaxis.set_major_locator(MaxNLocator(integer=True))
     label_panel(left, "invocation (in order of arrival)", "time (ms)",
-           f"Run time inside billed time, {g:g} ms granularity")
+                f"Run time inside billed time, {g:g} ms granularity")
     labels = [f"{v:g} ms" for v in totals["granularity_ms"]]
     right.bar(labels, totals["run_gb_s"], color=_C["busy"], label="code ran")
     right.bar(labels, totals["rounding_gb_s"], bottom=totals["run_gb_s"], color=_C["cold"],
               label="rounding (billed, not run)")
     label_panel(right, "billing granularity", "GB-s in the run",
-           f"{len(inv):,} invocations, {result.until_s / 60:g} min")
+                f"{len(inv):,} invocations, {result.until_s / 60:g} min")
     return RoundingView(result, g, inv, totals), fig
 
 
@@ -291,7 +291,7 @@ def monthly_cost_view(**kwargs: Any) -> tuple[pd.DataFrame, Figure]:
     x = "run time of each invocation (ms)"
     label_panel(cost, x, "monthly cost (USD)", "Monthly cost: a staircase at 100 ms")
     label_panel(over, x, "billed but not run (% of run time)",
-           "The rounding weighs most on short functions")
+                "The rounding weighs most on short functions")
     return curve, fig
 
 
@@ -411,7 +411,7 @@ def pc_view(provisioned: int = 10, *, duration_s: float = 1.0,
     cost.axvline(theory, color="0.3", ls="--", lw=1, label=f"60 % utilisation ({theory:.2g} req/s)")
     label_panel(cost, "request rate (req/s)", "cost (USD per hour)", "Cost against traffic")
     label_panel(cold, "request rate (req/s)", "cold starts (% of invocations)",
-           "PC removes cold starts, until traffic spills over")
+                "PC removes cold starts, until traffic spills over")
     return PCView(costs, sim_rate, theory, provisioned), fig
 
 
@@ -459,7 +459,7 @@ def provider_figure(table: pd.DataFrame) -> Figure:
     ax.set_xscale("log")
     ax.set_xlim(0.1, float(table.loc[shown].to_numpy().max()) * 8)
     label_panel(ax, "memory-time (GB-s, log scale)", "",
-           "What the provider holds against what it bills")
+                "What the provider holds against what it bills")
     return fig
 
 

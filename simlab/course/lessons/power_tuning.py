@@ -54,6 +54,7 @@ from simlab.core.validate import number, whole
 
 __all__ = [
     "EXAMPLE_E_SOURCE", "MEMORY_GRID", "WORKLOADS", "PowerTuningView", "cheapest", "example_e",
+    "check_granularity", "label_panel", "log_memory_axes", "panel_figure", "series_colors",
     "example_e_cpu_s", "memory_sweep", "model_duration_s", "power_tuning", "power_tuning_dashboard",
     "power_tuning_figure", "power_tuning_readout", "power_tuning_run", "power_tuning_table",
     "power_tuning_view", "reprice",
@@ -305,6 +306,9 @@ def cheapest(table: pd.DataFrame, workload: str | None = None) -> int:
     if workload is None and "workload" in table and table["workload"].nunique() > 1:
         raise ValueError("the table holds several workloads: name one")
     part = table if workload is None else table[(table["workload"] == workload).to_numpy()]
+    if not len(part):
+        raise ValueError(f"workload {workload!r} is not in the table; it holds "
+                         f"{sorted(set(table['workload']))}")
     ok = part[(part["failure_fraction"] == 0).to_numpy()]
     if not len(ok):
         raise ValueError("every memory size failed: none is cheapest")
@@ -358,7 +362,7 @@ def power_tuning_figure(table: pd.DataFrame, workload: str = "cpu-bound", *,
         ax.plot(m, y, marker="o", ms=4, color=color, label=f"{workload} (simulated)")
         if failed.any():
             ax.plot(m[failed], y[failed], ls="", marker="x", ms=8, color=_C["oom"],
-                    label="failed (oom, timeout)")
+                    label="failed (oom, timeout, error)")
         ax.plot([best], [row[col] * scale], ls="", marker="D", ms=9, mfc="none", mew=2,
                 color=_C["theory"], label=f"cheapest: {best:,} MB (never failed)")
         if highlight is not None:  # on top of every other mark
@@ -425,7 +429,9 @@ def power_tuning_view(memory_mb: int = 1024, workload: str = "cpu-bound",
     granularity_ms
         Billing granularity (ms) the costs are priced at.
     sweep
-        A :func:`power_tuning_run` to reuse (simulated when ``None``).
+        A :func:`power_tuning_run` to reuse (simulated when ``None``). The chosen size is
+        simulated as :func:`power_tuning_run` does by default (100 invocations, seed 1), so a
+        sweep run with other settings may put the star a little off its curve.
     tables
         A dict that keeps the sweep's table at each granularity between calls, as a dashboard
         does: the same results, without pricing the sweep again.

@@ -141,6 +141,8 @@ def test_table_counts_failures_and_cheapest_skips_them() -> None:
         pt.cheapest(part)
     with pytest.raises(ValueError, match="name one"):
         pt.cheapest(pt.memory_sweep([128], invocations=2))
+    with pytest.raises(ValueError, match="'gpu-bound' is not in the table"):
+        pt.cheapest(t, "gpu-bound")
 
 
 def test_cost_is_the_bill_per_million_invocations() -> None:
