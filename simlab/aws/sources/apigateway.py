@@ -51,7 +51,7 @@ from simlab.aws.sources.base import Source
 from simlab.aws.sources.handlers import install_handler_runner
 from simlab.aws.sources.lazy import LazyPayload
 from simlab.aws.sources.payloads.apigateway import (
-    _HTTP_METHODS,
+    HTTP_METHODS,
     api_gateway_http_event,
     api_gateway_rest_event,
     check_proxy_response,
@@ -247,8 +247,8 @@ class APIGateway(Source):
 
     @staticmethod
     def _method(method: Any) -> str:
-        if method not in _HTTP_METHODS:
-            raise BadInput(f"method must be one of {_HTTP_METHODS}, got {method!r}")
+        if method not in HTTP_METHODS:
+            raise BadInput(f"method must be one of {HTTP_METHODS}, got {method!r}")
         return method
 
     @staticmethod

@@ -18,14 +18,15 @@ import pandas as pd
 from simlab.core.schema import STATUSES
 
 if TYPE_CHECKING:  # pragma: no cover
-    from simlab.aws.sources.sqs import _Queue
+    from simlab.aws.sources.sqs import QueueRun
 
 __all__ = ["QueueLog", "QueueMessage", "MESSAGE_OUTCOMES"]
 
 #: What became of a message: still in the queue at the end, deleted after a successful batch,
 #: moved to the dead-letter queue, or deleted by SQS after the retention period.
 MESSAGE_OUTCOMES: tuple[str, ...] = ("pending", "ok", "dead_letter", "expired")
-_PENDING, _OK, _DEAD, _EXPIRED = range(4)
+#: Codes of :data:`MESSAGE_OUTCOMES`, as the queue's source and its log store them.
+OUTCOME_PENDING, OUTCOME_OK, OUTCOME_DEAD, OUTCOME_EXPIRED = range(4)
 _MESSAGE_OVERHEAD = 500  # bytes of JSON around each message body in the event
 
 
@@ -37,7 +38,10 @@ class QueueMessage(NamedTuple):
     sent_s: float
 
 
-class _Message:
+class MessageState:
+    """One message during a run: its body, size, receives, visibility and outcome (the queue's
+    source changes it; the log reads it)."""
+
     __slots__ = ("number", "body", "sent", "size", "receives", "first", "visible_at", "outcome",
                  "done_s", "function", "iid", "poison")
 
@@ -45,7 +49,7 @@ class _Message:
         self.number, self.body, self.sent, self.poison = number, body, sent, poison
         self.size = (len(body) if body.isascii() else len(body.encode())) + _MESSAGE_OVERHEAD
         self.receives, self.first, self.visible_at = 0, math.nan, sent
-        self.outcome, self.done_s, self.function, self.iid = _PENDING, math.nan, "", -1
+        self.outcome, self.done_s, self.function, self.iid = OUTCOME_PENDING, math.nan, "", -1
 
 
 _BATCH_COLUMNS = ("invocation_id", "function", "t_s", "messages", "attempt",
@@ -69,15 +73,15 @@ class QueueLog:
 
     def __init__(self, queue: str) -> None:
         self.queue = queue
-        self.messages: list[_Message] = []
+        self.messages: list[MessageState] = []
         self.dead_letters: list[dict[str, Any]] = []
         self.scaling: list[tuple[float, str, int]] = []
         self.status: list[int] = []
         self._rows: dict[str, list[Any]] = {c: [] for c in _BATCH_COLUMNS}
         self._numbers: list[list[int]] = []
-        self.runtime: _Queue | None = None
+        self.runtime: QueueRun | None = None
 
-    def add(self, iid: int, function: str, t_s: float, batch: list[_Message], attempt: int,
+    def add(self, iid: int, function: str, t_s: float, batch: list[MessageState], attempt: int,
             status: int) -> int:
         """Log one batch invocation; return its row."""
         oldest = min(m.sent for m in batch)
@@ -132,8 +136,8 @@ class QueueLog:
         q.admit(until_s)
         keep = q.src.retention_s
         for m in self.messages:
-            if m.outcome == _PENDING and until_s - m.sent >= keep:
-                m.outcome, m.done_s = _EXPIRED, m.sent + keep
+            if m.outcome == OUTCOME_PENDING and until_s - m.sent >= keep:
+                m.outcome, m.done_s = OUTCOME_EXPIRED, m.sent + keep
 
     def outcomes(self) -> pd.DataFrame:
         """How many messages ended in each state (:data:`MESSAGE_OUTCOMES`): columns
@@ -141,11 +145,11 @@ class QueueLog:
         ``outcome`` and ``count``. Every message sent during the run is counted once."""
         codes = np.array([m.outcome for m in self.messages], dtype=np.int64)
         readers = [] if self.runtime is None else [mp.fn.name for mp in self.runtime.mappings]
-        deleted = pd.Series([m.function for m in self.messages if m.outcome == _OK],
+        deleted = pd.Series([m.function for m in self.messages if m.outcome == OUTCOME_OK],
                             dtype=object).value_counts()
         rows = []
         for k, n in enumerate(np.bincount(codes, minlength=len(MESSAGE_OUTCOMES))):
-            if k != _OK:
+            if k != OUTCOME_OK:
                 rows.append((None, MESSAGE_OUTCOMES[k], int(n)))
             else:
                 rows += [(f, "ok", int(deleted.get(f, 0))) for f in dict.fromkeys(readers)]

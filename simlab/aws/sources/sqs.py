@@ -55,14 +55,14 @@ from simlab.aws.sources.pollers import (
     reported_failures,
 )
 from simlab.aws.sources.queue_log import (
-    _DEAD,
-    _EXPIRED,
-    _OK,
-    _PENDING,
     MESSAGE_OUTCOMES,
+    OUTCOME_DEAD,
+    OUTCOME_EXPIRED,
+    OUTCOME_OK,
+    OUTCOME_PENDING,
+    MessageState,
     QueueLog,
     QueueMessage,
-    _Message,
 )
 from simlab.core import validate
 from simlab.core.invocation import POLL, THROTTLED, Call
@@ -85,7 +85,7 @@ _START_BATCHES = 5
 class _Mapping:
     """One event source mapping: the queue feeding one function, with its own scaling."""
 
-    def __init__(self, q: _Queue, target: str, run: Run) -> None:
+    def __init__(self, q: QueueRun, target: str, run: Run) -> None:
         src = q.src
         self.q, self.src = q, src
         self.fn = run.engine.function(target)
@@ -138,7 +138,7 @@ class _Mapping:
             wake = now + (math.floor(self.limit) + 1 - self.limit) / self.rate
         return wake
 
-    def invoke(self, batch: list[_Message], now: float) -> None:
+    def invoke(self, batch: list[MessageState], now: float) -> None:
         q, engine = self.q, self.q.engine
         iid = engine.new_invocation_id()
         payload = q.event(batch) if self.wants_payload else None
@@ -158,7 +158,7 @@ class _Mapping:
         if not self.src.report_batch_item_failures and any(m.poison for m in batch):
             force_error(call)
 
-    def done(self, call: Call, batch: list[_Message], row: int) -> None:
+    def done(self, call: Call, batch: list[MessageState], row: int) -> None:
         q = self.q
         q.log.status[row] = call.status
         self.in_flight -= 1
@@ -171,11 +171,11 @@ class _Mapping:
             keep = set(failed)  # reported failures reappear after their visibility timeout
             for i, m in enumerate(batch):
                 # delete the others (a duplicate may still be in flight)
-                if i not in keep and m.outcome == _PENDING:
-                    m.outcome, m.done_s, m.function, m.iid = _OK, now, self.fn.name, call.iid
+                if i not in keep and m.outcome == OUTCOME_PENDING:
+                    m.outcome, m.done_s, m.function, m.iid = OUTCOME_OK, now, self.fn.name, call.iid
         q.pump()
 
-    def item_failures(self, call: Call, batch: list[_Message]) -> list[int] | None:
+    def item_failures(self, call: Call, batch: list[MessageState]) -> list[int] | None:
         """Positions in ``batch`` of the messages reported failed (poison messages, and what a
         real handler's partial batch response names); None if the response is invalid."""
         reported = reported_failures(call.output,
@@ -185,15 +185,15 @@ class _Mapping:
         return sorted(set(reported) | {i for i, m in enumerate(batch) if m.poison})
 
 
-class _Queue:
+class QueueRun:
     """The queue during one run: its messages, visible or not, and the mappings reading it."""
 
     def __init__(self, src: SQSQueue, run: Run, log: QueueLog) -> None:
         self.src, self.run, self.log = src, run, log
         self.kernel, self.engine = run.kernel, run.engine
         self.ctx = PayloadContext(seed=run.seed, epoch=run.epoch)
-        self.ready: deque[_Message] = deque()
-        self.hidden: list[tuple[float, int, _Message]] = []  # (visible_at, number, message)
+        self.ready: deque[MessageState] = deque()
+        self.hidden: list[tuple[float, int, MessageState]] = []  # (visible_at, number, message)
         self.arrivals: list[float] = []
         self.bodies: list[str] | None = None
         self.cursor = 0
@@ -213,12 +213,12 @@ class _Queue:
             n = int(np.searchsorted(src.times, run.until_s, side="left"))
             self.arrivals, self.bodies = src.times[:n].tolist(), src.bodies
 
-    def put(self, body: str, sent: float) -> _Message:
+    def put(self, body: str, sent: float) -> MessageState:
         number = len(self.log.messages)
         poison = self.src.poison is not None and ask_predicate(
             f"SQS queue {self.src.queue_name!r}", "poison", self.src.poison,
             QueueMessage(number, body, sent))
-        m = _Message(number, body, sent, poison)
+        m = MessageState(number, body, sent, poison)
         self.log.messages.append(m)
         return m
 
@@ -234,13 +234,13 @@ class _Queue:
         hidden = self.hidden
         while hidden and hidden[0][0] <= now:
             t, _, m = heapq.heappop(hidden)
-            if m.outcome == _PENDING and m.visible_at == t:
+            if m.outcome == OUTCOME_PENDING and m.visible_at == t:
                 self.ready.append(m)
 
     def next_arrival(self, k: int) -> float:
         """When the ``k``-th next message is due (new arrivals; the next reappearance too)."""
         hidden = self.hidden
-        while hidden and (hidden[0][2].outcome != _PENDING or hidden[0][2].visible_at
+        while hidden and (hidden[0][2].outcome != OUTCOME_PENDING or hidden[0][2].visible_at
                           != hidden[0][0]):
             heapq.heappop(hidden)  # deleted, or received again since: nothing will reappear
         t = math.inf
@@ -251,14 +251,14 @@ class _Queue:
             t = self.arrivals[-1]
         return min(t, self.hidden[0][0]) if self.hidden else t
 
-    def take(self, k: int, now: float) -> list[_Message]:
+    def take(self, k: int, now: float) -> list[MessageState]:
         """Receive up to ``k`` visible messages (redriving and expiring on the way)."""
         src, out, size = self.src, [], 0
         while self.ready and len(out) < k:
             m = self.ready[0]
             if now - m.sent >= src.retention_s:
                 self.ready.popleft()
-                m.outcome, m.done_s = _EXPIRED, now
+                m.outcome, m.done_s = OUTCOME_EXPIRED, now
                 continue
             if src.max_receive_count is not None and m.receives >= src.max_receive_count:
                 self.ready.popleft()
@@ -276,19 +276,19 @@ class _Queue:
             size += m.size
         return out
 
-    def redrive(self, m: _Message, now: float) -> None:
-        m.outcome, m.done_s = _DEAD, now
+    def redrive(self, m: MessageState, now: float) -> None:
+        m.outcome, m.done_s = OUTCOME_DEAD, now
         self.log.dead_letters.append(self.record(m))
         dlq = self.src.dead_letter_queue
         if dlq is not None:
             dlq.deliver_body(m.body, now, self.run)
 
-    def record(self, m: _Message) -> dict[str, Any]:
+    def record(self, m: MessageState) -> dict[str, Any]:
         return sqs_record(m.body, m.sent, queue=self.src.queue_name, number=m.number,
                           receive_count=max(m.receives, 1),
                           first_receive_s=None if math.isnan(m.first) else m.first, ctx=self.ctx)
 
-    def event(self, batch: list[_Message]) -> dict[str, Any]:
+    def event(self, batch: list[MessageState]) -> dict[str, Any]:
         """The event of a batch: ``{"Records": [...]}`` with SQS's message shape."""
         return records_event([self.record(m) for m in batch])
 
@@ -423,12 +423,12 @@ class SQSQueue(Source):
         self.times = np.asarray(times, dtype=float)[order]
         self.bodies = [bodies[i] for i in order]
 
-    def runtime(self, run: Run) -> _Queue:
+    def runtime(self, run: Run) -> QueueRun:
         """This queue in ``run`` (created on first use, by the source or by a sender)."""
         key = self.output_key
         log = run.service(key, lambda run: QueueLog(self.queue_name), shared=QueueLog)
         if log.runtime is None:
-            log.runtime = _Queue(self, run, log)
+            log.runtime = QueueRun(self, run, log)
         elif log.runtime.src is not self:
             raise ValueError(f"two different SQSQueue objects want the output {key!r}: give "
                              f"each SQSQueue of a simulation its own name")

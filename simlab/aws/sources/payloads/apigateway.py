@@ -29,7 +29,8 @@ __all__ = [
     "check_proxy_response",
 ]
 
-_HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+#: The HTTP methods API Gateway passes to a function.
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 Multi = Mapping[str, str | Sequence[str]] | None
 
 
@@ -53,8 +54,8 @@ def _multi(name: str, values: Multi) -> dict[str, list[str]]:
 
 
 def _request(method: str, path: str, number: int) -> None:
-    if method not in _HTTP_METHODS:
-        raise ValueError(f"method must be one of {_HTTP_METHODS}, got {method!r}")
+    if method not in HTTP_METHODS:
+        raise ValueError(f"method must be one of {HTTP_METHODS}, got {method!r}")
     if not isinstance(path, str) or not path.startswith("/"):
         raise ValueError(f"path must be a string starting with '/', got {path!r}")
     check_int("number", number)
