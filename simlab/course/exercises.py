@@ -421,7 +421,7 @@ def _simulated_cold_fraction() -> float:
 
 
 #: Exercise 01-keep-alive-for-5-percent: the function, the goal and the budget of the design.
-KEEP_ALIVE_DESIGN = {"rate_per_s": 1 / 300, "target": 0.05, "spare_min": 3.0,
+KEEP_ALIVE_DESIGN = {"rate_per_s": 1 / 240, "target": 0.05, "spare_min": 3.0,
                      "requests": 20_000, "seed": 3}
 
 
@@ -440,7 +440,7 @@ def _keep_alive_for(target: float, rate_per_s: float) -> float:
 
 def keep_alive_run(keep_alive_min: float) -> float:
     """Cold-start fraction of exercise 01-keep-alive-for-5-percent's function with a keep-alive
-    of ``keep_alive_min`` minutes: 20,000 requests (Poisson, one per 5 minutes), seed 3,
+    of ``keep_alive_min`` minutes: 20,000 requests (Poisson, one per 4 minutes), seed 3,
     environments never recycled."""
     import simlab
     from simlab.core.validate import number

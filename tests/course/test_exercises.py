@@ -174,14 +174,14 @@ def test_a_written_answer_is_recorded_for_the_teacher(registry) -> None:
 
 
 def test_keep_alive_design_accepts_a_range_and_names_mistakes() -> None:
-    shortest = -math.log(0.05) * 300 / 60  # solve exp(-T/300 s) = 0.05, in minutes
-    assert expected_answer("01-keep-alive-for-5-percent") == math.ceil(shortest)
-    for minutes in (math.ceil(shortest), 16, 17):
+    shortest = -math.log(0.05) * 240 / 60  # solve exp(-T/240 s) = 0.05, in minutes
+    assert expected_answer("01-keep-alive-for-5-percent") == math.ceil(shortest) == 12
+    for minutes in (math.ceil(shortest), 13, 14):
         assert check("01-keep-alive-for-5-percent", minutes).correct, minutes
     assert not check("01-keep-alive-for-5-percent", shortest - 2)
     longer = check("01-keep-alive-for-5-percent", shortest + 5)
     assert not longer and "longer than it needs to be" in longer.message
-    assert check("01-keep-alive-for-5-percent", "15").status == "invalid"
+    assert check("01-keep-alive-for-5-percent", "12").status == "invalid"
 
 
 def test_idle_prediction_names_the_misconceptions() -> None:
