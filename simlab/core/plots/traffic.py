@@ -106,7 +106,7 @@ def concurrency(data: Any, *, ax: Axes | None = None, function: str | None = Non
         else:
             ax.plot([], [], color=COLORS[role], ls="--", label=label)
     ax.set_xlim(0, until / scale)
-    ax.set_ylim(bottom=0)
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.5)  # headroom: the legend above the curve, not on its peak
     ax.set_title(f"Concurrency (peak {peak:,})")
     ax.legend(loc="upper right", fontsize="small")
     return ax
