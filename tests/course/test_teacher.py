@@ -19,7 +19,7 @@ def test_reference_answers_by_kind() -> None:
     import simlab.course.lessons.concurrency  # noqa: F401 (registers lesson 2)
 
     assert teacher.expected_answer("02-littles-law") == pytest.approx(14.0)  # compute
-    assert teacher.expected_answer("02-burst-seconds-sooner") == "d"  # predict: the option
+    assert teacher.expected_answer("02-burst-seconds-sooner") == "a"  # predict: the option
     assert teacher.expected_answer("02-reserved-for-1-percent") == 18  # design: one right answer
     assert teacher.expected_answer("02-most-reserved") is None  # explain: graded by rubric
     with pytest.raises(ValueError, match="no exercise '99-x'"):

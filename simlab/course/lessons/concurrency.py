@@ -417,7 +417,7 @@ def erlang_b_figure(sweeps: Mapping[str, pd.DataFrame], *, servers: int | None =
 EXERCISES: dict[str, Any] = {
     "invocations_per_minute": 2400, "mean_duration_ms": 350,
     "sizing_rate_per_s": 50.0, "sizing_duration_s": 0.2, "sizing_target": 0.01,
-    "burst_environments": 5000, "burst_account_limit": 10_000,
+    "burst_environments": 2800, "burst_account_limit": 10_000,
     "reserved_elsewhere": 300,
 }
 
@@ -507,20 +507,21 @@ def _burst_outcome() -> tuple[str, str]:
 
 
 prediction("02-burst-seconds-sooner", outcome=_burst_outcome, options={
-    "a": "Starting with three times as many environments does not win a long race: the 2020 "
-         "rule then adds only 500 a minute, today's 1,000 every 10 s.",
-    "b": "The two rules differ by much more than a few seconds: compare how fast each refills "
-         "after its first burst.",
-    "c": "The gap is bigger than that: the 2020 rule needs several minutes at 500 a minute for "
-         "the last 2,000 environments.",
-    "d": "",
+    "a": "",
+    "b": "Today's rule refills fast, but it starts with only 1,000: the other 1,800 take almost "
+         "two refills, while the 2020 rule has all 2,800 at once.",
+    "c": "Refilling faster wins a long race; this one is short: 2,800 environments fit in the "
+         "2020 rule's first 3,000, which it grants at once.",
+    "d": "Section 4's flash crowd needed more than 3,000 environments; this burst fits in the "
+         "2020 rule's head start of 3,000, so the refill rate never comes into play.",
 }, hints=(
     "Each rule is a bucket: some environments at once, then a steady rate (ERAS['2020'].scaling "
     "and ERAS['today'].scaling).",
-    "2020: 3,000 at once, then 500 per minute. Today: 1,000 at once, then 1,000 per 10 s. How "
-    "long does each need for the other 2,000 or 4,000?",
-), why="Today's rule starts smaller (1,000 instead of 3,000) but refills twelve times faster, so "
-       "big bursts reach full size in seconds instead of minutes.")
+    "2020: 3,000 at once, then 500 per minute. Today: 1,000 at once, then 1,000 per 10 s. Does "
+    "either need its refill for 2,800?",
+), why="A head start decides small bursts and the refill rate large ones: up to 3,000 "
+       "environments the 2020 rule granted them at once; above that, today's rule, which refills "
+       "twelve times faster, wins by minutes (section 4's flash crowd).")
 
 
 explanation("02-most-reserved", review=(

@@ -203,7 +203,7 @@ def test_exercises_are_registered_and_judged(assert_judged) -> None:
 def test_reference_answers_come_from_simlab() -> None:
     assert expected_answer("02-littles-law") == pytest.approx(40 * 0.35)
     assert expected_answer("02-reserved-for-1-percent") == theory.erlang_b_servers(10.0, 0.01)
-    assert expected_answer("02-burst-seconds-sooner") == "d"  # 240 s against 40 s
+    assert expected_answer("02-burst-seconds-sooner") == "a"  # at once against 18 s
 
 
 def test_sized_reservation_holds_in_simulation() -> None:
@@ -227,7 +227,7 @@ def test_design_accepts_every_reservation_that_meets_the_goal(capsys) -> None:
     ("02-littles-law", 840.0, "per second"),
     ("02-littles-law", 14000.0, "milliseconds"),
     ("02-reserved-for-1-percent", 10, "mean concurrency"),
-    ("02-burst-seconds-sooner", "a", "does not win a long race"),
+    ("02-burst-seconds-sooner", "d", "head start of 3,000"),
 ])
 def test_common_mistakes_get_targeted_feedback(exercise_id, wrong, says, capsys) -> None:
     result = check(exercise_id, wrong)
