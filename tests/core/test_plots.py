@@ -292,6 +292,8 @@ def test_host_packing_never_exceeds_capacity(large: simlab.Result) -> None:
     for ln in steps:
         h = int(ln.get_label().split()[1])
         assert max(ln.get_ydata()) == peaks[h] <= large.rules.host_memory_mb
+    widths = [ln.get_linewidth() for ln in steps]  # hosts with the same use all still show
+    assert widths == sorted(widths, reverse=True) and widths[0] > widths[-1]
     heat = plots.host_packing(large, max_hosts=1)
     assert heat.images and heat.images[0].get_array().max() <= 1.0
 

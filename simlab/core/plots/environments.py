@@ -139,8 +139,9 @@ def timeline(data: Any, *, ax: Axes | None = None, max_environments: int | None 
 def host_packing(data: Any, *, ax: Axes | None = None, max_hosts: int = 8) -> Axes:
     """Memory held by environments on each host over time, against the host's capacity.
 
-    Up to ``max_hosts`` hosts are drawn as step lines (capacity dashed); with more hosts, a
-    heat map of each host's utilisation (fraction of its memory in use) sampled at 400 instants.
+    Up to ``max_hosts`` hosts are drawn as step lines (capacity dashed), each thinner than the one
+    before, so hosts that held the same memory at the same times still all show; with more hosts,
+    a heat map of each host's utilisation (fraction of its memory in use) sampled at 400 instants.
 
     Parameters
     ----------
@@ -178,10 +179,11 @@ def host_packing(data: Any, *, ax: Axes | None = None, max_hosts: int = 8) -> Ax
     cap = hosts.set_index("host_id")["memory_mb"].reindex(ids).to_numpy()
     if len(ids) <= max_hosts:
         ends = np.r_[start[1:], len(h)]
+        widths = np.linspace(3.5, 1.0, len(ids)) if len(ids) > 1 else [1.5]
         for k, (a, b) in enumerate(zip(start, ends, strict=True)):
             color = SERIES[k % len(SERIES)]
             ax.step(np.r_[0.0, t[a:b], until] / scale, np.r_[0, used[a:b], used[b - 1]],
-                    where="post", color=color, label=f"host {ids[k]}")
+                    where="post", color=color, lw=widths[k], label=f"host {ids[k]}")
             ax.axhline(cap[k], color=color, ls="--", lw=0.8)
         ax.set_ylim(bottom=0)
         ax.set_xlim(0, until / scale)
