@@ -193,7 +193,7 @@ def erlang_b_servers(offered_load: ArrayLike, target_blocking: ArrayLike) -> Flo
     """
     a = validate.array_in("offered_load", offered_load)
     target = validate.array_in("target_blocking", target_blocking, low_open=True, high=1.0,
-                          high_open=False)
+                               high_open=False)
     a, target = np.broadcast_arrays(a, target)
     b = np.ones(a.shape)
     n = np.zeros(a.shape)

@@ -171,9 +171,6 @@ def seconds(name: str, value: Any, low: float = 0.0, high: float = math.inf,
     return float(value)
 
 
-# -- arrays (the theory's formulas take numbers or arrays; numpy is imported on first use, so that
-# a light command does not pay for it) -----------------------------------------------------------
-
 def frame(name: str, value: Any, columns: Iterable[str] = ()) -> pd.DataFrame:
     """Return ``value`` if it is a pandas DataFrame holding ``columns``.
 
@@ -194,6 +191,9 @@ def frame(name: str, value: Any, columns: Iterable[str] = ()) -> pd.DataFrame:
                          f"(see simlab.core.schema)")
     return value
 
+
+# -- arrays (the theory's formulas take numbers or arrays; numpy is imported on first use, so that
+# a light command does not pay for it) -----------------------------------------------------------
 
 def float_array(name: str, value: Any) -> np.ndarray:
     """Return ``value`` as a float array, or raise a TypeError naming ``name``."""
