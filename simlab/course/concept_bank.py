@@ -23,6 +23,7 @@ LESSONS: dict[str, str] = {
     "02": "02_concurrency_and_throttling",
     "03": "03_memory_cpu_and_timeouts",
     "04": "04_billing_granularity",
+    "04b": "04b_provisioned_concurrency",
     "05": "05_event_sources",
     "05b": "05b_event_payloads",
     "06": "06_logs_and_monitoring",

@@ -53,6 +53,8 @@ WRONG = {
     "03_memory_cpu_and_timeouts": ("answer_03_3", '"a"'),
     # billed as it ran, today's 1 ms rounding applied to 2018
     "04_billing_granularity": ("answer_04_1", "101"),
+    # the theory's break-even (every request on a PC environment) taken for the simulated one
+    "04b_provisioned_concurrency": ("answer_04b_2", "lesson.pc_break_even_theory(10, 1.0)"),
     # one invocation per subscriber, the two retries of a failed one forgotten
     "05_event_sources": ("answer_05_1", "2"),
     # the client taken to wait as long as the function runs
