@@ -21,6 +21,7 @@ LESSONS: dict[str, str] = {
     "00": "00_start_here",
     "01": "01_cold_and_warm_starts",
     "02": "02_concurrency_and_throttling",
+    "02b": "02b_scaling_and_erlang_b",
     "03": "03_memory_cpu_and_timeouts",
     "04": "04_billing_granularity",
     "04b": "04b_provisioned_concurrency",

@@ -22,10 +22,10 @@ def lesson_dashboards() -> dict[str, Callable[[], Any]]:
     from simlab.course.lessons import (
         billing,
         capstone,
-        concurrency,
         event_sources,
         memory,
         monitoring,
+        scaling,
         start_here,
         validation,
     )
@@ -33,7 +33,7 @@ def lesson_dashboards() -> dict[str, Callable[[], Any]]:
     return {
         "00 scaling": lambda: start_here.scaling_dashboard(show=False),
         "01 cold starts": lambda: widgets.cold_start_dashboard(show=False),
-        "02 throttling": lambda: concurrency.throttling_dashboard(show=False),
+        "02b throttling": lambda: scaling.throttling_dashboard(show=False),
         "03 power tuning": lambda: memory.power_tuning_dashboard(show=False,
                                                                 granularity_menu=False),
         "04 power tuning": lambda: billing.power_tuning_dashboard(show=False,

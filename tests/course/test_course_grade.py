@@ -47,8 +47,10 @@ WRONG = {
     "00_start_here": ("answer_00_1", "3"),
     # option b: the cold-start chance e^(-lambda T) taken for the idle count
     "01_cold_and_warm_starts": ("answer_01_3", '"b"'),
-    # section 4's lesson (today's refill wins) carried to a burst the old head start covers
-    "02_concurrency_and_throttling": ("answer_02_3", '"d"'),
+    # a cap on batch taken for a cut in the pool checkout shares
+    "02_concurrency_and_throttling": ("answer_02_1", '"c"'),
+    # section 1's lesson (today's refill wins) carried to a burst the old head start covers
+    "02b_scaling_and_erlang_b": ("answer_02b_2", '"d"'),
     # one vCPU at 1,769 MB taken as the end of every speed-up, threads or not
     "03_memory_cpu_and_timeouts": ("answer_03_3", '"a"'),
     # billed as it ran, today's 1 ms rounding applied to 2018

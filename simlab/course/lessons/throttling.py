@@ -1,10 +1,10 @@
-"""Lesson 2's dashboard: one run under a reserved concurrency limit, beside Erlang B.
+"""Lesson 2b's dashboard: one run under a reserved concurrency limit, beside Erlang B.
 
 :func:`throttling_view` is the pure function (parameters -> ``(data, matplotlib Figure)``): the
 function's concurrency over the first seconds of a run against its reserved limit, and the
 Erlang B curve of that limit against offered load with the run's throttled fraction as a star.
 :func:`throttling_dashboard` puts sliders over it. The lesson's module
-(:mod:`simlab.course.lessons.concurrency`) re-exports all four, so a notebook reaches them as
+(:mod:`simlab.course.lessons.scaling`) re-exports all four, so a notebook reaches them as
 ``lesson.throttling_dashboard()``.
 """
 
