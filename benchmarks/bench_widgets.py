@@ -113,7 +113,7 @@ def bench_plots(repeat: int) -> bool:
         t = _median(draw, repeat)
         slowest = max(slowest, t)
         print(f"  {name:<20} {t:.3f} s")
-    t = _median(lambda: result.metrics(), repeat)  # lesson 6's dashboard table
+    t = _median(lambda: result.metrics(), repeat)  # lesson 6b's dashboard table
     print(f"  {'metrics() table':<20} {t:.3f} s   (target <= 0.1 s)")
     return slowest <= MEDIAN_TARGET_S and t <= 0.1
 

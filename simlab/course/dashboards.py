@@ -40,7 +40,7 @@ def lesson_dashboards() -> dict[str, Callable[[], Any]]:
                                                                  granularity_ms=100.0),
         "04 rounding": lambda: billing.rounding_dashboard(show=False),
         "05 triggers": lambda: event_sources.triggers_dashboard(show=False),
-        "06 monitoring": lambda: monitoring.monitoring_dashboard(show=False),
+        "06b monitoring": lambda: monitoring.monitoring_dashboard(show=False),
         "08 replay": lambda: validation.replay_dashboard(show=False),
         "09 trade-off": lambda: capstone.tradeoff_dashboard(show=False),
     }

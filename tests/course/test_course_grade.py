@@ -63,6 +63,8 @@ WRONG = {
     "05b_event_payloads": ("answer_05b_1", '"a"'),
     # memory taken to set only RAM, not the CPU share
     "06_logs_and_monitoring": ("answer_06_2", '"a"'),
+    # the trail taken to wait 5 minutes after each call, not to cut files at fixed boundaries
+    "06b_metrics_and_trail": ("answer_06b_3", "5"),
     # every change counted as an invalid order, not one in five
     "07_use_case_labs": ("answer_07_4", "2 * 15 * 60"),
     # a percentage given for a fraction

@@ -1,4 +1,4 @@
-"""Lesson 6: logs and monitoring, or how to debug a system you cannot log in to.
+"""Lessons 6 and 6b: logs and monitoring, or how to debug a system you cannot log in to.
 
 A serverless function runs on machines you never see: no shell, no ``top``, no debugger. What you
 get instead is what the platform writes for you:
@@ -13,22 +13,25 @@ get instead is what the platform writes for you:
   as files every few minutes, it can itself trigger a function: the CloudTrail -> S3 -> Lambda
   pattern of infrastructure automation.
 
-The lesson's run tells one story. ``thumbnail`` (128 MB, 3 s timeout) does CPU work sized for a
-bigger share of CPU: at 128 MB it gets 7 % of a vCPU, and some requests hit the timeout. At
-t = 30 min the operator raises its memory to 1,024 MB (``UpdateFunctionConfiguration``): the
-timeouts stop, Duration falls, the idle environments of the old configuration are replaced (a burst
-of cold starts), and the trail delivers the call's record to a bucket whose notification runs
-``audit``, a function that reads the file and prints what changed.
+Lesson 6 reads the logs (and sizes the fix from its REPORT lines); lesson 6b reads the metrics and
+follows the trail. The run tells one story. ``thumbnail`` (128 MB, 3 s timeout) does CPU work
+sized for a bigger share of CPU: at 128 MB it gets 7 % of a vCPU, and some requests hit the
+timeout. At t = 30 min the operator raises its memory to 1,024 MB
+(``UpdateFunctionConfiguration``): the timeouts stop, Duration falls, the idle environments of the
+old configuration are replaced (a burst of cold starts), and the trail delivers the call's record
+to a bucket whose notification runs ``audit``, a function that reads the file and prints what
+changed.
 
 Everything here is a pure function of its parameters (a fixed seed), so numbers are the same on
-every machine: :func:`lesson_result` runs the story, :func:`metrics_figure` draws the metrics
-dashboard, :func:`monitoring_view` is the widget's pure function and :func:`monitoring_dashboard`
-its thin ipywidgets layer. The lesson's exercises are registered with
-:mod:`simlab.course.exercises`.
+every machine: :func:`lesson_result` runs the story, :func:`report_figure` draws REPORT lines,
+:func:`metrics_figure` draws the metrics dashboard, :func:`monitoring_view` is the widget's pure
+function and :func:`monitoring_dashboard` its thin ipywidgets layer. The lessons' exercises (all
+``06-...``) are registered with :mod:`simlab.course.exercises`.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -48,12 +51,13 @@ from simlab.core.log_view import LogView
 from simlab.core.metrics import to_wide
 from simlab.core.result import Result
 from simlab.core.validate import number
-from simlab.course.exercises import exercise, explanation, prediction
+from simlab.course.exercises import design, exercise, explanation, prediction
 
 __all__ = [
     "LESSON6", "FUNCTION", "AUDIT", "BUCKET", "lesson_simulation", "lesson_result",
-    "before_after", "change_seen_at", "metrics_figure", "MonitoringView", "monitoring_view",
-    "monitoring_readout", "monitoring_dashboard", "filter_log_events",
+    "before_after", "change_seen_at", "report_figure", "metrics_figure", "MonitoringView",
+    "monitoring_view", "monitoring_readout", "monitoring_dashboard", "filter_log_events",
+    "SIZING", "p99_after_fix", "RESERVING", "throttled_after_fix",
 ]  # fmt: skip
 
 #: The lesson's settings: the run, the change and the trail (the notebook prints them).
@@ -162,6 +166,52 @@ def change_seen_at(result: Result, function: str = FUNCTION,
             if any(c["action"] == action and c["functionName"] == function
                    for c in out.get("changes", []))]
     return min(seen) if seen else math.nan
+
+
+# -- REPORT lines --------------------------------------------------------------------------------
+def report_figure(logs: LogView, timeout_s: float = LESSON6["timeout_s"], *,
+                  fig: Figure | None = None) -> Figure:
+    """Every REPORT line of ``logs`` as a dot: its Duration against its Max Memory Used, with the
+    configured Memory Size and the timeout as lines, timed-out requests (Duration at the timeout)
+    in their own colour.
+
+    Parameters
+    ----------
+    logs : LogView
+        The lines to read (a function's logs, or a part of them from :meth:`LogView.filter`).
+    timeout_s : float
+        The function's timeout (s), > 0: the REPORT line does not carry it.
+    fig : Figure, optional
+        Draw on this figure (cleared first); a new 9 x 4 in figure by default.
+    """
+    timeout_ms = 1000 * number("timeout_s", timeout_s, 1e-9, 900.0)
+    reports = logs.reports()
+    if reports.empty:
+        raise ValueError("logs must hold at least one REPORT line")
+    if fig is None:
+        fig = Figure(figsize=(9.0, 4.0), layout="constrained")
+    fig.clear()
+    ax = fig.subplots()
+    cut = reports["duration_ms"] >= timeout_ms - 0.5
+    for part, color, label in ((reports[~cut], plots.COLORS["ok"], "finished"),
+                               (reports[cut], plots.COLORS["timeout"],
+                                "timed out (Duration = timeout)")):
+        ax.plot(part["max_memory_used_mb"], part["duration_ms"], ls="", marker="o", ms=3,
+                alpha=0.5, color=color, label=f"{label}: {len(part):,}")
+    sizes = sorted(set(reports["memory_size_mb"]))
+    for size in sizes:
+        ax.axvline(size, color="0.35", ls="--", lw=1.2, label=f"Memory Size {size:,} MB")
+    ax.axhline(timeout_ms, color=plots.COLORS["timeout"], ls=":", lw=1.2,
+               label=f"timeout ({timeout_ms / 1000:g} s)")
+    ax.set_xlim(0, max(sizes[-1], float(reports["max_memory_used_mb"].max())) * 1.1)
+    ax.set_ylim(0, timeout_ms * 1.15)
+    ax.set_xlabel("Max Memory Used (MB)")
+    ax.set_ylabel("Duration (ms)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
+    ax.set_title(f"{len(reports):,} REPORT lines: how long each request ran, and how much memory "
+                 f"it used", fontsize="medium")
+    return fig
 
 
 # -- the metrics dashboard -------------------------------------------------------------------
@@ -422,3 +472,125 @@ prediction("06-trail-delay-at-32-min", outcome=_delay_outcome, tolerance=0.5, un
 
 def _trail_delay_at_32_min() -> float:
     return (change_seen_at(lesson_result(update_at_min=32)) - 32 * 60.0) / 60.0
+
+
+# -- lesson 6, exercise 3: size the fix from the REPORT lines --------------------------------------
+#: Exercise 06-memory-for-half-the-timeout: the goal on the 99th percentile of Duration in the
+#: REPORT lines from ``from_s`` on, the run-to-run noise allowed on it, and how much memory above
+#: the least that meets it is accepted.
+SIZING: dict[str, float] = {"p99_goal_ms": 1500.0, "noise": 0.02, "spare": 0.25,
+                            "from_s": 31 * 60.0}
+
+
+def p99_after_fix(memory_after_mb: int) -> float:
+    """99th percentile of ``thumbnail``'s REPORT Durations (ms) from 00:31 on, in the lesson's run
+    with ``memory_after_mb`` from 00:30."""
+    logs = lesson_result(memory_after_mb).logs(FUNCTION).filter(start_s=SIZING["from_s"])
+    return float(np.percentile(logs.reports()["duration_ms"], 99))
+
+
+@functools.cache
+def _least_memory() -> int:
+    """The least memory (whole MB) whose run meets :data:`SIZING`'s goal (bisection: Duration
+    falls as memory grows, with the same draws)."""
+    low, high = LESSON6["memory_before_mb"], LESSON6["memory_after_mb"]
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (low, mid) if p99_after_fix(mid) <= SIZING["p99_goal_ms"] else (mid, high)
+    return high
+
+
+def _verify_memory(answer: Any) -> tuple[bool, str]:
+    if isinstance(answer, bool) or not isinstance(answer, int | np.integer):
+        raise ValueError(f"give the memory as a whole number of MB (Lambda takes whole MB), got "
+                         f"{answer!r}")
+    mb = int(answer)
+    p99 = p99_after_fix(mb)
+    goal, least = SIZING["p99_goal_ms"], _least_memory()
+    said = f"with {mb:,} MB the REPORT lines from 00:31 on give a p99 of {p99:,.0f} ms"
+    if p99 > goal * (1 + SIZING["noise"]):
+        logs = lesson_result(mb).logs(FUNCTION).filter(start_s=SIZING["from_s"])
+        typical = float(logs.reports()["duration_ms"].median())
+        why = (": the typical request meets the goal, but the goal is on the slowest percent, "
+               "which runs nearly twice as long" if typical <= goal else "")
+        return False, f"{said}, above the goal of {goal:,.0f} ms{why}"
+    if mb > least * (1 + SIZING["spare"]):
+        return False, (f"{said}, within the goal, but that is more than a quarter above the least "
+                       f"memory that meets it: past the goal, memory buys speed nobody asked "
+                       f"for, and the I/O wait is billed at the higher rate")
+    return True, (f"{said} (the goal: at most {goal:,.0f} ms, half the timeout), with less than "
+                  f"a quarter of memory to spare")
+
+
+design("06-memory-for-half-the-timeout", verify=_verify_memory, reference=_least_memory,
+       unit="MB", hints=(
+           "Exercise 2's check printed the p99 of Duration at 1,024 MB. How does Duration change "
+           "when the memory changes?",
+           "Below 1,769 MB the CPU share is proportional to memory, and this function's time is "
+           "mostly CPU: Duration scales about as 1 / memory. Solve p99 x 1,024 / memory = 1,500.",
+       ), why="Memory buys CPU in proportion: the REPORT lines of one run give the slowest "
+              "requests' Duration, and dividing it by the ratio of memories sizes the next "
+              "configuration, with no need to try every size.")
+
+
+# -- lesson 6b, exercise 2: a reservation for the faster function ---------------------------------
+#: Exercise 06-reserve-after-the-fix: the reservation is set at ``at_s`` with the memory change;
+#: the goal on the throttled share of the requests from then on, and how many environments above
+#: the least reservation that meets it are accepted.
+RESERVING: dict[str, float] = {"at_s": 1800.0, "max_throttled": 0.001, "spare": 2}
+
+
+def throttled_after_fix(reserved: int) -> tuple[int, int]:
+    """(throttled, arrived) requests of ``thumbnail`` from 00:30 on, in the lesson's run with a
+    reserved concurrency of ``reserved`` set at 00:30, with the memory change."""
+    if isinstance(reserved, bool) or not isinstance(reserved, int | np.integer):
+        raise ValueError(f"give the reservation as a whole number of environments, got "
+                         f"{reserved!r}")
+    reserved = int(number("reserved", reserved, 0, 900))
+    sim = lesson_simulation()
+    sim.put_function_concurrency(RESERVING["at_s"], FUNCTION, reserved)
+    inv = sim.run(until_s=LESSON6["until_s"]).invocations
+    after = inv[(inv["function"] == FUNCTION) & (inv["arrival_s"] >= RESERVING["at_s"])]
+    return int((after["status"] == "throttled").sum()), len(after)
+
+
+def _meets_reservation_goal(reserved: int) -> bool:
+    throttled, arrived = throttled_after_fix(reserved)
+    return throttled <= RESERVING["max_throttled"] * arrived
+
+
+@functools.cache
+def _least_reservation() -> int:
+    reserved = 1
+    while not _meets_reservation_goal(reserved):
+        reserved += 1
+    return reserved
+
+
+def _verify_reservation(answer: Any) -> tuple[bool, str]:
+    throttled, arrived = throttled_after_fix(answer)
+    said = (f"with a reservation of {int(answer)}, {throttled:,} of the {arrived:,} requests from "
+            f"00:30 on were throttled")
+    if throttled > RESERVING["max_throttled"] * arrived:
+        why = {0: ": a reservation of 0 stops the function altogether",
+               1: ": 1 is about the average concurrency (arrival rate times duration), but a "
+                  "reservation must hold the busiest moments, which the Maximum statistic "
+                  "shows"}.get(int(answer), ": the busiest moments of some minutes needed more")
+        return False, f"{said}, more than 1 in 1,000{why}"
+    if int(answer) > _least_reservation() + RESERVING["spare"]:
+        return False, (f"{said}, which meets the goal, but the reservation holds more than 2 "
+                       f"environments above the least that does: concurrency the account's other "
+                       f"functions can no longer use, sized for the slow function that is gone")
+    return True, f"{said} (the goal: at most 1 in 1,000), with at most 2 environments to spare"
+
+
+design("06-reserve-after-the-fix", verify=_verify_reservation, reference=_least_reservation,
+       hints=(
+           "A reservation is a ceiling: a request that finds it reached is throttled. Which "
+           "statistic of ConcurrentExecutions shows the moments that would hit it?",
+           "Read the Maximum of ConcurrentExecutions per minute after the change (exercise 1), "
+           "not the average, which Little's law gives.",
+       ), why="A reservation is sized on the busiest moments (the Maximum of "
+              "ConcurrentExecutions), and resized when the function's duration changes: "
+              "concurrency is arrival rate times duration, so a faster function needs fewer "
+              "environments.")

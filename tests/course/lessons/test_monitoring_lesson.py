@@ -1,6 +1,5 @@
-"""Tests of lesson 6 (simlab.course.lessons.monitoring): its story, its figure, its dashboard and
-its
-exercises."""
+"""Tests of lessons 6 and 6b (simlab.course.lessons.monitoring): their story, their figures, the
+dashboard and the exercises."""
 
 from __future__ import annotations
 
@@ -17,7 +16,8 @@ from simlab.course.lessons import monitoring
 from simlab.course.teacher import expected_answer
 
 IDS = ["06-cold-starts-after-update", "06-p99-duration-after-update",
-       "06-max-concurrency-before-update", "06-trail-delay-at-32-min"]
+       "06-memory-for-half-the-timeout", "06-max-concurrency-before-update",
+       "06-reserve-after-the-fix", "06-trail-delay-at-32-min"]
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +112,8 @@ def test_bad_parameters_are_refused_before_the_run(kwargs) -> None:
 
 
 def test_exercises_are_registered_and_judged(assert_judged) -> None:
-    assert [REGISTRY[i].kind for i in IDS] == ["compute", "predict", "explain", "predict"]
+    assert [REGISTRY[i].kind for i in IDS] == ["compute", "predict", "design", "explain",
+                                               "design", "predict"]
     assert_judged(IDS)
 
 
@@ -162,3 +163,58 @@ def test_filter_log_events_has_the_cli_shape() -> None:
     assert set(e["logStreamName"] for e in events) <= set(logs.streams)
     with pytest.raises(ValueError, match="max_items"):
         monitoring.filter_log_events(logs, "REPORT", max_items=0)
+
+
+def test_report_figure_shows_memory_and_timeout_lines(result) -> None:
+    logs = result.logs(monitoring.FUNCTION)
+    fig = monitoring.report_figure(logs.filter(end_s=1800))
+    (ax,) = fig.axes
+    assert ax.get_xlabel() == "Max Memory Used (MB)" and ax.get_ylabel() == "Duration (ms)"
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    timeouts = len(logs.filter(pattern="Task timed out", end_s=1800))
+    assert f"timed out (Duration = timeout): {timeouts:,}" in labels
+    assert "Memory Size 128 MB" in labels and "timeout (3 s)" in labels
+    both = monitoring.report_figure(logs, fig=fig)  # both configurations: two Memory Size lines
+    assert both is fig and {"Memory Size 128 MB", "Memory Size 1,024 MB"} <= {
+        t.get_text() for t in fig.axes[0].get_legend().get_texts()}
+    with pytest.raises(ValueError, match="REPORT"):
+        monitoring.report_figure(logs.filter(pattern="Task timed out"))
+    with pytest.raises(ValueError, match="timeout_s"):
+        monitoring.report_figure(logs, timeout_s=0)
+
+
+def test_memory_design_accepts_the_window_above_the_least_memory(capsys) -> None:
+    least = expected_answer("06-memory-for-half-the-timeout")
+    assert monitoring.p99_after_fix(least) <= 1500.0 < monitoring.p99_after_fix(least - 1)
+    assert check("06-memory-for-half-the-timeout", least).correct
+    assert check("06-memory-for-half-the-timeout", int(least * 1.25)).correct
+    # Sized from exercise 2's p99 at 1,024 MB, as the hints suggest: right.
+    p99 = monitoring.p99_after_fix(1024)
+    assert check("06-memory-for-half-the-timeout", math.ceil(1024 * p99 / 1500)).correct
+    wasteful = check("06-memory-for-half-the-timeout", 1024)
+    assert not wasteful.correct and "a quarter above" in wasteful.message
+    median_sized = check("06-memory-for-half-the-timeout", 200)  # the median meets 1.5 s
+    assert not median_sized.correct and "slowest percent" in median_sized.message
+    assert check("06-memory-for-half-the-timeout", 300.5).status == "invalid"
+    assert check("06-memory-for-half-the-timeout", 100).status == "invalid"
+    capsys.readouterr()
+
+
+def test_reservation_design_needs_the_busiest_moment_not_the_mean(result, capsys) -> None:
+    wide = to_wide(result.metrics())
+    thumb = wide[wide["function"] == monitoring.FUNCTION]
+    busiest = int(thumb.loc[thumb["period_start_s"] >= 1800,
+                            "ConcurrentExecutions_Maximum"].max())
+    assert expected_answer("06-reserve-after-the-fix") <= busiest
+    for right in range(busiest, expected_answer("06-reserve-after-the-fix") + 3):
+        assert check("06-reserve-after-the-fix", right).correct, right
+    throttled, arrived = monitoring.throttled_after_fix(1)
+    assert throttled > 0.1 * arrived  # the mean concurrency (Little's law) is far too few
+    mean = check("06-reserve-after-the-fix", 1)
+    assert not mean.correct and "average concurrency" in mean.message
+    old_peak = int(thumb.loc[thumb["period_start_s"] < 1800, "ConcurrentExecutions_Maximum"].max())
+    kept = check("06-reserve-after-the-fix", old_peak)
+    assert not kept.correct and "meets the goal" in kept.message
+    assert check("06-reserve-after-the-fix", 2.5).status == "invalid"
+    assert check("06-reserve-after-the-fix", 901).status == "invalid"
+    capsys.readouterr()
