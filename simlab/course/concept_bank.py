@@ -30,6 +30,7 @@ LESSONS: dict[str, str] = {
     "06": "06_logs_and_monitoring",
     "06b": "06b_metrics_and_trail",
     "07": "07_use_case_labs",
+    "07b": "07b_background_labs",
     "08": "08_is_the_simulator_right",
     "09": "09_capstone_keep_alive",
 }

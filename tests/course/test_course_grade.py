@@ -65,8 +65,10 @@ WRONG = {
     "06_logs_and_monitoring": ("answer_06_2", '"a"'),
     # the trail taken to wait 5 minutes after each call, not to cut files at fixed boundaries
     "06b_metrics_and_trail": ("answer_06b_3", "5"),
+    # one retry taken for a fresh draw: a retry 0.5 s later often finds both environments busy
+    "07_use_case_labs": ("answer_07_3", "(2, 1)"),
     # every change counted as an invalid order, not one in five
-    "07_use_case_labs": ("answer_07_4", "2 * 15 * 60"),
+    "07b_background_labs": ("answer_07b_3", "2 * 15 * 60"),
     # a percentage given for a fraction
     "08_is_the_simulator_right": ("answer_08_1", "100 * theory.p_cold_ttl(rate, 600)"),
     # environments never reclaimed taken to mean no cold start at all
