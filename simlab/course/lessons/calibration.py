@@ -169,9 +169,9 @@ design("08-keep-alive-for-the-quiet-function", verify=_verify_quiet,
            "keep-alive.",
            "Exercise 1 gives a lower bound of the keep-alive; the left panel of section 1 shows "
            "where the real step from warm to cold lies. Try values between the two.",
-       ), why="Two kinds of evidence pin the quiet function's keep-alive down to a narrow window "
-              "just under 11 minutes and a few seconds: the cold starts it must reproduce, and "
-              "the warm requests it must not contradict.")
+       ), why="Two kinds of evidence pin the quiet function's keep-alive down to a window of "
+              "about ten seconds around 11 minutes: the cold starts it must reproduce, and the "
+              "warm requests it must not contradict.")
 
 
 def _cold_20_outcome() -> tuple[str, str]:
