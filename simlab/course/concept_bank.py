@@ -32,6 +32,7 @@ LESSONS: dict[str, str] = {
     "07": "07_use_case_labs",
     "07b": "07b_background_labs",
     "08": "08_is_the_simulator_right",
+    "08b": "08b_calibrating_the_model",
     "09": "09_capstone_keep_alive",
 }
 

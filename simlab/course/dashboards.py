@@ -21,13 +21,13 @@ def lesson_dashboards() -> dict[str, Callable[[], Any]]:
     tests that drive every dashboard."""
     from simlab.course.lessons import (
         billing,
+        calibration,
         capstone,
         event_sources,
         memory,
         monitoring,
         scaling,
         start_here,
-        validation,
     )
 
     return {
@@ -41,7 +41,7 @@ def lesson_dashboards() -> dict[str, Callable[[], Any]]:
         "04 rounding": lambda: billing.rounding_dashboard(show=False),
         "05 triggers": lambda: event_sources.triggers_dashboard(show=False),
         "06b monitoring": lambda: monitoring.monitoring_dashboard(show=False),
-        "08 replay": lambda: validation.replay_dashboard(show=False),
+        "08b replay": lambda: calibration.replay_dashboard(show=False),
         "09 trade-off": lambda: capstone.tradeoff_dashboard(show=False),
     }
 

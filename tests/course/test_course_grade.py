@@ -71,6 +71,8 @@ WRONG = {
     "07b_background_labs": ("answer_07b_3", "2 * 15 * 60"),
     # a percentage given for a fraction
     "08_is_the_simulator_right": ("answer_08_1", "100 * theory.p_cold_ttl(rate, 600)"),
+    # the count matched with a keep-alive shorter than an idle time the data show survived
+    "08b_calibrating_the_model": ("answer_08b_2", "630"),
     # environments never reclaimed taken to mean no cold start at all
     "09_capstone_keep_alive": ("answer_09_1", '"a"'),
 }

@@ -20,7 +20,8 @@ from simlab.course.teacher import expected_answer
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 LESSONS = ("start_here", "concurrency", "scaling", "memory", "billing", "provisioned",
-           "event_sources", "monitoring", "use_cases", "background_labs", "validation", "capstone")
+           "event_sources", "monitoring", "use_cases", "background_labs", "validation",
+           "calibration", "capstone")
 CHECK = re.compile(r"""(?<![\w.])check(?:_policy)?\((?:"([^"]+)")?""")
 ANSWER = re.compile(r"^(answer_\w+) = ", re.M)
 
@@ -43,7 +44,7 @@ def lessons_registered() -> None:
 
 
 def test_every_lesson_declares_its_exercises() -> None:
-    assert len(NOTEBOOKS) == 15
+    assert len(NOTEBOOKS) == 16
     for path in NOTEBOOKS:
         cells = json.loads(path.read_text())["cells"]
         checked = [c for c in cells if c["cell_type"] == "code"

@@ -205,6 +205,7 @@ def test_messages_never_reveal_the_answer(ex: str) -> None:
 def test_every_registered_exercise_has_a_kind_and_hints_that_end_in_a_nudge() -> None:
     import simlab.course.lessons.background_labs  # noqa: F401
     import simlab.course.lessons.billing  # noqa: F401
+    import simlab.course.lessons.calibration  # noqa: F401
     import simlab.course.lessons.capstone  # noqa: F401 (registers lessons 9 and the keep-alive game)
     import simlab.course.lessons.concurrency  # noqa: F401
     import simlab.course.lessons.event_sources  # noqa: F401

@@ -3,10 +3,9 @@
 A simulator earns trust in two ways.
 
 1. **Against theory**, where a closed form exists (:mod:`simlab.core.theory`): the fraction of
-requests
-   throttled under a concurrency limit (Erlang B), the mean number of busy environments with no
-   limit (M/G/inf: ``lambda E[S]``), and the cold-start probability under a keep-alive of T
-   seconds (``exp(-lambda T)``). Each point is the mean of several seeds with a 95 % confidence
+   requests throttled under a concurrency limit (Erlang B), the mean number of busy environments
+   with no limit (M/G/inf: ``lambda E[S]``), and the cold-start probability under a keep-alive
+   of T seconds (``exp(-lambda T)``). Each point is the mean of several seeds with a 95 % confidence
    interval, drawn over the theory curve: :func:`erlang_b_points`, :func:`busy_points`,
    :func:`cold_points`, :func:`theory_figure`. Theory checks the *engine* (queueing logic).
 2. **Against measurements** of the real platform (:mod:`simlab.aws.data_sets`: a 128 MB Python
@@ -16,18 +15,14 @@ requests
    cold-start fractions and live instances are compared (:func:`comparison_table`,
    :func:`instances_figure`). Measurements check the *model* (the rules we assumed).
 
-Where they disagree is where the lesson is: the real platform kept an idle second environment of
-a busy function longer than 10 minutes, sometimes pre-initialised environments, and the first
-real request found an environment already warm. :func:`idle_gaps` and :func:`keep_alive_figure`
-show the keep-alive as the data reveal it; :func:`replay_view` and :func:`replay_dashboard` let a
-student try another keep-alive.
+Lesson 8b (:mod:`simlab.course.lessons.calibration`) reads the keep-alive off the data
+(:func:`idle_gaps`, :func:`keep_alive_figure`) and has the dashboard that replays another one.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -46,14 +41,14 @@ from simlab.core.dists import Empirical, LogNormal
 from simlab.core.result import Result
 from simlab.core.theory import erlang_b, mgi_mean_busy, p_cold_ttl, p_overlap
 from simlab.core.validate import number
-from simlab.course.exercises import exercise, explanation, prediction
+from simlab.course.exercises import design, exercise, prediction
 
 __all__ = [
     "LESSON8", "LABELS", "erlang_model", "busy_model", "ttl_model", "erlang_b_points",
     "busy_points", "cold_points", "theory_figure", "init_estimate_s", "replay_simulation",
-    "replay_result", "instance_spans", "live_per_bin", "comparison_table", "instances_figure",
-    "idle_gaps", "keep_alive_figure", "billing_check", "ReplayView", "replay_view",
-    "replay_readout", "replay_dashboard",
+    "replay_result", "instance_spans", "live_per_bin", "comparison_table", "instances_panel",
+    "instances_figure",
+    "idle_gaps", "keep_alive_figure", "billing_check", "INTERVAL_GOAL",
 ]  # fmt: skip
 
 #: The lesson's settings (the notebook prints them).
@@ -322,7 +317,8 @@ def comparison_table(keep_alive_s: float = 600.0,
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def _instances_panel(ax: Any, name: str, result: Result, bin_s: float) -> None:
+def instances_panel(ax: Any, name: str, result: Result, bin_s: float) -> None:
+    """Draw on ``ax`` the live instances of experiment ``name``, real against ``result``."""
     df = load_aws_lambda_2020(name)
     edges = np.append(np.arange(0.0, result.until_s, bin_s), result.until_s)
     hours = edges / 3600
@@ -354,7 +350,7 @@ def instances_figure(keep_alive_s: float = 600.0, *, seed: int = 0,
     axes = fig.subplots(2, 1, sharex=True)
     fig.subplots_adjust(left=0.08, right=0.74, top=0.88, bottom=0.09, hspace=0.3)
     for ax, name in zip(axes, AWS_LAMBDA_2020, strict=True):
-        _instances_panel(ax, name, replay_result(name, keep_alive_s=keep_alive_s, seed=seed),
+        instances_panel(ax, name, replay_result(name, keep_alive_s=keep_alive_s, seed=seed),
                          bin_s)
     axes[0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     axes[1].set_xlabel("time since the first request (h)")
@@ -444,87 +440,7 @@ def billing_check(df: pd.DataFrame) -> dict[str, float]:
             "billed_s_at_1ms": float(billed_duration_ms(d, 1.0).sum()) / 1000}
 
 
-# -- the dashboard ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ReplayView:
-    """What :func:`replay_view` computed."""
-
-    name: str
-    keep_alive_s: float
-    result: Result
-    real_cold: int
-    sim_cold: int
-    real_instances: int
-    sim_environments: int
-
-
-def replay_view(keep_alive_min: float = 10.0, name: str = "high_rate", *,
-                seed: int = 0) -> tuple[ReplayView, Figure]:
-    """The lesson's dashboard as a pure function: replay ``name`` with another keep-alive.
-
-    Parameters
-    ----------
-    keep_alive_min
-        Keep-alive of the simulation (min), 0 to 60.
-    name
-        ``"low_rate"`` or ``"high_rate"``.
-    seed
-        Seed of the run.
-    """
-    ka_s = number("keep_alive_min", keep_alive_min, 0.0, 60.0) * 60.0
-    result = replay_result(_name(name), keep_alive_s=ka_s, seed=seed)
-    df = load_aws_lambda_2020(name)
-    fig = Figure(figsize=(9.0, 3.4))
-    ax = fig.subplots()
-    fig.subplots_adjust(left=0.08, right=0.72, top=0.88, bottom=0.15)
-    _instances_panel(ax, name, result, LESSON8["bin_s"])
-    ax.set_xlabel("time since the first request (h)")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
-    view = ReplayView(name=name, keep_alive_s=ka_s, result=result,
-                      real_cold=int(df["is_cold"].sum()),
-                      sim_cold=int(result.invocations["cold"].sum()),
-                      real_instances=int(df["inst_id"].nunique()),
-                      sim_environments=len(result.environments))
-    return view, fig
-
-
-def replay_readout(view: ReplayView) -> str:
-    """One line: cold starts and instances, real against simulated."""
-    return (f"{LABELS[view.name]}, keep-alive {view.keep_alive_s / 60:g} min: <b>cold starts "
-            f"{view.sim_cold} simulated, {view.real_cold} real</b>; instances "
-            f"{view.sim_environments} simulated, {view.real_instances} real")
-
-
-def replay_dashboard(show: bool = True, **defaults: Any) -> Any:
-    """A keep-alive slider and an experiment menu over :func:`replay_view`, with a Run button.
-
-    ``defaults`` may set ``keep_alive_min`` and ``name``.
-    """
-    import ipywidgets as w
-
-    from simlab.course.widgets import check_defaults, dashboard
-
-    check_defaults(defaults, ("keep_alive_min", "name"))
-    ka = w.FloatSlider(value=defaults.get("keep_alive_min", 10.0), min=0.0, max=60.0, step=1.0,
-                       description="keep-alive (min)", readout_format=".0f")
-    name = w.Dropdown(options=[(f"{v} ({k})", k) for k, v in LABELS.items()],
-                      value=defaults.get("name", "high_rate"), description="experiment")
-    return dashboard(replay_view, {"keep_alive_min": ka, "name": name}, readout=replay_readout,
-                     run_button=True, show=show)
-
-
 # -- exercises -------------------------------------------------------------------------------------
-explanation("08-longest-warm-idle", review=(
-    "does it give the longest idle time you found, say why a warm request after that idle time "
-    "proves the keep-alive was at least that long but not longer, and name what you would need "
-    "to observe to measure the keep-alive itself?"), hints=(
-    "validation.idle_gaps(df) has, for each request, how long its instance had been idle "
-    "(instance_idle_s) and whether it was cold.",
-    "A warm request after an idle time t proves the instance was kept at least t. What would "
-    "you need to see to know when an instance was reclaimed?",
-))
-
-
 def _theory_feedback(answer: float, expected: float) -> str | None:
     real = float(load_aws_lambda_2020("low_rate")["is_cold"].mean())
     if abs(answer - real) < 0.002:
@@ -569,25 +485,52 @@ prediction("08-saving-at-1ms", outcome=_saving_outcome, options={
        "rounding was most of the bill.")
 
 
-def _cold_20_outcome() -> tuple[str, str]:
-    at_600 = int(replay_result("high_rate").invocations["cold"].sum())
-    at_1200 = int(replay_result("high_rate", keep_alive_s=1200.0).invocations["cold"].sum())
-    r = at_1200 / at_600
-    key = "d" if r > 1.1 else "a" if r > 0.9 else "b" if r > 0.5 else "c"
-    return key, (f"the replay with 20 minutes gives {at_1200} cold starts, against {at_600} "
-                 f"with 10 minutes.")
+#: Exercise 08-seeds-for-half-the-interval: the point it is about, the goal and the budget.
+INTERVAL_GOAL: dict[str, float] = {"offered_load": 4.0, "half_width": 0.005, "max_seeds": 40}
 
 
-prediction("08-cold-starts-at-20-min", outcome=_cold_20_outcome, options={
-    "a": "Doubling the keep-alive saves the environments whose gaps fall between 10 and 20 "
-         "minutes, and this experiment has many such quiet stretches.",
-    "b": "",
-    "c": "Cold starts that come from a first request, from overlapping requests and from "
-         "environments recycled after their lifetime stay: the keep-alive cannot remove them.",
-    "d": "A longer keep-alive can only keep more environments warm: it never adds cold starts.",
-}, hints=(
-    "Which cold starts does a longer keep-alive remove, and which does it leave?",
-    "Only the gaps between 10 and 20 minutes turn from cold to warm; overlaps, first requests "
-    "and recycled environments stay cold.",
-), why="With 20 minutes the idle second environment survives the quiet stretches, as the real "
-       "one did: the count comes close to the 37 measured.")
+def _half_width(seeds: int) -> float:
+    """Half-width of the 95 % interval of the throttled fraction at the goal's offered load, over
+    seeds 0 to ``seeds - 1`` (the same runs as :func:`erlang_b_points`)."""
+    n, d = LESSON8["erlang_servers"], LESSON8["erlang_duration_s"]
+    pts = _points(erlang_model, {"offered_load": [INTERVAL_GOAL["offered_load"]], "servers": [n],
+                                 "duration_s": [d]},
+                  "offered_load", "throttle_fraction", LESSON8["erlang_until_s"], range(seeds))
+    return float(pts["simulated"].iloc[0] - pts["ci_low"].iloc[0])
+
+
+def _verify_seeds(answer: Any) -> tuple[bool, str]:
+    if (isinstance(answer, bool) or not isinstance(answer, int | float | np.integer)
+            or answer != int(answer)):
+        raise ValueError(f"a number of seeds is a whole number, got {answer!r}")
+    n, goal = int(answer), INTERVAL_GOAL["half_width"]
+    if not 2 <= n <= 200:
+        raise ValueError(f"the number of seeds must be from 2 to 200 here, got {n}")
+    half = _half_width(n)
+    met = round(half, 4) <= goal
+    report = (f"with {n} seeds the 95 % interval at offered load "
+              f"{INTERVAL_GOAL['offered_load']:g} is ±{half:.4f} (goal: ±{goal:.4f} at most)")
+    if met and n > INTERVAL_GOAL["max_seeds"]:
+        return False, (report + f"; that meets the goal, but spends more than the "
+                       f"{INTERVAL_GOAL['max_seeds']:g} runs of the budget")
+    if not met and 14 <= n <= 18:
+        report += ("; twice the seeds narrow the interval by √2 only: its half-width falls as "
+                   "1/√n")
+    return met, report
+
+
+def _fewest_seeds() -> int:
+    goal = INTERVAL_GOAL["half_width"]
+    return next(n for n in range(8, 201) if round(_half_width(n), 4) <= goal)
+
+
+design("08-seeds-for-half-the-interval", verify=_verify_seeds, reference=_fewest_seeds,
+       unit="seeds", hints=(
+           "With 8 seeds the interval at offered load 4 is in the table of section 1 (ci_low to "
+           "ci_high): about ±0.010. validation.erlang_b_points(seeds=range(n)) gives it for n "
+           "seeds.",
+           "The half-width is t·s/√n (s the spread of one run, t about 2): to halve it, n must "
+           "grow about fourfold, a little less as t falls with more seeds.",
+       ), why="An interval's half-width falls as 1/√n: halving it takes about four times the "
+              "runs (a little less here, as Student's t also falls from 2.36 with 8 seeds "
+              "towards 2).")

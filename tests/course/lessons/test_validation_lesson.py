@@ -1,6 +1,6 @@
 """Tests of lesson 8 (simlab.course.lessons.validation) and of the measured data it reads
-(simlab.aws.data_sets): the theory checks, the replay of the real experiments, the figures, the
-dashboard and the exercises."""
+(simlab.aws.data_sets): the theory checks, the replay of the real experiments, the figures and
+the exercises (lesson 8b's dashboard and exercises: test_calibration_lesson.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import tomllib
 from importlib.resources import files
 from pathlib import Path
 
-import ipywidgets as w
 import numpy as np
 import pandas as pd
 import pytest
@@ -25,8 +24,7 @@ from simlab.course.lessons import validation as v
 from simlab.course.teacher import expected_answer
 
 ROOT = Path(__file__).resolve().parents[3]
-IDS = ["08-longest-warm-idle", "08-theory-cold-fraction", "08-saving-at-1ms",
-       "08-cold-starts-at-20-min"]
+IDS = ["08-theory-cold-fraction", "08-seeds-for-half-the-interval", "08-saving-at-1ms"]
 
 
 @pytest.fixture(scope="module")
@@ -230,43 +228,34 @@ def test_figures_have_labelled_axes(theory_points) -> None:
         v.instances_figure(bin_s=1.0)
 
 
-def test_replay_view_readout_and_dashboard() -> None:
-    view, fig = v.replay_view(keep_alive_min=20, name="high_rate")
-    assert isinstance(fig, Figure) and view.keep_alive_s == 1200.0
-    assert view.real_cold == 37 and view.sim_cold == view.sim_environments
-    text = v.replay_readout(view)
-    assert "keep-alive 20 min" in text and "37 real" in text
-    box = v.replay_dashboard(show=False)
-    ka, name, button = box.children[0].children
-    assert isinstance(button, w.Button) and ka.value == 10 and name.value == "high_rate"
-    name.value = "low_rate"
-    button.click()
-    assert "0.0035 req/s" in box.children[1].value
-    with pytest.raises(ValueError, match="keep_alive_min"):
-        v.replay_view(keep_alive_min=90)
-    with pytest.raises(TypeError, match="unknown default"):
-        v.replay_dashboard(show=False, seed=1)
-
-
 # -- exercises ---------------------------------------------------------------------------------
 def test_exercises_are_registered_and_judged(low, high, assert_judged) -> None:
-    assert [REGISTRY[i].kind for i in IDS] == ["explain", "compute", "predict", "predict"]
-    gaps = v.idle_gaps(low)
-    assert 600 < gaps.loc[~gaps["is_cold"], "instance_idle_s"].max() < 700  # a lower bound
+    assert [REGISTRY[i].kind for i in IDS] == ["compute", "design", "predict"]
     assert check("08-theory-cold-fraction",
                  p_cold_ttl(len(low) / low["offset_s"].iloc[-1], 600)).correct
     b = v.billing_check(high)
     assert 1.0 < 100 * (1 - b["billed_s_at_1ms"] / b["billed_s"]) < 3.0
     assert expected_answer("08-saving-at-1ms") == "a"
-    at_600 = int(v.replay_result("high_rate").invocations["cold"].sum())
-    at_1200 = int(v.replay_result("high_rate", keep_alive_s=1200).invocations["cold"].sum())
-    assert 0.5 * at_600 < at_1200 <= 0.9 * at_600
-    assert expected_answer("08-cold-starts-at-20-min") == "b"
+    fewest = expected_answer("08-seeds-for-half-the-interval")
+    assert 16 < fewest < 32  # fewer than four times the 8 seeds: t falls too
     assert_judged(IDS)
+
+
+def test_seeds_design_accepts_every_count_that_halves_the_interval() -> None:
+    fewest = expected_answer("08-seeds-for-half-the-interval")
+    eight = v.erlang_b_points()
+    row = eight.loc[eight["offered_load"] == v.INTERVAL_GOAL["offered_load"]].iloc[0]
+    assert row["ci_high"] - row["simulated"] > 2 * v.INTERVAL_GOAL["half_width"]  # 8: too wide
+    for n in (fewest, 32, int(v.INTERVAL_GOAL["max_seeds"])):
+        assert check("08-seeds-for-half-the-interval", n).correct, n
+    over = check("08-seeds-for-half-the-interval", int(v.INTERVAL_GOAL["max_seeds"]) + 1)
+    assert not over.correct and "budget" in over.message
+    assert check("08-seeds-for-half-the-interval", 2.5).status == "invalid"
+    assert check("08-seeds-for-half-the-interval", 1).status == "invalid"
 
 
 def test_feedback_names_the_common_mistakes(low, capsys) -> None:
     assert "measured" in check("08-theory-cold-fraction", float(low["is_cold"].mean())).message
     assert "50 ms per request" in check("08-saving-at-1ms", "b").message
-    assert "cannot remove them" in check("08-cold-starts-at-20-min", "c").message
+    assert "1/√n" in check("08-seeds-for-half-the-interval", 16).message  # doubled, not 4x
     capsys.readouterr()
