@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -250,8 +250,10 @@ def design(exercise_id: str, *, verify: Callable[[Any], tuple[bool, str]],
     checked = functools.cache(verify)
 
     def judge(answer: Any) -> tuple[str, str]:
+        if isinstance(answer, list):
+            answer = tuple(answer)  # a design of several values, written as a list: same answer
         try:
-            ok, report = checked(answer)
+            ok, report = checked(answer) if isinstance(answer, Hashable) else verify(answer)
         except (ValueError, TypeError) as error:
             return "invalid", f"✋ {exercise_id}: {error}"
         if ok:

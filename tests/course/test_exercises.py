@@ -163,6 +163,19 @@ def test_design_accepts_several_answers_and_explains_the_others(registry) -> Non
     assert check("54-keep", 1.5).status == "invalid"
 
 
+def test_a_design_of_several_values_may_be_written_as_a_list(registry) -> None:
+    def verify(answer):
+        if not (isinstance(answer, tuple) and len(answer) == 2):
+            raise ValueError(f"two numbers, got {answer!r}")
+        return sum(answer) == 4, f"{answer} measured"
+
+    design("56-pair", verify=verify, reference=lambda: (2, 2), why="Because.")
+    assert check("56-pair", (2, 2)).correct and check("56-pair", [2, 2]).correct
+    assert not check("56-pair", [1, 2]) and "(1, 2) measured" in check("56-pair", [1, 2]).message
+    unhashable = check("56-pair", {"a": 1})  # verified without the cache, then refused
+    assert unhashable.status == "invalid" and "two numbers" in unhashable.message
+
+
 def test_a_written_answer_is_recorded_for_the_teacher(registry) -> None:
     explanation("55-why", review="does it name the mechanism?", min_words=5)
     recorded = check("55-why", "Because the environment was reclaimed after the keep-alive.")
