@@ -30,6 +30,7 @@ LESSONS: dict[str, str] = {
     "07": "07_use_case_labs",
     "08": "08_is_the_simulator_right",
     "09": "09_capstone_keep_alive",
+    "09b": "09b_keep_alive_policy",
 }
 
 

@@ -67,6 +67,8 @@ WRONG = {
     "08_is_the_simulator_right": ("answer_08_1", "100 * theory.p_cold_ttl(rate, 600)"),
     # environments never reclaimed taken to mean no cold start at all
     "09_capstone_keep_alive": ("answer_09_1", '"a"'),
+    # every request of the rarely called functions taken to turn cold, not only their few warm ones
+    "09b_keep_alive_policy": ("answer_09b_1", '"a"'),
 }
 
 
