@@ -62,9 +62,9 @@ ANCHORS: dict[str, tuple[str, str]] = {
     "08b.1": ("before", "## 3. A measured 2020 platform"),
     "08b.2": ("before", "## 4. Explore: which keep-alive fits?"),
     "09.1": ("before", "## 2. A longer workload, built from the real one"),
-    "09.2": ("before", "## 5. Where a fixed keep-alive wastes memory"),
-    "09.3": ("before", "This is the observation behind the *hybrid histogram*"),
-    "09.4": ("before", "At this weight the platform's 10 minutes"),
+    "09.2": ("before", "## 5. Exercises"),
+    "09b.1": ("before", "### Exercise 1 · Predict: what reclaiming the rare functions costs"),
+    "09b.2": ("before", "At this weight the platform's 10 minutes"),
 }
 
 

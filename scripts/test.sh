@@ -174,7 +174,7 @@ else
         # outputs are not its solution's (tests/test_lessons_match_solutions.py).
         start_background "notebooks (nbval)" "$VPY" -m pytest --nbval --nbval-current-env \
             --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=120 -q \
-            "${xdist[@]}" notebooks/solutions/ notebooks/09_capstone_keep_alive.ipynb
+            "${xdist[@]}" notebooks/solutions/ notebooks/09b_keep_alive_policy.ipynb
     fi
 
     run_step "unit tests" "$VPY" -m pytest tests --ignore=tests/browser -q "${unit_xdist[@]}"

@@ -49,8 +49,8 @@ ASK = re.compile(r"""\bask\(\s*["']([^"']+)["']\s*,\s*concept_\w+\s*\)""")
 CHECK_POLICY = re.compile(r"\bcheck_policy\(\s*policy\s*\)")
 #: Lessons nbval executes too (``scripts/test.sh`` names each), with the reason.
 RUN_BY_NBVAL = {
-    "09_capstone_keep_alive.ipynb": "the leaderboard after the exercise ranks the student's "
-                                    "own policy, so its outputs differ from the solution's",
+    "09b_keep_alive_policy.ipynb": "the leaderboard after the exercise ranks the student's "
+                                   "own policy, so its outputs differ from the solution's",
 }
 TEST_SH = ROOT / "scripts" / "test.sh"
 #: Output parts nbval compares (it never compares images or widget views).

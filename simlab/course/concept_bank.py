@@ -34,6 +34,7 @@ LESSONS: dict[str, str] = {
     "08": "08_is_the_simulator_right",
     "08b": "08b_calibrating_the_model",
     "09": "09_capstone_keep_alive",
+    "09b": "09b_keep_alive_policy",
 }
 
 

@@ -42,7 +42,7 @@ def lesson_dashboards() -> dict[str, Callable[[], Any]]:
         "05 triggers": lambda: event_sources.triggers_dashboard(show=False),
         "06b monitoring": lambda: monitoring.monitoring_dashboard(show=False),
         "08b replay": lambda: calibration.replay_dashboard(show=False),
-        "09 trade-off": lambda: capstone.tradeoff_dashboard(show=False),
+        "09b trade-off": lambda: capstone.tradeoff_dashboard(show=False),
     }
 
 

@@ -29,7 +29,7 @@ def test_reference_answers_by_kind() -> None:
 def test_the_lesson_keeps_no_held_out_seeds() -> None:
     assert "held_out_seeds" not in CAPSTONE
     assert set(CAPSTONE["validation_seeds"]).isdisjoint(CAPSTONE["training_seeds"])
-    for name in ("09_capstone_keep_alive.ipynb",):
+    for name in ("09_capstone_keep_alive.ipynb", "09b_keep_alive_policy.ipynb"):
         for copy in (ROOT / "notebooks" / name, ROOT / "notebooks" / "solutions" / name):
             text = json.loads(copy.read_text())
             sources = "".join("".join(c["source"]) for c in text["cells"])

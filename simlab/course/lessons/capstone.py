@@ -1,4 +1,4 @@
-"""Lesson 9, capstone: design a keep-alive setting for a real workload.
+"""Lessons 9 and 9b, the capstone: design a keep-alive setting for a real workload.
 
 After a request, the platform keeps the environment warm for a while in case another request comes.
 Keep it too briefly and requests start **cold**; keep it too long and the provider holds **idle
@@ -7,17 +7,18 @@ only if no other one beats it on both at once, and those settings form the **Par
 cold-start fraction against idle memory cost.
 
 The workload, the score and the leaderboard are in :mod:`simlab.course.lessons.keep_alive_game`
-(re-exported here). This module has the lesson's figures and exercises:
+(re-exported here). This module has the lessons' figures and exercises:
 
 * :func:`workload_figure`: the real 20-minute Azure sample and the longer workload tiled from it;
 * :func:`ttl_sweep`: fixed keep-alives over the workload with :func:`simlab.sweep` (its ``tqdm``
   progress bar included), and :func:`pareto`, a plot of any two objectives with their front;
-* :func:`function_report`: per function, where a run's cold starts and idle memory come from;
+* :func:`function_report`: per function, where a run's cold starts and idle memory come from
+  (lesson 9b);
 * :func:`tradeoff_view` and :func:`tradeoff_dashboard`: how the weight of idle memory in the score
-  moves the best fixed keep-alive;
-* the exercises ``09-...``, registered with :mod:`simlab.course.exercises` when this module is
-imported,
-  and the policy exercise :func:`check_policy` (its answer is a policy, not a number).
+  moves the best fixed keep-alive (lesson 9b);
+* the exercises ``09-...`` of both lessons, registered with :mod:`simlab.course.exercises` when
+  this module is imported, and lesson 9b's policy exercise :func:`check_policy` (its answer is a
+  policy, not a number).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from simlab.aws.sweep import SerialExecutor, summarise, sweep
 from simlab.core import plots, validate
 from simlab.core.result import Result
 from simlab.core.validate import number
-from simlab.course.exercises import design, prediction
+from simlab.course.exercises import design, explanation, prediction
 from simlab.course.lessons.keep_alive_game import (
     CAPSTONE,
     MARGIN,
@@ -423,3 +424,79 @@ design("09-cheapest-ttl-under-10-percent", verify=_verify_ttl, reference=_cheape
            "cheapest; a little longer also passes, as long as its idle memory stays within 5 %.",
        ), why="On a Pareto front, a budget on one objective picks the point: the first one under "
               "the budget, walking from the cheap end.")
+
+
+explanation("09-what-the-flat-end-shows", review=(
+    "does it say what in the workload makes a keep-alive over 30 minutes change almost nothing, "
+    "whether a real day of traffic has the same property, and what the sweep can therefore "
+    "support?"), hints=(
+    "Reread section 2's list of what the tiled workload does not have. What is the longest gap "
+    "between two requests of one function in it?",
+    "A keep-alive only matters for a request that comes after a gap shorter than the keep-alive "
+    "and longer than the shorter keep-alives. How many such requests can a keep-alive of 60 "
+    "minutes catch here, and how many on a day with nights and hourly jobs?",
+))
+
+
+# -- lesson 9b -------------------------------------------------------------------------------------
+def _rare_functions() -> frozenset[str]:
+    """The replayed functions called once in the real sample's 20 minutes (their simulated names,
+    as :func:`simlab.sources.replay_trace.add_trace_functions` gives them)."""
+    counts = real_sample()["func"].value_counts()
+    return frozenset(f"func-{f[:8]}" for f in counts[counts == 1].index)
+
+
+class _RareReclaimed(LearningKeepAlive):
+    """The baseline, except that environments of the functions called once per 20 minutes are
+    reclaimed at once: a policy that knows the workload in advance, for a prediction only."""
+
+    name = "rare functions reclaimed"
+
+    def __init__(self) -> None:
+        self.rare = _rare_functions()
+
+    def idle_timeout_s(self, function: str, now_s: float) -> float:
+        return 0.0 if function in self.rare else self.default_s
+
+
+def _rare_reclaimed_outcome() -> tuple[str, str]:
+    seeds = CAPSTONE["training_seeds"]
+    base = evaluate(CAPSTONE["baseline_keep_alive_s"], seeds)
+    mine = evaluate(_RareReclaimed(), seeds)
+    rise = float(mine["cold_start_fraction"] - base["cold_start_fraction"])
+    key = "d" if rise < 0 else "c" if rise == 0 else "b" if rise < 0.02 else "a"
+    return key, (f"with the {len(_rare_functions())} functions called once per 20 minutes "
+                 f"reclaimed at once, {mine['cold_start_fraction']:.1%} of the requests start "
+                 f"cold (baseline {base['cold_start_fraction']:.1%}, {100 * rise:+.1f} points), "
+                 f"and the idle memory falls by "
+                 f"{1 - mine['idle_memory_cost_usd'] / base['idle_memory_cost_usd']:.0%}, over "
+                 f"the training workloads.")
+
+
+prediction("09-reclaim-rare-functions", outcome=_rare_reclaimed_outcome, options={
+    "a": "Those functions' requests were mostly cold already: reclaiming their environments "
+         "turns only the few warm ones cold, a small share of all requests.",
+    "b": "",
+    "c": "A few of their requests did come within 10 minutes of the previous one and found a "
+         "warm environment: those now start cold.",
+    "d": "Reclaiming an environment frees memory, but no other function was waiting for it: "
+         "each function's environments are its own, and an idle one never makes another cold.",
+}, hints=(
+    "Section 1's printout gives those functions' share of the requests and the share of their "
+    "requests that already start cold.",
+    "Only their warm starts can turn cold: multiply their share of the requests by the share of "
+    "their requests that were warm.",
+), why="A function whose gaps are mostly longer than the keep-alive gets few warm starts from it: "
+       "reclaiming its environments at once costs a few tenths of a point of cold starts and saves "
+       "all the memory they held.")
+
+
+explanation("09-who-sets-the-weight", review=(
+    "does it say what the weight measures, which way each provider moves it and which fixed "
+    "keep-alive each ends up with, and who, the simulator or someone else, makes the choice?"),
+    hints=(
+        "The weight says how many cold starts one baseline's worth of idle memory is worth. "
+        "Which provider minds idle memory more?",
+        "Move the weight slider both ways from 0.4 and read the best fixed keep-alive at each "
+        "end; then ask what changed in the simulation between the two (nothing?).",
+    ))

@@ -1,4 +1,4 @@
-"""Tests of lesson 9, the capstone (simlab.course.lessons.capstone and
+"""Tests of lessons 9 and 9b, the capstone (simlab.course.lessons.capstone and
 simlab.course.lessons.keep_alive_game):
 the workload tiled from the Azure sample, the sweep and its Pareto plot, the score, the
 leaderboard, the policy check, the dashboard and the exercises."""
@@ -26,7 +26,8 @@ from simlab.course.teacher import expected_answer
 
 matplotlib.use("Agg")
 
-IDS = ["09-real-sample-forever", "09-cheapest-ttl-under-10-percent"]
+IDS = ["09-real-sample-forever", "09-cheapest-ttl-under-10-percent", "09-what-the-flat-end-shows",
+       "09-reclaim-rare-functions", "09-who-sets-the-weight"]
 BLOCK = CAPSTONE["block_s"]
 
 
@@ -330,9 +331,10 @@ def test_tradeoff_dashboard_builds_its_controls(table) -> None:
 
 # -- exercises ------------------------------------------------------------------------------------
 def test_exercises_are_registered_and_judged(assert_judged) -> None:
-    assert [REGISTRY[i].kind for i in IDS] == ["predict", "design"]
+    assert [REGISTRY[i].kind for i in IDS] == ["predict", "design", "explain", "predict", "explain"]
     for ex in IDS:
-        assert len(REGISTRY[ex].hints) >= 2 and REGISTRY[ex].why
+        assert len(REGISTRY[ex].hints) >= 2
+        assert REGISTRY[ex].why or REGISTRY[ex].kind == "explain"
         assert hint(ex).startswith("💡")
     assert_judged(IDS)
 
@@ -360,3 +362,31 @@ def test_keep_alive_design_accepts_a_range_and_explains_the_rest(capsys) -> None
     assert check("09-cheapest-ttl-under-10-percent", -1).status == "invalid"
     assert "overlap" in check("09-real-sample-forever", "b").message
     capsys.readouterr()
+
+
+def test_the_rare_functions_are_the_ones_called_once_per_block() -> None:
+    report = capstone.function_report(capstone.replay_model(600, 1).run(capstone.run_until_s()))
+    rare = capstone._rare_functions()
+    assert len(rare) == 9
+    assert rare == set(report.loc[report["invocations"] == 12, "function"])
+
+
+def test_reclaiming_the_rare_functions_costs_under_two_points_of_cold_starts(capsys) -> None:
+    assert expected_answer("09-reclaim-rare-functions") == "b"
+    outcome = check("09-reclaim-rare-functions", "b")
+    assert outcome.correct and "idle memory falls by" in outcome.message
+    base = capstone.evaluate(600, CAPSTONE["training_seeds"])
+    mine = capstone.evaluate(capstone._RareReclaimed(), CAPSTONE["training_seeds"])
+    assert 0 < mine["cold_start_fraction"] - base["cold_start_fraction"] < 0.02
+    assert mine["idle_memory_cost_usd"] < 0.9 * base["idle_memory_cost_usd"]
+    assert "no other function" in check("09-reclaim-rare-functions", "d").message
+    capsys.readouterr()
+
+
+def test_the_flat_end_is_the_tiled_workloads_longest_gap() -> None:
+    # Exercise 09-what-the-flat-end-shows: no gap in the tiled workload reaches 40 minutes.
+    for seed in CAPSTONE["training_seeds"]:
+        tiled = capstone.tiled_workload(seed=seed)
+        longest = tiled.groupby("func", observed=True)["arrival_s"].apply(
+            lambda t: np.diff(np.sort(t.to_numpy())).max())
+        assert 30 * 60 < longest.max() < 40 * 60
