@@ -23,6 +23,7 @@ LESSONS: dict[str, str] = {
     "02": "02_concurrency_and_throttling",
     "02b": "02b_scaling_and_erlang_b",
     "03": "03_memory_cpu_and_timeouts",
+    "03b": "03b_power_tuning",
     "04": "04_billing_granularity",
     "04b": "04b_provisioned_concurrency",
     "05": "05_event_sources",

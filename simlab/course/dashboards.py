@@ -17,7 +17,7 @@ __all__ = ["lesson_dashboards", "one_step"]
 
 def lesson_dashboards() -> dict[str, Callable[[], Any]]:
     """Lesson -> how the lesson's notebook builds its dashboard (``show=False``; lesson 4 has
-    two, one of them lesson 3's power tuning with a granularity menu), for the benchmark and the
+    two, one of them lesson 3b's power tuning with a granularity menu), for the benchmark and the
     tests that drive every dashboard."""
     from simlab.course.lessons import (
         billing,
@@ -34,7 +34,7 @@ def lesson_dashboards() -> dict[str, Callable[[], Any]]:
         "00 scaling": lambda: start_here.scaling_dashboard(show=False),
         "01 cold starts": lambda: widgets.cold_start_dashboard(show=False),
         "02b throttling": lambda: scaling.throttling_dashboard(show=False),
-        "03 power tuning": lambda: memory.power_tuning_dashboard(show=False,
+        "03b power tuning": lambda: memory.power_tuning_dashboard(show=False,
                                                                 granularity_menu=False),
         "04 power tuning": lambda: billing.power_tuning_dashboard(show=False,
                                                                  granularity_ms=100.0),

@@ -52,7 +52,9 @@ WRONG = {
     # section 1's lesson (today's refill wins) carried to a burst the old head start covers
     "02b_scaling_and_erlang_b": ("answer_02b_2", '"d"'),
     # one vCPU at 1,769 MB taken as the end of every speed-up, threads or not
-    "03_memory_cpu_and_timeouts": ("answer_03_3", '"a"'),
+    "03_memory_cpu_and_timeouts": ("answer_03_2", '"a"'),
+    # the size that runs fastest (one full vCPU) taken for the one that meets the budget cheapest
+    "03b_power_tuning": ("answer_03b_2", "1769"),
     # billed as it ran, today's 1 ms rounding applied to 2018
     "04_billing_granularity": ("answer_04_1", "101"),
     # the theory's break-even (every request on a PC environment) taken for the simulated one

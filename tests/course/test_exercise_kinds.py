@@ -44,7 +44,7 @@ def lessons_registered() -> None:
 
 
 def test_every_lesson_declares_its_exercises() -> None:
-    assert len(NOTEBOOKS) == 17
+    assert len(NOTEBOOKS) == 18
     for path in NOTEBOOKS:
         cells = json.loads(path.read_text())["cells"]
         checked = [c for c in cells if c["cell_type"] == "code"

@@ -1,4 +1,4 @@
-"""Lesson 3: memory, CPU and timeouts, the one dial Lambda gives you and what it turns.
+"""Lessons 3 and 3b: memory, CPU and timeouts, the one dial Lambda gives you and what it turns.
 
 A Lambda function has no CPU setting. You choose its **memory** (128 MB to 10,240 MB today), and
 the platform gives it a share of CPU in proportion: 1,769 MB buys one full vCPU; the linear model
@@ -19,17 +19,18 @@ environment is discarded: the next request needs a new one, a cold start. A run 
 seconds"), billed up to the kill, and its environment is discarded too.
 
 Since the bill is memory x billed time, the memory dial trades speed against cost: **power
-tuning**. For single-threaded CPU-bound code the cost is flat up to 1,769 MB (twice the memory,
-half the time) and then rises; for I/O-bound code it rises from the start. AWS's own measurements
-("Example E" of its operator guide, LAMBDA_FACTS 1.6) are drawn beside the simulation, and read
-one way only (:func:`~simlab.course.lessons.power_tuning.example_e_cpu_s`): two of its columns
-disagree at three sizes of four.
+tuning**, lesson 3b. For single-threaded CPU-bound code the cost is flat up to 1,769 MB (twice the
+memory, half the time) and then rises; for I/O-bound code it rises from the start. AWS's own
+measurements ("Example E" of its operator guide, LAMBDA_FACTS 1.6) are drawn beside the
+simulation, and read one way only
+(:func:`~simlab.course.lessons.power_tuning.example_e_cpu_s`): two of its columns disagree at
+three sizes of four.
 
 Everything here is a pure function of its parameters and a seed: the sweeps and runs of the
 notebook, their figures, and the dashboard's pure function :func:`power_tuning_view` under its
-thin ipywidgets layer :func:`power_tuning_dashboard`. The ``03-...`` exercises are registered with
-:mod:`simlab.course.exercises` when this module is imported. Facts: LAMBDA_FACTS.md sections 1.6,
-2, 3.
+thin ipywidgets layer :func:`power_tuning_dashboard`. The ``03-...`` exercises of both lessons
+are registered with :mod:`simlab.course.exercises` when this module is imported. Facts:
+LAMBDA_FACTS.md sections 1.6, 2, 3.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ from simlab.core.config import ERAS, MAX_VCPUS, MB_PER_VCPU, era_rules, vcpu_sha
 from simlab.core.prices import price_sheet_for
 from simlab.core.result import Result
 from simlab.core.validate import number, whole
-from simlab.course.exercises import design, exercise, prediction
+from simlab.course.exercises import design, exercise, explanation, prediction
 from simlab.course.lessons.limits import (
     after_kills,
     oom_figure,
@@ -72,6 +73,7 @@ from simlab.course.lessons.power_tuning import (
     log_memory_axes,
     memory_sweep,
     model_duration_s,
+    power_tuning,
     power_tuning_dashboard,
     power_tuning_figure,
     power_tuning_readout,
@@ -88,7 +90,7 @@ __all__ = [
     "after_kills", "oom_figure", "timeout_run", "timeout_probability", "timeout_figure",
     "example_e", "example_e_cpu_s", "example_e_table", "cheapest", "power_tuning_figure",
     "PowerTuningView", "power_tuning_view", "power_tuning_readout", "power_tuning_dashboard",
-    "init_limit_table",
+    "init_limit_table", "power_tuning", "LATENCY_DESIGN",
 ]
 
 _C = plots.COLORS
@@ -147,7 +149,7 @@ def duration_figure(sweep: pd.DataFrame,
     return fig
 
 
-# -- 4. power tuning -------------------------------------------------------------------------------
+# -- lesson 3b: power tuning -------------------------------------------------------------------
 def example_e_table(era: str = "today") -> pd.DataFrame:
     """AWS's Example E beside the model: published duration and cost of 1,000 invocations, the
     run time the published cost implies (at ``era``'s first-tier price), and the model's run time
@@ -328,3 +330,66 @@ def init_limit_table(init_s: float = 15.0, timeouts: Sequence[int] = (3, 30), *,
                    "first_latency_s": float(inv["latency_ms"].iloc[0]) / 1000.0,
                    "billed_s": float(inv["billed_ms"].sum()) / 1000.0}
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("timeout_s"), runs
+
+
+# -- lesson 3b's exercises -------------------------------------------------------------------------
+#: Exercise 03-latency-budget: a function that computes (``cpu_s`` at one vCPU, one thread), then
+#: waits ``io_s``; the run-time budget its API gives it, and the extra cost allowed above the
+#: cheapest size that meets the budget.
+LATENCY_DESIGN: dict[str, float] = {"cpu_s": 0.12, "io_s": 0.08, "budget_ms": 250.0,
+                                    "extra_cost": 0.05}
+
+
+def _smallest_memory_for_budget() -> float:
+    d = LATENCY_DESIGN
+    return float(math.ceil(d["cpu_s"] * MB_PER_VCPU / (d["budget_ms"] / 1000.0 - d["io_s"])))
+
+
+def _verify_budget(answer: Any) -> tuple[bool, str]:
+    d = LATENCY_DESIGN
+    if isinstance(answer, bool) or not isinstance(answer, int | float) or answer != int(answer):
+        raise ValueError(f"memory is a whole number of MB, got {answer!r}")
+    m = int(answer)
+    if not 128 <= m <= 10240:
+        raise ValueError(f"memory_mb must be from 128 to 10,240 MB, got {m}")
+    best = int(_smallest_memory_for_budget())
+    table = power_tuning(sorted({m, best}), cpu_s=d["cpu_s"], io_s=d["io_s"]).set_index(
+        "memory_mb")
+    run_ms = float(table.loc[m, "duration_ms"])
+    cost, least = (float(table.loc[k, "cost_per_million_usd"]) for k in (m, best))
+    report = f"with {m:,} MB a run takes {run_ms:.1f} ms (budget: {d['budget_ms']:.0f} ms)"
+    if run_ms > d["budget_ms"]:
+        return False, (report + ": too slow; the waiting does not shrink with memory, so the "
+                       "computing part has to fit in what is left of the budget")
+    report += f" and a million invocations cost {cost:.2f} USD"
+    allowed = f"{100 * d['extra_cost']:.0f} %"
+    if cost > (1.0 + d["extra_cost"]) * least:
+        return False, (report + f", {100 * (cost / least - 1):.0f} % more than the cheapest size "
+                       f"that meets the budget (the goal allows {allowed}): past the budget, more "
+                       f"speed is not needed, and the waiting is billed for every MB")
+    return True, report + f", within {allowed} of the cheapest size that meets it"
+
+
+design("03-latency-budget", verify=_verify_budget, reference=_smallest_memory_for_budget,
+       unit="MB", hints=(
+           "The run time is cpu_s / vCPU share + io_s, and only the first part shrinks with "
+           "memory; lesson.power_tuning([...], cpu_s=0.12, io_s=0.08) shows both the run time "
+           "and the cost of the sizes you list.",
+           "How much of the 250 ms budget is left for computing once the 80 ms of waiting is "
+           "taken out? Below 1,769 MB the share is memory / 1,769: solve for the memory, round "
+           "up, and ask whether any larger size could cost less.",
+       ), why="For code that also waits, the computing part costs the same at every size below "
+              "one vCPU but the waiting is billed per MB, so the cost rises with memory: buy the "
+              "speed the budget needs, and no more.")
+
+
+explanation("03-multithreaded-2018", review=(
+    "does it say why the cost hardly changed with memory in 2018, which size a tuning today "
+    "would choose and why there, and what that size gains, with numbers?"), hints=(
+    "Compare lesson.memory_sweep([1024, 3008], workloads={'multi-threaded': "
+    "lesson.WORKLOADS['multi-threaded']}, era='2018') with the same call today at 3,008 MB "
+    "and at larger sizes up to 10,240 MB: duration_ms and cost_per_million_usd.",
+    "How many vCPUs did 3,008 MB give, and how many threads does the function have? While the "
+    "share is below the number of threads, twice the memory halves the run time: what does "
+    "that do to memory x time, and where does it stop today?",
+))

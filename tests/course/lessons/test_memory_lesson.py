@@ -1,5 +1,6 @@
-"""Tests of simlab.course.lessons.memory: the CPU share model over memory, out-of-memory and timeout
-kills, power tuning against AWS's Example E, the era limits, the dashboard and the exercises."""
+"""Tests of simlab.course.lessons.memory (lessons 3 and 3b): the CPU share model over memory,
+out-of-memory and timeout kills, power tuning against AWS's Example E, the era limits, the dashboard
+and the exercises of both lessons."""
 
 from __future__ import annotations
 
@@ -151,12 +152,13 @@ def test_power_tuning_is_lesson_4s(sweep) -> None:
 
 # -- exercises -------------------------------------------------------------------------------------
 IDS = ["03-duration-at-4096", "03-memory-where-gains-stop", "03-oom-fraction",
-       "03-cost-ratio-10240"]
+       "03-cost-ratio-10240", "03-latency-budget", "03-multithreaded-2018"]
 
 
 def test_exercises_are_registered_and_judged(assert_judged) -> None:
     assert set(exercises(3)) == set(IDS)
-    assert [REGISTRY[i].kind for i in IDS] == ["compute", "predict", "design", "predict"]
+    assert [REGISTRY[i].kind for i in IDS] == ["compute", "predict", "design", "predict",
+                                               "design", "explain"]
     for i in IDS:
         assert len(REGISTRY[i].hints) >= 2
         assert hint(i, 1).startswith("💡")
@@ -195,6 +197,48 @@ def test_oom_design_is_checked_by_simulation_and_accepts_a_range(capsys) -> None
 def test_common_mistakes_get_targeted_feedback(exercise_id, wrong, says) -> None:
     result = check(exercise_id, wrong)
     assert result.status == "incorrect" and says in result.message
+
+
+def test_latency_design_accepts_the_sizes_that_meet_the_budget_cheaply(capsys) -> None:
+    smallest = int(expected_answer("03-latency-budget"))
+    assert smallest == 1249  # 0.12 s x 1,769 / (0.25 - 0.08) s, rounded up
+    table = lesson.power_tuning([smallest - 1, smallest], cpu_s=0.12, io_s=0.08)
+    assert list(table["duration_ms"] <= 250.0) == [False, True]
+    for m in (smallest, smallest + 64, smallest + 150):
+        assert check("03-latency-budget", m).correct, m
+    slow = check("03-latency-budget", smallest - 1)
+    assert not slow and "too slow" in slow.message
+    fastest = check("03-latency-budget", 1769)  # one full vCPU: fast, but paid for
+    assert not fastest and "13 % more" in fastest.message
+    assert not check("03-latency-budget", 10240)
+    assert check("03-latency-budget", 1300.5).status == "invalid"
+    assert check("03-latency-budget", 64).status == "invalid"
+    capsys.readouterr()
+
+
+def test_the_2018_tuning_explained_holds_in_the_model() -> None:
+    # The numbers exercise 3 of lesson 3b asks about: in 2018 every size costs about the same for
+    # four threads (at most 1.7 vCPUs); today the run stops falling at 7,076 MB, same cost.
+    encoder = {"multi-threaded": lesson.WORKLOADS["multi-threaded"]}
+    old = lesson.memory_sweep([128, 1024, 3008], workloads=encoder, era="2018")
+    cost = old.set_index("memory_mb")["cost_per_million_usd"]
+    assert 115 < cost.min() and cost.max() < 118
+    now = lesson.memory_sweep([3008, 7076, 10240], workloads=encoder).set_index("memory_mb")
+    speedup = now.loc[3008, "duration_ms"] / now.loc[7076, "duration_ms"]
+    assert speedup == pytest.approx(2.35, abs=0.01)
+    assert now.loc[7076, "duration_ms"] == now.loc[10240, "duration_ms"] == 1000.0
+    assert now.loc[7076, "cost_per_million_usd"] == pytest.approx(
+        now.loc[3008, "cost_per_million_usd"], rel=0.001)
+    assert now.loc[10240, "cost_per_million_usd"] / now.loc[7076, "cost_per_million_usd"] == (
+        pytest.approx(1.45, abs=0.01))
+
+
+def test_the_written_answer_is_recorded_not_judged(capsys) -> None:
+    assert check("03-multithreaded-2018", "more CPU").status == "invalid"
+    text = ("In 2018 3,008 MB gave 1.7 vCPUs for four threads, so every size cost the same; today "
+            "it keeps gaining until 7,076 MB at the same cost, and above that it only costs more.")
+    assert check("03-multithreaded-2018", text).status == "recorded"
+    capsys.readouterr()
 
 
 def test_a_prediction_shows_the_run_only_once_committed(capsys) -> None:
