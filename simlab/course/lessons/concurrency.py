@@ -222,8 +222,9 @@ prediction("02-cap-the-neighbour", outcome=_cap_outcome, options={
     "once.",
     "A reservation is both a maximum for its function and a guarantee; what is left unreserved "
     "is shared by the others.",
-), why="A cap on the noisy neighbour protects everyone else: with batch held at 200, the account "
-       "never fills, so checkout is never throttled, without a reservation of its own.")
+), why="A cap on the noisy neighbour protects everyone else as long as the cap and the others' "
+       "peaks stay under the account's limit: with batch held at 200, the account never fills, so "
+       "checkout is never throttled, without a reservation of its own.")
 
 
 def _littles() -> float:
