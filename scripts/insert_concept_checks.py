@@ -60,7 +60,7 @@ ANCHORS: dict[str, tuple[str, str]] = {
     "07b.2": ("after", "Without partial responses, a good order"),
     "08.1": ("before", "So the engine does what the formulas assume"),
     "08.2": ("before", "## 6. Exercises"),
-    "08b.1": ("before", "## 3. A measured 2020 platform"),
+    "08b.1": ("before", "At 0.0035 req/s real and simulated agree closely"),
     "08b.2": ("before", "## 4. Explore: which keep-alive fits?"),
     "09.1": ("before", "## 2. A longer workload, built from the real one"),
     "09.2": ("before", "## 5. Exercises"),

@@ -156,9 +156,13 @@ def _verify_quiet(answer: Any) -> tuple[bool, str]:
                        f"served a warm request after idling {bound:.0f} s, so the real "
                        f"keep-alive was at least that long")
     if not fits and cold > real:
-        report += "; the replay reclaims idle environments too soon: lengthen the keep-alive"
+        report += ("; more cold starts than were measured: with this keep-alive the replay "
+                   "reclaims environments in idle gaps that the real platform still bridged "
+                   "with a warm request")
     elif not fits:
-        report += "; the replay keeps idle environments too long: shorten the keep-alive"
+        report += ("; fewer cold starts than were measured: with this keep-alive the replay "
+                   "keeps environments through idle gaps after which the real requests found "
+                   "theirs gone and started cold")
     return fits, report
 
 

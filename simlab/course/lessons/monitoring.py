@@ -74,11 +74,11 @@ BUCKET = "audit-trail-logs"
 
 
 def lesson_simulation(memory_after_mb: int = 1024, update_at_min: float = 30, *,
-                      seed: int = 6) -> Simulation:
+                      seed: int = 6, rate_per_s: float = LESSON6["rate_per_s"]) -> Simulation:
     """The lesson's simulation, ready to run for :data:`LESSON6` ``["until_s"]``.
 
     ``thumbnail``: 128 MB, 3 s timeout, CPU work of 0.15 s at one full vCPU (log-normal, sigma
-    0.25) plus 0.04 s of I/O, about 70 MB used; Poisson requests, 1 per second. At
+    0.25) plus 0.04 s of I/O, about 70 MB used; Poisson requests, ``rate_per_s`` a second. At
     ``update_at_min`` its memory becomes ``memory_after_mb``. A trail delivers every 5 minutes to
     the bucket :data:`BUCKET`, which notifies ``audit`` (256 MB, 0.2 s, handler
     :func:`simlab.aws.cloudtrail.trail_reader`).
@@ -91,6 +91,8 @@ def lesson_simulation(memory_after_mb: int = 1024, update_at_min: float = 30, *,
         When the change is made (min), 0 to 59.
     seed : int
         Seed of the run.
+    rate_per_s : float
+        Requests per second to ``thumbnail`` (1 in the lesson's hour), above 0 and at most 100.
     """
     if isinstance(memory_after_mb, bool) or not isinstance(memory_after_mb, int | np.integer):
         raise ValueError(f"memory_after_mb must be a whole number of MB, got {memory_after_mb!r}")
@@ -101,7 +103,8 @@ def lesson_simulation(memory_after_mb: int = 1024, update_at_min: float = 30, *,
     sim.add_function(FUNCTION, memory_mb=LESSON6["memory_before_mb"],
                      timeout_s=LESSON6["timeout_s"], cpu_s=LogNormal(median=0.15, sigma=0.25),
                      io_s=0.04, memory_used_mb=LogNormal(median=70.0, sigma=0.1))
-    sim.add_source(Poisson(rate_per_s=LESSON6["rate_per_s"]), target=FUNCTION)
+    rate = number("rate_per_s", rate_per_s, 1e-6, 100.0)
+    sim.add_source(Poisson(rate_per_s=rate), target=FUNCTION)
     sim.update_function_configuration(at_min * 60.0, FUNCTION, memory_mb=int(memory_after_mb))
     bucket = S3Bucket(BUCKET)
     sim.add_function(AUDIT, memory_mb=256, duration_s=0.2, handler=trail_reader(bucket))
@@ -534,20 +537,23 @@ design("06-memory-for-half-the-timeout", verify=_verify_memory, reference=_least
 
 
 # -- lesson 6b, exercise 2: a reservation for the faster function ---------------------------------
-#: Exercise 06-reserve-after-the-fix: the reservation is set at ``at_s`` with the memory change;
-#: the goal on the throttled share of the requests from then on, and how many environments above
-#: the least reservation that meets it are accepted.
-RESERVING: dict[str, float] = {"at_s": 1800.0, "max_throttled": 0.001, "spare": 2}
+#: Exercise 06-reserve-after-the-fix: the reservation is set at ``at_s`` with the memory change,
+#: for the traffic forecast, ``rate_per_s`` (three times the lesson's); the goal on the throttled
+#: share of the requests from then on, and how many environments above the least reservation that
+#: meets it are accepted.
+RESERVING: dict[str, float] = {"at_s": 1800.0, "rate_per_s": 3.0, "max_throttled": 0.001,
+                               "spare": 2}
 
 
 def throttled_after_fix(reserved: int) -> tuple[int, int]:
-    """(throttled, arrived) requests of ``thumbnail`` from 00:30 on, in the lesson's run with a
-    reserved concurrency of ``reserved`` set at 00:30, with the memory change."""
+    """(throttled, arrived) requests of ``thumbnail`` from 00:30 on, in the lesson's run at the
+    forecast traffic (:data:`RESERVING` ``["rate_per_s"]``) with a reserved concurrency of
+    ``reserved`` set at 00:30, with the memory change."""
     if isinstance(reserved, bool) or not isinstance(reserved, int | np.integer):
         raise ValueError(f"give the reservation as a whole number of environments, got "
                          f"{reserved!r}")
     reserved = int(number("reserved", reserved, 0, 900))
-    sim = lesson_simulation()
+    sim = lesson_simulation(rate_per_s=RESERVING["rate_per_s"])
     sim.put_function_concurrency(RESERVING["at_s"], FUNCTION, reserved)
     inv = sim.run(until_s=LESSON6["until_s"]).invocations
     after = inv[(inv["function"] == FUNCTION) & (inv["arrival_s"] >= RESERVING["at_s"])]
@@ -567,30 +573,56 @@ def _least_reservation() -> int:
     return reserved
 
 
+@functools.cache
+def _busiest_today() -> int:
+    """The highest ConcurrentExecutions (Maximum) of ``thumbnail`` in a minute after the change, in
+    the lesson's hour at today's traffic (what exercise 1 reads)."""
+    wide = to_wide(lesson_result().metrics(60))
+    thumb = wide[wide["function"] == FUNCTION]
+    return int(thumb.loc[thumb["period_start_s"] >= RESERVING["at_s"] + 60,
+                         "ConcurrentExecutions_Maximum"].max())
+
+
 def _verify_reservation(answer: Any) -> tuple[bool, str]:
     throttled, arrived = throttled_after_fix(answer)
-    said = (f"with a reservation of {int(answer)}, {throttled:,} of the {arrived:,} requests from "
-            f"00:30 on were throttled")
+    n = int(answer)
+    said = (f"with a reservation of {n}, at three times today's traffic, {throttled:,} of the "
+            f"{arrived:,} requests from 00:30 on were throttled")
+    today = _busiest_today()
     if throttled > RESERVING["max_throttled"] * arrived:
-        why = {0: ": a reservation of 0 stops the function altogether",
-               1: ": 1 is about the average concurrency (arrival rate times duration), but a "
-                  "reservation must hold the busiest moments, which the Maximum statistic "
-                  "shows"}.get(int(answer), ": the busiest moments of some minutes needed more")
+        if n == 0:
+            why = ": a reservation of 0 stops the function altogether"
+        elif n <= 1:
+            why = (": 1 is about the average concurrency (arrival rate times duration), but a "
+                   "reservation must hold the busiest moments, not the average")
+        elif n <= today:
+            why = (f": {today} environments held the busiest moments at today's one request a "
+                   f"second; at three, more requests are in flight at once, and today's Maximum "
+                   f"no longer says how many")
+        else:
+            why = (f": at this load a limit of {n} environments is reached more often than "
+                   f"that; Erlang B gives the share it throttles")
         return False, f"{said}, more than 1 in 1,000{why}"
-    if int(answer) > _least_reservation() + RESERVING["spare"]:
+    if n > _least_reservation() + RESERVING["spare"]:
+        why = (f"; {n} is three times today's Maximum, but the busiest moments grow less than "
+               f"the load: random overlaps of many requests are rarer than of a few"
+               if n == 3 * today else "")
         return False, (f"{said}, which meets the goal, but the reservation holds more than 2 "
                        f"environments above the least that does: concurrency the account's other "
-                       f"functions can no longer use, sized for the slow function that is gone")
+                       f"functions can no longer use{why}")
     return True, f"{said} (the goal: at most 1 in 1,000), with at most 2 environments to spare"
 
 
 design("06-reserve-after-the-fix", verify=_verify_reservation, reference=_least_reservation,
        hints=(
-           "A reservation is a ceiling: a request that finds it reached is throttled. Which "
-           "statistic of ConcurrentExecutions shows the moments that would hit it?",
-           "Read the Maximum of ConcurrentExecutions per minute after the change (exercise 1), "
-           "not the average, which Little's law gives.",
-       ), why="A reservation is sized on the busiest moments (the Maximum of "
-              "ConcurrentExecutions), and resized when the function's duration changes: "
-              "concurrency is arrival rate times duration, so a faster function needs fewer "
-              "environments.")
+           "A reservation is a ceiling: a request that finds it reached is throttled. The Maximum "
+           "of ConcurrentExecutions you read in exercise 1 holds today's traffic; what does a "
+           "limit of n environments throttle at three times the load?",
+           "Erlang B (lesson 2b) gives the share of requests a limit of n "
+           "environments throttles at an offered load a = arrival rate × mean duration. Read the "
+           "mean Duration after the change from the metrics, then find the least n whose share "
+           "is under 1 in 1,000.",
+       ), why="A reservation is sized on the busiest moments, and for traffic that has not come "
+              "yet the Maximum of one day cannot say how they grow: Erlang B can. At three "
+              "times the load the busiest moments grow by less than three times, so tripling "
+              "today's Maximum over-reserves and keeping it throttles.")

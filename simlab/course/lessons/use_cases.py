@@ -320,8 +320,9 @@ def _verify_api(answer: Any) -> tuple[bool, str]:
                    "try, so every retry policy that wins them back sends far more requests")
     elif retries == 1:
         report += ("; one retry would do if a retry were a fresh draw (0.09 x 0.09 is under 1 %), "
-                   "but it comes back 0.5 s later, often while the same environments are still "
-                   "busy")
+                   "but throttles come in bunches, when several requests arrive close together, "
+                   "and without jitter their retries come back together 0.5 s later, a bunch of "
+                   "their own: a retry is throttled more often than a fresh request")
     elif retries == 0:
         report += ("; without a retry every throttle is a failed request: Erlang B with that "
                    "many environments and an offered load of 0.5 says how many")
@@ -332,8 +333,9 @@ design("07-api-two-environments", verify=_verify_api, reference=lambda: (2, 2), 
     "Try a pair: use_cases.api_table(use_cases.api_runs({\"mine\": {\"reserved_concurrency\": n, "
     "\"client_retries\": r}})) gives its ok_fraction, its requests and its http_attempts.",
     "With 1 environment, Erlang B(1, 0.5) throttles a third of the first tries: what would winning "
-    "them back cost in HTTP requests? With 2, about 8 % are throttled, and a retry 0.5 s later "
-    "finds the function busy more often than a fresh request does.",
-), why="A reservation adds capacity and retries recover what it throttles; a retry comes back "
-       "while the function is still busy, so it fails more often than a fresh request, and each "
-       "one is more load. The two knobs work together: neither alone meets the goal.")
+    "them back cost in HTTP requests? With 2, about 9 % are throttled; they come in bunches, and "
+    "without jitter the retries of a bunch come back together, 0.5 s later.",
+), why="A reservation adds capacity and retries recover what it throttles; throttled requests "
+       "come in bunches and, without jitter, their retries come back together, so a retry fails "
+       "more often than a fresh request, and each one is more load. The two knobs work together: "
+       "neither alone meets the goal.")

@@ -11,6 +11,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from simlab.core.metrics import to_wide
+from simlab.core.theory import erlang_b
 from simlab.course.exercises import REGISTRY, check
 from simlab.course.lessons import monitoring
 from simlab.course.teacher import expected_answer
@@ -200,21 +201,27 @@ def test_memory_design_accepts_the_window_above_the_least_memory(capsys) -> None
     capsys.readouterr()
 
 
-def test_reservation_design_needs_the_busiest_moment_not_the_mean(result, capsys) -> None:
+def test_reservation_design_needs_erlang_b_not_todays_maximum(result, capsys) -> None:
     wide = to_wide(result.metrics())
     thumb = wide[wide["function"] == monitoring.FUNCTION]
-    busiest = int(thumb.loc[thumb["period_start_s"] >= 1800,
+    busiest = int(thumb.loc[thumb["period_start_s"] >= 1860,
                             "ConcurrentExecutions_Maximum"].max())
-    assert expected_answer("06-reserve-after-the-fix") <= busiest
-    for right in range(busiest, expected_answer("06-reserve-after-the-fix") + 3):
+    least = expected_answer("06-reserve-after-the-fix")
+    assert busiest < least < 3 * busiest  # neither today's Maximum nor three times it
+    # Erlang B at three times the load, with the mean duration after the change, names the least
+    after = result.invocations.query("function == 'thumbnail' and start_s >= 1810")
+    load = monitoring.RESERVING["rate_per_s"] * after["duration_ms"].mean() / 1000
+    assert erlang_b(least, load) < monitoring.RESERVING["max_throttled"] < erlang_b(least - 1, load)
+    for right in range(least, least + 3):
         assert check("06-reserve-after-the-fix", right).correct, right
+    kept = check("06-reserve-after-the-fix", busiest)
+    assert not kept.correct and "today's Maximum no longer" in kept.message
+    tripled = check("06-reserve-after-the-fix", 3 * busiest)
+    assert not tripled.correct and "grow less than the load" in tripled.message
     throttled, arrived = monitoring.throttled_after_fix(1)
     assert throttled > 0.1 * arrived  # the mean concurrency (Little's law) is far too few
     mean = check("06-reserve-after-the-fix", 1)
     assert not mean.correct and "average concurrency" in mean.message
-    old_peak = int(thumb.loc[thumb["period_start_s"] < 1800, "ConcurrentExecutions_Maximum"].max())
-    kept = check("06-reserve-after-the-fix", old_peak)
-    assert not kept.correct and "meets the goal" in kept.message
     assert check("06-reserve-after-the-fix", 2.5).status == "invalid"
     assert check("06-reserve-after-the-fix", 901).status == "invalid"
     capsys.readouterr()
