@@ -62,10 +62,10 @@ ANCHORS: dict[str, tuple[str, str]] = {
     "08.2": ("before", "## 6. Exercises"),
     "08b.1": ("before", "At 0.0035 req/s real and simulated agree closely"),
     "08b.2": ("before", "## 4. Explore: which keep-alive fits?"),
-    "09.1": ("before", "## 2. A longer workload, built from the real one"),
-    "09.2": ("before", "## 5. Exercises"),
+    "09.2": ("before", "### Exercise 2 · Design: a keep-alive under a budget"),
+    "09.1": ("before", "## 5. Exercises"),
     "09b.1": ("before", "### Exercise 1 · Predict: what reclaiming the rare functions costs"),
-    "09b.2": ("before", "At this weight the platform's 10 minutes"),
+    "09b.2": ("before", "At this weight the baseline's 10 minutes"),
 }
 
 
