@@ -32,6 +32,7 @@ from simlab.core import plots
 from simlab.core.result import Result
 from simlab.core.validate import number
 from simlab.course.exercises import exercise, explanation, prediction
+from simlab.course.lessons.use_cases import lab_figure
 
 __all__ = [
     "infra_run", "alert_delays", "infra_figure", "validation_run", "rejections",
@@ -40,13 +41,6 @@ __all__ = [
 
 _C = plots.COLORS
 _O = plots.OKABE_ITO
-
-
-def _fig(fig: Figure | None, size: tuple[float, float]) -> Figure:
-    if fig is None:
-        return Figure(figsize=size, layout="constrained")
-    fig.clear()
-    return fig
 
 
 # -- infrastructure automation ---------------------------------------------------------------------
@@ -72,7 +66,7 @@ def alert_delays(result: Result) -> pd.DataFrame:
 
 def infra_figure(result: Result, *, fig: Figure | None = None) -> Figure:
     """How long after the watched call its alert was published: a histogram (min)."""
-    fig = _fig(fig, (8.0, 3.4))
+    fig = lab_figure(fig, (8.0, 3.4))
     ax = fig.subplots()
     delays = alert_delays(result)["delay_s"].to_numpy() / 60
     ax.hist(delays, bins=np.arange(0, 6.5, 0.5), color=_O["blue"], edgecolor="white")
@@ -120,7 +114,7 @@ def rejections(result: Result, changes: list) -> pd.DataFrame:
 
 def validation_figure(table: pd.DataFrame, *, fig: Figure | None = None) -> Figure:
     """Invalid orders by reason: injected into the table against found in the validator's log."""
-    fig = _fig(fig, (7.0, 3.2))
+    fig = lab_figure(fig, (7.0, 3.2))
     ax = fig.subplots()
     x = np.arange(len(table))
     ax.bar(x - 0.2, table["injected"], 0.4, color=_O["sky_blue"], label="written to the table")
@@ -163,7 +157,7 @@ def nights(result: Result) -> pd.DataFrame:
 def nightly_figure(result: Result, *, fig: Figure | None = None) -> Figure:
     """Every attempt of every night: when it started (minutes after 02:00 UTC), ok or failed;
     nights whose event ended in the failure queue are marked."""
-    fig = _fig(fig, (9.0, 3.4))
+    fig = lab_figure(fig, (9.0, 3.4))
     ax = fig.subplots()
     inv = result.invocations
     day = (inv["arrival_s"] // 86_400).to_numpy() + 1

@@ -47,7 +47,9 @@ _C = plots.COLORS
 _O = plots.OKABE_ITO
 
 
-def _fig(fig: Figure | None, size: tuple[float, float]) -> Figure:
+def lab_figure(fig: Figure | None, size: tuple[float, float]) -> Figure:
+    """``fig`` cleared for a new drawing, or a new constrained-layout figure of ``size`` (inches):
+    the labs' figures of lessons 7 and 7b redraw into a dashboard's figure when given one."""
     if fig is None:
         return Figure(figsize=size, layout="constrained")
     fig.clear()
@@ -94,7 +96,7 @@ def etl_files(result: Result) -> pd.DataFrame:
 def etl_figure(result: Result, files: int = 12, *, fig: Figure | None = None) -> Figure:
     """The life of the first ``files`` raw files: upload, each ``transform`` attempt (ok or
     failed) and each ``catalog`` registration of the clean file, against time (min)."""
-    fig = _fig(fig, (9.0, 0.3 * files + 1.6))
+    fig = lab_figure(fig, (9.0, 0.3 * files + 1.6))
     ax = fig.subplots()
     table = etl_files(result).head(files)
     inv = result.invocations
@@ -165,7 +167,7 @@ def api_table(runs: Mapping[str, Result]) -> pd.DataFrame:
 def api_figure(runs: Mapping[str, Result], *, fig: Figure | None = None) -> Figure:
     """What the clients waited: the distribution of client latency (log scale) of the requests
     that finally got a 200, one curve per configuration."""
-    fig = _fig(fig, (8.0, 3.8))
+    fig = lab_figure(fig, (8.0, 3.8))
     ax = fig.subplots()
     table = api_table(runs)
     for (name, result), color in zip(runs.items(), (_O["blue"], _O["orange"], _O["vermillion"],
@@ -208,7 +210,7 @@ def feed_by_hour(result: Result) -> pd.DataFrame:
 def mobile_figure(result: Result, *, fig: Figure | None = None) -> Figure:
     """Top: invocations per hour of each function. Bottom: the share of the feed's requests that
     were cold starts, per hour."""
-    fig = _fig(fig, (9.0, 5.4))
+    fig = lab_figure(fig, (9.0, 5.4))
     top, low = fig.subplots(2, 1, sharex=True)
     inv = result.invocations
     hours = np.arange(25)
